@@ -1,0 +1,21 @@
+//===- Registration.h - Dialects and passes the tools load -------*- C++ -*-===//
+
+#ifndef BRICK_COMPILER_REGISTRATION_H
+#define BRICK_COMPILER_REGISTRATION_H
+
+#include "mlir/IR/DialectRegistry.h"
+
+namespace mlir::brick {
+
+/// Adds the brick dialect and the upstream dialects Brick lowers through
+/// (linalg, tensor, memref, vector, scf, arith, math, func, affine,
+/// bufferization, gpu, nvvm, llvm) to `registry`. Only these are registered:
+/// registering everything upstream costs build time and binary size.
+void registerBrickDialects(DialectRegistry &registry);
+
+/// Registers every Brick pass and pipeline with the global registries.
+void registerBrickPassesAndPipelines();
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_REGISTRATION_H

@@ -1,0 +1,41 @@
+//===- BrickDialect.td - The brick dialect ------------------*- tablegen -*-===//
+//
+// The `brick` dialect represents a pretrained transformer as a brick graph:
+// hyper-parameters, weights referenced in their source files, the forward pass
+// of one token block, emergent bricks (FFN neuron clusters), customized bricks
+// (LoRA/DoRA plugins) and capability configurations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_DIALECT_TD
+#define BRICK_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def Brick_Dialect : Dialect {
+  let name = "brick";
+  let cppNamespace = "::mlir::brick";
+  let summary = "A transformer model as a graph of emergent and customized bricks";
+  let description = [{
+    A `brick.model` holds one pretrained decoder. Its weights are symbols whose
+    bytes stay in the source files; its forward pass is a `brick.forward`
+    function over token blocks; its emergent bricks (`brick.emergent`) name
+    clusters of FFN neurons with per-capability scores; its plugins
+    (`brick.plugin`) hold LoRA/DoRA deltas; its configurations
+    (`brick.config`) say which capabilities, plugins, FFN budget, routing and
+    target one specialized artifact serves.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+    void registerTypes();
+  }];
+}
+
+/// Base class of every op of the dialect.
+class Brick_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Brick_Dialect, mnemonic, traits>;
+
+#endif // BRICK_DIALECT_TD

@@ -1,0 +1,21 @@
+//===- Passes.h - Brick passes -----------------------------------*- C++ -*-===//
+
+#ifndef BRICK_PASSES_PASSES_H
+#define BRICK_PASSES_PASSES_H
+
+#include "dialects/Brick/BrickOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::brick {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+/// Defines registerBrickPasses(), which registers every Brick pass with the
+/// global registry so that brick-opt can run each one alone.
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace mlir::brick
+
+#endif // BRICK_PASSES_PASSES_H
