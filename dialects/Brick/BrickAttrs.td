@@ -16,73 +16,63 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 // Enums
 //===----------------------------------------------------------------------===//
 
-/// Wraps an enum as a dialect attribute printed as a bare keyword
-/// (`act silu` rather than `act <silu>`).
-class Brick_EnumAttr<EnumInfo info, string mnemonic>
-    : EnumAttr<Brick_Dialect, info, mnemonic> {
-  let assemblyFormat = "$value";
-}
+// Enums are stored as integer attributes and printed as bare keywords in op
+// assembly (`act silu`), like arith.cmpi's predicates.
 
-def Brick_DType : I32Enum<"DType", "element type of weight bytes in a file", [
-    I32EnumCase<"f32", 0>,
-    I32EnumCase<"f16", 1>,
-    I32EnumCase<"bf16", 2>,
+def Brick_DTypeAttr : I32EnumAttr<"DType", "element type of weight bytes in a file", [
+    I32EnumAttrCase<"f32", 0>,
+    I32EnumAttrCase<"f16", 1>,
+    I32EnumAttrCase<"bf16", 2>,
     // GGUF/llama.cpp Q8_0: blocks of 32 int8 values with one f16 scale.
-    I32EnumCase<"q8_0", 3>,
+    I32EnumAttrCase<"q8_0", 3>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_DTypeAttr : Brick_EnumAttr<Brick_DType, "dtype">;
 
-def Brick_Activation : I32Enum<"Activation", "FFN activation", [
-    I32EnumCase<"silu", 0>,
-    I32EnumCase<"gelu", 1>,
-    I32EnumCase<"gelu_tanh", 2>,
-    I32EnumCase<"relu", 3>,
-    I32EnumCase<"relu2", 4>,
+def Brick_ActivationAttr : I32EnumAttr<"Activation", "FFN activation", [
+    I32EnumAttrCase<"silu", 0>,
+    I32EnumAttrCase<"gelu", 1>,
+    I32EnumAttrCase<"gelu_tanh", 2>,
+    I32EnumAttrCase<"relu", 3>,
+    I32EnumAttrCase<"relu2", 4>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_ActivationAttr : Brick_EnumAttr<Brick_Activation, "act">;
 
-def Brick_RopeStyle : I32Enum<"RopeStyle", "which dimensions RoPE rotates together", [
+def Brick_RopeStyleAttr : I32EnumAttr<"RopeStyle", "which dimensions RoPE rotates together", [
     // (2i, 2i+1): Meta's and llama2.c's layout.
-    I32EnumCase<"interleaved", 0>,
+    I32EnumAttrCase<"interleaved", 0>,
     // (i, i + d/2): Hugging Face's rotate_half layout.
-    I32EnumCase<"half", 1>,
+    I32EnumAttrCase<"half", 1>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_RopeStyleAttr : Brick_EnumAttr<Brick_RopeStyle, "rope">;
 
-def Brick_LoraScaling : I32Enum<"LoraScaling", "how a LoRA delta is scaled", [
+def Brick_LoraScalingAttr : I32EnumAttr<"LoraScaling", "how a LoRA delta is scaled", [
     // PEFT's default: alpha / r.
-    I32EnumCase<"alpha_over_rank", 0>,
+    I32EnumAttrCase<"alpha_over_rank", 0>,
     // rsLoRA: alpha / sqrt(r).
-    I32EnumCase<"rslora", 1>,
+    I32EnumAttrCase<"rslora", 1>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_LoraScalingAttr : Brick_EnumAttr<Brick_LoraScaling, "scaling">;
 
-def Brick_TokenizerKind : I32Enum<"TokenizerKind", "tokenizer file format", [
-    I32EnumCase<"llama2c", 0>,
-    I32EnumCase<"hf_json", 1>,
-    I32EnumCase<"gguf", 2>,
+def Brick_TokenizerKindAttr : I32EnumAttr<"TokenizerKind", "tokenizer file format", [
+    I32EnumAttrCase<"llama2c", 0>,
+    I32EnumAttrCase<"hf_json", 1>,
+    I32EnumAttrCase<"gguf", 2>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_TokenizerKindAttr : Brick_EnumAttr<Brick_TokenizerKind, "tokenizer_kind">;
 
-def Brick_Routing : I32Enum<"Routing", "how the kept FFN is evaluated per token", [
+def Brick_RoutingAttr : I32EnumAttr<"Routing", "how the kept FFN is evaluated per token", [
     // Every kept neuron runs for every token.
-    I32EnumCase<"static_", 0, "static">,
+    I32EnumAttrCase<"static_", 0, "static">,
     // A router picks the top-k kept bricks of each layer per token.
-    I32EnumCase<"topk", 1>,
+    I32EnumAttrCase<"topk", 1>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }
-def Brick_RoutingAttr : Brick_EnumAttr<Brick_Routing, "routing">;
 
 //===----------------------------------------------------------------------===//
 // Parameters

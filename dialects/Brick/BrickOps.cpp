@@ -64,6 +64,39 @@ static void printWeightSource(OpAsmPrinter &printer, WeightOp op,
 #include "dialects/Brick/BrickOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
+// Readable names in printed IR
+//===----------------------------------------------------------------------===//
+
+void ForwardOp::getAsmBlockArgumentNames(Region &region,
+                                         OpAsmSetValueNameFn setName) {
+  if (region.empty() || region.getNumArguments() != 3)
+    return;
+  setName(region.getArgument(0), "tokens");
+  setName(region.getArgument(1), "pos");
+  setName(region.getArgument(2), "cache");
+}
+
+void WeightRefOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), getWeight());
+}
+
+void EmbedOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), "embedded");
+}
+
+void AttentionOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), "attn" + std::to_string(getLayer()));
+}
+
+void FfnOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), "ffn" + std::to_string(getLayer()));
+}
+
+void LogitsOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), "logits");
+}
+
+//===----------------------------------------------------------------------===//
 // Traits
 //===----------------------------------------------------------------------===//
 
@@ -305,8 +338,6 @@ LogicalResult ForwardOp::verify() {
       !dimsAgree(logits.getDimSize(1), hparams.getVocab()))
     return emitOpError("requires f32 logits of shape [T, ")
            << hparams.getVocab() << "], got " << type.getResult(0);
-  if (getBody().empty())
-    return emitOpError("requires a body");
   return success();
 }
 

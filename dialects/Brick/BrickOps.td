@@ -71,7 +71,7 @@ def Brick_ModelOp : Brick_Op<"model", [
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, Brick_HParamsAttr:$hparams);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$sym_name $hparams attr-dict-with-keyword $body";
+  let assemblyFormat = "$sym_name qualified($hparams) attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
   let skipDefaultBuilders = 1;
   let builders = [
@@ -171,7 +171,7 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
   );
   let assemblyFormat = [{
     $sym_name `layer` $layer `neurons` $neurons (`shared` $shared^)?
-    (`scores` $scores^)? (`provenance` $provenance^)? attr-dict
+    (`scores` $scores^)? (`provenance` qualified($provenance)^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -265,7 +265,7 @@ def Brick_ConfigOp : Brick_Op<"config", [
     $sym_name `capabilities` $capabilities `plugins` $plugins
     (`plugin_weights` $plugin_weights^)? `keep` $keep
     (`keep_per_layer` $keep_per_layer^)? `routing` $routing
-    (`top_k` $top_k^)? (`target` $target^)? attr-dict
+    (`top_k` $top_k^)? (`target` qualified($target)^)? attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -275,7 +275,8 @@ def Brick_ConfigOp : Brick_Op<"config", [
 //===----------------------------------------------------------------------===//
 
 def Brick_ForwardOp : Brick_Op<"forward", [
-    HasParent<"ModelOp">, FunctionOpInterface, IsolatedFromAbove]> {
+    HasParent<"ModelOp">, FunctionOpInterface, IsolatedFromAbove,
+    DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmBlockArgumentNames"]>]> {
   let summary = "the forward pass of one token block";
   let description = [{
     Maps the token ids of a block, the position of its first token and the KV
@@ -327,7 +328,12 @@ def Brick_ReturnOp : Brick_Op<"return", [
   let hasVerifier = 1;
 }
 
-def Brick_WeightRefOp : Brick_Op<"weight_ref", [Pure, Brick_SymbolUser]> {
+/// Ops whose results print with a readable name instead of a number.
+def Brick_NamedResult
+    : DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>;
+
+def Brick_WeightRefOp : Brick_Op<"weight_ref", [
+    Pure, Brick_SymbolUser, Brick_NamedResult]> {
   let summary = "the value of a weight symbol";
   let description = [{
     ```mlir
@@ -440,7 +446,7 @@ def Brick_CastOp : Brick_WeightExprOp<"cast"> {
 // Compute
 //===----------------------------------------------------------------------===//
 
-def Brick_EmbedOp : Brick_Op<"embed", [Pure]> {
+def Brick_EmbedOp : Brick_Op<"embed", [Pure, Brick_NamedResult]> {
   let summary = "looks up the embedding rows of a token block";
   let description = [{
     ```mlir
@@ -490,7 +496,7 @@ def Brick_LinearOp : Brick_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Brick_AttentionOp : Brick_Op<"attention"> {
+def Brick_AttentionOp : Brick_Op<"attention", [Brick_NamedResult]> {
   let summary = "causal grouped-query attention with RoPE over the KV cache";
   let description = [{
     Rotates the block's queries and keys by RoPE at positions `pos ..
@@ -519,13 +525,13 @@ def Brick_AttentionOp : Brick_Op<"attention"> {
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $cache `[` $pos `]` `layer` $layer
     `rope` $rope `theta` $theta attr-dict
-    `:` type($query) `,` type($key) `,` type($value) `,` type($cache)
+    `:` type($query) `,` type($key) `,` type($value) `,` qualified(type($cache))
     `->` type($result)
   }];
   let hasVerifier = 1;
 }
 
-def Brick_FfnOp : Brick_Op<"ffn", [Pure]> {
+def Brick_FfnOp : Brick_Op<"ffn", [Pure, Brick_NamedResult]> {
   let summary = "the feed-forward block of one layer, gated or not";
   let description = [{
     With `gate`: `down @ (act(gate @ x) * (up @ x))` (SwiGLU for `silu`,
@@ -570,7 +576,7 @@ def Brick_AddOp : Brick_Op<"add", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
 }
 
-def Brick_LogitsOp : Brick_Op<"logits", [Pure]> {
+def Brick_LogitsOp : Brick_Op<"logits", [Pure, Brick_NamedResult]> {
   let summary = "projects final hidden states onto the vocabulary";
   let description = [{
     `result = input @ head^T` with `head: [vocab, hidden]`, the token
