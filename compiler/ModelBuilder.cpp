@@ -18,6 +18,21 @@ ModelBuilder::ModelBuilder(MLIRContext *context, StringRef name,
   builder.setInsertionPointToEnd(&model.getBody().front());
 }
 
+ModelBuilder::ModelBuilder(OwningOpRef<ModuleOp> adopted)
+    : module(std::move(adopted)), builder(module->getContext()) {
+  for (auto found : module->getBody()->getOps<ModelOp>()) {
+    model = found;
+    break;
+  }
+  assert(model && "ModelBuilder adopts a module holding a brick.model");
+  for (auto weight : model.getBody().getOps<WeightOp>())
+    weights[weight.getSymName()] = weight;
+  if (ForwardOp forward = model.getForward())
+    builder.setInsertionPoint(forward);
+  else
+    builder.setInsertionPointToEnd(&model.getBody().front());
+}
+
 WeightOp ModelBuilder::addWeight(StringRef name, RankedTensorType type,
                                  Attribute source) {
   auto weight = WeightOp::create(builder, model.getLoc(),
@@ -47,6 +62,34 @@ CapabilityOp ModelBuilder::addCapability(StringRef name,
   return CapabilityOp::create(
       builder, model.getLoc(), builder.getStringAttr(name),
       description.empty() ? StringAttr() : builder.getStringAttr(description));
+}
+
+PluginOp ModelBuilder::addPlugin(StringRef name, StringRef capability) {
+  auto plugin = PluginOp::create(
+      builder, model.getLoc(), builder.getStringAttr(name),
+      FlatSymbolRefAttr::get(builder.getContext(), capability));
+  plugin.getBody().push_back(new Block());
+  return plugin;
+}
+
+LoraOp ModelBuilder::addLora(PluginOp plugin, StringRef target, StringRef a,
+                             StringRef b, int64_t rank, double alpha,
+                             LoraScaling scaling, bool fanInFanOut,
+                             StringRef magnitude) {
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(&plugin.getBody().front());
+  MLIRContext *context = builder.getContext();
+  return LoraOp::create(
+      builder, model.getLoc(), FlatSymbolRefAttr::get(context, target),
+      FlatSymbolRefAttr::get(context, a), FlatSymbolRefAttr::get(context, b),
+      builder.getI64IntegerAttr(rank), builder.getF64FloatAttr(alpha),
+      LoraScalingAttr::get(context, scaling),
+      fanInFanOut ? builder.getUnitAttr() : nullptr,
+      magnitude.empty() ? nullptr : FlatSymbolRefAttr::get(context, magnitude));
+}
+
+bool ModelBuilder::hasSymbol(StringRef name) {
+  return SymbolTable::lookupSymbolIn(model, name) != nullptr;
 }
 
 EmergentOp ModelBuilder::addEmergentBrick(

@@ -46,6 +46,10 @@ struct LlamaForwardOptions {
 class ModelBuilder {
 public:
   ModelBuilder(MLIRContext *context, StringRef name, HParamsAttr hparams);
+  /// Continues building the first `brick.model` of `module` (e.g. to add an
+  /// adapter to an imported graph). New structure ops go before its forward
+  /// pass, so a printed graph reads declarations first.
+  explicit ModelBuilder(OwningOpRef<ModuleOp> module);
 
   ModelOp getModel() { return model; }
   HParamsAttr getHParams() { return model.getHparams(); }
@@ -62,6 +66,16 @@ public:
   TokenizerOp addTokenizer(TokenizerKind kind, StringRef file, int64_t bos,
                            int64_t eos);
   CapabilityOp addCapability(StringRef name, StringRef description = "");
+  /// Declares a plugin serving `capability` and returns it; add its deltas
+  /// with addLora.
+  PluginOp addPlugin(StringRef name, StringRef capability);
+  /// Adds the delta `scale * B @ A` on `target` to `plugin`.
+  LoraOp addLora(PluginOp plugin, StringRef target, StringRef a, StringRef b,
+                 int64_t rank, double alpha, LoraScaling scaling,
+                 bool fanInFanOut, StringRef magnitude);
+  /// Whether any symbol of the model is called `name`.
+  bool hasSymbol(StringRef name);
+
   EmergentOp addEmergentBrick(StringRef name, int64_t layer,
                               ArrayRef<int64_t> neurons,
                               ArrayRef<std::pair<StringRef, double>> scores);

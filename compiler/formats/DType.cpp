@@ -1,0 +1,80 @@
+//===- DType.cpp - Element types of weights in model files ----------------===//
+
+#include "compiler/formats/DType.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace brick::formats;
+
+llvm::StringRef brick::formats::getDTypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "F32";
+  case DType::F16:
+    return "F16";
+  case DType::BF16:
+    return "BF16";
+  case DType::Q8_0:
+    return "Q8_0";
+  }
+  llvm_unreachable("unknown DType");
+}
+
+uint64_t brick::formats::getDTypeBlockElements(DType dtype) {
+  return dtype == DType::Q8_0 ? 32 : 1;
+}
+
+uint64_t brick::formats::getDTypeBlockBytes(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return 4;
+  case DType::F16:
+  case DType::BF16:
+    return 2;
+  case DType::Q8_0:
+    return 34;
+  }
+  llvm_unreachable("unknown DType");
+}
+
+std::optional<uint64_t>
+brick::formats::getNumElements(llvm::ArrayRef<int64_t> shape) {
+  // Kept within int64_t so that callers may index with signed arithmetic.
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return std::nullopt;
+    std::optional<int64_t> product = llvm::checkedMul(count, dim);
+    if (!product)
+      return std::nullopt;
+    count = *product;
+  }
+  return static_cast<uint64_t>(count);
+}
+
+std::optional<uint64_t>
+brick::formats::getStorageSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
+  std::optional<uint64_t> count = getNumElements(shape);
+  if (!count)
+    return std::nullopt;
+  uint64_t block = getDTypeBlockElements(dtype);
+  if (block != 1) {
+    // Blocks run along the innermost dimension and never straddle rows.
+    if (shape.empty() || shape.back() % static_cast<int64_t>(block) != 0)
+      return std::nullopt;
+  }
+  return llvm::checkedMulUnsigned<uint64_t>(*count / block,
+                                            getDTypeBlockBytes(dtype));
+}
+
+std::string brick::formats::formatShape(llvm::ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << '[';
+  llvm::interleaveComma(shape, os);
+  os << ']';
+  return text;
+}

@@ -1,0 +1,65 @@
+//===- DType.h - Element types of weights in model files ---------*- C++
+//-*-===//
+//
+// The element types Brick reads from model files, and the one place that
+// knows how many bytes a tensor of a given type and shape occupies. Q8_0 is a
+// block format (llama.cpp): every 32 consecutive elements of the innermost
+// dimension share one f16 scale, so its size is per block, not per element.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_FORMATS_DTYPE_H
+#define BRICK_COMPILER_FORMATS_DTYPE_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace brick::formats {
+
+/// Element type of a stored tensor.
+enum class DType {
+  F32,
+  F16,
+  BF16,
+  /// llama.cpp Q8_0: blocks of 32 elements, each an f16 scale then 32 int8.
+  Q8_0,
+};
+
+/// The canonical upper-case name: "F32", "F16", "BF16", "Q8_0" (the spelling
+/// safetensors and llama.cpp use).
+llvm::StringRef getDTypeName(DType dtype);
+
+/// Elements per storage block: 32 for Q8_0, 1 for the plain types.
+uint64_t getDTypeBlockElements(DType dtype);
+
+/// Bytes per storage block: 34 for Q8_0 (2-byte scale + 32 bytes), else the
+/// element size.
+uint64_t getDTypeBlockBytes(DType dtype);
+
+/// Number of elements of `shape`, or std::nullopt when a dimension is
+/// negative or the product overflows int64_t. The empty shape is a scalar.
+std::optional<uint64_t> getNumElements(llvm::ArrayRef<int64_t> shape);
+
+/// Bytes a row-major tensor of `dtype` and `shape` occupies, or std::nullopt
+/// when the shape is invalid (see getNumElements), the size overflows, or the
+/// innermost dimension of a block type is not a multiple of the block.
+std::optional<uint64_t> getStorageSize(DType dtype,
+                                       llvm::ArrayRef<int64_t> shape);
+
+/// Formats a shape for error messages: "[2, 3]", "[]" for a scalar.
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+} // namespace brick::formats
+
+// Brick's compiler code lives in mlir::brick, where the name `brick` means
+// mlir::brick. The alias lets that code spell this library brick::formats
+// (or just formats) like everyone else instead of ::brick::formats.
+namespace mlir::brick {
+namespace formats = ::brick::formats;
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_FORMATS_DTYPE_H

@@ -1,0 +1,57 @@
+//===- ExternalWeight.cpp - Weights that stay in their files --------------===//
+
+#include "compiler/importers/ExternalWeight.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+std::string mlir::brick::absolutePath(StringRef path) {
+  SmallString<256> absolute(path);
+  llvm::sys::fs::make_absolute(absolute);
+  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return std::string(absolute);
+}
+
+static DType toDialect(formats::DType dtype) {
+  switch (dtype) {
+  case formats::DType::F32:
+    return DType::f32;
+  case formats::DType::F16:
+    return DType::f16;
+  case formats::DType::BF16:
+    return DType::bf16;
+  case formats::DType::Q8_0:
+    return DType::q8_0;
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+static Type elementType(MLIRContext *context, formats::DType dtype) {
+  Builder b(context);
+  switch (dtype) {
+  case formats::DType::F16:
+    return b.getF16Type();
+  case formats::DType::BF16:
+    return b.getBF16Type();
+  case formats::DType::F32:
+  case formats::DType::Q8_0:
+    return b.getF32Type();
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+WeightOp mlir::brick::declareExternalWeight(ModelBuilder &builder,
+                                            StringRef symbol,
+                                            const formats::TensorEntry &entry) {
+  MLIRContext *context = builder.getModel().getContext();
+  auto type =
+      RankedTensorType::get(entry.shape, elementType(context, entry.dtype));
+  auto source = ExternalAttr::get(context, absolutePath(entry.file), entry.name,
+                                  toDialect(entry.dtype), entry.shape,
+                                  entry.offset);
+  return builder.addWeight(symbol, type, source);
+}

@@ -1,0 +1,96 @@
+//===- Importer.cpp - Bring models, adapters and tokenizers in ------------===//
+
+#include "compiler/importers/Importer.h"
+
+#include "compiler/importers/ExternalWeight.h"
+#include "compiler/importers/ImportError.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+llvm::Expected<AdapterSpec> mlir::brick::parseAdapterSpec(StringRef text) {
+  auto [head, path] = text.split('=');
+  auto [name, capability] = head.split(':');
+  if (name.empty() || path.empty())
+    return importError(text, "--adapter",
+                       "expected NAME=PATH or NAME:CAPABILITY=PATH");
+  AdapterSpec spec;
+  spec.name = name.str();
+  spec.capability =
+      capability.empty() ? ("custom." + name).str() : capability.str();
+  spec.path = path.str();
+  return spec;
+}
+
+/// Whether `path` starts with GGUF's magic.
+static bool isGguf(StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFileSlice(path, 4, 0);
+  return buffer && (*buffer)->getBuffer() == "GGUF";
+}
+
+llvm::Error mlir::brick::setTokenizer(ModelBuilder &builder, StringRef path) {
+  if (!llvm::sys::fs::is_regular_file(path))
+    return importError(path, "--tokenizer", "no such file");
+  for (auto existing : llvm::make_early_inc_range(
+           builder.getModel().getBody().getOps<TokenizerOp>()))
+    existing.erase();
+  int64_t vocab = builder.getHParams().getVocab();
+  TokenizerKind kind = TokenizerKind::llama2c;
+  if (path.ends_with(".json"))
+    kind = TokenizerKind::hf_json;
+  else if (isGguf(path))
+    kind = TokenizerKind::gguf;
+  // llama2.c and SentencePiece number <s> 1 and </s> 2; a Hugging Face or
+  // GGUF tokenizer given on its own gets the same defaults.
+  if (vocab <= 2)
+    return importError(path, "--tokenizer", "vocabulary too small for BOS/EOS");
+  builder.addTokenizer(kind, absolutePath(path), 1, 2);
+  return llvm::Error::success();
+}
+
+/// Verifies the imported graph, turning diagnostics into one error.
+static llvm::Error verifyImport(ModuleOp module, StringRef path) {
+  std::string message;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (message.empty())
+      message = diag.str();
+    return success();
+  });
+  if (succeeded(verify(module)))
+    return llvm::Error::success();
+  return importError(path, "graph", "imported graph does not verify: " +
+                                        message);
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+mlir::brick::importModel(MLIRContext *context, StringRef path,
+                         const ImportOptions &options) {
+  context->getOrLoadDialect<BrickDialect>();
+  llvm::Expected<OwningOpRef<ModuleOp>> imported =
+      llvm::sys::fs::is_directory(path) ? importHuggingFace(context, path)
+      : !llvm::sys::fs::exists(path)
+          ? llvm::Expected<OwningOpRef<ModuleOp>>(
+                importError(path, "MODEL", "no such file or directory"))
+      : isGguf(path) ? importGguf(context, path)
+                     : importLlama2c(context, path);
+  if (!imported)
+    return imported.takeError();
+
+  ModelBuilder builder(std::move(*imported));
+  if (!options.tokenizerPath.empty())
+    if (llvm::Error error = setTokenizer(builder, options.tokenizerPath))
+      return std::move(error);
+  for (const AdapterSpec &adapter : options.adapters)
+    if (llvm::Error error = importPeftAdapter(builder, adapter))
+      return std::move(error);
+  OwningOpRef<ModuleOp> module = builder.takeModule();
+  if (llvm::Error error = verifyImport(*module, path))
+    return std::move(error);
+  return module;
+}

@@ -1,0 +1,256 @@
+//===- brickc.cpp - The Brick compiler driver -----------------------------===//
+//
+// A thin command line over the compiler library: every subcommand parses its
+// flags with CLI11 and calls one library entry point. Errors are one line,
+// `error: <file>: <what> (<field>)`, with a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/GraphIO.h"
+#include "compiler/Registration.h"
+#include "compiler/export/ModelExporter.h"
+#include "compiler/generation/Generate.h"
+#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/importers/Importer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+/// Reports `error` as one line per failure and returns the exit code.
+int fail(llvm::Error error) {
+  llvm::handleAllErrors(std::move(error), [](const llvm::ErrorInfoBase &info) {
+    llvm::errs() << "error: " << info.message() << "\n";
+  });
+  return 1;
+}
+
+std::unique_ptr<MLIRContext> makeContext() {
+  DialectRegistry registry;
+  registerBrickDialects(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+struct ImportArgs {
+  std::string model, tokenizer, output;
+  std::vector<std::string> adapters;
+};
+
+int runImport(const ImportArgs &args) {
+  ImportOptions options;
+  options.tokenizerPath = args.tokenizer;
+  for (const std::string &text : args.adapters) {
+    auto spec = parseAdapterSpec(text);
+    if (!spec)
+      return fail(spec.takeError());
+    options.adapters.push_back(*spec);
+  }
+  auto context = makeContext();
+  auto module = importModel(context.get(), args.model, options);
+  if (!module)
+    return fail(module.takeError());
+  if (llvm::Error error = writeGraph(**module, args.output))
+    return fail(std::move(error));
+  return 0;
+}
+
+/// Flags shared by the subcommands that run the reference executor.
+struct OracleArgs {
+  std::string graph;
+  std::vector<std::string> maskedBricks, plugins;
+};
+
+void addOracleFlags(CLI::App *command, OracleArgs &args) {
+  command->add_option("GRAPH", args.graph, "Brick graph (.mlir or .mlirbc)")
+      ->required();
+  command->add_option("--mask-brick", args.maskedBricks,
+                      "Emergent brick to mask (zero its neurons); repeatable");
+  command->add_option("--plugin", args.plugins,
+                      "Plugin to apply unfused; repeatable");
+}
+
+/// Everything a reference run needs, owned together.
+struct Oracle {
+  std::unique_ptr<MLIRContext> context;
+  OwningOpRef<ModuleOp> module;
+  ModelOp model;
+  std::unique_ptr<ReferenceExecutor> executor;
+  TokenizerPtr tokenizer;
+};
+
+llvm::Expected<Oracle> openOracle(const OracleArgs &args) {
+  Oracle oracle;
+  oracle.context = makeContext();
+  auto module = readGraph(oracle.context.get(), args.graph);
+  if (!module)
+    return module.takeError();
+  oracle.module = std::move(*module);
+  auto model = getSingleModel(*oracle.module, args.graph);
+  if (!model)
+    return model.takeError();
+  oracle.model = *model;
+  std::string baseDir = graphDirectory(args.graph);
+  ExecutorOptions options;
+  options.weightBaseDir = baseDir;
+  options.maskedBricks = args.maskedBricks;
+  options.plugins = args.plugins;
+  auto executor = ReferenceExecutor::create(oracle.model, options);
+  if (!executor)
+    return executor.takeError();
+  oracle.executor = std::move(*executor);
+  auto tokenizer = loadTokenizer(oracle.model, baseDir);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  oracle.tokenizer = std::move(*tokenizer);
+  return oracle;
+}
+
+int runGenerate(const OracleArgs &args, const GenerateOptions &options) {
+  auto oracle = openOracle(args);
+  if (!oracle)
+    return fail(oracle.takeError());
+  auto result = generate(*oracle->executor, oracle->tokenizer.get(),
+                         oracle->model.getHparams().getMaxSeq(), options,
+                         llvm::outs());
+  if (!result)
+    return fail(result.takeError());
+  return 0;
+}
+
+int runPerplexity(const OracleArgs &args, const std::string &textPath,
+                  int64_t context) {
+  auto text = llvm::MemoryBuffer::getFile(textPath);
+  if (!text)
+    return fail(llvm::createStringError(text.getError(), textPath + ": " +
+                                        text.getError().message() +
+                                        " (--text)"));
+  auto oracle = openOracle(args);
+  if (!oracle)
+    return fail(oracle.takeError());
+  if (context <= 0)
+    context = oracle->model.getHparams().getMaxSeq();
+  auto result = perplexity(*oracle->executor, oracle->tokenizer.get(),
+                           (*text)->getBuffer(), context);
+  if (!result)
+    return fail(result.takeError());
+  llvm::outs() << llvm::formatv(
+      "perplexity {0:F4} over {1} tokens (mean NLL {2:F6} nats, context {3})\n",
+      result->perplexity, result->predicted, result->meanNll, context);
+  return 0;
+}
+
+int runExport(const std::string &graph, const std::string &format,
+              const std::string &output) {
+  auto context = makeContext();
+  auto module = readGraph(context.get(), graph);
+  if (!module)
+    return fail(module.takeError());
+  auto model = getSingleModel(**module, graph);
+  if (!model)
+    return fail(model.takeError());
+  ExportFormat kind =
+      format == "gguf" ? ExportFormat::Gguf : ExportFormat::Safetensors;
+  if (llvm::Error error =
+          exportModel(*model, graphDirectory(graph), kind, output))
+    return fail(std::move(error));
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"brickc: the Brick compiler. Imports models, runs the fp32 "
+               "reference executor, and exports brick graphs."};
+  app.require_subcommand(1);
+
+  ImportArgs importArgs;
+  CLI::App *importCommand = app.add_subcommand(
+      "import", "Import a model (Hugging Face directory, GGUF file or llama2.c "
+                "checkpoint) into a brick graph; weights stay in the files");
+  importCommand->add_option("MODEL", importArgs.model, "Model to import")
+      ->required();
+  importCommand->add_option("--tokenizer", importArgs.tokenizer,
+                            "Tokenizer to store with the graph: llama2.c "
+                            "tokenizer.bin, tokenizer.json or GGUF");
+  importCommand->add_option(
+      "--adapter", importArgs.adapters,
+      "PEFT adapter directory as NAME=PATH or NAME:CAPABILITY=PATH, imported "
+      "as plugin NAME serving CAPABILITY (default custom.NAME); repeatable");
+  importCommand->add_option("-o,--output", importArgs.output,
+                            "Output graph: .mlir (text) or .mlirbc (bytecode)")
+      ->required();
+
+  OracleArgs generateArgs;
+  GenerateOptions generateOptions;
+  CLI::App *generateCommand = app.add_subcommand(
+      "generate", "Generate text with the fp32 reference executor");
+  addOracleFlags(generateCommand, generateArgs);
+  generateCommand->add_option("--prompt", generateOptions.prompt,
+                              "Prompt text (BOS is added)");
+  generateCommand
+      ->add_option("-n,--steps", generateOptions.steps,
+                   "Positions to run, prompt included; 0 = the model's "
+                   "max_seq")
+      ->capture_default_str();
+  generateCommand
+      ->add_option("--temp", generateOptions.temperature,
+                   "Temperature; 0 is greedy")
+      ->capture_default_str();
+  generateCommand
+      ->add_option("--top-p", generateOptions.topP,
+                   "Nucleus sampling mass; outside (0, 1) samples the whole "
+                   "distribution")
+      ->capture_default_str();
+  generateCommand
+      ->add_option("--seed", generateOptions.seed, "Sampler seed")
+      ->capture_default_str();
+  generateCommand->add_option("--dump-logits", generateOptions.dumpLogitsPath,
+                              "Write every position's logits as raw float32 "
+                              "rows to FILE");
+
+  OracleArgs perplexityArgs;
+  std::string textPath;
+  int64_t contextLength = 0;
+  CLI::App *perplexityCommand = app.add_subcommand(
+      "perplexity", "Perplexity of a text under the fp32 reference executor");
+  addOracleFlags(perplexityCommand, perplexityArgs);
+  perplexityCommand->add_option("--text", textPath, "Text file to evaluate")
+      ->required();
+  perplexityCommand
+      ->add_option("--context", contextLength,
+                   "Window length in tokens; 0 = the model's max_seq")
+      ->capture_default_str();
+
+  std::string exportGraph, exportFormat, exportOutput;
+  CLI::App *exportCommand = app.add_subcommand(
+      "export", "Write a brick graph's model in a standard format");
+  exportCommand->add_option("GRAPH", exportGraph, "Brick graph")->required();
+  exportCommand
+      ->add_option("--format", exportFormat,
+                   "safetensors (a Hugging Face directory: config.json + "
+                   "model.safetensors) or gguf (one file)")
+      ->required()
+      ->check(CLI::IsMember({"safetensors", "gguf"}));
+  exportCommand->add_option("-o,--output", exportOutput, "Output path")
+      ->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (importCommand->parsed())
+    return runImport(importArgs);
+  if (generateCommand->parsed())
+    return runGenerate(generateArgs, generateOptions);
+  if (perplexityCommand->parsed())
+    return runPerplexity(perplexityArgs, textPath, contextLength);
+  return runExport(exportGraph, exportFormat, exportOutput);
+}
