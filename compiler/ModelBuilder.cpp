@@ -80,12 +80,10 @@ LoraOp ModelBuilder::addLora(PluginOp plugin, StringRef target, StringRef a,
   builder.setInsertionPointToEnd(&plugin.getBody().front());
   MLIRContext *context = builder.getContext();
   return LoraOp::create(
-      builder, model.getLoc(), FlatSymbolRefAttr::get(context, target),
-      FlatSymbolRefAttr::get(context, a), FlatSymbolRefAttr::get(context, b),
-      builder.getI64IntegerAttr(rank), builder.getF64FloatAttr(alpha),
-      LoraScalingAttr::get(context, scaling),
-      fanInFanOut ? builder.getUnitAttr() : nullptr,
-      magnitude.empty() ? nullptr : FlatSymbolRefAttr::get(context, magnitude));
+      builder, model.getLoc(), target, a, b, rank, llvm::APFloat(alpha),
+      scaling, fanInFanOut,
+      magnitude.empty() ? FlatSymbolRefAttr()
+                        : FlatSymbolRefAttr::get(context, magnitude));
 }
 
 bool ModelBuilder::hasSymbol(StringRef name) {

@@ -34,7 +34,7 @@ module {
     brick.emergent @layers.1.code layer 1 neurons [0, 2, 4, 6, 8, 10, 12, 14] scores {code = 8.000000e-01 : f64, story = 1.000000e-01 : f64} provenance #brick.provenance<method = "param", params = {bricks_per_layer = 2 : i64}, seed = 7, calibration = ["5d41402abc4b2a76b9719d911017c592"]>
     brick.emergent @layers.1.story layer 1 neurons [1, 3, 5, 7, 9, 11, 13, 15] scores {code = 2.000000e-01 : f64, story = 9.000000e-01 : f64} provenance #brick.provenance<method = "param", params = {bricks_per_layer = 2 : i64}, seed = 7, calibration = ["5d41402abc4b2a76b9719d911017c592"]>
     brick.plugin @sql serves @code {
-      brick.lora @layers.0.wq a @sql.layers.0.wq.lora_A b @sql.layers.0.wq.lora_B rank 2 alpha 4.000000e+00 scaling alpha_over_rank
+      brick.lora @layers.0.wq a @sql.layers.0.wq.lora_A b @sql.layers.0.wq.lora_B rank 2 alpha 4.000000e+00 scaling alpha_over_rank scale 2.000000e+00
     }
     brick.config @code_sql capabilities [@code] plugins [@sql] keep 5.000000e-01 routing topk top_k 1 target #brick.target<triple = "x86_64-unknown-linux-gnu", cpu = "haswell", features = "+avx2,+fma">
     brick.forward @forward(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 32, kv_heads = 1, head_dim = 4, dtype = f32>) -> tensor<?x16xf32> {

@@ -238,11 +238,32 @@ double EmergentOp::getScore(StringRef capability) {
 // LoraOp
 //===----------------------------------------------------------------------===//
 
-double LoraOp::getEffectiveScale() {
-  double alpha = getAlpha().convertToDouble();
-  double rank = static_cast<double>(getRank());
-  return getScaling() == LoraScaling::rslora ? alpha / std::sqrt(rank)
-                                             : alpha / rank;
+double LoraOp::scaleFor(LoraScaling scaling, int64_t rank, double alpha) {
+  double r = static_cast<double>(rank);
+  return scaling == LoraScaling::rslora ? alpha / std::sqrt(r) : alpha / r;
+}
+
+void LoraOp::build(OpBuilder &builder, OperationState &state, StringRef target,
+                   StringRef a, StringRef b, int64_t rank, llvm::APFloat alpha,
+                   LoraScaling scaling, bool fanInFanOut,
+                   FlatSymbolRefAttr magnitude) {
+  double scale = scaleFor(scaling, rank, alpha.convertToDouble());
+  build(builder, state, target, a, b, static_cast<uint64_t>(rank), alpha,
+        scaling, llvm::APFloat(scale), fanInFanOut, magnitude);
+}
+
+LogicalResult LoraOp::verify() {
+  double expected = scaleFor(getScaling(), getRank(),
+                             getAlpha().convertToDouble());
+  double scale = getScale().convertToDouble();
+  // Printed scales are rounded to the shortest round-tripping decimal, so
+  // allow for the last bits of a double.
+  if (!(std::fabs(scale - expected) <= 1e-12 * std::fabs(expected)))
+    return emitOpError("records scale ")
+           << scale << " but " << stringifyLoraScaling(getScaling())
+           << " with alpha " << getAlpha().convertToDouble() << " and rank "
+           << getRank() << " gives " << expected;
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -190,7 +190,8 @@ def Brick_PluginOp : Brick_Op<"plugin", [
 
     ```mlir
     brick.plugin @sql serves @code {
-      brick.lora @wq a @sql.wq.a b @sql.wq.b rank 2 alpha 4.0 scaling alpha_over_rank
+      brick.lora @wq a @sql.wq.a b @sql.wq.b rank 2 alpha 4.0
+          scaling alpha_over_rank scale 2.0
     }
     ```
   }];
@@ -204,14 +205,15 @@ def Brick_LoraOp : Brick_Op<"lora", [HasParent<"PluginOp">, Brick_SymbolUser]> {
   let description = [{
     The delta `scale * B @ A` on the weight `target` (`[out, in]`), with
     `A: [rank, in]` and `B: [out, rank]`; `scale` is `alpha / rank`, or
-    `alpha / sqrt(rank)` for rsLoRA. `fan_in_fan_out` marks a target stored
+    `alpha / sqrt(rank)` for rsLoRA. The effective scale is recorded with the
+    rule it follows from, and the verifier holds the two together. `fan_in_fan_out` marks a target stored
     transposed (`[in, out]`, GPT-2's Conv1D), so the delta is transposed too.
     With `magnitude` (DoRA, `[out]`), each output row of the adapted weight is
     rescaled to that magnitude.
 
     ```mlir
     brick.lora @wv a @p.wv.a b @p.wv.b rank 4 alpha 8.0 scaling rslora
-        fan_in_fan_out magnitude @p.wv.m
+        scale 4.0 fan_in_fan_out magnitude @p.wv.m
     ```
   }];
   let arguments = (ins
@@ -221,16 +223,28 @@ def Brick_LoraOp : Brick_Op<"lora", [HasParent<"PluginOp">, Brick_SymbolUser]> {
     ConfinedAttr<I64Attr, [IntPositive]>:$rank,
     F64Attr:$alpha,
     Brick_LoraScalingAttr:$scaling,
+    F64Attr:$scale,
     UnitAttr:$fan_in_fan_out,
     OptionalAttr<FlatSymbolRefAttr>:$magnitude
   );
   let assemblyFormat = [{
     $target `a` $a `b` $b `rank` $rank `alpha` $alpha `scaling` $scaling
-    (`fan_in_fan_out` $fan_in_fan_out^)? (`magnitude` $magnitude^)? attr-dict
+    `scale` $scale (`fan_in_fan_out` $fan_in_fan_out^)?
+    (`magnitude` $magnitude^)? attr-dict
   }];
+  let hasVerifier = 1;
+  let builders = [
+    // Records the scale that `scaling` gives for `rank` and `alpha`.
+    OpBuilder<(ins "::llvm::StringRef":$target, "::llvm::StringRef":$a,
+                   "::llvm::StringRef":$b, "int64_t":$rank,
+                   "::llvm::APFloat":$alpha, "LoraScaling":$scaling,
+                   "bool":$fanInFanOut, "::mlir::FlatSymbolRefAttr":$magnitude)>
+  ];
   let extraClassDeclaration = [{
     /// The factor the product B @ A is multiplied by.
-    double getEffectiveScale();
+    double getEffectiveScale() { return getScale().convertToDouble(); }
+    /// The factor `scaling` gives for `rank` and `alpha`.
+    static double scaleFor(LoraScaling scaling, int64_t rank, double alpha);
   }];
 }
 

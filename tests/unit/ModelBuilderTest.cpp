@@ -76,7 +76,7 @@ TEST_F(ModelBuilderTest, MissingWeightIsReported) {
   EXPECT_FALSE(builder.getModel().getForward());
 }
 
-// Test: the effective LoRA scale follows the scaling rule.
+// Test: the effective LoRA scale is recorded and follows the scaling rule.
 TEST_F(ModelBuilderTest, LoraEffectiveScale) {
   const char *source = R"mlir(
     brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8,
@@ -87,8 +87,8 @@ TEST_F(ModelBuilderTest, LoraEffectiveScale) {
       brick.weight @a : tensor<4x4xf32> = dense<1.0>
       brick.weight @b : tensor<4x4xf32> = dense<1.0>
       brick.plugin @p serves @c {
-        brick.lora @w a @a b @b rank 4 alpha 8.0 scaling alpha_over_rank
-        brick.lora @w a @a b @b rank 4 alpha 8.0 scaling rslora
+        brick.lora @w a @a b @b rank 4 alpha 8.0 scaling alpha_over_rank scale 2.0
+        brick.lora @w a @a b @b rank 4 alpha 8.0 scaling rslora scale 4.0
       }
     })mlir";
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);

@@ -266,7 +266,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.weight @v : tensor<4xf32> = dense<1.0>
   brick.plugin @p serves @c {
     // expected-error @+1 {{'brick.lora' op target references unknown symbol @missing}}
-    brick.lora @missing a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank
+    brick.lora @missing a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank scale 1.0
   }
 }
 
@@ -281,7 +281,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.weight @v : tensor<4xf32> = dense<1.0>
   brick.plugin @p serves @c {
     // expected-error @+1 {{'brick.lora' op target @v must be a matrix, got 'tensor<4xf32>'}}
-    brick.lora @v a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank
+    brick.lora @v a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank scale 1.0
   }
 }
 
@@ -296,7 +296,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.weight @v : tensor<4xf32> = dense<1.0>
   brick.plugin @p serves @c {
     // expected-error @+1 {{'brick.lora' op A @a has shape [2, 4], expected [3, 4] (rank, in of @w)}}
-    brick.lora @w a @a b @b rank 3 alpha 2.0 scaling alpha_over_rank
+    brick.lora @w a @a b @b rank 3 alpha 3.0 scaling alpha_over_rank scale 1.0
   }
 }
 
@@ -311,7 +311,22 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.weight @v : tensor<4xf32> = dense<1.0>
   brick.plugin @p serves @c {
     // expected-error @+1 {{'brick.lora' op B @a has shape [2, 4], expected [4, 2] (out of @w, rank)}}
-    brick.lora @w a @a b @a rank 2 alpha 2.0 scaling alpha_over_rank
+    brick.lora @w a @a b @a rank 2 alpha 2.0 scaling alpha_over_rank scale 1.0
+  }
+}
+
+// -----
+
+// Test: the recorded scale follows from the scaling rule
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.weight @w : tensor<4x4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<4x2xf32> = dense<1.0>
+  brick.weight @v : tensor<4xf32> = dense<1.0>
+  brick.plugin @p serves @c {
+    // expected-error @+1 {{'brick.lora' op records scale 1.000000e+00 but alpha_over_rank with alpha 4.000000e+00 and rank 2 gives 2.000000e+00}}
+    brick.lora @w a @a b @b rank 2 alpha 4.0 scaling alpha_over_rank scale 1.0
   }
 }
 
@@ -326,7 +341,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.weight @v : tensor<4xf32> = dense<1.0>
   brick.plugin @p serves @c {
     // expected-error @+1 {{'brick.lora' op magnitude @b has shape [4, 2], expected [4] (out of @w)}}
-    brick.lora @w a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank magnitude @b
+    brick.lora @w a @a b @b rank 2 alpha 2.0 scaling alpha_over_rank scale 1.0 magnitude @b
   }
 }
 

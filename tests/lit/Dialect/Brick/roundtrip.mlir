@@ -52,14 +52,14 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
 
   // Test: LoRA (alpha/r), rsLoRA with DoRA magnitude, and fan-in-fan-out.
   // CHECK: brick.plugin @sql serves @code {
-  // CHECK-NEXT: brick.lora @wq a @lora.a b @lora.b rank 2 alpha 4.000000e+00 scaling alpha_over_rank{{$}}
-  // CHECK-NEXT: brick.lora @wk a @lora.a b @lora.b rank 2 alpha 8.000000e+00 scaling rslora magnitude @lora.m{{$}}
-  // CHECK-NEXT: brick.lora @conv1d a @conv1d.a b @conv1d.b rank 2 alpha 2.000000e+00 scaling alpha_over_rank fan_in_fan_out{{$}}
+  // CHECK-NEXT: brick.lora @wq a @lora.a b @lora.b rank 2 alpha 4.000000e+00 scaling alpha_over_rank scale 2.000000e+00{{$}}
+  // CHECK-NEXT: brick.lora @wk a @lora.a b @lora.b rank 2 alpha 8.000000e+00 scaling rslora scale 5.6568542494923806 magnitude @lora.m{{$}}
+  // CHECK-NEXT: brick.lora @conv1d a @conv1d.a b @conv1d.b rank 2 alpha 2.000000e+00 scaling alpha_over_rank scale 1.000000e+00 fan_in_fan_out{{$}}
   // CHECK-NEXT: }
   brick.plugin @sql serves @code {
-    brick.lora @wq a @lora.a b @lora.b rank 2 alpha 4.0 scaling alpha_over_rank
-    brick.lora @wk a @lora.a b @lora.b rank 2 alpha 8.0 scaling rslora magnitude @lora.m
-    brick.lora @conv1d a @conv1d.a b @conv1d.b rank 2 alpha 2.0 scaling alpha_over_rank fan_in_fan_out
+    brick.lora @wq a @lora.a b @lora.b rank 2 alpha 4.0 scaling alpha_over_rank scale 2.0
+    brick.lora @wk a @lora.a b @lora.b rank 2 alpha 8.0 scaling rslora scale 5.656854249492381 magnitude @lora.m
+    brick.lora @conv1d a @conv1d.a b @conv1d.b rank 2 alpha 2.0 scaling alpha_over_rank scale 1.0 fan_in_fan_out
   }
 
   // Test: configurations, static and routed, with every optional field.
