@@ -235,6 +235,25 @@ double EmergentOp::getScore(StringRef capability) {
 }
 
 //===----------------------------------------------------------------------===//
+// RouterOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RouterOp::verify() {
+  if (getBricks().empty())
+    return emitOpError("requires at least one brick");
+  if (auto recall = getRecallAttr())
+    for (NamedAttribute entry : recall) {
+      auto value = dyn_cast<FloatAttr>(entry.getValue());
+      if (!value || value.getValueAsDouble() < 0 ||
+          value.getValueAsDouble() > 1)
+        return emitOpError("requires recall values in [0, 1], got ")
+               << entry.getValue() << " for '" << entry.getName().getValue()
+               << "'";
+    }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LoraOp
 //===----------------------------------------------------------------------===//
 

@@ -180,6 +180,70 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
   }];
 }
 
+def Brick_ActivationStatsOp : Brick_Op<"activation_stats", [
+    HasParent<"ModelOp">, Brick_SymbolUser]> {
+  let summary = "per-neuron activation statistics of one layer's FFN";
+  let description = [{
+    What profiling measured on calibration text for the FFN neurons of
+    `layer`: the mean absolute activation (`mean_abs`) and the fraction of
+    tokens on which the activation's magnitude exceeded `threshold`
+    (`frequency`), over `tokens` token positions. Both are `[neurons]` f32
+    weights (kept in a side file like any weight). With `capability`, the
+    statistics cover only that capability's calibration text. The activation
+    is the FFN hidden value `down` multiplies.
+
+    ```mlir
+    brick.activation_stats layer 0 capability @code tokens 4096
+        threshold 1.0e-01 mean_abs @stats.l0.code.mean_abs
+        frequency @stats.l0.code.frequency
+    ```
+  }];
+  let arguments = (ins
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+    OptionalAttr<FlatSymbolRefAttr>:$capability,
+    ConfinedAttr<I64Attr, [IntPositive]>:$tokens,
+    F64Attr:$threshold,
+    FlatSymbolRefAttr:$mean_abs,
+    FlatSymbolRefAttr:$frequency
+  );
+  let assemblyFormat = [{
+    `layer` $layer (`capability` $capability^)? `tokens` $tokens
+    `threshold` $threshold `mean_abs` $mean_abs `frequency` $frequency
+    attr-dict
+  }];
+}
+
+def Brick_RouterOp : Brick_Op<"router", [
+    Symbol, HasParent<"ModelOp">, Brick_SymbolUser]> {
+  let summary = "a per-token predictor of which bricks of a layer fire";
+  let description = [{
+    Scores the emergent bricks `bricks` of `layer` for a token from the FFN's
+    input `h` (the normalised hidden state): `scores = weight @ h + bias`,
+    with `weight: [bricks, hidden]` and `bias: [bricks]`. A routed FFN runs
+    the top-k scoring bricks. `recall` records, for held-out text, the share
+    of truly active bricks found in the top k (`top_1`, `top_2`, ...).
+
+    ```mlir
+    brick.router @router.l0 layer 0 bricks [@l0.code, @l0.story]
+        weight @router.l0.weight bias @router.l0.bias
+        recall {top_1 = 8.1e-01 : f64}
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+    FlatSymbolRefArrayAttr:$bricks,
+    FlatSymbolRefAttr:$weight,
+    OptionalAttr<FlatSymbolRefAttr>:$bias,
+    OptionalAttr<DictionaryAttr>:$recall
+  );
+  let assemblyFormat = [{
+    $sym_name `layer` $layer `bricks` $bricks `weight` $weight
+    (`bias` $bias^)? (`recall` $recall^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 def Brick_PluginOp : Brick_Op<"plugin", [
     Symbol, HasParent<"ModelOp">, NoTerminator, SingleBlock, NoRegionArguments,
     Brick_SymbolUser]> {

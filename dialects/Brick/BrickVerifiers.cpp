@@ -123,6 +123,73 @@ LogicalResult EmergentOp::verifySymbolUses(SymbolTableCollection &tables) {
   return success();
 }
 
+/// Checks that `ref` names an f32 weight of shape `shape`.
+static LogicalResult verifyWeightShape(Operation *user,
+                                       SymbolTableCollection &tables,
+                                       FlatSymbolRefAttr ref, StringRef field,
+                                       ArrayRef<int64_t> shape) {
+  auto weight = resolve<WeightOp>(user, tables, ref, field, "brick.weight");
+  if (failed(weight))
+    return failure();
+  RankedTensorType type = weight->getTensorType();
+  if (type.getShape() != shape || !type.getElementType().isF32())
+    return user->emitOpError()
+           << field << " " << ref << " must be f32 of shape "
+           << shapeString(shape) << ", got " << type;
+  return success();
+}
+
+/// Checks `layer` is a layer of the enclosing model.
+static LogicalResult verifyLayer(Operation *user, int64_t layer) {
+  int64_t layers =
+      user->getParentOfType<ModelOp>().getHparams().getLayers();
+  if (layer >= layers)
+    return user->emitOpError("layer ")
+           << layer << " is out of range [0, " << layers << ")";
+  return success();
+}
+
+LogicalResult
+ActivationStatsOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyLayer(*this, getLayer())))
+    return failure();
+  if (auto capability = getCapabilityAttr())
+    if (failed(resolve<CapabilityOp>(*this, tables, capability, "capability",
+                                     "brick.capability")))
+      return failure();
+  int64_t width = getParentOp().getFfnWidth(getLayer());
+  if (failed(verifyWeightShape(*this, tables, getMeanAbsAttr(), "mean_abs",
+                               {width})) ||
+      failed(verifyWeightShape(*this, tables, getFrequencyAttr(), "frequency",
+                               {width})))
+    return failure();
+  return success();
+}
+
+LogicalResult RouterOp::verifySymbolUses(SymbolTableCollection &tables) {
+  if (failed(verifyLayer(*this, getLayer())))
+    return failure();
+  for (auto ref : getBricks().getAsRange<FlatSymbolRefAttr>()) {
+    auto brick = resolve<EmergentOp>(*this, tables, ref, "brick",
+                                     "brick.emergent");
+    if (failed(brick))
+      return failure();
+    if (brick->getLayer() != getLayer())
+      return emitOpError("brick ")
+             << ref << " is in layer " << brick->getLayer()
+             << ", not the router's layer " << getLayer();
+  }
+  int64_t bricks = getBricks().size();
+  int64_t hidden = getParentOp().getHparams().getHidden();
+  if (failed(verifyWeightShape(*this, tables, getWeightAttr(), "weight",
+                               {bricks, hidden})))
+    return failure();
+  if (auto bias = getBiasAttr())
+    if (failed(verifyWeightShape(*this, tables, bias, "bias", {bricks})))
+      return failure();
+  return success();
+}
+
 LogicalResult PluginOp::verifySymbolUses(SymbolTableCollection &tables) {
   return resolve<CapabilityOp>(*this, tables, getCapabilityAttr(),
                                "capability", "brick.capability");

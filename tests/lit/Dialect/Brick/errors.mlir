@@ -443,6 +443,159 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: statistics are of an existing layer
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.weight @m : tensor<8xf32> = dense<1.0>
+  brick.weight @short : tensor<4xf32> = dense<1.0>
+  brick.weight @half : tensor<8xf16> = dense<1.0>
+  // expected-error @+1 {{'brick.activation_stats' op layer 2 is out of range [0, 2)}}
+  brick.activation_stats layer 2 tokens 10 threshold 0.1 mean_abs @m frequency @m
+}
+
+// -----
+
+// Test: per-capability statistics name a capability
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.weight @m : tensor<8xf32> = dense<1.0>
+  brick.weight @short : tensor<4xf32> = dense<1.0>
+  brick.weight @half : tensor<8xf16> = dense<1.0>
+  // expected-error @+1 {{'brick.activation_stats' op capability references @m, which is a 'brick.weight', not a brick.capability}}
+  brick.activation_stats layer 0 capability @m tokens 10 threshold 0.1 mean_abs @m frequency @m
+}
+
+// -----
+
+// Test: mean_abs has one f32 entry per neuron
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.weight @m : tensor<8xf32> = dense<1.0>
+  brick.weight @short : tensor<4xf32> = dense<1.0>
+  brick.weight @half : tensor<8xf16> = dense<1.0>
+  // expected-error @+1 {{'brick.activation_stats' op mean_abs @short must be f32 of shape [8], got 'tensor<4xf32>'}}
+  brick.activation_stats layer 0 tokens 10 threshold 0.1 mean_abs @short frequency @m
+}
+
+// -----
+
+// Test: frequency has one f32 entry per neuron
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.weight @m : tensor<8xf32> = dense<1.0>
+  brick.weight @short : tensor<4xf32> = dense<1.0>
+  brick.weight @half : tensor<8xf16> = dense<1.0>
+  // expected-error @+1 {{'brick.activation_stats' op frequency @half must be f32 of shape [8], got 'tensor<8xf16>'}}
+  brick.activation_stats layer 0 tokens 10 threshold 0.1 mean_abs @m frequency @half
+}
+
+// -----
+
+// Test: a router has bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op requires at least one brick}}
+  brick.router @r layer 0 bricks [] weight @w
+}
+
+// -----
+
+// Test: recall is a fraction
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op requires recall values in [0, 1], got 1.500000e+00 : f64 for 'top_1'}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w recall {top_1 = 1.5 : f64}
+}
+
+// -----
+
+// Test: a router's layer exists
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op layer 5 is out of range [0, 2)}}
+  brick.router @r layer 5 bricks [@b0, @b1] weight @w
+}
+
+// -----
+
+// Test: a router routes emergent bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op brick references @w, which is a 'brick.weight', not a brick.emergent}}
+  brick.router @r layer 0 bricks [@b0, @w] weight @w
+}
+
+// -----
+
+// Test: a router routes bricks of its own layer
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op brick @other is in layer 1, not the router's layer 0}}
+  brick.router @r layer 0 bricks [@b0, @other] weight @w
+}
+
+// -----
+
+// Test: router weights are [bricks, hidden]
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op weight @w3 must be f32 of shape [2, 4], got 'tensor<3x4xf32>'}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w3
+}
+
+// -----
+
+// Test: router biases are [bricks]
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op bias @w must be f32 of shape [2], got 'tensor<2x4xf32>'}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w bias @w
+}
+
+// -----
+
 // Test: the forward pass takes three arguments
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.weight @emb : tensor<6x4xf32> = dense<1.0>

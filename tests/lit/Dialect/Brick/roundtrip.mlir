@@ -50,6 +50,23 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
   brick.emergent @l0.code layer 0 neurons [0, 1, 2] scores {code = 0.75 : f64, math = 0.125 : f64} provenance #brick.provenance<method = "coact", params = {iterations = 20 : i64}, seed = 42, calibration = ["2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"]>
   brick.emergent @l0.shared layer 0 neurons [7, 3] shared
 
+  // Test: activation statistics, over all text and per capability.
+  // CHECK: brick.activation_stats layer 0 tokens 4096 threshold 1.000000e-01 mean_abs @stats.mean frequency @stats.freq{{$}}
+  // CHECK: brick.activation_stats layer 0 capability @code tokens 1024 threshold 1.000000e-01 mean_abs @stats.mean frequency @stats.freq{{$}}
+  brick.weight @stats.mean : tensor<8xf32> = dense<0.5>
+  brick.weight @stats.freq : tensor<8xf32> = dense<0.25>
+  brick.activation_stats layer 0 tokens 4096 threshold 0.1 mean_abs @stats.mean frequency @stats.freq
+  brick.activation_stats layer 0 capability @code tokens 1024 threshold 0.1 mean_abs @stats.mean frequency @stats.freq
+
+  // Test: routers, with and without bias and recall.
+  // CHECK: brick.router @router.l0 layer 0 bricks [@l0.code, @l0.shared] weight @router.w bias @router.b recall {top_1 = 7.500000e-01 : f64}
+  // CHECK: brick.router @router.l0.plain layer 0 bricks [@l0.code] weight @router.w1{{$}}
+  brick.weight @router.w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @router.b : tensor<2xf32> = dense<0.0>
+  brick.weight @router.w1 : tensor<1x4xf32> = dense<0.1>
+  brick.router @router.l0 layer 0 bricks [@l0.code, @l0.shared] weight @router.w bias @router.b recall {top_1 = 0.75 : f64}
+  brick.router @router.l0.plain layer 0 bricks [@l0.code] weight @router.w1
+
   // Test: LoRA (alpha/r), rsLoRA with DoRA magnitude, and fan-in-fan-out.
   // CHECK: brick.plugin @sql serves @code {
   // CHECK-NEXT: brick.lora @wq a @lora.a b @lora.b rank 2 alpha 4.000000e+00 scaling alpha_over_rank scale 2.000000e+00{{$}}
