@@ -102,7 +102,7 @@ EmergentOp ModelBuilder::addEmergentBrick(
       builder.getI64IntegerAttr(layer), builder.getDenseI64ArrayAttr(neurons),
       /*shared=*/nullptr,
       entries.empty() ? DictionaryAttr() : builder.getDictionaryAttr(entries),
-      /*provenance=*/nullptr);
+      /*specificity=*/nullptr, /*provenance=*/nullptr);
 }
 
 Value ModelBuilder::refWeight(OpBuilder &b, StringRef name) {

@@ -405,7 +405,7 @@ Error ReferenceExecutor::interpret(
           for (int64_t neuron : masked->second)
             hidden.col(neuron).setZero();
         if (ffnObserver)
-          ffnObserver(layer, hidden);
+          ffnObserver(layer, *x, hidden);
         return store(down->timesTransposed(hidden));
       })
       .Case([&](AddOp add) -> Error {

@@ -45,10 +45,13 @@ struct ExecutorOptions {
   std::vector<std::string> plugins;
 };
 
-/// Called with each FFN's hidden activations `[T, neurons]` (after masking,
-/// i.e. what `down` multiplies), once per `brick.ffn` per forward call.
+/// Called once per `brick.ffn` per forward call with the FFN's input
+/// `[T, hidden]` (the normalised hidden state, what a router sees) and its
+/// hidden activations `[T, neurons]` (after masking, i.e. what `down`
+/// multiplies).
 using FfnObserver =
-    std::function<void(int64_t layer, const Eigen::MatrixXf &activations)>;
+    std::function<void(int64_t layer, const Eigen::MatrixXf &input,
+                       const Eigen::MatrixXf &activations)>;
 
 /// Runs the forward pass of a brick graph in fp32, keeping its KV cache.
 class ReferenceExecutor {

@@ -219,11 +219,15 @@ LogicalResult EmergentOp::verify() {
     if (!seen.insert(neuron).second)
       return emitOpError("lists neuron ") << neuron << " twice";
   }
-  if (auto scores = getScoresAttr())
-    for (NamedAttribute score : scores)
-      if (!isa<FloatAttr>(score.getValue()))
-        return emitOpError("requires a float score for capability '")
-               << score.getName().getValue() << "', got " << score.getValue();
+  for (auto [field, dict] : {std::pair<StringRef, DictionaryAttr>{
+                                 "score", getScoresAttr()},
+                             {"specificity", getSpecificityAttr()}})
+    if (dict)
+      for (NamedAttribute entry : dict)
+        if (!isa<FloatAttr>(entry.getValue()))
+          return emitOpError("requires a float ")
+                 << field << " for capability '" << entry.getName().getValue()
+                 << "', got " << entry.getValue();
   return success();
 }
 

@@ -151,8 +151,9 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
   let summary = "an emergent brick: a cluster of one layer's FFN neurons";
   let description = [{
     Names the FFN neurons of one layer that fire together, with the share of
-    each capability it carries and how it was found. `shared` marks a brick
-    every configuration keeps.
+    each capability's activation mass it carries (`scores`), how specific it
+    is to each capability against the others (`specificity`), and how it was
+    found. `shared` marks a brick every configuration keeps.
 
     ```mlir
     brick.emergent @l0.code layer 0 neurons [0, 1, 2, 3]
@@ -167,11 +168,13 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
     DenseI64ArrayAttr:$neurons,
     UnitAttr:$shared,
     OptionalAttr<DictionaryAttr>:$scores,
+    OptionalAttr<DictionaryAttr>:$specificity,
     OptionalAttr<Brick_ProvenanceAttr>:$provenance
   );
   let assemblyFormat = [{
     $sym_name `layer` $layer `neurons` $neurons (`shared` $shared^)?
-    (`scores` $scores^)? (`provenance` qualified($provenance)^)? attr-dict
+    (`scores` $scores^)? (`specificity` $specificity^)?
+    (`provenance` qualified($provenance)^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -113,13 +113,16 @@ LogicalResult EmergentOp::verifySymbolUses(SymbolTableCollection &tables) {
       return emitOpError("neuron ")
              << neuron << " is out of range [0, " << width << ") of layer "
              << getLayer() << "'s FFN";
-  if (auto scores = getScoresAttr())
-    for (NamedAttribute score : scores) {
-      auto ref = FlatSymbolRefAttr::get(score.getName());
-      if (failed(resolve<CapabilityOp>(*this, tables, ref, "score",
-                                       "brick.capability")))
-        return failure();
-    }
+  for (auto [field, dict] : {std::pair<StringRef, DictionaryAttr>{
+                                 "score", getScoresAttr()},
+                             {"specificity", getSpecificityAttr()}})
+    if (dict)
+      for (NamedAttribute entry : dict) {
+        auto ref = FlatSymbolRefAttr::get(entry.getName());
+        if (failed(resolve<CapabilityOp>(*this, tables, ref, field,
+                                         "brick.capability")))
+          return failure();
+      }
   return success();
 }
 

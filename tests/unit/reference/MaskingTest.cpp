@@ -146,7 +146,8 @@ TEST_F(MaskingTest, ObserverSeesMaskedActivations) {
   options.maskedBricks = {"@l0.code"}; // a leading @ is accepted
   BRICK_ASSERT_OK(executor, ReferenceExecutor::create(modelOf(*base), options));
   std::vector<std::pair<int64_t, Eigen::MatrixXf>> seen;
-  executor->setFfnObserver([&](int64_t layer, const Eigen::MatrixXf &acts) {
+  executor->setFfnObserver([&](int64_t layer, const Eigen::MatrixXf &,
+                              const Eigen::MatrixXf &acts) {
     seen.emplace_back(layer, acts);
   });
   BRICK_ASSERT_OK(logits, executor->forward({1, 7, 3}, 0));

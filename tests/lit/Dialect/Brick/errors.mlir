@@ -213,6 +213,23 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: specificities are floats
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  // expected-error @+1 {{'brick.emergent' op requires a float specificity for capability 'c', got 1 : i64}}
+  brick.emergent @b layer 0 neurons [0] specificity {c = 1}
+}
+
+// -----
+
+// Test: specificities name declared capabilities
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  // expected-error @+1 {{'brick.emergent' op specificity references unknown symbol @code}}
+  brick.emergent @b layer 0 neurons [0] specificity {code = 1.0 : f64}
+}
+
+// -----
+
 // Test: a brick's layer exists
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   // expected-error @+1 {{'brick.emergent' op layer 2 is out of range [0, 2)}}

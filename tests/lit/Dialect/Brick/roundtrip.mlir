@@ -47,8 +47,10 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
   // Test: an emergent brick with scores and provenance, and a shared one.
   // CHECK: brick.emergent @l0.code layer 0 neurons [0, 1, 2] scores {code = 7.500000e-01 : f64, math = 1.250000e-01 : f64} provenance #brick.provenance<method = "coact", params = {iterations = 20 : i64}, seed = 42, calibration = ["2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"]>
   // CHECK: brick.emergent @l0.shared layer 0 neurons [7, 3] shared{{$}}
+  // CHECK: brick.emergent @l0.math layer 0 neurons [4] scores {math = 5.000000e-01 : f64} specificity {math = 2.500000e+00 : f64}{{$}}
   brick.emergent @l0.code layer 0 neurons [0, 1, 2] scores {code = 0.75 : f64, math = 0.125 : f64} provenance #brick.provenance<method = "coact", params = {iterations = 20 : i64}, seed = 42, calibration = ["2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"]>
   brick.emergent @l0.shared layer 0 neurons [7, 3] shared
+  brick.emergent @l0.math layer 0 neurons [4] scores {math = 0.5 : f64} specificity {math = 2.5 : f64}
 
   // Test: activation statistics, over all text and per capability.
   // CHECK: brick.activation_stats layer 0 tokens 4096 threshold 1.000000e-01 mean_abs @stats.mean frequency @stats.freq{{$}}
