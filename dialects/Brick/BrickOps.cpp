@@ -92,6 +92,10 @@ void FfnOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   setName(getResult(), "ffn" + std::to_string(getLayer()));
 }
 
+void RoutedFfnOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  setName(getResult(), "routed" + std::to_string(getLayer()));
+}
+
 void LogitsOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   setName(getResult(), "logits");
 }
@@ -134,9 +138,13 @@ ForwardOp ModelOp::getForward() {
 int64_t ModelOp::getFfnWidth(int64_t layer) {
   if (ForwardOp forward = getForward()) {
     int64_t width = ShapedType::kDynamic;
-    forward.walk([&](FfnOp ffn) {
-      if (static_cast<int64_t>(ffn.getLayer()) == layer)
+    forward.walk([&](Operation *op) {
+      if (auto ffn = dyn_cast<FfnOp>(op);
+          ffn && static_cast<int64_t>(ffn.getLayer()) == layer)
         width = ffn.getWidth();
+      if (auto routed = dyn_cast<RoutedFfnOp>(op);
+          routed && static_cast<int64_t>(routed.getLayer()) == layer)
+        width = routed.getWidth();
     });
     if (!ShapedType::isDynamic(width))
       return width;
@@ -245,6 +253,10 @@ double EmergentOp::getScore(StringRef capability) {
 LogicalResult RouterOp::verify() {
   if (getBricks().empty())
     return emitOpError("requires at least one brick");
+  if (auto rows = getRowsAttr())
+    if (static_cast<size_t>(rows.size()) != getBricks().size())
+      return emitOpError("requires one row per brick (")
+             << getBricks().size() << "), got " << rows.size();
   if (auto recall = getRecallAttr())
     for (NamedAttribute entry : recall) {
       auto value = dyn_cast<FloatAttr>(entry.getValue());
@@ -309,6 +321,22 @@ LogicalResult ConfigOp::verify() {
         return emitOpError("requires keep_per_layer entries in (0, 1], got ")
                << fraction;
   }
+  if (auto weights = getPluginWeightsAttr())
+    if (weights.size() != getPlugins().size())
+      return emitOpError("requires one plugin weight per plugin (")
+             << getPlugins().size() << "), got " << weights.size();
+  if (getRouting() == Routing::topk && !getTopK())
+    return emitOpError("requires top_k with topk routing");
+  if (getRouting() == Routing::static_ && getTopK())
+    return emitOpError("takes no top_k with static routing");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SelectionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SelectionOp::verify() {
   if (auto weights = getPluginWeightsAttr())
     if (weights.size() != getPlugins().size())
       return emitOpError("requires one plugin weight per plugin (")
@@ -562,6 +590,49 @@ LogicalResult FfnOp::verify() {
     return emitOpError("requires down of shape [")
            << dimString(hidden) << ", " << dimString(width) << "], got "
            << getDown().getType();
+  return verifyBlockResult(*this, getInput(), getResult(), hidden);
+}
+
+int64_t RoutedFfnOp::getWidth() { return dim(getUp(), 0); }
+
+LogicalResult RoutedFfnOp::verify() {
+  int64_t hidden = dim(getInput(), 1);
+  int64_t width = getWidth();
+  ArrayRef<int64_t> bricks = getBricks();
+  if (bricks.empty())
+    return emitOpError("requires at least one brick");
+  int64_t total = 0;
+  for (int64_t size : bricks) {
+    if (size <= 0)
+      return emitOpError("requires positive brick sizes, got ") << size;
+    total += size;
+  }
+  if (!ShapedType::isDynamic(width) && total != width)
+    return emitOpError("bricks cover ")
+           << total << " neurons but the FFN has " << width;
+  if (static_cast<int64_t>(getTopK()) > static_cast<int64_t>(bricks.size()))
+    return emitOpError("top_k ") << getTopK() << " exceeds the "
+                                 << bricks.size() << " bricks";
+  if (!dimsAgree(dim(getUp(), 1), hidden))
+    return emitOpError("requires up of shape [neurons, ")
+           << dimString(hidden) << "], got " << getUp().getType();
+  if (getGate() && getGate().getType() != getUp().getType())
+    return emitOpError("requires gate of the same type as up (")
+           << getUp().getType() << "), got " << getGate().getType();
+  if (!dimsAgree(dim(getDown(), 0), hidden) ||
+      !dimsAgree(dim(getDown(), 1), width))
+    return emitOpError("requires down of shape [")
+           << dimString(hidden) << ", " << dimString(width) << "], got "
+           << getDown().getType();
+  int64_t count = static_cast<int64_t>(bricks.size());
+  if (!dimsAgree(dim(getRouter(), 0), count) ||
+      !dimsAgree(dim(getRouter(), 1), hidden))
+    return emitOpError("requires a router of shape [")
+           << count << ", " << dimString(hidden) << "], got "
+           << getRouter().getType();
+  if (getRouterBias() && !dimsAgree(dim(getRouterBias(), 0), count))
+    return emitOpError("requires a router bias of ")
+           << count << " elements, got " << getRouterBias().getType();
   return verifyBlockResult(*this, getInput(), getResult(), hidden);
 }
 

@@ -225,6 +225,8 @@ def Brick_RouterOp : Brick_Op<"router", [
     with `weight: [bricks, hidden]` and `bias: [bricks]`. A routed FFN runs
     the top-k scoring bricks. `recall` records, for held-out text, the share
     of truly active bricks found in the top k (`top_1`, `top_2`, ...).
+    After pruning drops bricks, `rows` says which rows of `weight` and
+    `bias` score the remaining `bricks`, in order.
 
     ```mlir
     brick.router @router.l0 layer 0 bricks [@l0.code, @l0.story]
@@ -238,11 +240,12 @@ def Brick_RouterOp : Brick_Op<"router", [
     FlatSymbolRefArrayAttr:$bricks,
     FlatSymbolRefAttr:$weight,
     OptionalAttr<FlatSymbolRefAttr>:$bias,
+    OptionalAttr<DenseI64ArrayAttr>:$rows,
     OptionalAttr<DictionaryAttr>:$recall
   );
   let assemblyFormat = [{
     $sym_name `layer` $layer `bricks` $bricks `weight` $weight
-    (`bias` $bias^)? (`recall` $recall^)? attr-dict
+    (`bias` $bias^)? (`rows` $rows^)? (`recall` $recall^)? attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -347,6 +350,40 @@ def Brick_ConfigOp : Brick_Op<"config", [
     (`plugin_weights` $plugin_weights^)? `keep` $keep
     (`keep_per_layer` $keep_per_layer^)? `routing` $routing
     (`top_k` $top_k^)? (`target` qualified($target)^)? attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Brick_SelectionOp : Brick_Op<"selection", [
+    Symbol, HasParent<"ModelOp">, Brick_SymbolUser]> {
+  let summary = "a resolved configuration: the bricks and plugins kept";
+  let description = [{
+    What `brick-select` makes of a `brick.config`: the emergent bricks kept
+    within the FFN budget (shared ones included), the plugins still applied
+    at run time (fusion removes the ones it folds into weights), and the
+    routing and target the rest of the pipeline compiles for. A specialised
+    graph serves exactly one selection.
+
+    ```mlir
+    brick.selection @code of capabilities [@code] bricks [@l0.b2, @l1.b0]
+        plugins [@sql] routing topk top_k 1
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    FlatSymbolRefArrayAttr:$capabilities,
+    FlatSymbolRefArrayAttr:$bricks,
+    FlatSymbolRefArrayAttr:$plugins,
+    OptionalAttr<DenseF64ArrayAttr>:$plugin_weights,
+    Brick_RoutingAttr:$routing,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$top_k,
+    OptionalAttr<Brick_TargetAttr>:$target
+  );
+  let assemblyFormat = [{
+    $sym_name `of` `capabilities` $capabilities `bricks` $bricks
+    `plugins` $plugins (`plugin_weights` $plugin_weights^)?
+    `routing` $routing (`top_k` $top_k^)? (`target` qualified($target)^)?
+    attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -637,6 +674,48 @@ def Brick_FfnOp : Brick_Op<"ffn", [Pure, Brick_NamedResult]> {
   let assemblyFormat = [{
     $input `,` `up` $up `,` `down` $down (`gate` $gate^)? `layer` $layer
     `act` $act attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of FFN neurons (rows of `up`).
+    int64_t getWidth();
+  }];
+}
+
+def Brick_RoutedFfnOp : Brick_Op<"routed_ffn", [
+    Pure, AttrSizedOperandSegments, Brick_NamedResult]> {
+  let summary = "an FFN that runs only the top-k bricks a router picks";
+  let description = [{
+    The neurons of the FFN are laid out brick after brick: brick `i` owns
+    `bricks[i]` consecutive neurons. For each token the router scores the
+    bricks (`router @ x + router_bias`) and only the `top_k` best-scoring
+    bricks' neurons are computed; the others contribute nothing. With
+    `top_k` equal to the number of bricks it is the dense `brick.ffn`.
+
+    ```mlir
+    %y = brick.routed_ffn %x, up %u, down %d gate %g router %r bias %rb
+        layer 0 act silu bricks [4, 4] top_k 1
+        : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>,
+           tensor<2x8xf32>, tensor<2xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let arguments = (ins
+    Brick_Activations:$input,
+    Brick_Weight2D:$up,
+    Brick_Weight2D:$down,
+    Optional<Brick_Weight2D>:$gate,
+    Brick_Weight2D:$router,
+    Optional<Brick_Weight1D>:$router_bias,
+    ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
+    Brick_ActivationAttr:$act,
+    DenseI64ArrayAttr:$bricks,
+    ConfinedAttr<I64Attr, [IntPositive]>:$top_k
+  );
+  let results = (outs Brick_Activations:$result);
+  let assemblyFormat = [{
+    $input `,` `up` $up `,` `down` $down (`gate` $gate^)? `router` $router
+    (`bias` $router_bias^)? `layer` $layer `act` $act `bricks` $bricks
+    `top_k` $top_k attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

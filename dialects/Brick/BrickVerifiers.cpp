@@ -182,13 +182,28 @@ LogicalResult RouterOp::verifySymbolUses(SymbolTableCollection &tables) {
              << ref << " is in layer " << brick->getLayer()
              << ", not the router's layer " << getLayer();
   }
-  int64_t bricks = getBricks().size();
   int64_t hidden = getParentOp().getHparams().getHidden();
+  auto weight = resolve<WeightOp>(*this, tables, getWeightAttr(), "weight",
+                                  "brick.weight");
+  if (failed(weight))
+    return failure();
+  // Without `rows` the weight has one row per brick; with them, any number
+  // of rows of which `rows` picks one per brick.
+  int64_t rows = getBricks().size();
+  if (auto picked = getRowsAttr()) {
+    ArrayRef<int64_t> shape = weight->getTensorType().getShape();
+    rows = shape.empty() ? 0 : shape[0];
+    for (int64_t row : picked.asArrayRef())
+      if (row < 0 || row >= rows)
+        return emitOpError("row ")
+               << row << " is out of range [0, " << rows << ") of weight "
+               << getWeightAttr();
+  }
   if (failed(verifyWeightShape(*this, tables, getWeightAttr(), "weight",
-                               {bricks, hidden})))
+                               {rows, hidden})))
     return failure();
   if (auto bias = getBiasAttr())
-    if (failed(verifyWeightShape(*this, tables, bias, "bias", {bricks})))
+    if (failed(verifyWeightShape(*this, tables, bias, "bias", {rows})))
       return failure();
   return success();
 }
@@ -237,6 +252,22 @@ LogicalResult LoraOp::verifySymbolUses(SymbolTableCollection &tables) {
              << ", expected [" << out << "] (out of " << getTargetAttr()
              << ")";
   }
+  return success();
+}
+
+LogicalResult SelectionOp::verifySymbolUses(SymbolTableCollection &tables) {
+  for (auto ref : getCapabilities().getAsRange<FlatSymbolRefAttr>())
+    if (failed(resolve<CapabilityOp>(*this, tables, ref, "capability",
+                                     "brick.capability")))
+      return failure();
+  for (auto ref : getBricks().getAsRange<FlatSymbolRefAttr>())
+    if (failed(resolve<EmergentOp>(*this, tables, ref, "brick",
+                                   "brick.emergent")))
+      return failure();
+  for (auto ref : getPlugins().getAsRange<FlatSymbolRefAttr>())
+    if (failed(resolve<PluginOp>(*this, tables, ref, "plugin",
+                                 "brick.plugin")))
+      return failure();
   return success();
 }
 

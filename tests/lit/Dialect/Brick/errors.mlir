@@ -613,6 +613,123 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: router rows pair with bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op requires one row per brick (2), got 1}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w3 rows [0]
+}
+
+// -----
+
+// Test: router rows exist
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op row 3 is out of range [0, 3) of weight @w3}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w3 rows [0, 3]
+}
+
+// -----
+
+// Test: picked router rows index the weight and bias
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.emergent @b1 layer 0 neurons [2, 3]
+  brick.emergent @other layer 1 neurons [0]
+  brick.weight @w : tensor<2x4xf32> = dense<0.1>
+  brick.weight @bias : tensor<2xf32> = dense<0.0>
+  brick.weight @w3 : tensor<3x4xf32> = dense<0.1>
+  // expected-error @+1 {{'brick.router' op bias @bias must be f32 of shape [3], got 'tensor<2xf32>'}}
+  brick.router @r layer 0 bricks [@b0, @b1] weight @w3 bias @bias rows [0, 2]
+}
+
+// -----
+
+// Test: selection plugin weights pair with plugins
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op requires one plugin weight per plugin (1), got 2}}
+  brick.selection @s of capabilities [@c] bricks [@b0] plugins [@p] plugin_weights [1.0, 2.0] routing static
+}
+
+// -----
+
+// Test: a top-k selection says k
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op requires top_k with topk routing}}
+  brick.selection @s of capabilities [@c] bricks [@b0] plugins [] routing topk
+}
+
+// -----
+
+// Test: a static selection has no k
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op takes no top_k with static routing}}
+  brick.selection @s of capabilities [@c] bricks [@b0] plugins [] routing static top_k 1
+}
+
+// -----
+
+// Test: a selection keeps capabilities
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op capability references @b0, which is a 'brick.emergent', not a brick.capability}}
+  brick.selection @s of capabilities [@b0] bricks [] plugins [] routing static
+}
+
+// -----
+
+// Test: a selection keeps emergent bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op brick references @p, which is a 'brick.plugin', not a brick.emergent}}
+  brick.selection @s of capabilities [@c] bricks [@p] plugins [] routing static
+}
+
+// -----
+
+// Test: a selection keeps plugins
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  brick.emergent @b0 layer 0 neurons [0, 1]
+  brick.plugin @p serves @c {
+  }
+  // expected-error @+1 {{'brick.selection' op plugin references unknown symbol @q}}
+  brick.selection @s of capabilities [@c] bricks [@b0] plugins [@q] routing static
+}
+
+// -----
+
 // Test: the forward pass takes three arguments
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.weight @emb : tensor<6x4xf32> = dense<1.0>
@@ -1438,6 +1555,276 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     %down = "test.down"() : () -> tensor<4x8xf32>
     // expected-error @+1 {{'brick.ffn' op requires down of shape [4, 8], got 'tensor<8x4xf32>'}}
     %f = brick.ffn %x, up %up, down %up layer 0 act relu : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: a routed FFN has bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires at least one brick}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: brick sizes are positive
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires positive brick sizes, got 0}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [8, 0] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: bricks cover the FFN
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op bricks cover 6 neurons but the FFN has 8}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [3, 3] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: top_k is at most the bricks
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op top_k 3 exceeds the 2 bricks}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [4, 4] top_k 3 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: routed up is [neurons, hidden]
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires up of shape [neurons, 4], got 'tensor<8x2xf32>'}}
+    %f = brick.routed_ffn %x, up %router, down %down router %r2 layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x2xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: routed gate matches up
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires gate of the same type as up ('tensor<8x4xf32>'), got 'tensor<8x2xf32>'}}
+    %f = brick.routed_ffn %x, up %up, down %down gate %router router %r2 layer 0 act silu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x2xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: routed down is [hidden, neurons]
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires down of shape [4, 8], got 'tensor<8x4xf32>'}}
+    %f = brick.routed_ffn %x, up %up, down %up router %r2 layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: the router scores each brick
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires a router of shape [2, 4], got 'tensor<8x2xf32>'}}
+    %f = brick.routed_ffn %x, up %up, down %down router %router layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x2xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: the router bias scores each brick
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires a router bias of 2 elements, got 'tensor<4xf32>'}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 bias %vec layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: a routed FFN keeps the block's shape
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires a result of shape [?, 4], got 'tensor<?x8xf32>'}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x8xf32>
     %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>
   }

@@ -68,6 +68,14 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
   brick.weight @router.w1 : tensor<1x4xf32> = dense<0.1>
   brick.router @router.l0 layer 0 bricks [@l0.code, @l0.shared] weight @router.w bias @router.b recall {top_1 = 0.75 : f64}
   brick.router @router.l0.plain layer 0 bricks [@l0.code] weight @router.w1
+  // CHECK: brick.router @router.l0.pruned layer 0 bricks [@l0.shared] weight @router.w bias @router.b rows [1]{{$}}
+  brick.router @router.l0.pruned layer 0 bricks [@l0.shared] weight @router.w bias @router.b rows [1]
+
+  // Test: a resolved configuration.
+  // CHECK: brick.selection @sel.code of capabilities [@code] bricks [@l0.code, @l0.shared] plugins [@sql] plugin_weights [5.000000e-01] routing topk top_k 1 target #brick.target<triple = "x86_64-unknown-linux-gnu", cpu = "haswell", features = "">
+  // CHECK: brick.selection @sel.static of capabilities [] bricks [] plugins [] routing static{{$}}
+  brick.selection @sel.code of capabilities [@code] bricks [@l0.code, @l0.shared] plugins [@sql] plugin_weights [0.5] routing topk top_k 1 target #brick.target<triple = "x86_64-unknown-linux-gnu", cpu = "haswell", features = "">
+  brick.selection @sel.static of capabilities [] bricks [] plugins [] routing static
 
   // Test: LoRA (alpha/r), rsLoRA with DoRA magnitude, and fan-in-fan-out.
   // CHECK: brick.plugin @sql serves @code {
@@ -149,9 +157,17 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
     %g2 = brick.ffn %g1, up %up, down %down layer 0 act relu2 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
     %g3 = brick.ffn %g2, up %up, down %down layer 0 act gelu : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
     %g4 = brick.ffn %g3, up %c.dora, down %down layer 0 act gelu_tanh : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+    // Test: the routed FFN, with and without a gate and a router bias.
+    // CHECK: brick.routed_ffn %{{.*}}, up %{{.*}}, down %{{.*}} gate %{{.*}} router %{{.*}} bias %{{.*}} layer 0 act silu bricks [3, 5] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x4xf32>
+    // CHECK: brick.routed_ffn %{{.*}}, up %{{.*}}, down %{{.*}} router %{{.*}} layer 0 act relu bricks [8] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+    %rw = brick.weight_ref @router.w : tensor<2x4xf32>
+    %rb = brick.weight_ref @router.b : tensor<2xf32>
+    %routed = brick.routed_ffn %g4, up %up, down %down gate %gate router %rw bias %rb layer 0 act silu bricks [3, 5] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x4xf32>
+    %rw1 = brick.weight_ref @router.w1 : tensor<1x4xf32>
+    %routed2 = brick.routed_ffn %routed, up %up, down %down router %rw1 layer 0 act relu bricks [8] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
     // CHECK: %[[L:.*]] = brick.logits %{{.*}}, %[[EMB32]] : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     // CHECK: brick.return %[[L]] : tensor<?x6xf32>
-    %l = brick.logits %g4, %emb32 : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    %l = brick.logits %routed2, %emb32 : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>
   }
 }
