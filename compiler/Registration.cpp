@@ -3,6 +3,7 @@
 #include "compiler/Registration.h"
 
 #include "dialects/Brick/BrickDialect.h"
+#include "compiler/Pipelines.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -28,4 +29,7 @@ void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
                   vector::VectorDialect>();
 }
 
-void mlir::brick::registerBrickPassesAndPipelines() { registerBrickPasses(); }
+void mlir::brick::registerBrickPassesAndPipelines() {
+  registerBrickPasses();
+  registerBrickPipelines();
+}

@@ -2,8 +2,9 @@
 //
 // Every pass of Brick is declared here, with its options and dependent
 // dialects, and is runnable alone in brick-opt. The specialization passes
-// (brick-select, brick-fuse-deltas, brick-prune-clusters,
-// brick-sparsify-ffn) and the lowering passes land here as they are built.
+// run in this order (the `brick-specialize` pipeline in compiler/ chains
+// them): brick-select, brick-fuse-deltas, brick-prune-clusters,
+// brick-sparsify-ffn.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,5 +12,83 @@
 #define BRICK_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+def BrickSelect : Pass<"brick-select", "::mlir::brick::ModelOp"> {
+  let summary = "Resolve a capability configuration into the bricks and "
+                "plugins it keeps";
+  let description = [{
+    Turns one `brick.config` into a `brick.selection` and drops every
+    configuration (a specialised graph serves one). Per layer, the FFN keep
+    budget is `floor(keep * width)` neurons (`keep_per_layer` overrides
+    `keep`). Bricks marked `shared` are kept first; the other bricks are
+    ranked by their relevance, the sum of their `scores` for the requested
+    capabilities (then their specificity, then their order in the graph),
+    and kept greedily while they fit the budget. A layer without emergent
+    bricks is kept whole. The configuration's plugins, routing and target
+    pass to the selection unchanged.
+
+    ```mlir
+    brick.config @code capabilities [@code] plugins [] keep 0.5 routing static
+    // becomes
+    brick.selection @code of capabilities [@code] bricks [@l0.b1, @l1.b0]
+        plugins [] routing static
+    ```
+  }];
+  let options = [
+    Option<"configName", "config", "std::string", /*default=*/"\"\"",
+           "The brick.config to resolve; may be omitted when the model has "
+           "exactly one">,
+  ];
+  let dependentDialects = ["::mlir::brick::BrickDialect"];
+}
+
+def BrickFuseDeltas : Pass<"brick-fuse-deltas", "::mlir::brick::ModelOp"> {
+  let summary = "Fold the selected LoRA/DoRA plugins into their target "
+                "weights";
+  let description = [{
+    Every use of an adapted weight in the forward pass is replaced by a
+    weight expression with PEFT's semantics: `lora_add` adds
+    `scale * B @ A` (the delta's recorded scale, alpha/r or rsLoRA's
+    alpha/sqrt(r), times the configuration's plugin weight; transposed for
+    fan-in-fan-out), deltas of several plugins on one weight are summed in
+    selection order, and a DoRA delta is followed by `dora_renorm` to its
+    magnitude vector. Fused plugins leave the selection and the graph;
+    plugins named in `keep-unfused` stay as run-time low-rank branches.
+  }];
+  let options = [
+    ListOption<"keepUnfused", "keep-unfused", "std::string",
+               "Selected plugins to keep unfused, switchable at run time">,
+  ];
+  let dependentDialects = ["::mlir::brick::BrickDialect"];
+}
+
+def BrickPruneClusters
+    : Pass<"brick-prune-clusters", "::mlir::brick::ModelOp"> {
+  let summary = "Drop unselected emergent bricks and compact each FFN";
+  let description = [{
+    For every layer with emergent bricks, keeps only the selection's bricks:
+    the FFN's gate and up rows and down columns are gathered so that the kept
+    bricks lie one after the other, in selection order, each brick's neurons
+    contiguous. Kept bricks are renumbered to their new ranges (brick
+    boundaries stay in the IR), the others are erased, routers are narrowed
+    to the kept bricks (`rows`), and activation statistics, which describe
+    the unpruned FFN, are dropped with their weights.
+  }];
+  let dependentDialects = ["::mlir::brick::BrickDialect"];
+}
+
+def BrickSparsifyFfn : Pass<"brick-sparsify-ffn", "::mlir::brick::ModelOp"> {
+  let summary = "Route each kept FFN per token over its contiguous bricks";
+  let description = [{
+    With `topk` routing, replaces the `brick.ffn` of every layer with kept
+    bricks by a `brick.routed_ffn`: the layer's router scores the bricks and
+    only the top-k run for each token. The bricks must be contiguous in
+    selection order (run brick-prune-clusters first) and the layer needs a
+    router over exactly those bricks. `top_k` above the number of bricks is
+    clamped (the FFN stays dense in effect). Static routing leaves the graph
+    unchanged.
+  }];
+  let dependentDialects = ["::mlir::brick::BrickDialect"];
+}
 
 #endif // BRICK_PASSES_TD

@@ -14,6 +14,9 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::brick;
 using namespace mlir::brick::reference;
@@ -97,14 +100,15 @@ Error ReferenceExecutor::resolveMaskedBricks() {
           "cannot mask unknown emergent brick @" + name +
           " (known: " + knownSymbols<EmergentOp>(model) + ")");
     auto layer = static_cast<int64_t>(brick.getLayer());
-    int64_t width = -1;
-    forwardOp.walk([&](FfnOp ffn) {
-      if (static_cast<int64_t>(ffn.getLayer()) == layer)
-        width = ffn.getWidth();
-    });
-    if (width < 0)
+    int64_t width = model.getFfnWidth(layer);
+    if (!llvm::any_of(forwardOp.getOps<FfnOp>(), [&](FfnOp ffn) {
+          return static_cast<int64_t>(ffn.getLayer()) == layer;
+        }) &&
+        !llvm::any_of(forwardOp.getOps<RoutedFfnOp>(), [&](RoutedFfnOp ffn) {
+          return static_cast<int64_t>(ffn.getLayer()) == layer;
+        }))
       return llvm::createStringError("cannot mask brick @" + name +
-                                     ": the forward pass has no brick.ffn of "
+                                     ": the forward pass has no FFN of "
                                      "layer " +
                                      Twine(layer));
     for (int64_t neuron : brick.getNeurons()) {
@@ -128,6 +132,9 @@ static bool isAdaptableUse(OpOperand &use) {
     return &use == &linear.getWeightMutable();
   if (auto ffn = dyn_cast<FfnOp>(owner))
     return &use != &ffn.getInputMutable();
+  if (auto ffn = dyn_cast<RoutedFfnOp>(owner))
+    return &use == &ffn.getUpMutable() || &use == &ffn.getDownMutable() ||
+           (ffn.getGate() && use.get() == ffn.getGate());
   if (auto logits = dyn_cast<LogitsOp>(owner))
     return &use == &logits.getHeadMutable();
   if (auto embed = dyn_cast<EmbedOp>(owner))
@@ -290,6 +297,49 @@ Error ReferenceExecutor::interpret(
     return Error::success();
   };
 
+  // The FFN both brick.ffn and brick.routed_ffn compute; `route` zeroes the
+  // neurons a router leaves out, after masking and before `down`.
+  auto runFfn = [&](auto ffn, auto route) -> Error {
+    Expected<const Eigen::MatrixXf &> x = input(ffn.getInput());
+    if (!x)
+      return x.takeError();
+    Expected<AdaptedWeight> up = weightOperand(ffn.getUp());
+    if (!up)
+      return up.takeError();
+    Expected<AdaptedWeight> down = weightOperand(ffn.getDown());
+    if (!down)
+      return down.takeError();
+    if (Error e = checkExtent(&op, "the input", x->cols(), up->cols()))
+      return e;
+    if (Error e = checkExtent(&op, "down's input", down->cols(), up->rows()))
+      return e;
+    Activation act = ffn.getAct();
+    auto activate = [act](float value) {
+      return reference::activate(act, value);
+    };
+    Eigen::MatrixXf hidden = up->timesTransposed(*x);
+    if (Value gateValue = ffn.getGate()) {
+      Expected<AdaptedWeight> gate = weightOperand(gateValue);
+      if (!gate)
+        return gate.takeError();
+      // run.c: silu(w1 x) * (w3 x), gate first.
+      Eigen::MatrixXf gated = gate->timesTransposed(*x).unaryExpr(activate);
+      hidden = gated.cwiseProduct(hidden);
+    } else {
+      hidden = hidden.unaryExpr(activate);
+    }
+    auto layer = static_cast<int64_t>(ffn.getLayer());
+    auto masked = maskedNeurons.find(layer);
+    if (masked != maskedNeurons.end())
+      for (int64_t neuron : masked->second)
+        hidden.col(neuron).setZero();
+    if (Error e = route(hidden, *x))
+      return e;
+    if (ffnObserver)
+      ffnObserver(layer, *x, hidden);
+    return store(down->timesTransposed(hidden));
+  };
+
   return llvm::TypeSwitch<Operation *, Error>(&op)
       .Case([&](EmbedOp embed) -> Error {
         if (embed.getTokens() != tokensArg)
@@ -370,43 +420,47 @@ Error ReferenceExecutor::interpret(
             attend(query, keyCache[layer], valueCache[layer], pos, headDim));
       })
       .Case([&](FfnOp ffn) -> Error {
-        Expected<const Eigen::MatrixXf &> x = input(ffn.getInput());
-        if (!x)
-          return x.takeError();
-        Expected<AdaptedWeight> up = weightOperand(ffn.getUp());
-        if (!up)
-          return up.takeError();
-        Expected<AdaptedWeight> down = weightOperand(ffn.getDown());
-        if (!down)
-          return down.takeError();
-        if (Error e = checkExtent(&op, "the input", x->cols(), up->cols()))
-          return e;
-        if (Error e =
-                checkExtent(&op, "down's input", down->cols(), up->rows()))
-          return e;
-        Activation act = ffn.getAct();
-        auto activate = [act](float value) {
-          return reference::activate(act, value);
-        };
-        Eigen::MatrixXf hidden = up->timesTransposed(*x);
-        if (Value gateValue = ffn.getGate()) {
-          Expected<AdaptedWeight> gate = weightOperand(gateValue);
-          if (!gate)
-            return gate.takeError();
-          // run.c: silu(w1 x) * (w3 x), gate first.
-          Eigen::MatrixXf gated = gate->timesTransposed(*x).unaryExpr(activate);
-          hidden = gated.cwiseProduct(hidden);
-        } else {
-          hidden = hidden.unaryExpr(activate);
-        }
-        auto layer = static_cast<int64_t>(ffn.getLayer());
-        auto masked = maskedNeurons.find(layer);
-        if (masked != maskedNeurons.end())
-          for (int64_t neuron : masked->second)
-            hidden.col(neuron).setZero();
-        if (ffnObserver)
-          ffnObserver(layer, *x, hidden);
-        return store(down->timesTransposed(hidden));
+        return runFfn(ffn, [](Eigen::MatrixXf &, const Eigen::MatrixXf &) {
+          return Error::success();
+        });
+      })
+      .Case([&](RoutedFfnOp ffn) -> Error {
+        // Zero, per token, the neurons of every brick outside the router's
+        // top k; ties go to the lower brick index.
+        return runFfn(
+            ffn,
+            [&](Eigen::MatrixXf &hidden, const Eigen::MatrixXf &x) -> Error {
+              Expected<const Eigen::MatrixXf &> router =
+                  weights.evaluate(ffn.getRouter());
+              if (!router)
+                return router.takeError();
+              Eigen::MatrixXf scores = x * router->transpose();
+              if (Value biasValue = ffn.getRouterBias()) {
+                Expected<const Eigen::MatrixXf &> bias =
+                    weights.evaluate(biasValue);
+                if (!bias)
+                  return bias.takeError();
+                scores.rowwise() += bias->col(0).transpose();
+              }
+              ArrayRef<int64_t> sizes = ffn.getBricks();
+              std::vector<int64_t> offsets(sizes.size(), 0);
+              for (size_t b = 1; b < sizes.size(); ++b)
+                offsets[b] = offsets[b - 1] + sizes[b - 1];
+              auto topK = static_cast<size_t>(ffn.getTopK());
+              for (int64_t t = 0; t < hidden.rows(); ++t) {
+                std::vector<size_t> order(sizes.size());
+                std::iota(order.begin(), order.end(), 0);
+                std::stable_sort(order.begin(), order.end(),
+                                 [&](size_t a, size_t b) {
+                                   return scores(t, a) > scores(t, b);
+                                 });
+                for (size_t rank = topK; rank < order.size(); ++rank)
+                  hidden.row(t)
+                      .segment(offsets[order[rank]], sizes[order[rank]])
+                      .setZero();
+              }
+              return Error::success();
+            });
       })
       .Case([&](AddOp add) -> Error {
         Expected<const Eigen::MatrixXf &> lhs = input(add.getLhs());

@@ -1,0 +1,151 @@
+//===- BrickSelect.cpp - Resolve a configuration into kept bricks ---------===//
+
+#include "passes/PassUtils.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <cmath>
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKSELECT
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+/// Sum of `dict`'s entries for the requested capabilities.
+double sumFor(DictionaryAttr dict, ArrayRef<StringRef> capabilities) {
+  double total = 0;
+  if (dict)
+    for (StringRef capability : capabilities)
+      if (auto value = dict.getAs<FloatAttr>(capability))
+        total += value.getValueAsDouble();
+  return total;
+}
+
+struct BrickSelectPass
+    : public mlir::brick::impl::BrickSelectBase<BrickSelectPass> {
+  using BrickSelectBase::BrickSelectBase;
+
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    FailureOr<ConfigOp> config = findConfig(model);
+    if (failed(config))
+      return signalPassFailure();
+    SmallVector<StringRef> capabilities;
+    for (auto ref : config->getCapabilities().getAsRange<FlatSymbolRefAttr>())
+      capabilities.push_back(ref.getValue());
+
+    SmallVector<Attribute> kept;
+    HParamsAttr hparams = model.getHparams();
+    for (int64_t layer = 0; layer < hparams.getLayers(); ++layer) {
+      FailureOr<SmallVector<EmergentOp>> layerKept =
+          selectLayer(model, *config, layer, capabilities);
+      if (failed(layerKept))
+        return signalPassFailure();
+      for (EmergentOp brick : *layerKept)
+        kept.push_back(FlatSymbolRefAttr::get(brick.getSymNameAttr()));
+    }
+
+    OpBuilder builder(*config);
+    MLIRContext *context = &getContext();
+    SelectionOp::create(builder, config->getLoc(), config->getSymNameAttr(),
+                        config->getCapabilities(),
+                        ArrayAttr::get(context, kept), config->getPlugins(),
+                        config->getPluginWeightsAttr(),
+                        config->getRoutingAttr(), config->getTopKAttr(),
+                        config->getTargetAttr());
+    for (auto other :
+         llvm::make_early_inc_range(model.getBody().getOps<ConfigOp>()))
+      other.erase();
+  }
+
+  /// The configuration to resolve: the one named by the option, or the only
+  /// one.
+  FailureOr<ConfigOp> findConfig(ModelOp model) {
+    if (!model.getBody().getOps<SelectionOp>().empty())
+      return model.emitError("brick-select: the model already has a "
+                             "brick.selection; a graph is specialised once");
+    auto configs = model.getBody().getOps<ConfigOp>();
+    if (configName.empty()) {
+      if (configs.empty())
+        return model.emitError("brick-select: the model has no brick.config "
+                               "to resolve");
+      if (std::next(configs.begin()) != configs.end())
+        return model.emitError("brick-select: the model has several "
+                               "configurations; choose one with config=NAME "
+                               "(known: ")
+               << knownSymbolList<ConfigOp>(model) << ")";
+      return *configs.begin();
+    }
+    for (ConfigOp config : configs)
+      if (config.getSymName() == configName)
+        return config;
+    return model.emitError("brick-select: no configuration @")
+           << configName << " (known: " << knownSymbolList<ConfigOp>(model)
+           << ")";
+  }
+
+  /// The bricks of `layer` kept within its budget: shared ones, then the
+  /// most relevant ones that still fit.
+  FailureOr<SmallVector<EmergentOp>>
+  selectLayer(ModelOp model, ConfigOp config, int64_t layer,
+              ArrayRef<StringRef> capabilities) {
+    SmallVector<EmergentOp> bricks = bricksOfLayer(model, layer);
+    if (bricks.empty())
+      return bricks;
+    double keep = config.getKeep().convertToDouble();
+    if (auto perLayer = config.getKeepPerLayerAttr())
+      keep = perLayer[layer];
+    int64_t width = model.getFfnWidth(layer);
+    // The small epsilon keeps 0.4 * 10 from flooring to 3.
+    auto budget = static_cast<int64_t>(std::floor(keep * width + 1e-9));
+
+    SmallVector<EmergentOp> kept, candidates;
+    int64_t used = 0;
+    for (EmergentOp brick : bricks) {
+      if (brick.getShared()) {
+        kept.push_back(brick);
+        used += brick.getNeurons().size();
+      } else {
+        candidates.push_back(brick);
+      }
+    }
+    if (used > budget)
+      return config.emitError("brick-select: layer ")
+             << layer << "'s shared bricks need " << used
+             << " neurons but the FFN budget is " << budget << " (keep "
+             << keep << " of " << width << ")";
+    llvm::stable_sort(candidates, [&](EmergentOp a, EmergentOp b) {
+      double ra = sumFor(a.getScoresAttr(), capabilities),
+             rb = sumFor(b.getScoresAttr(), capabilities);
+      if (ra != rb)
+        return ra > rb;
+      return sumFor(a.getSpecificityAttr(), capabilities) >
+             sumFor(b.getSpecificityAttr(), capabilities);
+    });
+    for (EmergentOp brick : candidates) {
+      auto size = static_cast<int64_t>(brick.getNeurons().size());
+      if (used + size > budget)
+        continue;
+      kept.push_back(brick);
+      used += size;
+    }
+    // Report in the model's order, which later passes lay the FFN out in.
+    llvm::DenseSet<Operation *> keptSet;
+    for (EmergentOp brick : kept)
+      keptSet.insert(brick);
+    SmallVector<EmergentOp> ordered;
+    for (EmergentOp brick : bricks)
+      if (keptSet.contains(brick))
+        ordered.push_back(brick);
+    return ordered;
+  }
+};
+
+} // namespace

@@ -1,0 +1,166 @@
+// RUN: brick-opt %s -split-input-file -brick-select -verify-diagnostics | FileCheck %s
+
+// Test: half the FFN for code keeps each layer's code brick, in model order,
+// and replaces every configuration by the selection.
+// CHECK-LABEL: brick.model @m
+// CHECK-NOT: brick.config
+// CHECK: brick.selection @serve.code of capabilities [@code] bricks [@l0.code, @l1.code] plugins [] routing static
+// CHECK-NOT: brick.config
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.code layer 0 neurons [1, 3, 5, 7] scores {code = 0.9 : f64, math = 0.1 : f64}
+  brick.emergent @l0.math layer 0 neurons [0, 2, 4, 6] scores {code = 0.1 : f64, math = 0.9 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64, math = 0.2 : f64}
+  brick.emergent @l1.math layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64, math = 0.8 : f64}
+  brick.config @serve.code capabilities [@code] plugins [] keep 0.5 routing static
+}
+
+
+// -----
+
+// Test: shared bricks are kept first; per-layer budgets; a layer with no
+// bricks is left alone; plugins, weights, routing and target pass through.
+// CHECK: brick.selection @mixed of capabilities [@code, @math] bricks [@l0.shared, @l0.math, @l1.code] plugins [@p] plugin_weights [5.000000e-01] routing topk top_k 1 target #brick.target<triple = "aarch64-linux-gnu", cpu = "generic", features = "+neon">
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.shared layer 0 neurons [0, 1] shared
+  brick.emergent @l0.code layer 0 neurons [2, 3, 4] scores {code = 0.5 : f64}
+  brick.emergent @l0.math layer 0 neurons [5, 6] scores {math = 0.6 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3] scores {code = 0.7 : f64}
+  brick.emergent @l1.math layer 1 neurons [4, 5, 6, 7] scores {math = 0.6 : f64}
+  brick.plugin @p serves @code {
+  }
+  brick.config @mixed capabilities [@code, @math] plugins [@p] plugin_weights [0.5] keep 0.5 keep_per_layer [0.5, 0.5] routing topk top_k 1 target #brick.target<triple = "aarch64-linux-gnu", cpu = "generic", features = "+neon">
+}
+
+
+// -----
+
+// Test: specificity breaks ties between equally relevant bricks.
+// CHECK: brick.selection @tie of capabilities [@code] bricks [@l0.b] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.a layer 0 neurons [0, 1, 2, 3] scores {code = 0.5 : f64} specificity {code = 1.0 : f64}
+  brick.emergent @l0.b layer 0 neurons [4, 5, 6, 7] scores {code = 0.5 : f64} specificity {code = 3.0 : f64}
+  brick.config @tie capabilities [@code] plugins [] keep 0.5 routing static
+}
+
+
+// -----
+
+// expected-error @+1 {{brick-select: the model has no brick.config to resolve}}
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.code layer 0 neurons [1, 3, 5, 7] scores {code = 0.9 : f64, math = 0.1 : f64}
+  brick.emergent @l0.math layer 0 neurons [0, 2, 4, 6] scores {code = 0.1 : f64, math = 0.9 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64, math = 0.2 : f64}
+  brick.emergent @l1.math layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64, math = 0.8 : f64}
+}
+
+
+// -----
+
+// expected-error @+1 {{brick-select: the model has several configurations; choose one with config=NAME (known: @a, @b)}}
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.code layer 0 neurons [1, 3, 5, 7] scores {code = 0.9 : f64, math = 0.1 : f64}
+  brick.emergent @l0.math layer 0 neurons [0, 2, 4, 6] scores {code = 0.1 : f64, math = 0.9 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64, math = 0.2 : f64}
+  brick.emergent @l1.math layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64, math = 0.8 : f64}
+  brick.config @a capabilities [@code] plugins [] keep 0.5 routing static
+  brick.config @b capabilities [@math] plugins [] keep 0.5 routing static
+}
+
+
+// -----
+
+// expected-error @+1 {{brick-select: the model already has a brick.selection; a graph is specialised once}}
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.code layer 0 neurons [1, 3, 5, 7] scores {code = 0.9 : f64, math = 0.1 : f64}
+  brick.emergent @l0.math layer 0 neurons [0, 2, 4, 6] scores {code = 0.1 : f64, math = 0.9 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64, math = 0.2 : f64}
+  brick.emergent @l1.math layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64, math = 0.8 : f64}
+  brick.config @a capabilities [@code] plugins [] keep 0.5 routing static
+  brick.selection @s of capabilities [@code] bricks [] plugins [] routing static
+}
+
+
+// -----
+
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @norm : tensor<4xf32> = dense<1.0>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate0 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.weight @up1 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @gate1 : tensor<8x4xf32> = dense<0.3>
+  brick.weight @down1 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.shared layer 0 neurons [0, 1, 2, 3, 4] shared
+  // expected-error @+1 {{brick-select: layer 0's shared bricks need 5 neurons but the FFN budget is 4 (keep 5.000000e-01 of 8)}}
+  brick.config @a capabilities [@code] plugins [] keep 0.5 routing static
+}
