@@ -25,6 +25,15 @@ ModelBuilder::ModelBuilder(OwningOpRef<ModuleOp> adopted)
     break;
   }
   assert(model && "ModelBuilder adopts a module holding a brick.model");
+  indexExisting();
+}
+
+ModelBuilder::ModelBuilder(ModelOp existing)
+    : model(existing), builder(existing.getContext()) {
+  indexExisting();
+}
+
+void ModelBuilder::indexExisting() {
   for (auto weight : model.getBody().getOps<WeightOp>())
     weights[weight.getSymName()] = weight;
   if (ForwardOp forward = model.getForward())

@@ -50,6 +50,9 @@ public:
   /// adapter to an imported graph). New structure ops go before its forward
   /// pass, so a printed graph reads declarations first.
   explicit ModelBuilder(OwningOpRef<ModuleOp> module);
+  /// Continues building `model` in place, without owning its module
+  /// (takeModule() then returns null).
+  explicit ModelBuilder(ModelOp model);
 
   ModelOp getModel() { return model; }
   HParamsAttr getHParams() { return model.getHparams(); }
@@ -91,6 +94,9 @@ public:
   OwningOpRef<ModuleOp> takeModule() { return std::move(module); }
 
 private:
+  /// Indexes an existing model's weights and puts new structure ops before
+  /// its forward pass.
+  void indexExisting();
   /// A weight_ref to `name` at its declared type, or null when undeclared.
   Value refWeight(OpBuilder &builder, StringRef name);
 

@@ -12,7 +12,11 @@ using namespace mlir::brick;
 
 void mlir::brick::buildSpecializePipeline(OpPassManager &pm,
                                           const SpecializeOptions &options) {
-  OpPassManager &model = pm.nest<ModelOp>();
+  buildSpecializeModelPipeline(pm.nest<ModelOp>(), options);
+}
+
+void mlir::brick::buildSpecializeModelPipeline(
+    OpPassManager &model, const SpecializeOptions &options) {
   model.addPass(createBrickSelect(BrickSelectOptions{options.config}));
   BrickFuseDeltasOptions fuse;
   fuse.keepUnfused.assign(options.keepUnfused.begin(),

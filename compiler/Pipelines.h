@@ -30,6 +30,10 @@ struct SpecializeOptions : public PassPipelineOptions<SpecializeOptions> {
 void buildSpecializePipeline(OpPassManager &pm,
                              const SpecializeOptions &options);
 
+/// The same passes, added to a pass manager anchored on brick.model.
+void buildSpecializeModelPipeline(OpPassManager &modelPm,
+                                  const SpecializeOptions &options);
+
 /// Registers `brick-specialize`.
 void registerBrickPipelines();
 

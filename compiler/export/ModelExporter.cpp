@@ -3,10 +3,10 @@
 #include "compiler/export/ModelExporter.h"
 
 #include "compiler/export/LlamaRoles.h"
+#include "compiler/export/TensorBytes.h"
 #include "compiler/formats/GgufWriter.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/generation/GraphTokenizer.h"
-#include "compiler/reference/HalfFloat.h"
 #include "compiler/reference/WeightEvaluator.h"
 #include "compiler/tokenizers/ByteLevelAlphabet.h"
 
@@ -17,7 +17,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cstring>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -58,14 +57,6 @@ static int64_t sourceRow(int64_t row, RowOrder order, int64_t headDim) {
   llvm_unreachable("unknown row order");
 }
 
-static fmt::DType formatDType(Type element) {
-  if (element.isF16())
-    return fmt::DType::F16;
-  if (element.isBF16())
-    return fmt::DType::BF16;
-  return fmt::DType::F32;
-}
-
 /// A payload that evaluates `tensor` only when the writer asks for its bytes,
 /// in an evaluator of its own, so at most one tensor and its inputs are in
 /// memory at a time.
@@ -74,7 +65,7 @@ static fmt::TensorPayload payloadFor(const ExportedTensor &tensor,
   auto type = cast<RankedTensorType>(tensor.value.getType());
   fmt::TensorPayload payload;
   payload.name = tensor.name;
-  payload.dtype = formatDType(type.getElementType());
+  payload.dtype = storageDType(type.getElementType());
   payload.shape.assign(type.getShape().begin(), type.getShape().end());
   payload.fill = [tensor, baseDir, headDim,
                   dtype = payload.dtype](llvm::MutableArrayRef<uint8_t> out)
@@ -83,23 +74,9 @@ static fmt::TensorPayload payloadFor(const ExportedTensor &tensor,
     auto values = evaluator.evaluate(tensor.value);
     if (!values)
       return values.takeError();
-    const Eigen::MatrixXf &matrix = *values;
-    int64_t rows = matrix.rows(), cols = matrix.cols();
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t from = sourceRow(r, tensor.order, headDim);
-      for (int64_t c = 0; c < cols; ++c) {
-        float value = matrix(from, c);
-        size_t index = static_cast<size_t>(r * cols + c);
-        if (dtype == fmt::DType::F32) {
-          std::memcpy(out.data() + index * 4, &value, 4);
-        } else {
-          uint16_t bits = dtype == fmt::DType::F16
-                              ? reference::floatToHalfBits(value)
-                              : reference::floatToBfloat16Bits(value);
-          std::memcpy(out.data() + index * 2, &bits, 2);
-        }
-      }
-    }
+    encodeMatrix(*values, dtype, out, [&](int64_t row) {
+      return sourceRow(row, tensor.order, headDim);
+    });
     return llvm::Error::success();
   };
   return payload;

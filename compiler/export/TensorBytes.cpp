@@ -1,0 +1,40 @@
+//===- TensorBytes.cpp - fp32 matrices as stored tensor bytes -------------===//
+
+#include "compiler/export/TensorBytes.h"
+
+#include "compiler/reference/HalfFloat.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::brick;
+namespace fmt = ::brick::formats;
+
+fmt::DType mlir::brick::storageDType(Type element) {
+  if (element.isF16())
+    return fmt::DType::F16;
+  if (element.isBF16())
+    return fmt::DType::BF16;
+  return fmt::DType::F32;
+}
+
+void mlir::brick::encodeMatrix(const Eigen::MatrixXf &matrix, fmt::DType dtype,
+                               llvm::MutableArrayRef<uint8_t> out,
+                               llvm::function_ref<int64_t(int64_t)> sourceRow) {
+  int64_t rows = matrix.rows(), cols = matrix.cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t from = sourceRow ? sourceRow(r) : r;
+    for (int64_t c = 0; c < cols; ++c) {
+      float value = matrix(from, c);
+      size_t index = static_cast<size_t>(r * cols + c);
+      if (dtype == fmt::DType::F32) {
+        std::memcpy(out.data() + index * 4, &value, 4);
+        continue;
+      }
+      uint16_t bits = dtype == fmt::DType::F16
+                          ? reference::floatToHalfBits(value)
+                          : reference::floatToBfloat16Bits(value);
+      std::memcpy(out.data() + index * 2, &bits, 2);
+    }
+  }
+}

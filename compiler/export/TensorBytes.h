@@ -1,0 +1,34 @@
+//===- TensorBytes.h - fp32 matrices as stored tensor bytes ------*- C++ -*-===//
+//
+// Export and materialisation evaluate weights in fp32 and store them in the
+// element type the graph declares (f32, f16 or bf16, rounded to nearest
+// even), row by row.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_EXPORT_TENSORBYTES_H
+#define BRICK_COMPILER_EXPORT_TENSORBYTES_H
+
+#include "compiler/formats/DType.h"
+
+#include "mlir/IR/Types.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <Eigen/Core>
+
+namespace mlir::brick {
+
+/// The storage dtype of a weight of element type `element`.
+::brick::formats::DType storageDType(Type element);
+
+/// Writes `matrix` as `dtype` into `out` (exactly rows * cols elements);
+/// output row r is `matrix` row `sourceRow(r)`, which reorders rows (e.g.
+/// q/k heads between RoPE layouts).
+void encodeMatrix(const Eigen::MatrixXf &matrix, ::brick::formats::DType dtype,
+                  llvm::MutableArrayRef<uint8_t> out,
+                  llvm::function_ref<int64_t(int64_t)> sourceRow = {});
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_EXPORT_TENSORBYTES_H

@@ -1,0 +1,205 @@
+//===- ConfigFile.cpp - Capability configurations in YAML -----------------===//
+
+#include "compiler/specialize/ConfigFile.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/YAMLTraits.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+LLVM_YAML_IS_SEQUENCE_VECTOR(mlir::brick::ConfigPlugin)
+
+namespace llvm::yaml {
+
+template <> struct MappingTraits<ConfigPlugin> {
+  static void mapping(IO &io, ConfigPlugin &plugin) {
+    io.mapRequired("name", plugin.name);
+    io.mapOptional("weight", plugin.weight, 1.0);
+  }
+};
+
+template <> struct MappingTraits<ConfigTarget> {
+  static void mapping(IO &io, ConfigTarget &target) {
+    io.mapRequired("triple", target.triple);
+    io.mapOptional("cpu", target.cpu, std::string("generic"));
+    io.mapOptional("features", target.features, std::string());
+  }
+};
+
+template <> struct MappingTraits<ConfigTopK> {
+  static void mapping(IO &io, ConfigTopK &routing) {
+    io.mapRequired("topk", routing.topk);
+  }
+};
+
+/// `routing` is a scalar (`static`) or a map (`{topk: K}`).
+template <> struct PolymorphicTraits<ConfigRouting> {
+  static NodeKind getKind(const ConfigRouting &routing) {
+    return routing.isTopK ? NodeKind::Map : NodeKind::Scalar;
+  }
+  static std::string &getAsScalar(ConfigRouting &routing) {
+    routing.isTopK = false;
+    return routing.scalar;
+  }
+  static ConfigTopK &getAsMap(ConfigRouting &routing) {
+    routing.isTopK = true;
+    return routing.map;
+  }
+  static std::vector<std::string> &getAsSequence(ConfigRouting &routing) {
+    routing.isSequence = true;
+    return routing.sequence;
+  }
+};
+
+template <> struct MappingTraits<ConfigFile> {
+  static void mapping(IO &io, ConfigFile &config) {
+    io.mapRequired("name", config.name);
+    io.mapOptional("capabilities", config.capabilities);
+    io.mapOptional("plugins", config.plugins);
+    io.mapOptional("ffn_keep", config.ffnKeep, 1.0);
+    io.mapOptional("ffn_keep_per_layer", config.ffnKeepPerLayer);
+    io.mapOptional("routing", config.routing);
+    io.mapOptional("target", config.target);
+  }
+};
+
+} // namespace llvm::yaml
+
+static llvm::Error configError(const llvm::Twine &source,
+                               const llvm::Twine &field,
+                               const llvm::Twine &what) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 source + ": " + what + " (" + field + ")");
+}
+
+static bool isFraction(double value) { return value > 0.0 && value <= 1.0; }
+
+/// What YAML I/O cannot say: values in range, names that are symbols.
+static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
+  if (config.name.empty())
+    return configError(source, "name", "must not be empty");
+  if (!isFraction(config.ffnKeep))
+    return configError(source, "ffn_keep",
+                       "must be in (0, 1], got " + std::to_string(config.ffnKeep));
+  for (double keep : config.ffnKeepPerLayer)
+    if (!isFraction(keep))
+      return configError(source, "ffn_keep_per_layer",
+                         "entries must be in (0, 1], got " + std::to_string(keep));
+  for (const ConfigPlugin &plugin : config.plugins)
+    if (!(plugin.weight > 0))
+      return configError(source, "plugins",
+                         "weight of " + plugin.name + " must be positive");
+  if (config.routing.isSequence)
+    return configError(source, "routing",
+                       "must be `static` or `{topk: K}`, not a list");
+  if (!config.routing.isTopK && config.routing.scalar != "static")
+    return configError(source, "routing",
+                       "must be `static` or `{topk: K}`, got '" +
+                           config.routing.scalar + "'");
+  if (config.routing.isTopK && config.routing.map.topk <= 0)
+    return configError(source, "routing",
+                       "topk must be positive, got " +
+                           llvm::Twine(config.routing.map.topk));
+  if (config.target && config.target->triple.empty())
+    return configError(source, "target", "triple must not be empty");
+  return llvm::Error::success();
+}
+
+llvm::Expected<ConfigFile> mlir::brick::parseConfigFile(llvm::StringRef text,
+                                                        llvm::StringRef source) {
+  std::string message;
+  auto handler = [](const llvm::SMDiagnostic &diag, void *context) {
+    auto *out = static_cast<std::string *>(context);
+    if (out->empty())
+      *out = (llvm::Twine(diag.getLineNo()) + ":" +
+              llvm::Twine(diag.getColumnNo() + 1) + ": " + diag.getMessage())
+                 .str();
+  };
+  llvm::yaml::Input input(text, nullptr, handler, &message);
+  ConfigFile config;
+  input >> config;
+  if (input.error())
+    return configError(source, "yaml",
+                       message.empty() ? "invalid configuration" : message);
+  if (llvm::Error error = validate(config, source))
+    return std::move(error);
+  return config;
+}
+
+llvm::Expected<ConfigFile> mlir::brick::readConfigFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return configError(path, "--config", buffer.getError().message());
+  return parseConfigFile((*buffer)->getBuffer(), path);
+}
+
+llvm::Error mlir::brick::addConfig(ModelOp model, const ConfigFile &config,
+                                   llvm::StringRef source) {
+  Operation *existing = SymbolTable::lookupSymbolIn(model, config.name);
+  if (existing && !isa<ConfigOp>(existing))
+    return configError(source, "name",
+                       "@" + config.name + " is already a '" +
+                           existing->getName().getStringRef() +
+                           "' of the graph");
+  OpBuilder builder(model.getContext());
+  if (existing) {
+    builder.setInsertionPoint(existing);
+  } else if (ForwardOp forward = model.getForward()) {
+    builder.setInsertionPoint(forward);
+  } else {
+    builder.setInsertionPointToEnd(&model.getBody().front());
+  }
+  auto symbols = [&](llvm::ArrayRef<std::string> names) {
+    SmallVector<Attribute> refs;
+    for (const std::string &name : names)
+      refs.push_back(FlatSymbolRefAttr::get(builder.getContext(), name));
+    return builder.getArrayAttr(refs);
+  };
+  std::vector<std::string> pluginNames;
+  SmallVector<double> pluginWeights;
+  bool weighted = false;
+  for (const ConfigPlugin &plugin : config.plugins) {
+    pluginNames.push_back(plugin.name);
+    pluginWeights.push_back(plugin.weight);
+    weighted |= plugin.weight != 1.0;
+  }
+  TargetAttr target;
+  if (config.target)
+    target = TargetAttr::get(builder.getContext(), config.target->triple,
+                             config.target->cpu, config.target->features);
+  auto op = ConfigOp::create(
+      builder, model.getLoc(), builder.getStringAttr(config.name),
+      symbols(config.capabilities), symbols(pluginNames),
+      weighted ? builder.getDenseF64ArrayAttr(pluginWeights)
+               : DenseF64ArrayAttr(),
+      builder.getF64FloatAttr(config.ffnKeep),
+      config.ffnKeepPerLayer.empty()
+          ? DenseF64ArrayAttr()
+          : builder.getDenseF64ArrayAttr(config.ffnKeepPerLayer),
+      RoutingAttr::get(builder.getContext(), config.routing.isTopK
+                                                 ? Routing::topk
+                                                 : Routing::static_),
+      config.routing.isTopK ? builder.getI64IntegerAttr(config.routing.map.topk)
+                            : IntegerAttr(),
+      target);
+  if (existing)
+    existing->erase();
+
+  // The verifier knows which capabilities and plugins the graph has.
+  std::string message;
+  ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
+    if (message.empty())
+      message = diag.str();
+    return success();
+  });
+  if (succeeded(verify(model)))
+    return llvm::Error::success();
+  op.erase();
+  return configError(source, "name", "configuration @" + config.name +
+                                         " does not fit the graph: " + message);
+}

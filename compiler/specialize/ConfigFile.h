@@ -1,0 +1,87 @@
+//===- ConfigFile.h - Capability configurations in YAML ----------*- C++ -*-===//
+//
+// A configuration file says what one specialised artifact serves:
+//
+//   name: code_sql              # the configuration's symbol
+//   capabilities: [code]        # capabilities whose bricks to keep
+//   plugins:                    # plugins to apply (weight defaults to 1.0)
+//     - name: sql
+//       weight: 0.5
+//   ffn_keep: 0.4               # fraction of each FFN's neurons to keep
+//   ffn_keep_per_layer: [0.5, 0.3]   # optional, overrides ffn_keep
+//   routing: static             # or   routing: {topk: 2}
+//   target:                     # optional
+//     triple: x86_64-unknown-linux-gnu
+//     cpu: haswell
+//     features: +avx2,+fma
+//
+// It is read with LLVM's YAML I/O; an unknown key or a bad value is one error
+// line naming the file, the position and the field.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_SPECIALIZE_CONFIGFILE_H
+#define BRICK_COMPILER_SPECIALIZE_CONFIGFILE_H
+
+#include "dialects/Brick/BrickOps.h"
+
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::brick {
+
+struct ConfigPlugin {
+  std::string name;
+  double weight = 1.0;
+};
+
+struct ConfigTarget {
+  std::string triple, cpu, features;
+};
+
+/// The map form of `routing`: `{topk: K}`.
+struct ConfigTopK {
+  int64_t topk = 0;
+};
+
+/// `routing: static` or `routing: {topk: K}`; YAML I/O fills whichever form
+/// the file uses.
+struct ConfigRouting {
+  bool isTopK = false;
+  /// The scalar form's text (must be "static").
+  std::string scalar = "static";
+  ConfigTopK map;
+  /// A list is never valid; kept so the error can say so.
+  std::vector<std::string> sequence;
+  bool isSequence = false;
+};
+
+struct ConfigFile {
+  std::string name;
+  std::vector<std::string> capabilities;
+  std::vector<ConfigPlugin> plugins;
+  double ffnKeep = 1.0;
+  std::vector<double> ffnKeepPerLayer;
+  ConfigRouting routing;
+  std::optional<ConfigTarget> target;
+};
+
+/// Reads and validates the configuration file at `path`.
+llvm::Expected<ConfigFile> readConfigFile(llvm::StringRef path);
+
+/// Parses configuration text; `source` names it in errors.
+llvm::Expected<ConfigFile> parseConfigFile(llvm::StringRef text,
+                                           llvm::StringRef source);
+
+/// Adds `config` to `model` as a `brick.config`, replacing any of the same
+/// name, and verifies it (unknown capabilities or plugins are errors that
+/// list the known ones).
+llvm::Error addConfig(ModelOp model, const ConfigFile &config,
+                      llvm::StringRef source);
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_SPECIALIZE_CONFIGFILE_H

@@ -1,0 +1,82 @@
+//===- Specialize.cpp - brickc specialize in library form -----------------===//
+
+#include "compiler/specialize/Specialize.h"
+
+#include "compiler/Pipelines.h"
+#include "compiler/specialize/Materialize.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+static llvm::Error specializeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<SpecializationReport>
+mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
+  if (llvm::Error error =
+          addConfig(model, request.config, request.configSource))
+    return std::move(error);
+
+  SpecializationReport report;
+  report.before = measureForward(model);
+  report.capabilities = request.config.capabilities;
+  // The deltas fusion is about to fold, as the passes will scale them.
+  for (auto [index, plugin] : llvm::enumerate(request.config.plugins)) {
+    if (llvm::is_contained(request.keepUnfused, plugin.name)) {
+      report.unfusedPlugins.push_back(plugin.name);
+      continue;
+    }
+    auto op = dyn_cast_or_null<PluginOp>(
+        SymbolTable::lookupSymbolIn(model, plugin.name));
+    if (!op)
+      continue;
+    for (auto lora : op.getBody().getOps<LoraOp>())
+      report.fused.push_back({plugin.name, lora.getTarget().str(),
+                              lora.getEffectiveScale() * plugin.weight});
+  }
+
+  PassManager pm(model.getContext(), ModelOp::getOperationName());
+  SpecializeOptions options;
+  options.config = request.config.name;
+  options.keepUnfused = request.keepUnfused;
+  buildSpecializeModelPipeline(pm, options);
+  std::string message;
+  {
+    ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
+      if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+        message = diag.str();
+      return success();
+    });
+    if (failed(pm.run(model)))
+      return specializeError(request.configSource +
+                             ": specialization failed: " + message + " (" +
+                             request.config.name + ")");
+  }
+
+  auto selection = *model.getBody().getOps<SelectionOp>().begin();
+  report.selection = selection.getSymName().str();
+  report.routing = selection.getRouting() == Routing::topk
+                       ? ("topk " + llvm::Twine(*selection.getTopK())).str()
+                       : "static";
+  report.keptBricks.resize(model.getHparams().getLayers());
+  for (auto ref : selection.getBricks().getAsRange<FlatSymbolRefAttr>()) {
+    auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
+    report.keptBricks[brick.getLayer()].push_back(ref.getValue().str());
+  }
+
+  if (!request.packPath.empty()) {
+    auto packed =
+        materializeWeights(model, request.baseDir, request.packPath);
+    if (!packed)
+      return packed.takeError();
+    report.packTensors = packed->tensors;
+    report.packBytes = packed->bytes;
+    report.packPath = request.packPath;
+  }
+  report.after = measureForward(model);
+  return report;
+}
