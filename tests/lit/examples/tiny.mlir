@@ -10,6 +10,7 @@
 // CHECK-LABEL: brick.model @tiny
 // CHECK-SAME: hidden = 8, ffn = 16, layers = 2
 // CHECK-COUNT-4: brick.emergent
+// CHECK: brick.router @layers.0.router layer 0 bricks [@layers.0.code, @layers.0.story]
 // CHECK: brick.plugin @sql serves @code
 // CHECK-NEXT: brick.lora @layers.0.wq
 // CHECK: brick.config @code_sql capabilities [@code] plugins [@sql]
