@@ -1,4 +1,4 @@
-//===- Ari.h - Adjusted Rand index of two clusterings ------------*- C++ -*-===//
+//===- Ari.h - Adjusted Rand index of two clusterings -----------*- C++ -*-===//
 //
 // How discovered bricks are compared with planted ones (and one seed's
 // bricks with another's): the Rand index corrected for chance (Hubert and

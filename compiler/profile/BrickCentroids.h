@@ -1,4 +1,4 @@
-//===- BrickCentroids.h - Where a router's rows start ------------*- C++ -*-===//
+//===- BrickCentroids.h - Where a router's rows start -----------*- C++ -*-===//
 //
 // MoEfication initialises each expert's router row from the expert's neurons:
 // a neuron fires when its gate row (up row in an ungated FFN) points the way

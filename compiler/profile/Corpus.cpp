@@ -58,21 +58,22 @@ static llvm::Error readJsonLines(llvm::StringRef path, llvm::StringRef text,
     // Blank lines (a trailing newline, spacing) hold no document.
     if (line.trim().empty())
       continue;
-    auto where = [&] { return path + ":" + llvm::Twine(lineNumber) + ": "; };
+    // A string, not a Twine: a Twine must not outlive its operands.
+    std::string where = (path + ":" + llvm::Twine(lineNumber) + ": ").str();
     llvm::Expected<llvm::json::Value> value = llvm::json::parse(line);
     if (!value)
-      return corpusError(where() + "invalid JSON: " +
+      return corpusError(where + "invalid JSON: " +
                          llvm::toString(value.takeError()) + " (text)");
     const llvm::json::Object *object = value->getAsObject();
     if (!object)
-      return corpusError(where() + "expected a JSON object with a string "
-                                   "\"text\" (text)");
+      return corpusError(where + "expected a JSON object with a string "
+                                 "\"text\" (text)");
     const llvm::json::Value *field = object->get("text");
     if (!field)
-      return corpusError(where() + "missing field \"text\" (text)");
+      return corpusError(where + "missing field \"text\" (text)");
     std::optional<llvm::StringRef> document = field->getAsString();
     if (!document)
-      return corpusError(where() + "\"text\" is not a string (text)");
+      return corpusError(where + "\"text\" is not a string (text)");
     documents.push_back(document->str());
   }
   return llvm::Error::success();

@@ -1,4 +1,4 @@
-//===- Corpus.h - Calibration corpora of capabilities ------------*- C++ -*-===//
+//===- Corpus.h - Calibration corpora of capabilities -----------*- C++ -*-===//
 //
 // `brickc profile --calib NAME=FILE` names the text that exercises one
 // capability. A file ending in `.jsonl` or `.ndjson` is JSON Lines (one

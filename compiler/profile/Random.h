@@ -1,4 +1,4 @@
-//===- Random.h - Seeded randomness that is the same everywhere --*- C++ -*-===//
+//===- Random.h - Seeded randomness that is the same everywhere -*- C++ -*-===//
 //
 // Discovery must give the same bricks for the same seed on every platform.
 // std::mt19937_64 is specified bit for bit by the standard, but the standard
@@ -30,8 +30,7 @@ inline double uniformUnit(Rng &rng) {
 inline uint64_t uniformBelow(Rng &rng, uint64_t n) { return rng() % n; }
 
 /// Fisher-Yates shuffle of `values`.
-template <typename T>
-void shuffleInPlace(std::vector<T> &values, Rng &rng) {
+template <typename T> void shuffleInPlace(std::vector<T> &values, Rng &rng) {
   for (size_t i = values.size(); i > 1; --i)
     std::swap(values[i - 1], values[uniformBelow(rng, i)]);
 }

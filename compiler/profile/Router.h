@@ -1,4 +1,4 @@
-//===- Router.h - Per-layer predictors of the bricks a token needs -*- C++ -*-===//
+//===- Router.h - Per-layer brick routers -----------------------*- C++ -*-===//
 //
 // A router scores the emergent bricks of one layer for a token from the
 // token's FFN input `h`: `scores = weight @ h + bias`. A routed FFN computes
@@ -29,9 +29,10 @@ namespace mlir::brick::profile {
 
 /// How routers are labelled, fitted and judged.
 struct RouterOptions {
-  /// A brick is active on a token when it carries at least
-  /// activeFraction / N of the token's activation mass (RouterTargets.h).
-  double activeFraction = 0.5;
+  /// A brick is active on a token when its neurons' mean |activation| is
+  /// at least activeFraction times the layer's (RouterTargets.h); in (0, 1],
+  /// so that some brick is always active.
+  double activeFraction = 1.0;
   /// Gradient steps of the logistic regression.
   int64_t iterations = 300;
   /// L2 penalty on the weights, in standardised input units.
@@ -55,6 +56,9 @@ struct LayerRouter {
   std::vector<double> recallAtK;
   /// Held-out tokens with at least one active brick (recall's support).
   int64_t heldoutTokens = 0;
+  /// Mean number of active bricks on those tokens: recall at top-k cannot
+  /// exceed k / meanActive, so this says how to read recall at small k.
+  double meanActive = 0.0;
   /// Tokens the router was fitted on.
   int64_t fittedTokens = 0;
 };

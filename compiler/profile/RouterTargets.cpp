@@ -18,20 +18,27 @@ mlir::brick::profile::brickMass(const Eigen::MatrixXf &activations,
   return mass;
 }
 
-Eigen::MatrixXf mlir::brick::profile::activeBricks(const Eigen::MatrixXf &mass,
-                                                   double activeFraction) {
+Eigen::MatrixXf
+mlir::brick::profile::activeBricks(const Eigen::MatrixXf &mass,
+                                   const LayerPartition &partition,
+                                   double activeFraction) {
   Eigen::MatrixXf active = Eigen::MatrixXf::Zero(mass.rows(), mass.cols());
-  if (mass.cols() == 0)
+  double neurons = 0.0;
+  for (const std::vector<int64_t> &brick : partition)
+    neurons += static_cast<double>(brick.size());
+  if (mass.cols() == 0 || neurons == 0.0)
     return active;
-  double share = activeFraction / static_cast<double>(mass.cols());
   for (Eigen::Index t = 0; t < mass.rows(); ++t) {
     // Accumulate in double: a token's mass sums thousands of neurons.
     double total = mass.row(t).cast<double>().sum();
     if (!(total > 0.0))
       continue;
-    for (Eigen::Index b = 0; b < mass.cols(); ++b)
-      if (static_cast<double>(mass(t, b)) >= share * total)
+    double threshold = activeFraction * total / neurons;
+    for (Eigen::Index b = 0; b < mass.cols(); ++b) {
+      double size = static_cast<double>(partition[b].size());
+      if (size > 0.0 && static_cast<double>(mass(t, b)) >= threshold * size)
         active(t, b) = 1.0f;
+    }
   }
   return active;
 }

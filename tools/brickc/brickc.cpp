@@ -12,6 +12,9 @@
 #include "compiler/generation/Generate.h"
 #include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/profile/ProfileDriver.h"
+#include "compiler/specialize/Specialize.h"
+#include "compiler/report/BrickReport.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -166,6 +169,98 @@ int runExport(const std::string &graph, const std::string &format,
   return 0;
 }
 
+struct ReportArgs {
+  std::string graph, output;
+  report::ReportOptions options;
+};
+
+int runReport(const ReportArgs &args) {
+  auto context = makeContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto model = getSingleModel(**module, args.graph);
+  if (!model)
+    return fail(model.takeError());
+  if (llvm::Error error = report::writeBrickReport(
+          *model, graphDirectory(args.graph), args.output, args.options))
+    return fail(std::move(error));
+  return 0;
+}
+
+struct ProfileArgs {
+  std::string graph, output;
+  std::string method =
+      profile::getClusterMethodName(profile::ProfileOptions().method).str();
+  profile::ProfileOptions options;
+};
+
+int runProfile(const ProfileArgs &args) {
+  auto method = profile::parseClusterMethod(args.method);
+  if (!method)
+    return fail(method.takeError());
+  profile::ProfileOptions options = args.options;
+  options.method = *method;
+  auto context = makeContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto result =
+      profile::profileGraph(*module, args.graph, options, args.output);
+  if (!result)
+    return fail(result.takeError());
+  // What a user decides k from: how often the router's top k holds the
+  // bricks that really fire, on text it was not fitted on.
+  for (const profile::LayerRouter &router : result->routers) {
+    llvm::outs() << llvm::formatv("layer {0}: {1} bricks, router recall",
+                                  router.layer, router.recallAtK.size());
+    for (auto [k, recall] : llvm::enumerate(router.recallAtK))
+      llvm::outs() << llvm::formatv(" @{0}={1:F3}", k + 1, recall);
+    llvm::outs() << llvm::formatv(" ({0:F2} bricks active per token)\n",
+                                  router.meanActive);
+  }
+  return 0;
+}
+
+struct SpecializeArgs {
+  std::string graph, config, output, reportJson;
+  std::vector<std::string> keepUnfused;
+};
+
+int runSpecialize(const SpecializeArgs &args) {
+  auto config = readConfigFile(args.config);
+  if (!config)
+    return fail(config.takeError());
+  auto context = makeContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto model = getSingleModel(**module, args.graph);
+  if (!model)
+    return fail(model.takeError());
+  SpecializeRequest request;
+  request.baseDir = graphDirectory(args.graph);
+  request.config = *config;
+  request.configSource = args.config;
+  request.keepUnfused = args.keepUnfused;
+  request.packPath = args.output + ".weights.safetensors";
+  auto report = specializeModel(*model, request);
+  if (!report)
+    return fail(report.takeError());
+  if (llvm::Error error = writeGraph(**module, args.output))
+    return fail(std::move(error));
+  report->print(llvm::outs());
+  if (!args.reportJson.empty()) {
+    std::error_code error;
+    llvm::raw_fd_ostream os(args.reportJson, error);
+    if (error)
+      return fail(llvm::createStringError(
+          error, args.reportJson + ": " + error.message() + " (--report-json)"));
+    os << llvm::formatv("{0:2}\n", report->toJson());
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -244,8 +339,115 @@ int main(int argc, char **argv) {
   exportCommand->add_option("-o,--output", exportOutput, "Output path")
       ->required();
 
+  ReportArgs reportArgs;
+  CLI::App *reportCommand = app.add_subcommand(
+      "report", "Write a human-readable report of a profiled graph: per layer "
+                "a capability x brick heatmap, brick sizes and weight bytes, "
+                "top bricks per capability, activation frequencies and router "
+                "recall (index.html, layer-L.svg, report.json)");
+  reportCommand->add_option("GRAPH", reportArgs.graph, "Brick graph")
+      ->required();
+  reportCommand
+      ->add_option("-o,--output", reportArgs.output,
+                   "Output directory; must not exist or be empty")
+      ->required();
+  reportCommand
+      ->add_option("--top", reportArgs.options.topBricks,
+                   "Bricks listed per capability and layer in the top-bricks "
+                   "table")
+      ->capture_default_str();
+
+  ProfileArgs profileArgs;
+  profile::ProfileOptions &profileOptions = profileArgs.options;
+  CLI::App *profileCommand = app.add_subcommand(
+      "profile",
+      "Discover emergent bricks: run the fp32 reference executor over each "
+      "capability's calibration text, cluster every layer's FFN neurons into "
+      "bricks and score which capability each serves. Writes the graph with "
+      "brick.emergent and brick.activation_stats ops, and the statistics to "
+      "OUTPUT.bricks.safetensors; replaces earlier bricks");
+  profileCommand->add_option("GRAPH", profileArgs.graph, "Brick graph")
+      ->required();
+  profileCommand
+      ->add_option("--calib", profileOptions.calibration,
+                   "Calibration corpus of a capability as NAME=FILE: plain "
+                   "text (one document), or JSON Lines with a \"text\" field "
+                   "when FILE ends in .jsonl; repeatable, one per capability")
+      ->required()
+      ->allow_extra_args(false);
+  profileCommand->add_option(
+      "--heldout", profileOptions.heldout,
+      "Held-out text of a capability as NAME=FILE, on which router recall is "
+      "measured (default: the last 20% of each calibration text); repeatable");
+  profileCommand
+      ->add_option("-o,--output", profileArgs.output,
+                   "Output graph: .mlir (text) or .mlirbc (bytecode)")
+      ->required();
+  profileCommand
+      ->add_option("--bricks-per-layer", profileOptions.bricksPerLayer,
+                   "Bricks per layer; sizes differ by at most one neuron")
+      ->capture_default_str();
+  profileCommand
+      ->add_option("--method", profileArgs.method,
+                   "Clustering: param (balanced k-means of the normalised "
+                   "gate and up rows) or coact (balanced partition of the "
+                   "neuron co-activation graph)")
+      ->capture_default_str();
+  profileCommand
+      ->add_option("--seed", profileOptions.seed,
+                   "Seeds the document shuffle and the clustering")
+      ->capture_default_str();
+  profileCommand
+      ->add_option("--max-tokens", profileOptions.maxTokens,
+                   "Calibration tokens sampled per capability at most")
+      ->capture_default_str();
+  profileCommand
+      ->add_option("--context", profileOptions.context,
+                   "Window length in positions, BOS included; each window "
+                   "restarts the KV cache; clamped to the model's max_seq")
+      ->capture_default_str();
+  profileCommand
+      ->add_option("--threshold", profileOptions.threshold,
+                   "Relative activity threshold: a neuron is active on a "
+                   "token when |activation| > THRESHOLD x its layer's mean "
+                   "|activation| (frequencies, co-activation)")
+      ->capture_default_str();
+
+  SpecializeArgs specializeArgs;
+  CLI::App *specializeCommand = app.add_subcommand(
+      "specialize",
+      "Specialise a graph for one capability configuration: keep the bricks "
+      "that serve it within the FFN budget, fuse its plugins, prune and route "
+      "the FFNs, and materialise the new weights into "
+      "OUTPUT.weights.safetensors; prints what was kept");
+  specializeCommand->add_option("GRAPH", specializeArgs.graph, "Brick graph")
+      ->required();
+  specializeCommand
+      ->add_option("--config", specializeArgs.config,
+                   "Configuration file (YAML; see examples/configs and the "
+                   "README for the schema)")
+      ->required();
+  specializeCommand->add_option(
+      "--keep-unfused", specializeArgs.keepUnfused,
+      "Plugin to keep as a run-time low-rank branch instead of fusing it; "
+      "repeatable");
+  specializeCommand
+      ->add_option("-o,--output", specializeArgs.output,
+                   "Output graph: .mlir (text) or .mlirbc (bytecode)")
+      ->required();
+  specializeCommand->add_option(
+      "--report-json", specializeArgs.reportJson,
+      "Also write the specialisation report as JSON to FILE");
+
   CLI11_PARSE(app, argc, argv);
 
+  if (reportCommand->parsed())
+    return runReport(reportArgs);
+
+  if (profileCommand->parsed())
+    return runProfile(profileArgs);
+  if (specializeCommand->parsed())
+    return runSpecialize(specializeArgs);
   if (importCommand->parsed())
     return runImport(importArgs);
   if (generateCommand->parsed())

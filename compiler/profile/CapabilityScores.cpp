@@ -1,0 +1,108 @@
+//===- CapabilityScores.cpp - Which capability each brick serves ----------===//
+
+#include "compiler/profile/CapabilityScores.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::brick;
+using namespace mlir::brick::profile;
+
+int64_t BrickScores::topCapability() const {
+  int64_t best = 0;
+  for (size_t c = 1; c < share.size(); ++c)
+    if (share[c] > share[best])
+      best = static_cast<int64_t>(c);
+  return best;
+}
+
+double profile::specificity(llvm::ArrayRef<double> shares, size_t c) {
+  if (shares.size() < 2)
+    return 1.0;
+  double others = 0;
+  for (size_t d = 0; d < shares.size(); ++d)
+    if (d != c)
+      others += shares[d];
+  others /= static_cast<double>(shares.size() - 1);
+  return shares[c] / std::max(others, 1e-6);
+}
+
+std::vector<BrickScores> profile::scoreBricks(const CalibrationSamples &samples,
+                                              int64_t layer,
+                                              const LayerPartition &partition) {
+  const Eigen::MatrixXf &a = samples.layers[layer].activations;
+  const size_t capabilities = samples.capabilities.size();
+  // mass(c, n): the sum of |activation| of neuron n over c's tokens.
+  Eigen::MatrixXd mass = Eigen::MatrixXd::Zero(capabilities, a.cols());
+  for (int64_t t = 0; t < a.rows(); ++t)
+    mass.row(samples.tokenCapability[t]) += a.row(t).cwiseAbs().cast<double>();
+  Eigen::VectorXd layerMass = mass.rowwise().sum();
+  std::vector<BrickScores> scores;
+  for (const std::vector<int64_t> &brick : partition) {
+    BrickScores brickScores;
+    for (size_t c = 0; c < capabilities; ++c) {
+      double carried = 0;
+      for (int64_t neuron : brick)
+        carried += mass(c, neuron);
+      brickScores.share.push_back(layerMass(c) > 0 ? carried / layerMass(c)
+                                                   : 0.0);
+    }
+    for (size_t c = 0; c < capabilities; ++c)
+      brickScores.specificity.push_back(specificity(brickScores.share, c));
+    scores.push_back(std::move(brickScores));
+  }
+  return scores;
+}
+
+void profile::orderBricks(LayerPartition &partition,
+                          std::vector<BrickScores> &scores) {
+  std::vector<size_t> order(partition.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](size_t x, size_t y) {
+    int64_t topX = scores[x].topCapability(), topY = scores[y].topCapability();
+    if (topX != topY)
+      return topX < topY;
+    if (partition[x].size() != partition[y].size())
+      return partition[x].size() > partition[y].size();
+    if (scores[x].share[topX] != scores[y].share[topY])
+      return scores[x].share[topX] > scores[y].share[topY];
+    return partition[x].front() < partition[y].front();
+  });
+  LayerPartition orderedPartition;
+  std::vector<BrickScores> orderedScores;
+  for (size_t index : order) {
+    orderedPartition.push_back(std::move(partition[index]));
+    orderedScores.push_back(std::move(scores[index]));
+  }
+  partition = std::move(orderedPartition);
+  scores = std::move(orderedScores);
+}
+
+std::string profile::brickSymbol(int64_t layer, int64_t brick) {
+  return "layers." + std::to_string(layer) + ".brick." + std::to_string(brick);
+}
+
+void profile::addEmergentBricks(ModelBuilder &builder, int64_t layer,
+                                const LayerPartition &partition,
+                                llvm::ArrayRef<BrickScores> scores,
+                                llvm::ArrayRef<std::string> capabilities,
+                                ProvenanceAttr provenance) {
+  Builder b(builder.getModel().getContext());
+  for (size_t index = 0; index < partition.size(); ++index) {
+    const BrickScores &brickScores = scores[index];
+    std::vector<std::pair<StringRef, double>> shares;
+    SmallVector<NamedAttribute> specificities;
+    for (size_t c = 0; c < capabilities.size(); ++c) {
+      shares.push_back({capabilities[c], brickScores.share[c]});
+      specificities.push_back(b.getNamedAttr(
+          capabilities[c], b.getF64FloatAttr(brickScores.specificity[c])));
+    }
+    EmergentOp brick = builder.addEmergentBrick(
+        brickSymbol(layer, static_cast<int64_t>(index)), layer,
+        partition[index], shares);
+    brick.setSpecificityAttr(b.getDictionaryAttr(specificities));
+    brick.setProvenanceAttr(provenance);
+  }
+}

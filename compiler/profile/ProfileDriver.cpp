@@ -1,0 +1,391 @@
+//===- ProfileDriver.cpp - `brickc profile` in library form ---------------===//
+
+#include "compiler/profile/ProfileDriver.h"
+
+#include "compiler/profile/RouterOps.h"
+
+#include "compiler/GraphIO.h"
+#include "compiler/ModelBuilder.h"
+#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/importers/ExternalWeight.h"
+#include "compiler/profile/ActivationStatistics.h"
+#include "compiler/profile/BalancedKMeans.h"
+#include "compiler/profile/CapabilityScores.h"
+#include "compiler/profile/CoactivationPartition.h"
+#include "compiler/profile/Corpus.h"
+#include "compiler/profile/SampleCollector.h"
+#include "compiler/profile/SideFile.h"
+#include "compiler/reference/ReferenceExecutor.h"
+#include "compiler/reference/WeightEvaluator.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::brick;
+using namespace mlir::brick::profile;
+
+static llvm::Error profileError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::StringRef profile::getClusterMethodName(ClusterMethod method) {
+  return method == ClusterMethod::Param ? "param" : "coact";
+}
+
+llvm::Expected<ClusterMethod>
+profile::parseClusterMethod(llvm::StringRef name) {
+  if (name == "param")
+    return ClusterMethod::Param;
+  if (name == "coact")
+    return ClusterMethod::Coact;
+  return profileError(name + ": unknown clustering method, expected param or "
+                             "coact (--method)");
+}
+
+namespace {
+
+/// The options that can be checked before anything is read.
+llvm::Error checkOptions(const ProfileOptions &options,
+                         llvm::StringRef graphPath) {
+  auto bad = [&](const llvm::Twine &what, llvm::StringRef flag) {
+    return profileError(graphPath + ": " + what + " (" + flag + ")");
+  };
+  if (options.calibration.empty())
+    return bad("profiling needs at least one calibration corpus", "--calib");
+  if (options.bricksPerLayer < 1)
+    return bad("--bricks-per-layer must be positive, got " +
+                   llvm::Twine(options.bricksPerLayer),
+               "--bricks-per-layer");
+  if (options.maxTokens < 1)
+    return bad("--max-tokens must be positive, got " +
+                   llvm::Twine(options.maxTokens),
+               "--max-tokens");
+  if (options.context < 2)
+    return bad("--context must be at least 2 (BOS and one token), got " +
+                   llvm::Twine(options.context),
+               "--context");
+  if (!(options.threshold >= 0) || !std::isfinite(options.threshold))
+    return bad("--threshold must be a finite number >= 0, got " +
+                   llvm::formatv("{0}", options.threshold).str(),
+               "--threshold");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<Corpus>>
+loadCorpora(llvm::ArrayRef<std::string> specs) {
+  std::vector<Corpus> corpora;
+  llvm::StringSet<> names;
+  for (const std::string &text : specs) {
+    auto spec = parseCorpusSpec(text);
+    if (!spec)
+      return spec.takeError();
+    if (!names.insert(spec->capability).second)
+      return profileError(text + ": capability '" + spec->capability +
+                          "' is calibrated twice (--calib)");
+    auto corpus = loadCorpus(*spec);
+    if (!corpus)
+      return corpus.takeError();
+    corpora.push_back(std::move(*corpus));
+  }
+  return corpora;
+}
+
+/// The `brick.ffn` of each layer of `model`, by layer.
+llvm::Expected<std::vector<FfnOp>> ffnsByLayer(ModelOp model,
+                                               llvm::StringRef graphPath) {
+  ForwardOp forward = model.getForward();
+  if (!forward)
+    return profileError(graphPath + ": graph @" + model.getSymName() +
+                        " has no forward pass (brick.forward)");
+  int64_t layers = model.getHparams().getLayers();
+  std::vector<FfnOp> ffns(layers);
+  forward.walk([&](FfnOp ffn) {
+    if (static_cast<int64_t>(ffn.getLayer()) < layers)
+      ffns[ffn.getLayer()] = ffn;
+  });
+  for (int64_t layer = 0; layer < layers; ++layer)
+    if (!ffns[layer])
+      return profileError(graphPath + ": layer " + llvm::Twine(layer) +
+                          " has no FFN to profile (brick.ffn)");
+  return ffns;
+}
+
+/// A symbol user's name for errors: `brick.router @r`.
+std::string describe(Operation *op) {
+  std::string text = op->getName().getStringRef().str();
+  if (auto name =
+          op->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
+    text += " @" + name.getValue().str();
+  return text;
+}
+
+/// Erases the emergent bricks, activation statistics and routers of an
+/// earlier profile (and the statistics' and routers' weights, unless
+/// something else uses them). Refuses when anything else references one of
+/// the bricks (a configuration, a selection): dropping it would leave a
+/// dangling reference, and rewriting those is not profiling's call.
+llvm::Error removeEarlierDiscovery(ModelOp model, llvm::StringRef graphPath) {
+  llvm::SmallVector<Operation *> bricks, stats;
+  llvm::SmallVector<StringRef> statWeights;
+  for (Operation &op : model.getBody().front()) {
+    if (isa<EmergentOp>(op))
+      bricks.push_back(&op);
+    if (auto statsOp = dyn_cast<ActivationStatsOp>(op)) {
+      stats.push_back(&op);
+      statWeights.push_back(statsOp.getMeanAbs());
+      statWeights.push_back(statsOp.getFrequency());
+    }
+    // Routers score the earlier bricks; they go with them.
+    if (auto router = dyn_cast<RouterOp>(op)) {
+      stats.push_back(&op);
+      statWeights.push_back(router.getWeight());
+      if (auto bias = router.getBias())
+        statWeights.push_back(*bias);
+    }
+  }
+  llvm::DenseSet<Operation *> removed(bricks.begin(), bricks.end());
+  removed.insert(stats.begin(), stats.end());
+  for (Operation *brick : bricks) {
+    auto uses = SymbolTable::getSymbolUses(brick, model);
+    if (!uses)
+      continue;
+    for (const SymbolTable::SymbolUse &use : *uses)
+      if (!removed.contains(use.getUser()))
+        return profileError(
+            graphPath + ": " + describe(brick) + " is used by " +
+            describe(use.getUser()) +
+            "; a re-profile replaces every emergent brick, so remove what "
+            "uses them first (" +
+            use.getUser()->getName().getStringRef() + ")");
+  }
+  SymbolTable table(model);
+  llvm::SmallVector<Operation *> weights;
+  for (StringRef name : statWeights) {
+    Operation *weight = table.lookup(name);
+    if (!weight || llvm::is_contained(weights, weight))
+      continue;
+    auto uses = SymbolTable::getSymbolUses(weight, model);
+    if (uses && llvm::all_of(*uses, [&](const SymbolTable::SymbolUse &use) {
+          return removed.contains(use.getUser());
+        }))
+      weights.push_back(weight);
+  }
+  for (Operation *op : llvm::concat<Operation *>(bricks, stats, weights))
+    op->erase();
+  return llvm::Error::success();
+}
+
+/// Declares `brick.capability @NAME` for each corpus the graph lacks.
+llvm::Error declareCapabilities(ModelBuilder &builder,
+                                llvm::ArrayRef<Corpus> corpora,
+                                llvm::StringRef graphPath) {
+  for (const Corpus &corpus : corpora) {
+    Operation *existing =
+        SymbolTable::lookupSymbolIn(builder.getModel(), corpus.capability);
+    if (!existing) {
+      builder.addCapability(corpus.capability);
+      continue;
+    }
+    if (!isa<CapabilityOp>(existing))
+      return profileError(graphPath + ": --calib " + corpus.capability +
+                          " names @" + corpus.capability + ", which is a '" +
+                          existing->getName().getStringRef() +
+                          "', not a brick.capability (--calib)");
+  }
+  return llvm::Error::success();
+}
+
+/// One layer's bricks by the chosen method.
+llvm::Expected<LayerPartition>
+partitionLayer(const ProfileOptions &options, FfnOp ffn,
+               reference::WeightEvaluator &weights, const LayerSamples &samples,
+               double threshold) {
+  if (options.method == ClusterMethod::Param) {
+    auto up = weights.evaluate(ffn.getUp());
+    if (!up)
+      return up.takeError();
+    const Eigen::MatrixXf *gate = nullptr;
+    if (Value gateValue = ffn.getGate()) {
+      auto gateMatrix = weights.evaluate(gateValue);
+      if (!gateMatrix)
+        return gateMatrix.takeError();
+      gate = &*gateMatrix;
+    }
+    BalancedKMeansOptions kmeans;
+    kmeans.clusters = options.bricksPerLayer;
+    kmeans.seed = options.seed;
+    return balancedKMeans(parameterFeatures(gate, *up), kmeans).partition;
+  }
+  CoactivationOptions coact;
+  coact.parts = options.bricksPerLayer;
+  coact.seed = options.seed;
+  return partitionCoactivation(
+      coactivationGraph(samples.activations, threshold), coact);
+}
+
+/// The verifier's first error as one line.
+llvm::Error verifyGraph(ModelOp model, llvm::StringRef outputPath) {
+  std::string message;
+  ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      message = diag.str();
+    return success();
+  });
+  if (failed(verify(model)))
+    return profileError(outputPath + ": the profiled graph does not verify: " +
+                        message + " (brick.model)");
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<ProfileResult>
+profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
+                      const ProfileOptions &options,
+                      llvm::StringRef outputPath) {
+  if (llvm::Error error = checkOptions(options, graphPath))
+    return std::move(error);
+  ProfileResult result;
+  auto corpora = loadCorpora(options.calibration);
+  if (!corpora)
+    return corpora.takeError();
+  result.corpora = std::move(*corpora);
+
+  // Work on a copy, so that `module` is untouched unless everything works.
+  OwningOpRef<ModuleOp> work(cast<ModuleOp>(module->getOperation()->clone()));
+  auto found = getSingleModel(*work, graphPath);
+  if (!found)
+    return found.takeError();
+  ModelOp model = *found;
+  HParamsAttr hparams = model.getHparams();
+  auto ffns = ffnsByLayer(model, graphPath);
+  if (!ffns)
+    return ffns.takeError();
+  for (FfnOp ffn : *ffns)
+    if (options.bricksPerLayer > ffn.getWidth())
+      return profileError(
+          graphPath + ": --bricks-per-layer " +
+          llvm::Twine(options.bricksPerLayer) + " exceeds the " +
+          llvm::Twine(ffn.getWidth()) + " FFN neurons of layer " +
+          llvm::Twine(ffn.getLayer()) + " (--bricks-per-layer)");
+  if (llvm::Error error = removeEarlierDiscovery(model, graphPath))
+    return std::move(error);
+
+  ModelBuilder builder(std::move(work));
+  if (llvm::Error error =
+          declareCapabilities(builder, result.corpora, graphPath))
+    return std::move(error);
+  std::vector<std::string> capabilities;
+  for (const Corpus &corpus : result.corpora)
+    capabilities.push_back(corpus.capability);
+
+  // Sampling.
+  std::string baseDir = graphDirectory(graphPath);
+  auto tokenizer = loadTokenizer(model, baseDir);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  ExecutorOptions executorOptions;
+  executorOptions.weightBaseDir = baseDir;
+  auto executor = ReferenceExecutor::create(model, executorOptions);
+  if (!executor)
+    return executor.takeError();
+  SampleOptions sampling;
+  sampling.maxTokens = options.maxTokens;
+  sampling.context = std::min<int64_t>(options.context, hparams.getMaxSeq());
+  sampling.seed = options.seed;
+  sampling.progress = options.progress && llvm::errs().is_displayed();
+  auto samples = collectSamples(**executor, tokenizer->get(), result.corpora,
+                                hparams.getLayers(), sampling);
+  if (!samples)
+    return samples.takeError();
+  result.samples = std::move(*samples);
+
+  // Statistics, bricks and scores.
+  result.thresholds = layerThresholds(result.samples, options.threshold);
+  std::vector<LayerStatistics> statistics =
+      computeActivationStatistics(result.samples, result.thresholds);
+  Builder b(model.getContext());
+  SmallVector<Attribute> hashes;
+  for (const Corpus &corpus : result.corpora)
+    hashes.push_back(b.getStringAttr(corpus.sha256));
+  auto provenance = ProvenanceAttr::get(
+      model.getContext(), getClusterMethodName(options.method),
+      b.getDictionaryAttr({
+          b.getNamedAttr("bricks_per_layer",
+                         b.getI64IntegerAttr(options.bricksPerLayer)),
+          b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
+          b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
+          b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
+      }),
+      options.seed, b.getArrayAttr(hashes));
+  reference::WeightEvaluator weights(baseDir);
+  for (FfnOp ffn : *ffns) {
+    auto layer = static_cast<int64_t>(ffn.getLayer());
+    auto partition =
+        partitionLayer(options, ffn, weights, result.samples.layers[layer],
+                       result.thresholds[layer]);
+    if (!partition)
+      return partition.takeError();
+    std::vector<BrickScores> scores =
+        scoreBricks(result.samples, layer, *partition);
+    orderBricks(*partition, scores);
+    addEmergentBricks(builder, layer, *partition, scores, capabilities,
+                      provenance);
+    std::vector<std::string> &symbols = result.brickSymbols.emplace_back();
+    for (size_t brick = 0; brick < partition->size(); ++brick)
+      symbols.push_back(brickSymbol(layer, static_cast<int64_t>(brick)));
+    result.partitions.push_back(std::move(*partition));
+  }
+  SideFile side(sideFilePath(outputPath));
+  addActivationStats(builder, statistics, capabilities, side);
+
+  // Routers over the bricks above, fitted on the calibration samples; their
+  // recall is measured on the held-out corpora when given, else on a held
+  // out tail of the calibration tokens.
+  std::optional<CalibrationSamples> heldout;
+  if (!options.heldout.empty()) {
+    auto heldoutCorpora = loadCorpora(options.heldout);
+    if (!heldoutCorpora)
+      return heldoutCorpora.takeError();
+    auto heldoutSamples =
+        collectSamples(**executor, tokenizer->get(), *heldoutCorpora,
+                       hparams.getLayers(), sampling);
+    if (!heldoutSamples)
+      return heldoutSamples.takeError();
+    heldout = std::move(*heldoutSamples);
+  }
+  auto routers = addRouters(builder, result.samples,
+                            heldout ? &*heldout : nullptr, result.partitions,
+                            result.brickSymbols, baseDir, side,
+                            RouterOptions());
+  if (!routers)
+    return routers.takeError();
+  result.routers = std::move(*routers);
+
+  // Writing: the side file is staged (and its weights declared) first, the
+  // graph verified, and only then are both put in place.
+  if (llvm::Error error = side.stage(builder))
+    return std::move(error);
+  if (llvm::Error error = verifyGraph(model, outputPath))
+    return std::move(error);
+  OwningOpRef<ModuleOp> profiled = builder.takeModule();
+  if (llvm::Error error = side.commit())
+    return std::move(error);
+  if (llvm::Error error = writeGraph(*profiled, outputPath)) {
+    side.rollback();
+    return std::move(error);
+  }
+  module = std::move(profiled);
+  result.graphPath = absolutePath(outputPath);
+  result.sideFilePath = side.getPath();
+  return result;
+}

@@ -1,0 +1,99 @@
+//===- ProfileDriver.h - `brickc profile` in library form -------*- C++ -*-===//
+//
+// Emergent brick discovery end to end (Configurable Foundation Models,
+// arXiv 2409.02877; MoEfication, arXiv 2110.01786): load the calibration
+// corpora, run the reference executor over them, measure activation
+// statistics, cluster each layer's FFN neurons into bricks, score which
+// capability each brick serves, and write the graph with its
+// `brick.emergent` and `brick.activation_stats` ops and the side file of
+// statistics. A re-profile starts fresh: earlier bricks and statistics are
+// replaced.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_PROFILE_PROFILEDRIVER_H
+#define BRICK_COMPILER_PROFILE_PROFILEDRIVER_H
+
+#include "compiler/profile/CalibrationSamples.h"
+#include "compiler/profile/Router.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::brick::profile {
+
+/// How neurons are grouped into bricks.
+enum class ClusterMethod {
+  /// Balanced k-means on the normalised gate and up rows (the weights).
+  Param,
+  /// Balanced partition of the co-activation graph (the calibration samples).
+  Coact,
+};
+
+/// `param` or `coact`.
+llvm::StringRef getClusterMethodName(ClusterMethod method);
+/// Parses a method name; the error names the flag `--method`.
+llvm::Expected<ClusterMethod> parseClusterMethod(llvm::StringRef name);
+
+struct ProfileOptions {
+  /// `NAME=FILE` per capability, in order (see Corpus.h for the formats).
+  std::vector<std::string> calibration;
+  /// `NAME=FILE` held-out text per capability, on which router recall is
+  /// measured; without it, a tail of the calibration tokens is held out.
+  std::vector<std::string> heldout;
+  /// Bricks per layer, 1 .. the narrowest layer's FFN width.
+  int64_t bricksPerLayer = 8;
+  ClusterMethod method = ClusterMethod::Coact;
+  /// Seeds the document shuffle and the clustering.
+  uint64_t seed = 0;
+  /// Text tokens sampled per capability at most.
+  int64_t maxTokens = 4096;
+  /// Positions per window, BOS included; clamped to the model's max_seq.
+  int64_t context = 256;
+  /// Relative activity threshold (see ActivationStatistics.h): active means
+  /// |activation| > threshold * the layer's mean |activation|.
+  double threshold = 1.0;
+  /// Draw a progress line while sampling, when stderr is a terminal.
+  bool progress = true;
+};
+
+/// What discovery found, beyond what it wrote: the router fitting and
+/// `brickc report` start from these.
+struct ProfileResult {
+  /// The corpora, in --calib order.
+  std::vector<Corpus> corpora;
+  CalibrationSamples samples;
+  /// Per layer, the bricks in their numbering order: brick b of layer l is
+  /// `@layers.l.brick.b` and holds partitions[l][b].
+  std::vector<LayerPartition> partitions;
+  /// Per layer, the bricks' symbols (without `@`), in the same order.
+  std::vector<std::vector<std::string>> brickSymbols;
+  /// Per layer, the fitted router and its held-out recall at top-k.
+  std::vector<LayerRouter> routers;
+  /// Per layer, the absolute activity threshold used.
+  std::vector<double> thresholds;
+  /// The files written.
+  std::string graphPath, sideFilePath;
+};
+
+/// Profiles the graph in `module` (read from `graphPath`, against whose
+/// directory relative weight and tokenizer files resolve) and writes the
+/// result to `outputPath` (text or bytecode) and its statistics to
+/// `<outputPath>.bricks.safetensors`; both writes are atomic, and on any
+/// error nothing is written and `module` is unchanged. On success `module`
+/// holds the profiled graph. Errors are one line naming the file and the
+/// field or flag: bad options, an unreadable or malformed corpus, a graph
+/// without tokenizer, or earlier bricks that something else references.
+llvm::Expected<ProfileResult> profileGraph(OwningOpRef<ModuleOp> &module,
+                                           llvm::StringRef graphPath,
+                                           const ProfileOptions &options,
+                                           llvm::StringRef outputPath);
+
+} // namespace mlir::brick::profile
+
+#endif // BRICK_COMPILER_PROFILE_PROFILEDRIVER_H
