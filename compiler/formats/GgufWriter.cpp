@@ -14,7 +14,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Endian.h"
-#include "llvm/Support/FileOutputBuffer.h"
+#include "compiler/formats/StreamingFileWriter.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cstring>
@@ -177,21 +177,25 @@ brick::formats::writeGguf(llvm::StringRef path,
   std::optional<uint64_t> total = llvm::checkedAddUnsigned(dataStart, dataSize);
   if (!total || *total > std::numeric_limits<size_t>::max())
     return fileError(path, "file would exceed the address space");
-  auto output = llvm::FileOutputBuffer::create(path, *total);
+  // Streamed, one tensor in memory at a time; see StreamingFileWriter.
+  auto output = StreamingFileWriter::create(path);
   if (!output)
     return fileError(path,
                      "cannot write: " + llvm::toString(output.takeError()));
-  uint8_t *out = (*output)->getBufferStart();
-  // Padding must be zeros; the buffer is not guaranteed to start zeroed.
-  std::memset(out, 0, *total);
-  std::memcpy(out, header.bytes.data(), header.bytes.size());
+  (*output)->write(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(header.bytes.data()),
+      header.bytes.size()));
+  // Padding must be zeros.
+  (*output)->writeZeros(dataStart - header.bytes.size());
+  std::vector<uint8_t> buffer;
   for (auto [tensor, offset, size] : llvm::zip_equal(tensors, offsets, sizes)) {
-    llvm::MutableArrayRef<uint8_t> slice(out + dataStart + offset, size);
-    if (llvm::Error error = tensor.fill(slice)) {
-      (*output)->discard();
+    (*output)->writeZeros(dataStart + offset - (*output)->tell());
+    buffer.assign(static_cast<size_t>(size), 0);
+    if (llvm::Error error = tensor.fill(buffer))
       return fileError(path, llvm::toString(std::move(error)));
-    }
+    (*output)->write(buffer);
   }
+  (*output)->writeZeros(*total - (*output)->tell());
   if (llvm::Error error = (*output)->commit())
     return fileError(path, "cannot write: " + llvm::toString(std::move(error)));
   return llvm::Error::success();

@@ -8,7 +8,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Endian.h"
-#include "llvm/Support/FileOutputBuffer.h"
+#include "compiler/formats/StreamingFileWriter.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -96,20 +96,22 @@ brick::formats::writeSafetensors(llvm::StringRef path,
       llvm::checkedAddUnsigned<uint64_t>(8 + header.size(), dataSize);
   if (!total || *total > std::numeric_limits<size_t>::max())
     return fileError(path, "file would exceed the address space");
-  auto output = llvm::FileOutputBuffer::create(path, *total);
+  // Streamed, one tensor in memory at a time; see StreamingFileWriter.
+  auto output = StreamingFileWriter::create(path);
   if (!output)
     return fileError(path,
                      "cannot write: " + llvm::toString(output.takeError()));
-  uint8_t *out = (*output)->getBufferStart();
-  llvm::support::endian::write64le(out, header.size());
-  std::memcpy(out + 8, header.data(), header.size());
-  uint8_t *data = out + 8 + header.size();
+  uint8_t length[8];
+  llvm::support::endian::write64le(length, header.size());
+  (*output)->write(length);
+  (*output)->write(llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(header.data()), header.size()));
+  std::vector<uint8_t> buffer;
   for (auto [tensor, size] : llvm::zip_equal(tensors, sizes)) {
-    if (llvm::Error error = tensor.fill({data, static_cast<size_t>(size)})) {
-      (*output)->discard();
+    buffer.assign(static_cast<size_t>(size), 0);
+    if (llvm::Error error = tensor.fill(buffer))
       return fileError(path, llvm::toString(std::move(error)));
-    }
-    data += size;
+    (*output)->write(buffer);
   }
   if (llvm::Error error = (*output)->commit())
     return fileError(path, "cannot write: " + llvm::toString(std::move(error)));
