@@ -29,6 +29,10 @@ const char *brick_status_string(brick_status_t status) {
     return "no such device or driver";
   case BRICK_ERROR_INTERNAL:
     return "internal error";
+  case BRICK_ERROR_MALFORMED:
+    return "artifact is malformed (truncated or inconsistent tables)";
+  case BRICK_ERROR_NOT_FOUND:
+    return "not found";
   }
   return "unknown status";
 }

@@ -32,6 +32,8 @@ typedef enum brick_status_t {
   BRICK_ERROR_UNSUPPORTED,
   BRICK_ERROR_NO_DEVICE,
   BRICK_ERROR_INTERNAL,
+  BRICK_ERROR_MALFORMED, /* truncated or inconsistent file tables */
+  BRICK_ERROR_NOT_FOUND, /* no such section or tensor */
 } brick_status_t;
 
 /* A static, NUL-terminated English explanation of `status`; never NULL. */

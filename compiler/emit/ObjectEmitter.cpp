@@ -1,0 +1,180 @@
+//===- ObjectEmitter.cpp - LLVM-dialect modules to machine code -----------===//
+
+#include "compiler/emit/ObjectEmitter.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Triple.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+static llvm::Error emitterError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  PassManager pm(context);
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  std::string message;
+  ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      message = diag.str();
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return emitterError("lowering to the LLVM dialect failed: " + message);
+  return llvm::Error::success();
+}
+
+/// Registers the code generators Brick targets, once.
+static void initializeTargets() {
+  static bool initialized = [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+    LLVMInitializeAArch64TargetInfo();
+    LLVMInitializeAArch64Target();
+    LLVMInitializeAArch64TargetMC();
+    LLVMInitializeAArch64AsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+}
+
+llvm::Expected<std::string>
+mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
+  initializeTargets();
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+
+  llvm::Triple triple(target.triple);
+  std::string lookupError;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, lookupError);
+  if (!llvmTarget)
+    return emitterError("target triple '" + target.triple +
+                     "' is not supported: " + lookupError);
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> machine(
+      llvmTarget->createTargetMachine(triple, target.cpu, target.features,
+                                      options, llvm::Reloc::PIC_,
+                                      std::nullopt,
+                                      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return emitterError("cannot create a code generator for " + target.triple +
+                     " (" + target.cpu + ")");
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return emitterError("translation to LLVM IR failed");
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+
+  // O3 with the target's cost model, so loops vectorise for its features.
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(machine.get());
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
+      .run(*llvmModule, mam);
+
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return emitterError("the " + target.triple +
+                     " code generator cannot emit object files");
+  codegen.run(*llvmModule);
+  return std::string(object.str());
+}
+
+llvm::Expected<std::string>
+mlir::brick::linkSharedObject(llvm::StringRef object, const TargetSpec &target) {
+  auto linker = llvm::sys::findProgramByName("ld.lld", {"/usr/lib/llvm-22/bin"});
+  if (!linker)
+    linker = llvm::sys::findProgramByName("ld.lld");
+  if (!linker)
+    return emitterError("ld.lld not found (install lld-22)");
+  llvm::SmallString<128> objectPath, libraryPath;
+  int fd;
+  if (std::error_code error =
+          llvm::sys::fs::createTemporaryFile("brick-code", "o", fd, objectPath))
+    return emitterError("cannot create a temporary file: " + error.message());
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+  }
+  if (std::error_code error =
+          llvm::sys::fs::createTemporaryFile("brick-code", "so", libraryPath)) {
+    llvm::sys::fs::remove(objectPath);
+    return emitterError("cannot create a temporary file: " + error.message());
+  }
+  llvm::Triple triple(target.triple);
+  std::string emulation =
+      triple.getArch() == llvm::Triple::aarch64 ? "aarch64linux" : "elf_x86_64";
+  llvm::SmallVector<llvm::StringRef> args = {
+      *linker, "-shared", "-m", emulation, "--no-undefined-version",
+      "-o",    libraryPath, objectPath};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
+                                         &message);
+  llvm::sys::fs::remove(objectPath);
+  auto cleanup = [&] { llvm::sys::fs::remove(libraryPath); };
+  if (status != 0) {
+    cleanup();
+    return emitterError("ld.lld failed" +
+                     (message.empty() ? "" : (": " + message)));
+  }
+  auto buffer = llvm::MemoryBuffer::getFile(libraryPath);
+  cleanup();
+  if (!buffer)
+    return emitterError("cannot read the linked library: " +
+                     buffer.getError().message());
+  return (*buffer)->getBuffer().str();
+}

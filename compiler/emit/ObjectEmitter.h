@@ -1,0 +1,41 @@
+//===- ObjectEmitter.h - LLVM-dialect modules to machine code ----*- C++ -*-===//
+//
+// The last steps of code generation: an MLIR module in the LLVM dialect is
+// translated to LLVM IR, optimised at O3 for the configuration's triple, CPU
+// and features through LLVM's TargetMachine, and emitted as an ELF object;
+// ld.lld then links the object into a shared object, which is what an
+// artifact carries and the runtime loads (dlopen on a memfd) without a
+// hand-written ELF loader.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_EMIT_OBJECTEMITTER_H
+#define BRICK_COMPILER_EMIT_OBJECTEMITTER_H
+
+#include "compiler/emit/TargetSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::brick {
+
+/// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
+/// dialect in place. Functions get bare-pointer memref arguments (static
+/// shapes), so they are callable as plain C functions.
+llvm::Error lowerToLLVMDialect(ModuleOp module);
+
+/// Translates an LLVM-dialect `module` to LLVM IR, optimises it at O3 for
+/// `target` and returns the bytes of the object file.
+llvm::Expected<std::string> emitObjectFile(ModuleOp module,
+                                           const TargetSpec &target);
+
+/// Links `object` into a shared object for `target` with ld.lld (found next
+/// to the LLVM installation or on PATH) and returns its bytes.
+llvm::Expected<std::string> linkSharedObject(llvm::StringRef object,
+                                             const TargetSpec &target);
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_EMIT_OBJECTEMITTER_H

@@ -1,0 +1,159 @@
+/*===- artifact_format.h - The on-disk layout of a Brick artifact ----------===
+ *
+ * An artifact is the one file `brickc compile` writes and the runtime runs.
+ * This header is the single definition of its layout, shared by the writer
+ * (compiler/artifact/ArtifactWriter.cpp) and the reader (runtime/src/
+ * artifact.c), so it is plain C with fixed-width fields only.
+ *
+ * Every integer is little-endian; every offset is from the start of the file
+ * unless said otherwise.
+ *
+ *   offset 0      header (128 bytes, brick_artifact_header_t)
+ *   offset 128    section table: section_count x brick_artifact_section_t
+ *   then          the sections, each starting on a 64-byte boundary, in the
+ *                 order MANIFEST, TARGET, TENSORS, TOKENIZER, CODE, WEIGHTS;
+ *                 the gaps between them are zero
+ *
+ * The checksum is the SHA-256 of bytes [BRICK_ARTIFACT_CHECKSUMMED_FROM,
+ * file_size): everything after the checksum field, header fields included,
+ * so a flipped version or table byte is caught too. The writer streams the
+ * file with a zero checksum, hashing as it goes, and patches the digest in
+ * before the file is renamed to its final name.
+ *
+ * Sections:
+ * - MANIFEST: UTF-8 JSON for people and tools, followed by one NUL byte (the
+ *   size counts it), so the runtime can hand it out as a C string. Holds
+ *   format_version, configuration, model (hyper-parameters), target, bricks
+ *   kept, plugin scales, source hashes and the tensor table.
+ * - TARGET: exactly three NUL-terminated strings: the LLVM triple, the CPU
+ *   name and LLVM's comma-separated feature string ("+avx2,+fma,-avx512f").
+ *   The runtime checks the triple's architecture and every "+feature"
+ *   against the host; it never parses JSON.
+ * - TENSORS: the tensor table in binary (the runtime needs no JSON reader):
+ *   a brick_artifact_tensors_header_t, tensor_count x
+ *   brick_artifact_tensor_entry_t, then the name pool up to the end of the
+ *   section. Each name is stored NUL-terminated.
+ * - WEIGHTS: raw tensor bytes, row-major, each tensor starting on a 64-byte
+ *   boundary (offsets are relative to the section, which is itself aligned),
+ *   so the runtime maps them and uses them in place.
+ * - TOKENIZER: the runtime's canonical "BRKT" tokenizer bytes (tokenizer.h).
+ * - CODE: an object file for the target (produced by code generation).
+ *
+ * MANIFEST, TARGET and TENSORS are required; the others are optional. A kind
+ * appears at most once. Readers skip section kinds they do not know, so a
+ * later writer can add optional sections without a version bump.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef BRICK_ARTIFACT_FORMAT_H
+#define BRICK_ARTIFACT_FORMAT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The 8 bytes every artifact starts with (no NUL). */
+#define BRICK_ARTIFACT_MAGIC "BRICKART"
+#define BRICK_ARTIFACT_MAGIC_SIZE 8
+
+/* The layout version this header describes; a reader accepts exactly it. */
+#define BRICK_ARTIFACT_FORMAT_VERSION 1
+
+/* Alignment of every section and of every tensor inside WEIGHTS: a cache
+ * line, and enough for any vector load the generated code makes. */
+#define BRICK_ARTIFACT_ALIGNMENT 64
+
+/* Size of brick_artifact_header_t; the section table follows it. */
+#define BRICK_ARTIFACT_HEADER_SIZE 128
+
+/* First byte covered by the checksum: the byte after the checksum field. */
+#define BRICK_ARTIFACT_CHECKSUMMED_FROM 40
+
+/* Most dimensions a tensor may have. */
+#define BRICK_ARTIFACT_MAX_RANK 8
+
+/* Kind of a section (brick_artifact_section_t.kind). */
+typedef enum brick_artifact_section_kind_t {
+  BRICK_ARTIFACT_SECTION_MANIFEST = 1,
+  BRICK_ARTIFACT_SECTION_TARGET = 2,
+  BRICK_ARTIFACT_SECTION_TENSORS = 3,
+  BRICK_ARTIFACT_SECTION_WEIGHTS = 4,
+  BRICK_ARTIFACT_SECTION_TOKENIZER = 5,
+  BRICK_ARTIFACT_SECTION_CODE = 6,
+} brick_artifact_section_kind_t;
+
+/* Element type of a stored tensor (brick_artifact_tensor_entry_t.dtype).
+ * Q8_0 is llama.cpp's block format: 32 elements of the innermost dimension
+ * share one f16 scale, 34 bytes a block. */
+typedef enum brick_artifact_dtype_t {
+  BRICK_ARTIFACT_DTYPE_F32 = 1,
+  BRICK_ARTIFACT_DTYPE_F16 = 2,
+  BRICK_ARTIFACT_DTYPE_BF16 = 3,
+  BRICK_ARTIFACT_DTYPE_Q8_0 = 4,
+} brick_artifact_dtype_t;
+
+/* The fixed header at offset 0 (128 bytes). */
+typedef struct brick_artifact_header_t {
+  char magic[8];                 /* BRICK_ARTIFACT_MAGIC */
+  uint8_t checksum[32];          /* SHA-256 of bytes [40, file_size) */
+  uint32_t format_version;       /* BRICK_ARTIFACT_FORMAT_VERSION */
+  uint32_t flags;                /* none defined; 0 */
+  uint32_t section_count;        /* entries in the section table */
+  uint32_t header_size;          /* BRICK_ARTIFACT_HEADER_SIZE */
+  uint64_t file_size;            /* the whole file, so truncation is detected */
+  uint64_t section_table_offset; /* BRICK_ARTIFACT_HEADER_SIZE */
+  uint8_t reserved[56];          /* zero */
+} brick_artifact_header_t;
+
+/* One entry of the section table (32 bytes). */
+typedef struct brick_artifact_section_t {
+  uint32_t kind;     /* brick_artifact_section_kind_t */
+  uint32_t flags;    /* none defined; 0 */
+  uint64_t offset;   /* from the start of the file, 64-byte aligned */
+  uint64_t size;     /* bytes, without the padding after it */
+  uint64_t reserved; /* zero */
+} brick_artifact_section_t;
+
+/* Start of the TENSORS section (16 bytes). */
+typedef struct brick_artifact_tensors_header_t {
+  uint32_t tensor_count;
+  uint32_t entry_size;   /* sizeof(brick_artifact_tensor_entry_t) */
+  uint64_t names_offset; /* start of the name pool, from the section start */
+} brick_artifact_tensors_header_t;
+
+/* One tensor of the TENSORS section (96 bytes). */
+typedef struct brick_artifact_tensor_entry_t {
+  uint64_t offset;      /* from the start of WEIGHTS, 64-byte aligned */
+  uint64_t size;        /* bytes; equals what dtype and shape imply */
+  uint32_t name_offset; /* into the name pool */
+  uint32_t name_length; /* bytes, without the NUL that follows the name */
+  uint32_t dtype;       /* brick_artifact_dtype_t */
+  uint32_t rank;        /* <= BRICK_ARTIFACT_MAX_RANK; 0 is a scalar */
+  int64_t shape[BRICK_ARTIFACT_MAX_RANK]; /* row-major; unused dims are 0 */
+} brick_artifact_tensor_entry_t;
+
+#ifdef __cplusplus
+static_assert(sizeof(brick_artifact_header_t) == BRICK_ARTIFACT_HEADER_SIZE,
+              "artifact header layout");
+static_assert(sizeof(brick_artifact_section_t) == 32, "section layout");
+static_assert(sizeof(brick_artifact_tensors_header_t) == 16, "tensors layout");
+static_assert(sizeof(brick_artifact_tensor_entry_t) == 96, "tensor layout");
+#else
+_Static_assert(sizeof(brick_artifact_header_t) == BRICK_ARTIFACT_HEADER_SIZE,
+               "artifact header layout");
+_Static_assert(sizeof(brick_artifact_section_t) == 32, "section layout");
+_Static_assert(sizeof(brick_artifact_tensors_header_t) == 16, "tensors layout");
+_Static_assert(sizeof(brick_artifact_tensor_entry_t) == 96, "tensor layout");
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the artifact structs are read in place: little-endian hosts only"
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRICK_ARTIFACT_FORMAT_H */
