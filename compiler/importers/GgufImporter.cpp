@@ -10,8 +10,8 @@
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/importers/ImportError.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/importers/LlamaTensorNames.h"
 
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
 using namespace mlir;
@@ -91,46 +91,26 @@ mlir::brick::importGguf(MLIRContext *context, StringRef path) {
     return importError(path, "metadata", "inconsistent hyper-parameters");
 
   ModelBuilder builder(context, llvm::sys::path::stem(path), hparams);
-  llvm::StringSet<> used;
-  std::string missing;
-  auto take = [&](const std::string &name) -> std::string {
-    const formats::TensorEntry *entry = gguf->lookupTensor(name);
-    if (!entry) {
-      if (missing.empty())
-        missing = name;
-      return name;
-    }
-    if (used.insert(name).second)
-      declareExternalWeight(builder, name, *entry);
-    return name;
-  };
-  LlamaWeights names;
-  names.embedding = take("token_embd.weight");
-  for (int64_t l = 0; l < *layers; ++l) {
-    std::string p = "blk." + std::to_string(l) + ".";
-    LlamaLayerWeights layer;
-    layer.attentionNorm = take(p + "attn_norm.weight");
-    layer.wq = take(p + "attn_q.weight");
-    layer.wk = take(p + "attn_k.weight");
-    layer.wv = take(p + "attn_v.weight");
-    layer.wo = take(p + "attn_output.weight");
-    layer.ffnNorm = take(p + "ffn_norm.weight");
-    layer.gate = take(p + "ffn_gate.weight");
-    layer.up = take(p + "ffn_up.weight");
-    layer.down = take(p + "ffn_down.weight");
-    names.layers.push_back(layer);
-  }
-  names.finalNorm = take("output_norm.weight");
-  names.head = tied ? names.embedding : take("output.weight");
-  if (!missing.empty())
-    return importError(path, "tensors", "no tensor '" + missing + "'");
+  TensorClaims claims(builder,
+                      [&](StringRef name) { return gguf->lookupTensor(name); });
+  LlamaTensorNames naming{"token_embd.weight", "output_norm.weight",
+                          "output.weight",     "blk.",
+                          "attn_norm.weight",  "attn_q.weight",
+                          "attn_k.weight",     "attn_v.weight",
+                          "attn_output.weight", "", "", "",
+                          "ffn_norm.weight",   "ffn_gate.weight",
+                          "ffn_up.weight",     "ffn_down.weight"};
+  LlamaWeights names =
+      claimLlamaWeights(claims, naming, *layers, /*biases=*/false, tied);
+  if (!claims.firstMissing().empty())
+    return importError(path, "tensors",
+                       "no tensor '" + claims.firstMissing() + "'");
   // Every tensor must be consumed; e.g. rope_freqs.weight carries Llama 3.1
   // RoPE scaling factors, which the attention op does not model.
-  for (const formats::TensorEntry &entry : gguf->tensors)
-    if (!used.contains(entry.name))
-      return importError(path, "tensors",
-                         "tensor '" + entry.name +
-                             "' is not used by a llama decoder");
+  if (const formats::TensorEntry *entry = claims.firstUnclaimed(gguf->tensors))
+    return importError(path, "tensors",
+                       "tensor '" + entry->name +
+                           "' is not used by a llama decoder");
 
   LlamaForwardOptions options;
   options.rope = RopeStyle::interleaved;

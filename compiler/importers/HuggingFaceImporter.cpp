@@ -13,8 +13,8 @@
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/importers/ImportError.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/importers/LlamaTensorNames.h"
 
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -212,62 +212,35 @@ mlir::brick::importHuggingFace(MLIRContext *context, StringRef directory) {
     return checkpoint.takeError();
 
   ModelBuilder builder(context, llvm::sys::path::filename(directory), hparams);
-  llvm::StringSet<> used;
-  std::string missing;
-  // Declares the tensor `name` (which must exist) and returns its symbol.
-  auto take = [&](const std::string &name) -> std::string {
-    if (used.contains(name))
-      return name;
-    const formats::TensorEntry *entry = checkpoint->lookupTensor(name);
-    if (!entry) {
-      if (missing.empty())
-        missing = name;
-      return name;
-    }
-    declareExternalWeight(builder, name, *entry);
-    used.insert(name);
-    return name;
-  };
-
-  LlamaWeights names;
-  names.embedding = take("model.embed_tokens.weight");
-  for (int64_t l = 0; l < *layers; ++l) {
-    std::string p = "model.layers." + std::to_string(l) + ".";
-    LlamaLayerWeights layer;
-    layer.attentionNorm = take(p + "input_layernorm.weight");
-    layer.wq = take(p + "self_attn.q_proj.weight");
-    layer.wk = take(p + "self_attn.k_proj.weight");
-    layer.wv = take(p + "self_attn.v_proj.weight");
-    layer.wo = take(p + "self_attn.o_proj.weight");
-    if (*attentionBias) {
-      layer.bq = take(p + "self_attn.q_proj.bias");
-      layer.bk = take(p + "self_attn.k_proj.bias");
-      layer.bv = take(p + "self_attn.v_proj.bias");
-    }
-    layer.ffnNorm = take(p + "post_attention_layernorm.weight");
-    layer.gate = take(p + "mlp.gate_proj.weight");
-    layer.up = take(p + "mlp.up_proj.weight");
-    layer.down = take(p + "mlp.down_proj.weight");
-    names.layers.push_back(layer);
-  }
-  names.finalNorm = take("model.norm.weight");
+  TensorClaims claims(builder, [&](StringRef name) {
+    return checkpoint->lookupTensor(name);
+  });
+  LlamaTensorNames naming{
+      "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight",
+      "model.layers.", "input_layernorm.weight", "self_attn.q_proj.weight",
+      "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+      "self_attn.o_proj.weight", "self_attn.q_proj.bias",
+      "self_attn.k_proj.bias", "self_attn.v_proj.bias",
+      "post_attention_layernorm.weight", "mlp.gate_proj.weight",
+      "mlp.up_proj.weight", "mlp.down_proj.weight"};
+  LlamaWeights names =
+      claimLlamaWeights(claims, naming, *layers, *attentionBias, *tied);
   // Tied checkpoints may still carry lm_head.weight (a copy); the tie wins.
-  names.head = *tied ? names.embedding : take("lm_head.weight");
-  if (*tied && checkpoint->lookupTensor("lm_head.weight"))
-    used.insert("lm_head.weight");
-  if (!missing.empty())
+  // Older checkpoints store RoPE's inverse frequencies, which the attention
+  // op recomputes from rope_theta.
+  claims.accountFor("lm_head.weight");
+  for (const formats::TensorEntry &entry : checkpoint->tensors)
+    if (StringRef(entry.name).ends_with(".self_attn.rotary_emb.inv_freq"))
+      claims.accountFor(entry.name);
+  if (!claims.firstMissing().empty())
     return importError(directory, "tensors",
-                       "checkpoint has no tensor '" + missing + "'");
-  for (const formats::TensorEntry &entry : checkpoint->tensors) {
-    // Older checkpoints store RoPE's inverse frequencies, which the
-    // attention op recomputes from rope_theta.
-    if (used.contains(entry.name) ||
-        StringRef(entry.name).ends_with(".self_attn.rotary_emb.inv_freq"))
-      continue;
-    return importError(entry.file, "tensors",
-                       "tensor '" + entry.name + "' is not used by a " +
+                       "checkpoint has no tensor '" + claims.firstMissing() +
+                           "'");
+  if (const formats::TensorEntry *entry =
+          claims.firstUnclaimed(checkpoint->tensors))
+    return importError(entry->file, "tensors",
+                       "tensor '" + entry->name + "' is not used by a " +
                            architecture + " decoder");
-  }
 
   LlamaForwardOptions options;
   options.rope = RopeStyle::half;

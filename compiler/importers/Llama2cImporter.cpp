@@ -10,6 +10,7 @@
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/importers/ImportError.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/importers/LlamaTensorNames.h"
 
 #include "llvm/Support/Path.h"
 
@@ -28,27 +29,30 @@ mlir::brick::importLlama2c(MLIRContext *context, StringRef path) {
       llvm::APFloat(1e-5), c.sharedClassifier);
   std::string name = llvm::sys::path::stem(path).str();
   ModelBuilder builder(context, name, hparams);
-  for (const formats::TensorEntry &entry : c.tensors)
-    declareExternalWeight(builder, entry.name, entry);
-
-  LlamaWeights names;
-  names.embedding = "tok_embeddings.weight";
-  names.finalNorm = "norm.weight";
-  names.head = c.sharedClassifier ? names.embedding : "output.weight";
-  for (int l = 0; l < c.nLayers; ++l) {
-    std::string p = "layers." + std::to_string(l) + ".";
-    LlamaLayerWeights layer;
-    layer.attentionNorm = p + "attention_norm.weight";
-    layer.wq = p + "attention.wq.weight";
-    layer.wk = p + "attention.wk.weight";
-    layer.wv = p + "attention.wv.weight";
-    layer.wo = p + "attention.wo.weight";
-    layer.ffnNorm = p + "ffn_norm.weight";
-    layer.gate = p + "feed_forward.w1.weight";
-    layer.down = p + "feed_forward.w2.weight";
-    layer.up = p + "feed_forward.w3.weight";
-    names.layers.push_back(layer);
-  }
+  TensorClaims claims(builder,
+                      [&](StringRef name) { return c.lookupTensor(name); });
+  LlamaTensorNames naming{"tok_embeddings.weight",
+                          "norm.weight",
+                          "output.weight",
+                          "layers.",
+                          "attention_norm.weight",
+                          "attention.wq.weight",
+                          "attention.wk.weight",
+                          "attention.wv.weight",
+                          "attention.wo.weight",
+                          "",
+                          "",
+                          "",
+                          "ffn_norm.weight",
+                          "feed_forward.w1.weight",
+                          "feed_forward.w3.weight",
+                          "feed_forward.w2.weight"};
+  LlamaWeights names = claimLlamaWeights(claims, naming, c.nLayers,
+                                         /*biases=*/false, c.sharedClassifier);
+  if (!claims.firstMissing().empty())
+    return importError(path, "tensors",
+                       "incomplete llama2.c checkpoint: no tensor '" +
+                           claims.firstMissing() + "'");
   LlamaForwardOptions options;
   options.rope = RopeStyle::interleaved;
   options.activation = Activation::silu;

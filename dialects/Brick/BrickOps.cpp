@@ -307,6 +307,22 @@ LogicalResult LoraOp::verify() {
 
 static bool isFraction(double value) { return value > 0.0 && value <= 1.0; }
 
+/// What configurations and the selections made of them share: one weight
+/// per plugin, and a k exactly when routing is top-k.
+static LogicalResult verifyPluginsAndRouting(Operation *op, ArrayAttr plugins,
+                                             DenseF64ArrayAttr weights,
+                                             Routing routing,
+                                             std::optional<uint64_t> topK) {
+  if (weights && weights.size() != static_cast<int64_t>(plugins.size()))
+    return op->emitOpError("requires one plugin weight per plugin (")
+           << plugins.size() << "), got " << weights.size();
+  if (routing == Routing::topk && !topK)
+    return op->emitOpError("requires top_k with topk routing");
+  if (routing == Routing::static_ && topK)
+    return op->emitOpError("takes no top_k with static routing");
+  return success();
+}
+
 LogicalResult ConfigOp::verify() {
   double keep = getKeep().convertToDouble();
   if (!isFraction(keep))
@@ -321,15 +337,8 @@ LogicalResult ConfigOp::verify() {
         return emitOpError("requires keep_per_layer entries in (0, 1], got ")
                << fraction;
   }
-  if (auto weights = getPluginWeightsAttr())
-    if (weights.size() != getPlugins().size())
-      return emitOpError("requires one plugin weight per plugin (")
-             << getPlugins().size() << "), got " << weights.size();
-  if (getRouting() == Routing::topk && !getTopK())
-    return emitOpError("requires top_k with topk routing");
-  if (getRouting() == Routing::static_ && getTopK())
-    return emitOpError("takes no top_k with static routing");
-  return success();
+  return verifyPluginsAndRouting(*this, getPlugins(), getPluginWeightsAttr(),
+                                 getRouting(), getTopK());
 }
 
 //===----------------------------------------------------------------------===//
@@ -337,15 +346,8 @@ LogicalResult ConfigOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SelectionOp::verify() {
-  if (auto weights = getPluginWeightsAttr())
-    if (weights.size() != getPlugins().size())
-      return emitOpError("requires one plugin weight per plugin (")
-             << getPlugins().size() << "), got " << weights.size();
-  if (getRouting() == Routing::topk && !getTopK())
-    return emitOpError("requires top_k with topk routing");
-  if (getRouting() == Routing::static_ && getTopK())
-    return emitOpError("takes no top_k with static routing");
-  return success();
+  return verifyPluginsAndRouting(*this, getPlugins(), getPluginWeightsAttr(),
+                                 getRouting(), getTopK());
 }
 
 //===----------------------------------------------------------------------===//
