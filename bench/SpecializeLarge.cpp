@@ -1,4 +1,5 @@
-//===- SpecializeLarge.cpp - Specialise a 7B-shaped model in bounded memory ===//
+//===- SpecializeLarge.cpp - Specialise a 7B-shaped model in bounded memory
+//===//
 //
 // Writes a Llama-2-7B-shaped F16 checkpoint (hidden 4096, FFN 11008, 32
 // layers, vocabulary 32000: 13.5 GB) sparsely — the header and a few random
@@ -131,10 +132,9 @@ llvm::Error writeAdapter(const std::string &dir) {
   for (int64_t l = 0; l < kLayers; ++l) {
     std::string p = "base_model.model.model.layers." + std::to_string(l) +
                     ".self_attn.q_proj.";
-    for (auto [suffix, shape] :
-         {std::pair<const char *, std::vector<int64_t>>{"lora_A.weight",
-                                                        {kRank, kHidden}},
-          {"lora_B.weight", {kHidden, kRank}}}) {
+    for (auto [suffix, shape] : {std::pair<const char *, std::vector<int64_t>>{
+                                     "lora_A.weight", {kRank, kHidden}},
+                                 {"lora_B.weight", {kHidden, kRank}}}) {
       std::vector<float> values(kRank * kHidden);
       for (float &v : values)
         v = normal(rng);

@@ -1,4 +1,5 @@
-//===- GraphIO.h - Reading and writing brick graph files ---------*- C++ -*-===//
+//===- GraphIO.h - Reading and writing brick graph files ---------*- C++
+//-*-===//
 //
 // A brick graph is a `.mlir` text file or a `.mlirbc` bytecode file. Both are
 // read the same way; writes go to a temporary file renamed into place, so a

@@ -44,9 +44,9 @@ void ModelBuilder::indexExisting() {
 
 WeightOp ModelBuilder::addWeight(StringRef name, RankedTensorType type,
                                  Attribute source) {
-  auto weight = WeightOp::create(builder, model.getLoc(),
-                                 builder.getStringAttr(name),
-                                 TypeAttr::get(type), source);
+  auto weight =
+      WeightOp::create(builder, model.getLoc(), builder.getStringAttr(name),
+                       TypeAttr::get(type), source);
   weights[name] = weight;
   return weight;
 }
@@ -88,24 +88,25 @@ LoraOp ModelBuilder::addLora(PluginOp plugin, StringRef target, StringRef a,
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToEnd(&plugin.getBody().front());
   MLIRContext *context = builder.getContext();
-  return LoraOp::create(
-      builder, model.getLoc(), target, a, b, rank, llvm::APFloat(alpha),
-      scaling, fanInFanOut,
-      magnitude.empty() ? FlatSymbolRefAttr()
-                        : FlatSymbolRefAttr::get(context, magnitude));
+  return LoraOp::create(builder, model.getLoc(), target, a, b, rank,
+                        llvm::APFloat(alpha), scaling, fanInFanOut,
+                        magnitude.empty()
+                            ? FlatSymbolRefAttr()
+                            : FlatSymbolRefAttr::get(context, magnitude));
 }
 
 bool ModelBuilder::hasSymbol(StringRef name) {
   return SymbolTable::lookupSymbolIn(model, name) != nullptr;
 }
 
-EmergentOp ModelBuilder::addEmergentBrick(
-    StringRef name, int64_t layer, ArrayRef<int64_t> neurons,
-    ArrayRef<std::pair<StringRef, double>> scores) {
+EmergentOp
+ModelBuilder::addEmergentBrick(StringRef name, int64_t layer,
+                               ArrayRef<int64_t> neurons,
+                               ArrayRef<std::pair<StringRef, double>> scores) {
   SmallVector<NamedAttribute> entries;
   for (auto [capability, score] : scores)
-    entries.push_back(builder.getNamedAttr(capability,
-                                           builder.getF64FloatAttr(score)));
+    entries.push_back(
+        builder.getNamedAttr(capability, builder.getF64FloatAttr(score)));
   return EmergentOp::create(
       builder, model.getLoc(), builder.getStringAttr(name),
       builder.getI64IntegerAttr(layer), builder.getDenseI64ArrayAttr(neurons),
@@ -137,9 +138,9 @@ ModelBuilder::buildLlamaForward(const LlamaWeights &names,
   auto activations = [&](int64_t width) {
     return RankedTensorType::get({dynamic, width}, f32);
   };
-  auto type = builder.getFunctionType(
-      {tokensType, builder.getIndexType(), cacheType},
-      {activations(hp.getVocab())});
+  auto type =
+      builder.getFunctionType({tokensType, builder.getIndexType(), cacheType},
+                              {activations(hp.getVocab())});
 
   auto forward = ForwardOp::create(builder, loc, "forward", type);
   Block *body = forward.addEntryBlock();
@@ -177,9 +178,9 @@ ModelBuilder::buildLlamaForward(const LlamaWeights &names,
     Value q = LinearOp::create(b, loc, activations(rows(wq)), h, wq, bq);
     Value k = LinearOp::create(b, loc, activations(rows(wk)), h, wk, bk);
     Value v = LinearOp::create(b, loc, activations(rows(wv)), h, wv, bv);
-    Value attention = AttentionOp::create(
-        b, loc, q.getType(), q, k, v, cache, pos, index, options.rope,
-        hp.getRopeTheta());
+    Value attention =
+        AttentionOp::create(b, loc, q.getType(), q, k, v, cache, pos, index,
+                            options.rope, hp.getRopeTheta());
     Value o = LinearOp::create(b, loc, x.getType(), attention, wo, Value());
     x = AddOp::create(b, loc, x, o);
     h = RMSNormOp::create(b, loc, x.getType(), x, ffnNorm, eps);
@@ -193,8 +194,7 @@ ModelBuilder::buildLlamaForward(const LlamaWeights &names,
     return model.emitError("weight '") << missing << "' is not declared";
   }
   x = RMSNormOp::create(b, loc, x.getType(), x, finalNorm, eps);
-  Value logits =
-      LogitsOp::create(b, loc, activations(hp.getVocab()), x, head);
+  Value logits = LogitsOp::create(b, loc, activations(hp.getVocab()), x, head);
   ReturnOp::create(b, loc, logits);
   return forward;
 }

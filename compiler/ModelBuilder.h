@@ -1,4 +1,5 @@
-//===- ModelBuilder.h - Build brick graphs programmatically ------*- C++ -*-===//
+//===- ModelBuilder.h - Build brick graphs programmatically ------*- C++
+//-*-===//
 //
 // Importers and tests build brick graphs through this one class, so that the
 // forward pass of a Llama-family decoder is written once: declare the

@@ -2,8 +2,8 @@
 
 #include "compiler/Registration.h"
 
-#include "dialects/Brick/BrickDialect.h"
 #include "compiler/Pipelines.h"
+#include "dialects/Brick/BrickDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -21,12 +21,12 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
-  registry.insert<BrickDialect, affine::AffineDialect, arith::ArithDialect,
-                  bufferization::BufferizationDialect, func::FuncDialect,
-                  gpu::GPUDialect, LLVM::LLVMDialect, NVVM::NVVMDialect,
-                  linalg::LinalgDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect, tensor::TensorDialect,
-                  vector::VectorDialect>();
+  registry
+      .insert<BrickDialect, affine::AffineDialect, arith::ArithDialect,
+              bufferization::BufferizationDialect, func::FuncDialect,
+              gpu::GPUDialect, LLVM::LLVMDialect, NVVM::NVVMDialect,
+              linalg::LinalgDialect, math::MathDialect, memref::MemRefDialect,
+              scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
 }
 
 void mlir::brick::registerBrickPassesAndPipelines() {

@@ -1,4 +1,5 @@
-//===- Registration.h - Dialects and passes the tools load -------*- C++ -*-===//
+//===- Registration.h - Dialects and passes the tools load -------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_REGISTRATION_H
 #define BRICK_COMPILER_REGISTRATION_H

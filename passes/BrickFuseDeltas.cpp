@@ -101,7 +101,8 @@ struct BrickFuseDeltasPass
         refs.push_back(ref);
     });
     if (refs.empty())
-      return targetDeltas.front().lora.emitOpError("brick-fuse-deltas: plugin @")
+      return targetDeltas.front().lora.emitOpError(
+                 "brick-fuse-deltas: plugin @")
              << targetDeltas.front().plugin.getSymName() << " adapts @"
              << target.getValue() << ", which the forward pass does not use";
 
@@ -111,7 +112,8 @@ struct BrickFuseDeltasPass
       Location loc = ref.getLoc();
       ModelOp model = ref->getParentOfType<ModelOp>();
       auto weightRef = [&](FlatSymbolRefAttr symbol) -> Value {
-        auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
+        auto weight =
+            cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
         return WeightRefOp::create(builder, loc, weight.getTensorType(),
                                    symbol);
       };
@@ -121,16 +123,16 @@ struct BrickFuseDeltasPass
         LoraOp lora = delta.lora;
         double scale = lora.getEffectiveScale() * delta.pluginWeight;
         Value a = weightRef(lora.getAAttr()), b = weightRef(lora.getBAttr());
-        auto add = LoraAddOp::create(builder, loc, value.getType(), value, a, b,
-                                     llvm::APFloat(scale),
-                                     lora.getFanInFanOut());
+        auto add =
+            LoraAddOp::create(builder, loc, value.getType(), value, a, b,
+                              llvm::APFloat(scale), lora.getFanInFanOut());
         if (!first)
           first = add;
         value = add;
         if (auto magnitude = lora.getMagnitudeAttr())
-          value = DoraRenormOp::create(builder, loc, value.getType(), value,
-                                       weightRef(magnitude),
-                                       lora.getFanInFanOut());
+          value =
+              DoraRenormOp::create(builder, loc, value.getType(), value,
+                                   weightRef(magnitude), lora.getFanInFanOut());
       }
       ref.getResult().replaceAllUsesExcept(value, first);
     }

@@ -56,7 +56,8 @@ struct BrickPruneClustersPass
       if (order.contains(brick.getSymNameAttr()))
         kept.push_back(brick);
     llvm::sort(kept, [&](EmergentOp a, EmergentOp b) {
-      return order.lookup(a.getSymNameAttr()) < order.lookup(b.getSymNameAttr());
+      return order.lookup(a.getSymNameAttr()) <
+             order.lookup(b.getSymNameAttr());
     });
     Operation *ffnOp = findFfn(forward, layer);
     if (!ffnOp)

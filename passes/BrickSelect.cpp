@@ -119,8 +119,8 @@ struct BrickSelectPass
     if (used > budget)
       return config.emitError("brick-select: layer ")
              << layer << "'s shared bricks need " << used
-             << " neurons but the FFN budget is " << budget << " (keep "
-             << keep << " of " << width << ")";
+             << " neurons but the FFN budget is " << budget << " (keep " << keep
+             << " of " << width << ")";
     llvm::stable_sort(candidates, [&](EmergentOp a, EmergentOp b) {
       double ra = sumFor(a.getScoresAttr(), capabilities),
              rb = sumFor(b.getScoresAttr(), capabilities);

@@ -81,8 +81,8 @@ struct BrickSparsifyFfnPass
     Location loc = ffn.getLoc();
     auto rowsOf = [&](FlatSymbolRefAttr symbol) -> Value {
       auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
-      Value value = WeightRefOp::create(builder, loc, weight.getTensorType(),
-                                        symbol);
+      Value value =
+          WeightRefOp::create(builder, loc, weight.getTensorType(), symbol);
       auto rows = router.getRows();
       if (!rows)
         return value;
@@ -97,9 +97,8 @@ struct BrickSparsifyFfnPass
     Value bias = router.getBiasAttr() ? rowsOf(router.getBiasAttr()) : Value();
     int64_t k = std::min<int64_t>(topK, sizes.size());
     auto routed = RoutedFfnOp::create(
-        builder, loc, ffn.getType(), ffn.getInput(), ffn.getUp(),
-        ffn.getDown(), ffn.getGate(), weight, bias, ffn.getLayer(),
-        ffn.getAct(), sizes, k);
+        builder, loc, ffn.getType(), ffn.getInput(), ffn.getUp(), ffn.getDown(),
+        ffn.getGate(), weight, bias, ffn.getLayer(), ffn.getAct(), sizes, k);
     ffn.replaceAllUsesWith(routed.getResult());
     ffn.erase();
     return success();
@@ -112,12 +111,12 @@ struct BrickSparsifyFfnPass
       if (static_cast<int64_t>(router.getLayer()) != layer ||
           router.getBricks().size() != bricks.size())
         continue;
-      bool same = llvm::all_of(llvm::zip(router.getBricks(), bricks),
-                               [](auto pair) {
-                                 auto [ref, brick] = pair;
-                                 return cast<FlatSymbolRefAttr>(ref).getAttr() ==
-                                        EmergentOp(brick).getSymNameAttr();
-                               });
+      bool same =
+          llvm::all_of(llvm::zip(router.getBricks(), bricks), [](auto pair) {
+            auto [ref, brick] = pair;
+            return cast<FlatSymbolRefAttr>(ref).getAttr() ==
+                   EmergentOp(brick).getSymNameAttr();
+          });
       if (same)
         return router;
     }

@@ -16,8 +16,7 @@ FailureOr<SelectionOp> mlir::brick::getSelection(ModelOp model,
                              << " requires a brick.selection; run "
                                 "brick-select first";
   if (std::next(selections.begin()) != selections.end())
-    return model.emitError()
-           << pass << " requires exactly one brick.selection";
+    return model.emitError() << pass << " requires exactly one brick.selection";
   return *selections.begin();
 }
 
@@ -50,7 +49,8 @@ std::string mlir::brick::knownSymbolList(ModelOp model, TypeID kind) {
   for (Operation &op : model.getBody().front()) {
     if (op.getName().getTypeID() != kind)
       continue;
-    os << (first ? "" : ", ") << "@" << SymbolTable::getSymbolName(&op).getValue();
+    os << (first ? "" : ", ") << "@"
+       << SymbolTable::getSymbolName(&op).getValue();
     first = false;
   }
   return names.empty() ? "none" : names;

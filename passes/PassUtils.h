@@ -1,4 +1,5 @@
-//===- PassUtils.h - Lookups the specialization passes share ------*- C++ -*-===//
+//===- PassUtils.h - Lookups the specialization passes share ------*- C++
+//-*-===//
 
 #ifndef BRICK_PASSES_PASSUTILS_H
 #define BRICK_PASSES_PASSUTILS_H
@@ -24,8 +25,7 @@ Operation *findFfn(ForwardOp forward, int64_t layer);
 /// "@a, @b" for the symbols of every `OpT` in `model`, or "none".
 std::string knownSymbolList(ModelOp model, TypeID kind);
 
-template <typename OpT>
-std::string knownSymbolList(ModelOp model) {
+template <typename OpT> std::string knownSymbolList(ModelOp model) {
   return knownSymbolList(model, TypeID::get<OpT>());
 }
 

@@ -1,4 +1,5 @@
-//===- Passes.h - Brick passes -----------------------------------*- C++ -*-===//
+//===- Passes.h - Brick passes -----------------------------------*- C++
+//-*-===//
 
 #ifndef BRICK_PASSES_PASSES_H
 #define BRICK_PASSES_PASSES_H

@@ -90,16 +90,14 @@ mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
   if (!llvmTarget)
     return emitterError("target triple '" + target.triple +
-                     "' is not supported: " + lookupError);
+                        "' is not supported: " + lookupError);
   llvm::TargetOptions options;
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, target.cpu, target.features,
-                                      options, llvm::Reloc::PIC_,
-                                      std::nullopt,
-                                      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return emitterError("cannot create a code generator for " + target.triple +
-                     " (" + target.cpu + ")");
+                        " (" + target.cpu + ")");
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -129,14 +127,16 @@ mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
   if (machine->addPassesToEmitFile(codegen, os, nullptr,
                                    llvm::CodeGenFileType::ObjectFile))
     return emitterError("the " + target.triple +
-                     " code generator cannot emit object files");
+                        " code generator cannot emit object files");
   codegen.run(*llvmModule);
   return std::string(object.str());
 }
 
 llvm::Expected<std::string>
-mlir::brick::linkSharedObject(llvm::StringRef object, const TargetSpec &target) {
-  auto linker = llvm::sys::findProgramByName("ld.lld", {"/usr/lib/llvm-22/bin"});
+mlir::brick::linkSharedObject(llvm::StringRef object,
+                              const TargetSpec &target) {
+  auto linker =
+      llvm::sys::findProgramByName("ld.lld", {"/usr/lib/llvm-22/bin"});
   if (!linker)
     linker = llvm::sys::findProgramByName("ld.lld");
   if (!linker)
@@ -159,7 +159,7 @@ mlir::brick::linkSharedObject(llvm::StringRef object, const TargetSpec &target) 
   std::string emulation =
       triple.getArch() == llvm::Triple::aarch64 ? "aarch64linux" : "elf_x86_64";
   llvm::SmallVector<llvm::StringRef> args = {
-      *linker, "-shared", "-m", emulation, "--no-undefined-version",
+      *linker, "-shared",   "-m",      emulation, "--no-undefined-version",
       "-o",    libraryPath, objectPath};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
@@ -169,12 +169,12 @@ mlir::brick::linkSharedObject(llvm::StringRef object, const TargetSpec &target) 
   if (status != 0) {
     cleanup();
     return emitterError("ld.lld failed" +
-                     (message.empty() ? "" : (": " + message)));
+                        (message.empty() ? "" : (": " + message)));
   }
   auto buffer = llvm::MemoryBuffer::getFile(libraryPath);
   cleanup();
   if (!buffer)
     return emitterError("cannot read the linked library: " +
-                     buffer.getError().message());
+                        buffer.getError().message());
   return (*buffer)->getBuffer().str();
 }

@@ -1,4 +1,5 @@
-//===- ObjectEmitter.h - LLVM-dialect modules to machine code ----*- C++ -*-===//
+//===- ObjectEmitter.h - LLVM-dialect modules to machine code ----*- C++
+//-*-===//
 //
 // The last steps of code generation: an MLIR module in the LLVM dialect is
 // translated to LLVM IR, optimised at O3 for the configuration's triple, CPU

@@ -1,4 +1,5 @@
-//===- TargetSpec.h - The machine generated code is for ----------*- C++ -*-===//
+//===- TargetSpec.h - The machine generated code is for ----------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_EMIT_TARGETSPEC_H
 #define BRICK_COMPILER_EMIT_TARGETSPEC_H

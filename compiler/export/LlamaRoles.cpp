@@ -112,11 +112,11 @@ llvm::Expected<LlamaRoles> mlir::brick::findLlamaRoles(ModelOp model) {
     return roleError("the forward pass has no embedding or no logits");
   for (int64_t l = 0; l < layers; ++l)
     if (!seenAttention[l] || !seenFfn[l])
-      return roleError(llvm::formatv("layer {0} has no attention or no FFN",
-                                     l));
+      return roleError(
+          llvm::formatv("layer {0} has no attention or no FFN", l));
   StringRef embeddingSymbol = symbolOf(roles.embedding);
-  roles.tied = roles.head == roles.embedding ||
-               (!embeddingSymbol.empty() &&
-                symbolOf(roles.head) == embeddingSymbol);
+  roles.tied =
+      roles.head == roles.embedding ||
+      (!embeddingSymbol.empty() && symbolOf(roles.head) == embeddingSymbol);
   return roles;
 }

@@ -1,4 +1,5 @@
-//===- LlamaRoles.h - Which weight plays which part in a decoder -*- C++ -*-===//
+//===- LlamaRoles.h - Which weight plays which part in a decoder -*- C++
+//-*-===//
 //
 // Standard formats name weights by their role (`model.layers.3.mlp.up_proj`,
 // `blk.3.ffn_up`). A brick graph says the roles through its forward pass:

@@ -17,7 +17,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
-
 using namespace mlir;
 using namespace mlir::brick;
 namespace fmt = ::brick::formats;
@@ -67,9 +66,8 @@ static fmt::TensorPayload payloadFor(const ExportedTensor &tensor,
   payload.name = tensor.name;
   payload.dtype = storageDType(type.getElementType());
   payload.shape.assign(type.getShape().begin(), type.getShape().end());
-  payload.fill = [tensor, baseDir, headDim,
-                  dtype = payload.dtype](llvm::MutableArrayRef<uint8_t> out)
-      -> llvm::Error {
+  payload.fill = [tensor, baseDir, headDim, dtype = payload.dtype](
+                     llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
     reference::WeightEvaluator evaluator(baseDir);
     auto values = evaluator.evaluate(tensor.value);
     if (!values)
@@ -100,10 +98,9 @@ static llvm::Expected<int64_t> sharedFfnWidth(const LlamaRoles &roles) {
 /// The tensors of `roles` under the names `name(role, layer)` gives
 /// (layer -1 for global tensors).
 template <typename NameFn>
-static std::vector<ExportedTensor> collectTensors(const LlamaRoles &roles,
-                                                  HParamsAttr hp,
-                                                  RowOrder qkOrder,
-                                                  NameFn name) {
+static std::vector<ExportedTensor>
+collectTensors(const LlamaRoles &roles, HParamsAttr hp, RowOrder qkOrder,
+               NameFn name) {
   std::vector<ExportedTensor> tensors;
   auto add = [&](StringRef role, int64_t layer, Value value,
                  RowOrder order = RowOrder::Keep, int64_t heads = 0) {
@@ -150,19 +147,27 @@ static std::string huggingFaceName(StringRef role, int64_t layer) {
       {"up", "mlp.up_proj.weight"},
       {"down", "mlp.down_proj.weight"}};
   const char *suffix = names.lookup(role);
-  return layer < 0 ? suffix
-                   : ("model.layers." + llvm::Twine(layer) + "." + suffix).str();
+  return layer < 0
+             ? suffix
+             : ("model.layers." + llvm::Twine(layer) + "." + suffix).str();
 }
 
 static std::string ggufName(StringRef role, int64_t layer) {
   static const llvm::StringMap<const char *> names = {
-      {"embedding", "token_embd.weight"}, {"final_norm", "output_norm.weight"},
-      {"head", "output.weight"},          {"attention_norm", "attn_norm.weight"},
-      {"wq", "attn_q.weight"},            {"wk", "attn_k.weight"},
-      {"wv", "attn_v.weight"},            {"wo", "attn_output.weight"},
-      {"bq", "attn_q.bias"},              {"bk", "attn_k.bias"},
-      {"bv", "attn_v.bias"},              {"ffn_norm", "ffn_norm.weight"},
-      {"gate", "ffn_gate.weight"},        {"up", "ffn_up.weight"},
+      {"embedding", "token_embd.weight"},
+      {"final_norm", "output_norm.weight"},
+      {"head", "output.weight"},
+      {"attention_norm", "attn_norm.weight"},
+      {"wq", "attn_q.weight"},
+      {"wk", "attn_k.weight"},
+      {"wv", "attn_v.weight"},
+      {"wo", "attn_output.weight"},
+      {"bq", "attn_q.bias"},
+      {"bk", "attn_k.bias"},
+      {"bv", "attn_v.bias"},
+      {"ffn_norm", "ffn_norm.weight"},
+      {"gate", "ffn_gate.weight"},
+      {"up", "ffn_up.weight"},
       {"down", "ffn_down.weight"}};
   const char *suffix = names.lookup(role);
   return layer < 0 ? suffix
@@ -183,7 +188,8 @@ static llvm::Error writeTextFile(StringRef path, StringRef text) {
 }
 
 static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
-                                     const LlamaRoles &roles, StringRef output) {
+                                     const LlamaRoles &roles,
+                                     StringRef output) {
   HParamsAttr hp = model.getHparams();
   StringRef arch = hp.getArch();
   const char *architecture = arch == "qwen2"     ? "Qwen2ForCausalLM"
@@ -272,8 +278,9 @@ static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
 }
 
 /// GGUF's `tokenizer.ggml.*` keys for the graph's tokenizer.
-static llvm::Error addGgufVocabulary(ModelOp model, StringRef baseDir,
-                                     llvm::StringMap<fmt::GgufValue> &metadata) {
+static llvm::Error
+addGgufVocabulary(ModelOp model, StringRef baseDir,
+                  llvm::StringMap<fmt::GgufValue> &metadata) {
   if (model.getBody().getOps<TokenizerOp>().empty())
     return llvm::Error::success();
   auto tokenizer = loadTokenizerModel(model, baseDir);
@@ -356,7 +363,8 @@ static llvm::Error exportGguf(ModelOp model, StringRef baseDir,
   RowOrder order = roles.rope == RopeStyle::half ? RowOrder::HalfToInterleaved
                                                  : RowOrder::Keep;
   std::vector<fmt::TensorPayload> payloads;
-  for (const ExportedTensor &tensor : collectTensors(roles, hp, order, ggufName))
+  for (const ExportedTensor &tensor :
+       collectTensors(roles, hp, order, ggufName))
     payloads.push_back(payloadFor(tensor, baseDir.str(), hp.getHeadDim()));
   return fmt::writeGguf(output, metadata, payloads);
 }

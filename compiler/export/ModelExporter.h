@@ -1,4 +1,5 @@
-//===- ModelExporter.h - Brick graphs back to standard formats ---*- C++ -*-===//
+//===- ModelExporter.h - Brick graphs back to standard formats ---*- C++
+//-*-===//
 //
 // `brickc export`: writes the model a brick graph describes (weight
 // expressions evaluated, one tensor at a time) as a Hugging Face directory

@@ -1,4 +1,5 @@
-//===- TensorBytes.h - fp32 matrices as stored tensor bytes ------*- C++ -*-===//
+//===- TensorBytes.h - fp32 matrices as stored tensor bytes ------*- C++
+//-*-===//
 //
 // Export and materialisation evaluate weights in fp32 and store them in the
 // element type the graph declares (f32, f16 or bf16, rounded to nearest

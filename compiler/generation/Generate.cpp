@@ -68,8 +68,8 @@ mlir::brick::generate(ReferenceExecutor &executor,
   std::unique_ptr<llvm::raw_fd_ostream> dump;
   if (!options.dumpLogitsPath.empty()) {
     std::error_code error;
-    dump = std::make_unique<llvm::raw_fd_ostream>(options.dumpLogitsPath,
-                                                  error);
+    dump =
+        std::make_unique<llvm::raw_fd_ostream>(options.dumpLogitsPath, error);
     if (error)
       return generationError(options.dumpLogitsPath + ": " + error.message() +
                              " (--dump-logits)");
@@ -85,8 +85,8 @@ mlir::brick::generate(ReferenceExecutor &executor,
       return logits.takeError();
     if (logits->cols() != vocab)
       return generationError("the model has " + llvm::Twine(logits->cols()) +
-                             " logits but the tokenizer " +
-                             llvm::Twine(vocab) + " tokens");
+                             " logits but the tokenizer " + llvm::Twine(vocab) +
+                             " tokens");
     // Row-major copy of the one row: the sampler rewrites it in place.
     std::vector<float> row(logits->data(), logits->data() + vocab);
     if (dump)
@@ -105,8 +105,8 @@ mlir::brick::generate(ReferenceExecutor &executor,
       break;
     const char *bytes = nullptr;
     size_t length = 0;
-    if (brick_tokenizer_decode_bytes(tokenizer, token, next, &bytes,
-                                     &length) != BRICK_OK)
+    if (brick_tokenizer_decode_bytes(tokenizer, token, next, &bytes, &length) !=
+        BRICK_OK)
       return generationError("cannot decode token " + llvm::Twine(next));
     llvm::StringRef piece(bytes, length);
     if (isPrintable(piece)) {

@@ -1,4 +1,5 @@
-//===- Generate.h - Text generation and perplexity on the oracle -*- C++ -*-===//
+//===- Generate.h - Text generation and perplexity on the oracle -*- C++
+//-*-===//
 //
 // `brickc generate` and `brickc perplexity` in library form: the reference
 // executor, the graph's tokenizer and the runtime's sampler, driven exactly

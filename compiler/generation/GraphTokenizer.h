@@ -1,4 +1,5 @@
-//===- GraphTokenizer.h - The tokenizer a brick graph names ------*- C++ -*-===//
+//===- GraphTokenizer.h - The tokenizer a brick graph names ------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_GENERATION_GRAPHTOKENIZER_H
 #define BRICK_COMPILER_GENERATION_GRAPHTOKENIZER_H

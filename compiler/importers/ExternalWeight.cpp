@@ -50,8 +50,8 @@ WeightOp mlir::brick::declareExternalWeight(ModelBuilder &builder,
   MLIRContext *context = builder.getModel().getContext();
   auto type =
       RankedTensorType::get(entry.shape, elementType(context, entry.dtype));
-  auto source = ExternalAttr::get(context, absolutePath(entry.file), entry.name,
-                                  toDialect(entry.dtype), entry.shape,
-                                  entry.offset);
+  auto source =
+      ExternalAttr::get(context, absolutePath(entry.file), entry.name,
+                        toDialect(entry.dtype), entry.shape, entry.offset);
   return builder.addWeight(symbol, type, source);
 }

@@ -1,4 +1,5 @@
-//===- ExternalWeight.h - Weights that stay in their files -------*- C++ -*-===//
+//===- ExternalWeight.h - Weights that stay in their files -------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_IMPORTERS_EXTERNALWEIGHT_H
 #define BRICK_COMPILER_IMPORTERS_EXTERNALWEIGHT_H

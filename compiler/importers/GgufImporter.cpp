@@ -31,7 +31,8 @@ mlir::brick::importGguf(MLIRContext *context, StringRef path) {
                            "' (supported: llama)");
 
   auto integer = [&](StringRef key) { return gguf->getInteger(key); };
-  auto integerOr = [&](StringRef key, int64_t fallback) -> llvm::Expected<int64_t> {
+  auto integerOr = [&](StringRef key,
+                       int64_t fallback) -> llvm::Expected<int64_t> {
     return gguf->lookup(key) ? gguf->getInteger(key) : fallback;
   };
   auto floatOr = [&](StringRef key, double fallback) -> llvm::Expected<double> {
@@ -75,31 +76,39 @@ mlir::brick::importGguf(MLIRContext *context, StringRef path) {
     return importError(path, "llama.rope.scaling.type",
                        "RoPE scaling is not supported");
 
-  const formats::TensorEntry *embedding = gguf->lookupTensor("token_embd.weight");
+  const formats::TensorEntry *embedding =
+      gguf->lookupTensor("token_embd.weight");
   if (!embedding || embedding->shape.size() != 2)
-    return importError(path, "token_embd.weight",
-                       "missing or not a matrix");
+    return importError(path, "token_embd.weight", "missing or not a matrix");
   int64_t vocab = embedding->shape[0];
   bool tied = gguf->lookupTensor("output.weight") == nullptr;
 
   auto hparams = HParamsAttr::getChecked(
       [&] { return mlir::emitError(UnknownLoc::get(context)); }, context,
       StringRef("llama"), *hidden, *ffn, *layers, *heads, *kvHeads, headDim,
-      vocab,
-      *maxSeq, llvm::APFloat(*theta), llvm::APFloat(*eps), tied);
+      vocab, *maxSeq, llvm::APFloat(*theta), llvm::APFloat(*eps), tied);
   if (!hparams)
     return importError(path, "metadata", "inconsistent hyper-parameters");
 
   ModelBuilder builder(context, llvm::sys::path::stem(path), hparams);
   TensorClaims claims(builder,
                       [&](StringRef name) { return gguf->lookupTensor(name); });
-  LlamaTensorNames naming{"token_embd.weight", "output_norm.weight",
-                          "output.weight",     "blk.",
-                          "attn_norm.weight",  "attn_q.weight",
-                          "attn_k.weight",     "attn_v.weight",
-                          "attn_output.weight", "", "", "",
-                          "ffn_norm.weight",   "ffn_gate.weight",
-                          "ffn_up.weight",     "ffn_down.weight"};
+  LlamaTensorNames naming{"token_embd.weight",
+                          "output_norm.weight",
+                          "output.weight",
+                          "blk.",
+                          "attn_norm.weight",
+                          "attn_q.weight",
+                          "attn_k.weight",
+                          "attn_v.weight",
+                          "attn_output.weight",
+                          "",
+                          "",
+                          "",
+                          "ffn_norm.weight",
+                          "ffn_gate.weight",
+                          "ffn_up.weight",
+                          "ffn_down.weight"};
   LlamaWeights names =
       claimLlamaWeights(claims, naming, *layers, /*biases=*/false, tied);
   if (!claims.firstMissing().empty())

@@ -186,8 +186,7 @@ mlir::brick::importHuggingFace(MLIRContext *context, StringRef directory) {
   if (llvm::Error error = firstError(hidden, ffn, layers, heads, vocab))
     return std::move(error);
   if (*heads <= 0 || *hidden % *heads != 0)
-    return importError(file, "num_attention_heads",
-                       "must divide hidden_size");
+    return importError(file, "num_attention_heads", "must divide hidden_size");
   auto kvHeads = config.integerOr("num_key_value_heads", *heads);
   auto headDim = config.integerOr("head_dim", *hidden / *heads);
   auto maxSeq = config.integerOr("max_position_embeddings", 2048);
@@ -196,8 +195,8 @@ mlir::brick::importHuggingFace(MLIRContext *context, StringRef directory) {
   auto tied = config.booleanOr("tie_word_embeddings", family->tiedByDefault);
   auto bos = config.tokenIdOr("bos_token_id", 1);
   auto eos = config.tokenIdOr("eos_token_id", 2);
-  if (llvm::Error error = firstError(kvHeads, headDim, maxSeq, theta, eps,
-                                     tied, bos, eos))
+  if (llvm::Error error =
+          firstError(kvHeads, headDim, maxSeq, theta, eps, tied, bos, eos))
     return std::move(error);
 
   auto hparams = HParamsAttr::getChecked(
@@ -212,17 +211,24 @@ mlir::brick::importHuggingFace(MLIRContext *context, StringRef directory) {
     return checkpoint.takeError();
 
   ModelBuilder builder(context, llvm::sys::path::filename(directory), hparams);
-  TensorClaims claims(builder, [&](StringRef name) {
-    return checkpoint->lookupTensor(name);
-  });
-  LlamaTensorNames naming{
-      "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight",
-      "model.layers.", "input_layernorm.weight", "self_attn.q_proj.weight",
-      "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-      "self_attn.o_proj.weight", "self_attn.q_proj.bias",
-      "self_attn.k_proj.bias", "self_attn.v_proj.bias",
-      "post_attention_layernorm.weight", "mlp.gate_proj.weight",
-      "mlp.up_proj.weight", "mlp.down_proj.weight"};
+  TensorClaims claims(
+      builder, [&](StringRef name) { return checkpoint->lookupTensor(name); });
+  LlamaTensorNames naming{"model.embed_tokens.weight",
+                          "model.norm.weight",
+                          "lm_head.weight",
+                          "model.layers.",
+                          "input_layernorm.weight",
+                          "self_attn.q_proj.weight",
+                          "self_attn.k_proj.weight",
+                          "self_attn.v_proj.weight",
+                          "self_attn.o_proj.weight",
+                          "self_attn.q_proj.bias",
+                          "self_attn.k_proj.bias",
+                          "self_attn.v_proj.bias",
+                          "post_attention_layernorm.weight",
+                          "mlp.gate_proj.weight",
+                          "mlp.up_proj.weight",
+                          "mlp.down_proj.weight"};
   LlamaWeights names =
       claimLlamaWeights(claims, naming, *layers, *attentionBias, *tied);
   // Tied checkpoints may still carry lm_head.weight (a copy); the tie wins.

@@ -1,4 +1,5 @@
-//===- ImportError.h - One-line errors of the importers ----------*- C++ -*-===//
+//===- ImportError.h - One-line errors of the importers ----------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_IMPORTERS_IMPORTERROR_H
 #define BRICK_COMPILER_IMPORTERS_IMPORTERROR_H
@@ -10,7 +11,8 @@ namespace mlir::brick {
 
 /// An error reading `<file>: <what> (<field>)`, the one-line form every
 /// importer reports bad input in.
-inline llvm::Error importError(const llvm::Twine &file, const llvm::Twine &field,
+inline llvm::Error importError(const llvm::Twine &file,
+                               const llvm::Twine &field,
                                const llvm::Twine &what) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  file + ": " + what + " (" + field + ")");

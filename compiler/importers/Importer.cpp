@@ -64,8 +64,8 @@ static llvm::Error verifyImport(ModuleOp module, StringRef path) {
   });
   if (succeeded(verify(module)))
     return llvm::Error::success();
-  return importError(path, "graph", "imported graph does not verify: " +
-                                        message);
+  return importError(path, "graph",
+                     "imported graph does not verify: " + message);
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>

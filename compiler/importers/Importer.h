@@ -1,4 +1,5 @@
-//===- Importer.h - Bring models, adapters and tokenizers in -----*- C++ -*-===//
+//===- Importer.h - Bring models, adapters and tokenizers in -----*- C++
+//-*-===//
 //
 // `brickc import` in library form: reads a model in the format it comes in
 // (a Hugging Face directory, a GGUF file, a llama2.c checkpoint), its
@@ -43,9 +44,9 @@ llvm::Expected<AdapterSpec> parseAdapterSpec(llvm::StringRef text);
 /// Imports the model at `path`: a directory with `config.json` (Hugging
 /// Face), a `.gguf` file, or any other file as a llama2.c checkpoint. The
 /// result verifies.
-llvm::Expected<OwningOpRef<ModuleOp>>
-importModel(MLIRContext *context, llvm::StringRef path,
-            const ImportOptions &options);
+llvm::Expected<OwningOpRef<ModuleOp>> importModel(MLIRContext *context,
+                                                  llvm::StringRef path,
+                                                  const ImportOptions &options);
 
 /// The format readers behind importModel, for tests and tools.
 llvm::Expected<OwningOpRef<ModuleOp>>

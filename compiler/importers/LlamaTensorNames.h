@@ -1,4 +1,5 @@
-//===- LlamaTensorNames.h - Claim a decoder's tensors by name ----*- C++ -*-===//
+//===- LlamaTensorNames.h - Claim a decoder's tensors by name ----*- C++
+//-*-===//
 //
 // Every format names the same decoder weights its own way
 // (`model.layers.3.mlp.up_proj.weight`, `blk.3.ffn_up.weight`,
@@ -37,8 +38,7 @@ struct LlamaTensorNames {
 class TensorClaims {
 public:
   /// Finds a tensor of the file by name; kept for the claims' lifetime.
-  using Lookup =
-      std::function<const formats::TensorEntry *(llvm::StringRef)>;
+  using Lookup = std::function<const formats::TensorEntry *(llvm::StringRef)>;
   TensorClaims(ModelBuilder &builder, Lookup lookup)
       : builder(builder), lookup(std::move(lookup)) {}
 

@@ -56,11 +56,22 @@ struct PeftConfig {
 /// Keys that only steer training or bookkeeping: reading them changes nothing
 /// at inference.
 static bool isTrainingOnlyKey(StringRef key) {
-  static const char *const keys[] = {
-      "base_model_name_or_path", "revision", "task_type", "inference_mode",
-      "lora_dropout", "init_lora_weights", "auto_mapping", "peft_version",
-      "loftq_config", "eva_config", "corda_config", "megatron_config",
-      "megatron_core", "layers_pattern", "runtime_config", "qalora_group_size"};
+  static const char *const keys[] = {"base_model_name_or_path",
+                                     "revision",
+                                     "task_type",
+                                     "inference_mode",
+                                     "lora_dropout",
+                                     "init_lora_weights",
+                                     "auto_mapping",
+                                     "peft_version",
+                                     "loftq_config",
+                                     "eva_config",
+                                     "corda_config",
+                                     "megatron_config",
+                                     "megatron_core",
+                                     "layers_pattern",
+                                     "runtime_config",
+                                     "qalora_group_size"};
   return llvm::is_contained(keys, key);
 }
 
@@ -120,7 +131,7 @@ static llvm::Expected<PeftConfig> readConfig(StringRef file) {
       auto flag = value.getAsBoolean();
       if (!flag)
         return wrongType("true or false");
-      (key == "use_rslora"  ? config.rslora
+      (key == "use_rslora" ? config.rslora
        : key == "use_dora" ? config.dora
                            : config.fanInFanOut) = *flag;
     } else if (key == "bias") {
@@ -307,8 +318,7 @@ llvm::Error mlir::brick::importPeftAdapter(ModelBuilder &builder,
     return importError(file, "tensors", "adapter has no LoRA tensors");
 
   if (!builder.hasSymbol(spec.capability))
-    builder.addCapability(spec.capability,
-                          "served by adapter " + spec.name);
+    builder.addCapability(spec.capability, "served by adapter " + spec.name);
   if (builder.hasSymbol(spec.name))
     return importError(spec.path, "--adapter",
                        "the graph already has a symbol @" + spec.name);
@@ -330,8 +340,8 @@ llvm::Error mlir::brick::importPeftAdapter(ModelBuilder &builder,
     if (!isTargeted(*config, module))
       return importError(file, field, "module is not in target_modules");
     std::optional<int64_t> layer = layerOf(module);
-    if (config->layers && (!layer || !llvm::is_contained(*config->layers,
-                                                         *layer)))
+    if (config->layers &&
+        (!layer || !llvm::is_contained(*config->layers, *layer)))
       return importError(file, field, "module is not in layers_to_transform");
 
     int64_t rank = config->rank;
@@ -352,12 +362,13 @@ llvm::Error mlir::brick::importPeftAdapter(ModelBuilder &builder,
     if (!base)
       return importError(file, field,
                          "the model has no weight '" + target + "' to adapt");
-    if (interleaved && (module.ends_with("q_proj") ||
-                        module.ends_with("k_proj")))
-      return importError(file, field,
-                         "q/k deltas on a model stored in Meta's "
-                         "interleaved-RoPE layout would need their rows "
-                         "permuted; import the Hugging Face checkpoint instead");
+    if (interleaved &&
+        (module.ends_with("q_proj") || module.ends_with("k_proj")))
+      return importError(
+          file, field,
+          "q/k deltas on a model stored in Meta's "
+          "interleaved-RoPE layout would need their rows "
+          "permuted; import the Hugging Face checkpoint instead");
     ArrayRef<int64_t> shape = base.getTensorType().getShape();
     // PEFT itself turns fan_in_fan_out off for nn.Linear targets, which is
     // every projection of a Llama-family decoder.
@@ -373,7 +384,8 @@ llvm::Error mlir::brick::importPeftAdapter(ModelBuilder &builder,
       if (entry->shape == want)
         return llvm::Error::success();
       return importError(file, entry->name,
-                         what + " has shape " + formats::formatShape(entry->shape) +
+                         what + " has shape " +
+                             formats::formatShape(entry->shape) +
                              ", expected " + formats::formatShape(want) +
                              " for rank " + std::to_string(rank) + " on '" +
                              target + "' " + formats::formatShape(shape));
@@ -395,11 +407,10 @@ llvm::Error mlir::brick::importPeftAdapter(ModelBuilder &builder,
       magnitude = prefix + ".lora_magnitude_vector";
       declareExternalWeight(builder, magnitude, *factors.magnitude);
     }
-    builder.addLora(plugin, target, prefix + ".lora_A", prefix + ".lora_B",
-                    rank, alpha,
-                    config->rslora ? LoraScaling::rslora
-                                   : LoraScaling::alpha_over_rank,
-                    fanInFanOut, magnitude);
+    builder.addLora(
+        plugin, target, prefix + ".lora_A", prefix + ".lora_B", rank, alpha,
+        config->rslora ? LoraScaling::rslora : LoraScaling::alpha_over_rank,
+        fanInFanOut, magnitude);
   }
   return llvm::Error::success();
 }

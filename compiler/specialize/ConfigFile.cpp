@@ -85,11 +85,13 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
     return configError(source, "name", "must not be empty");
   if (!isFraction(config.ffnKeep))
     return configError(source, "ffn_keep",
-                       "must be in (0, 1], got " + std::to_string(config.ffnKeep));
+                       "must be in (0, 1], got " +
+                           std::to_string(config.ffnKeep));
   for (double keep : config.ffnKeepPerLayer)
     if (!isFraction(keep))
       return configError(source, "ffn_keep_per_layer",
-                         "entries must be in (0, 1], got " + std::to_string(keep));
+                         "entries must be in (0, 1], got " +
+                             std::to_string(keep));
   for (const ConfigPlugin &plugin : config.plugins)
     if (!(plugin.weight > 0))
       return configError(source, "plugins",
@@ -110,8 +112,8 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
   return llvm::Error::success();
 }
 
-llvm::Expected<ConfigFile> mlir::brick::parseConfigFile(llvm::StringRef text,
-                                                        llvm::StringRef source) {
+llvm::Expected<ConfigFile>
+mlir::brick::parseConfigFile(llvm::StringRef text, llvm::StringRef source) {
   std::string message;
   auto handler = [](const llvm::SMDiagnostic &diag, void *context) {
     auto *out = static_cast<std::string *>(context);
@@ -200,6 +202,7 @@ llvm::Error mlir::brick::addConfig(ModelOp model, const ConfigFile &config,
   if (succeeded(verify(model)))
     return llvm::Error::success();
   op.erase();
-  return configError(source, "name", "configuration @" + config.name +
-                                         " does not fit the graph: " + message);
+  return configError(source, "name",
+                     "configuration @" + config.name +
+                         " does not fit the graph: " + message);
 }

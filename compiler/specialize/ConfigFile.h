@@ -1,4 +1,5 @@
-//===- ConfigFile.h - Capability configurations in YAML ----------*- C++ -*-===//
+//===- ConfigFile.h - Capability configurations in YAML ----------*- C++
+//-*-===//
 //
 // A configuration file says what one specialised artifact serves:
 //

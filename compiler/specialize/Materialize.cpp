@@ -55,9 +55,8 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
   for (Value root : roots) {
     std::string base = (baseSymbol(root) + ".specialized").str();
     std::string name = base;
-    for (int i = 1; taken.contains(name) ||
-                    SymbolTable::lookupSymbolIn(model, name);
-         ++i)
+    for (int i = 1;
+         taken.contains(name) || SymbolTable::lookupSymbolIn(model, name); ++i)
       name = base + "." + std::to_string(i);
     taken.insert(name);
     names.push_back(name);

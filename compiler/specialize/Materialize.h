@@ -1,4 +1,5 @@
-//===- Materialize.h - Weight expressions into a weight pack -----*- C++ -*-===//
+//===- Materialize.h - Weight expressions into a weight pack -----*- C++
+//-*-===//
 //
 // Specialisation leaves weight expressions (gathers, fused deltas, DoRA
 // renormalisation, casts) in the forward pass. Materialisation evaluates each

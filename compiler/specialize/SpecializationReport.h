@@ -1,4 +1,5 @@
-//===- SpecializationReport.h - What specialisation kept ---------*- C++ -*-===//
+//===- SpecializationReport.h - What specialisation kept ---------*- C++
+//-*-===//
 //
 // Per layer, the bricks and FFN neurons a specialised graph keeps, and for
 // the whole forward pass the weight bytes read and the matmul FLOPs per

@@ -69,8 +69,7 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
   }
 
   if (!request.packPath.empty()) {
-    auto packed =
-        materializeWeights(model, request.baseDir, request.packPath);
+    auto packed = materializeWeights(model, request.baseDir, request.packPath);
     if (!packed)
       return packed.takeError();
     report.packTensors = packed->tensors;

@@ -1,4 +1,5 @@
-//===- Specialize.h - brickc specialize in library form ----------*- C++ -*-===//
+//===- Specialize.h - brickc specialize in library form ----------*- C++
+//-*-===//
 
 #ifndef BRICK_COMPILER_SPECIALIZE_SPECIALIZE_H
 #define BRICK_COMPILER_SPECIALIZE_SPECIALIZE_H

@@ -35,24 +35,25 @@ uint64_t mlir::brick::dtypeBytesPer32Elements(DType dtype) {
   llvm_unreachable("unknown dtype");
 }
 
-LogicalResult
-HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                    StringRef arch, int64_t hidden, int64_t ffn, int64_t layers,
-                    int64_t heads, int64_t kvHeads, int64_t headDim,
-                    int64_t vocab, int64_t maxSeq, APFloat ropeThetaValue,
-                    APFloat normEpsValue, bool tied) {
+LogicalResult HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef arch, int64_t hidden, int64_t ffn,
+                                  int64_t layers, int64_t heads,
+                                  int64_t kvHeads, int64_t headDim,
+                                  int64_t vocab, int64_t maxSeq,
+                                  APFloat ropeThetaValue, APFloat normEpsValue,
+                                  bool tied) {
   double ropeTheta = ropeThetaValue.convertToDouble();
   double normEps = normEpsValue.convertToDouble();
   if (arch.empty())
     return emitError() << "hparams requires a non-empty arch";
   std::pair<StringRef, int64_t> sizes[] = {
-      {"hidden", hidden}, {"ffn", ffn},           {"layers", layers},
-      {"heads", heads},   {"kv_heads", kvHeads},  {"head_dim", headDim},
+      {"hidden", hidden}, {"ffn", ffn},          {"layers", layers},
+      {"heads", heads},   {"kv_heads", kvHeads}, {"head_dim", headDim},
       {"vocab", vocab},   {"max_seq", maxSeq}};
   for (auto [name, value] : sizes)
     if (value <= 0)
-      return emitError() << "hparams requires a positive " << name
-                         << ", got " << value;
+      return emitError() << "hparams requires a positive " << name << ", got "
+                         << value;
   if (heads % kvHeads != 0)
     return emitError() << "hparams requires heads (" << heads
                        << ") to be a multiple of kv_heads (" << kvHeads << ")";
@@ -65,10 +66,10 @@ HParamsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-LogicalResult
-ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     StringRef file, StringRef tensor, DType dtype,
-                     ArrayRef<int64_t> shape, uint64_t offset) {
+LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef file, StringRef tensor,
+                                   DType dtype, ArrayRef<int64_t> shape,
+                                   uint64_t offset) {
   if (file.empty())
     return emitError() << "external weight requires a non-empty file";
   if (tensor.empty())

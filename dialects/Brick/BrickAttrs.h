@@ -1,4 +1,5 @@
-//===- BrickAttrs.h - Enums and attributes of brick --------------*- C++ -*-===//
+//===- BrickAttrs.h - Enums and attributes of brick --------------*- C++
+//-*-===//
 
 #ifndef BRICK_DIALECTS_BRICK_BRICKATTRS_H
 #define BRICK_DIALECTS_BRICK_BRICKATTRS_H

@@ -1,4 +1,5 @@
-//===- BrickDialect.h - The brick dialect ------------------------*- C++ -*-===//
+//===- BrickDialect.h - The brick dialect ------------------------*- C++
+//-*-===//
 
 #ifndef BRICK_DIALECTS_BRICK_BRICKDIALECT_H
 #define BRICK_DIALECTS_BRICK_BRICKDIALECT_H

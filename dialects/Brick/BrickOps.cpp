@@ -203,8 +203,8 @@ LogicalResult TokenizerOp::verify() {
   if (getFile().empty())
     return emitOpError("requires a non-empty file");
   int64_t vocab = getParentOp().getHparams().getVocab();
-  for (auto [name, id] : {std::pair<StringRef, int64_t>{"bos", getBos()},
-                          {"eos", getEos()}})
+  for (auto [name, id] :
+       {std::pair<StringRef, int64_t>{"bos", getBos()}, {"eos", getEos()}})
     if (id < 0 || id >= vocab)
       return emitOpError("requires ")
              << name << " in [0, " << vocab << "), got " << id;
@@ -227,9 +227,9 @@ LogicalResult EmergentOp::verify() {
     if (!seen.insert(neuron).second)
       return emitOpError("lists neuron ") << neuron << " twice";
   }
-  for (auto [field, dict] : {std::pair<StringRef, DictionaryAttr>{
-                                 "score", getScoresAttr()},
-                             {"specificity", getSpecificityAttr()}})
+  for (auto [field, dict] :
+       {std::pair<StringRef, DictionaryAttr>{"score", getScoresAttr()},
+        {"specificity", getSpecificityAttr()}})
     if (dict)
       for (NamedAttribute entry : dict)
         if (!isa<FloatAttr>(entry.getValue()))
@@ -288,8 +288,8 @@ void LoraOp::build(OpBuilder &builder, OperationState &state, StringRef target,
 }
 
 LogicalResult LoraOp::verify() {
-  double expected = scaleFor(getScaling(), getRank(),
-                             getAlpha().convertToDouble());
+  double expected =
+      scaleFor(getScaling(), getRank(), getAlpha().convertToDouble());
   double scale = getScale().convertToDouble();
   // Printed scales are rounded to the shortest round-tripping decimal, so
   // allow for the last bits of a double.
@@ -364,8 +364,8 @@ void ForwardOp::build(OpBuilder &builder, OperationState &state, StringRef name,
 
 ParseResult ForwardOp::parse(OpAsmParser &parser, OperationState &result) {
   auto buildType = [](Builder &builder, ArrayRef<Type> inputs,
-                      ArrayRef<Type> results, function_interface_impl::VariadicFlag,
-                      std::string &) {
+                      ArrayRef<Type> results,
+                      function_interface_impl::VariadicFlag, std::string &) {
     return builder.getFunctionType(inputs, results);
   };
   return function_interface_impl::parseFunctionOp(
@@ -387,7 +387,8 @@ LogicalResult ForwardOp::verify() {
     return emitOpError("requires (tokens, pos, cache) arguments, got ")
            << type.getNumInputs() << " arguments";
   auto tokens = dyn_cast<RankedTensorType>(type.getInput(0));
-  if (!tokens || tokens.getRank() != 1 || !tokens.getElementType().isInteger(32))
+  if (!tokens || tokens.getRank() != 1 ||
+      !tokens.getElementType().isInteger(32))
     return emitOpError("requires 1-d i32 token ids as argument #0, got ")
            << type.getInput(0);
   if (!type.getInput(1).isIndex())
@@ -508,13 +509,13 @@ LogicalResult CastOp::verify() {
 //===----------------------------------------------------------------------===//
 
 /// Checks `result` is [rows of `input`, `width`].
-static LogicalResult verifyBlockResult(Operation *op, Value input,
-                                       Value result, int64_t width) {
+static LogicalResult verifyBlockResult(Operation *op, Value input, Value result,
+                                       int64_t width) {
   if (!dimsAgree(dim(result, 0), dim(input, 0)) ||
       !dimsAgree(dim(result, 1), width))
     return op->emitOpError("requires a result of shape [")
-           << dimString(dim(input, 0)) << ", " << dimString(width)
-           << "], got " << result.getType();
+           << dimString(dim(input, 0)) << ", " << dimString(width) << "], got "
+           << result.getType();
   return success();
 }
 
@@ -566,8 +567,7 @@ LogicalResult AttentionOp::verify() {
              << name << " of shape [" << dimString(dim(getQuery(), 0)) << ", "
              << kvWidth << "] (kv_heads * head_dim), got " << value.getType();
   int64_t queryWidth = dim(getQuery(), 1);
-  if (!ShapedType::isDynamic(queryWidth) &&
-      (queryWidth % kvWidth != 0))
+  if (!ShapedType::isDynamic(queryWidth) && (queryWidth % kvWidth != 0))
     return emitOpError("requires a query width that is a multiple of ")
            << kvWidth << " (kv_heads * head_dim), got " << queryWidth;
   if (!(getTheta().convertToDouble() > 0))
@@ -613,8 +613,8 @@ LogicalResult RoutedFfnOp::verify() {
     return emitOpError("bricks cover ")
            << total << " neurons but the FFN has " << width;
   if (static_cast<int64_t>(getTopK()) > static_cast<int64_t>(bricks.size()))
-    return emitOpError("top_k ") << getTopK() << " exceeds the "
-                                 << bricks.size() << " bricks";
+    return emitOpError("top_k ")
+           << getTopK() << " exceeds the " << bricks.size() << " bricks";
   if (!dimsAgree(dim(getUp(), 1), hidden))
     return emitOpError("requires up of shape [neurons, ")
            << dimString(hidden) << "], got " << getUp().getType();

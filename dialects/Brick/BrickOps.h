@@ -1,4 +1,5 @@
-//===- BrickOps.h - Operations of the brick dialect --------------*- C++ -*-===//
+//===- BrickOps.h - Operations of the brick dialect --------------*- C++
+//-*-===//
 
 #ifndef BRICK_DIALECTS_BRICK_BRICKOPS_H
 #define BRICK_DIALECTS_BRICK_BRICKOPS_H

@@ -1,4 +1,5 @@
-//===- BrickTraits.h - Native traits of brick ops ----------------*- C++ -*-===//
+//===- BrickTraits.h - Native traits of brick ops ----------------*- C++
+//-*-===//
 
 #ifndef BRICK_DIALECTS_BRICK_BRICKTRAITS_H
 #define BRICK_DIALECTS_BRICK_BRICKTRAITS_H

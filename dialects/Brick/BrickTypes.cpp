@@ -30,8 +30,8 @@ LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
                                            {"head_dim", headDim}};
   for (auto [name, value] : sizes)
     if (value <= 0)
-      return emitError() << "kv_cache requires a positive " << name
-                         << ", got " << value;
+      return emitError() << "kv_cache requires a positive " << name << ", got "
+                         << value;
   if (!dtype.isF32() && !dtype.isF16() && !dtype.isBF16())
     return emitError() << "kv_cache requires an f32, f16 or bf16 dtype, got "
                        << dtype;

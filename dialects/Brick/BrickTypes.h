@@ -1,4 +1,5 @@
-//===- BrickTypes.h - Types of the brick dialect -----------------*- C++ -*-===//
+//===- BrickTypes.h - Types of the brick dialect -----------------*- C++
+//-*-===//
 
 #ifndef BRICK_DIALECTS_BRICK_BRICKTYPES_H
 #define BRICK_DIALECTS_BRICK_BRICKTYPES_H

@@ -36,8 +36,7 @@ static FailureOr<OpT> resolve(Operation *user, SymbolTableCollection &tables,
 }
 
 /// The names of every `OpT` symbol of `model`, for "known: ..." hints.
-template <typename OpT>
-static std::string knownSymbols(ModelOp model) {
+template <typename OpT> static std::string knownSymbols(ModelOp model) {
   std::string names;
   llvm::raw_string_ostream os(names);
   llvm::interleaveComma(model.getBody().getOps<OpT>(), os,
@@ -113,9 +112,9 @@ LogicalResult EmergentOp::verifySymbolUses(SymbolTableCollection &tables) {
       return emitOpError("neuron ")
              << neuron << " is out of range [0, " << width << ") of layer "
              << getLayer() << "'s FFN";
-  for (auto [field, dict] : {std::pair<StringRef, DictionaryAttr>{
-                                 "score", getScoresAttr()},
-                             {"specificity", getSpecificityAttr()}})
+  for (auto [field, dict] :
+       {std::pair<StringRef, DictionaryAttr>{"score", getScoresAttr()},
+        {"specificity", getSpecificityAttr()}})
     if (dict)
       for (NamedAttribute entry : dict) {
         auto ref = FlatSymbolRefAttr::get(entry.getName());
@@ -144,8 +143,7 @@ static LogicalResult verifyWeightShape(Operation *user,
 
 /// Checks `layer` is a layer of the enclosing model.
 static LogicalResult verifyLayer(Operation *user, int64_t layer) {
-  int64_t layers =
-      user->getParentOfType<ModelOp>().getHparams().getLayers();
+  int64_t layers = user->getParentOfType<ModelOp>().getHparams().getLayers();
   if (layer >= layers)
     return user->emitOpError("layer ")
            << layer << " is out of range [0, " << layers << ")";
@@ -173,8 +171,8 @@ LogicalResult RouterOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (failed(verifyLayer(*this, getLayer())))
     return failure();
   for (auto ref : getBricks().getAsRange<FlatSymbolRefAttr>()) {
-    auto brick = resolve<EmergentOp>(*this, tables, ref, "brick",
-                                     "brick.emergent");
+    auto brick =
+        resolve<EmergentOp>(*this, tables, ref, "brick", "brick.emergent");
     if (failed(brick))
       return failure();
     if (brick->getLayer() != getLayer())
@@ -195,9 +193,8 @@ LogicalResult RouterOp::verifySymbolUses(SymbolTableCollection &tables) {
     rows = shape.empty() ? 0 : shape[0];
     for (int64_t row : picked.asArrayRef())
       if (row < 0 || row >= rows)
-        return emitOpError("row ")
-               << row << " is out of range [0, " << rows << ") of weight "
-               << getWeightAttr();
+        return emitOpError("row ") << row << " is out of range [0, " << rows
+                                   << ") of weight " << getWeightAttr();
   }
   if (failed(verifyWeightShape(*this, tables, getWeightAttr(), "weight",
                                {rows, hidden})))
@@ -209,8 +206,8 @@ LogicalResult RouterOp::verifySymbolUses(SymbolTableCollection &tables) {
 }
 
 LogicalResult PluginOp::verifySymbolUses(SymbolTableCollection &tables) {
-  return resolve<CapabilityOp>(*this, tables, getCapabilityAttr(),
-                               "capability", "brick.capability");
+  return resolve<CapabilityOp>(*this, tables, getCapabilityAttr(), "capability",
+                               "brick.capability");
 }
 
 LogicalResult LoraOp::verifySymbolUses(SymbolTableCollection &tables) {
@@ -231,26 +228,25 @@ LogicalResult LoraOp::verifySymbolUses(SymbolTableCollection &tables) {
   ArrayRef<int64_t> aShape = a->getTensorType().getShape();
   ArrayRef<int64_t> bShape = b->getTensorType().getShape();
   if (aShape != ArrayRef<int64_t>{rank, in})
-    return emitOpError("A ") << getAAttr() << " has shape "
-                             << shapeString(aShape) << ", expected [" << rank
-                             << ", " << in << "] (rank, in of " << getTargetAttr()
-                             << ")";
+    return emitOpError("A ")
+           << getAAttr() << " has shape " << shapeString(aShape)
+           << ", expected [" << rank << ", " << in << "] (rank, in of "
+           << getTargetAttr() << ")";
   if (bShape != ArrayRef<int64_t>{out, rank})
-    return emitOpError("B ") << getBAttr() << " has shape "
-                             << shapeString(bShape) << ", expected [" << out
-                             << ", " << rank << "] (out of " << getTargetAttr()
-                             << ", rank)";
+    return emitOpError("B ")
+           << getBAttr() << " has shape " << shapeString(bShape)
+           << ", expected [" << out << ", " << rank << "] (out of "
+           << getTargetAttr() << ", rank)";
   if (auto magnitudeRef = getMagnitudeAttr()) {
-    auto magnitude = resolve<WeightOp>(*this, tables, magnitudeRef,
-                                       "magnitude", "brick.weight");
+    auto magnitude = resolve<WeightOp>(*this, tables, magnitudeRef, "magnitude",
+                                       "brick.weight");
     if (failed(magnitude))
       return failure();
     ArrayRef<int64_t> mShape = magnitude->getTensorType().getShape();
     if (mShape != ArrayRef<int64_t>{out})
       return emitOpError("magnitude ")
              << magnitudeRef << " has shape " << shapeString(mShape)
-             << ", expected [" << out << "] (out of " << getTargetAttr()
-             << ")";
+             << ", expected [" << out << "] (out of " << getTargetAttr() << ")";
   }
   return success();
 }
@@ -261,12 +257,11 @@ LogicalResult SelectionOp::verifySymbolUses(SymbolTableCollection &tables) {
                                      "brick.capability")))
       return failure();
   for (auto ref : getBricks().getAsRange<FlatSymbolRefAttr>())
-    if (failed(resolve<EmergentOp>(*this, tables, ref, "brick",
-                                   "brick.emergent")))
+    if (failed(
+            resolve<EmergentOp>(*this, tables, ref, "brick", "brick.emergent")))
       return failure();
   for (auto ref : getPlugins().getAsRange<FlatSymbolRefAttr>())
-    if (failed(resolve<PluginOp>(*this, tables, ref, "plugin",
-                                 "brick.plugin")))
+    if (failed(resolve<PluginOp>(*this, tables, ref, "plugin", "brick.plugin")))
       return failure();
   return success();
 }

@@ -35,6 +35,6 @@ int main(int argc, char **argv) {
   mlir::brick::registerBrickPassesAndPipelines();
   std::vector<char *> args = withDecimalWeights(argc, argv);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      static_cast<int>(args.size()), args.data(), "Brick optimizer driver: brick graphs and their passes\n",
-      registry));
+      static_cast<int>(args.size()), args.data(),
+      "Brick optimizer driver: brick graphs and their passes\n", registry));
 }

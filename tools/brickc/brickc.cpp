@@ -13,8 +13,8 @@
 #include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/profile/ProfileDriver.h"
-#include "compiler/specialize/Specialize.h"
 #include "compiler/report/BrickReport.h"
+#include "compiler/specialize/Specialize.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -122,9 +122,9 @@ int runGenerate(const OracleArgs &args, const GenerateOptions &options) {
   auto oracle = openOracle(args);
   if (!oracle)
     return fail(oracle.takeError());
-  auto result = generate(*oracle->executor, oracle->tokenizer.get(),
-                         oracle->model.getHparams().getMaxSeq(), options,
-                         llvm::outs());
+  auto result =
+      generate(*oracle->executor, oracle->tokenizer.get(),
+               oracle->model.getHparams().getMaxSeq(), options, llvm::outs());
   if (!result)
     return fail(result.takeError());
   return 0;
@@ -134,9 +134,9 @@ int runPerplexity(const OracleArgs &args, const std::string &textPath,
                   int64_t context) {
   auto text = llvm::MemoryBuffer::getFile(textPath);
   if (!text)
-    return fail(llvm::createStringError(text.getError(), textPath + ": " +
-                                        text.getError().message() +
-                                        " (--text)"));
+    return fail(llvm::createStringError(
+        text.getError(),
+        textPath + ": " + text.getError().message() + " (--text)"));
   auto oracle = openOracle(args);
   if (!oracle)
     return fail(oracle.takeError());
@@ -254,8 +254,9 @@ int runSpecialize(const SpecializeArgs &args) {
     std::error_code error;
     llvm::raw_fd_ostream os(args.reportJson, error);
     if (error)
-      return fail(llvm::createStringError(
-          error, args.reportJson + ": " + error.message() + " (--report-json)"));
+      return fail(llvm::createStringError(error, args.reportJson + ": " +
+                                                     error.message() +
+                                                     " (--report-json)"));
     os << llvm::formatv("{0:2}\n", report->toJson());
   }
   return 0;
@@ -281,8 +282,9 @@ int main(int argc, char **argv) {
       "--adapter", importArgs.adapters,
       "PEFT adapter directory as NAME=PATH or NAME:CAPABILITY=PATH, imported "
       "as plugin NAME serving CAPABILITY (default custom.NAME); repeatable");
-  importCommand->add_option("-o,--output", importArgs.output,
-                            "Output graph: .mlir (text) or .mlirbc (bytecode)")
+  importCommand
+      ->add_option("-o,--output", importArgs.output,
+                   "Output graph: .mlir (text) or .mlirbc (bytecode)")
       ->required();
 
   OracleArgs generateArgs;
@@ -306,8 +308,7 @@ int main(int argc, char **argv) {
                    "Nucleus sampling mass; outside (0, 1) samples the whole "
                    "distribution")
       ->capture_default_str();
-  generateCommand
-      ->add_option("--seed", generateOptions.seed, "Sampler seed")
+  generateCommand->add_option("--seed", generateOptions.seed, "Sampler seed")
       ->capture_default_str();
   generateCommand->add_option("--dump-logits", generateOptions.dumpLogitsPath,
                               "Write every position's logits as raw float32 "

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Registration.h"
 #include "compiler/emit/ObjectEmitter.h"
+#include "compiler/Registration.h"
 
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/FileSystem.h"
@@ -60,7 +60,8 @@ protected:
 
   /// ELF e_machine of an object or library.
   static uint16_t elfMachine(llvm::StringRef bytes) {
-    if (bytes.size() < 20 || !bytes.starts_with("\x7f" "ELF"))
+    if (bytes.size() < 20 || !bytes.starts_with("\x7f"
+                                                "ELF"))
       return 0;
     return static_cast<uint8_t>(bytes[18]) |
            static_cast<uint16_t>(static_cast<uint8_t>(bytes[19])) << 8;
@@ -116,8 +117,8 @@ TEST_F(ObjectEmitterTest, EmitsForTheConfiguredTarget) {
   // Vectorised for 256-bit registers, the code differs from SSE2's.
   EXPECT_NE(*haswell, *baseline);
 
-  auto arm = emitObjectFile(*lowered(),
-                            {"aarch64-unknown-linux-gnu", "cortex-a76", "+neon"});
+  auto arm = emitObjectFile(
+      *lowered(), {"aarch64-unknown-linux-gnu", "cortex-a76", "+neon"});
   ASSERT_TRUE(bool(arm)) << llvm::toString(arm.takeError());
   EXPECT_EQ(elfMachine(*arm), 183); // EM_AARCH64
   auto armLibrary = linkSharedObject(

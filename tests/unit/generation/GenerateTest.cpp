@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Registration.h"
 #include "compiler/generation/Generate.h"
+#include "compiler/Registration.h"
 #include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
 
@@ -75,12 +75,12 @@ TEST_F(GenerateTest, DumpedLogitsMatchRunC) {
   options.steps = 64;
   options.temperature = 0;
   options.dumpLogitsPath = dump.str().str();
-  auto result = generate(*executor, tokenizer.get(), 512, options,
-                         llvm::nulls());
+  auto result =
+      generate(*executor, tokenizer.get(), 512, options, llvm::nulls());
   ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
-  EXPECT_EQ(std::vector<int32_t>(result->tokens.begin(),
-                                 result->tokens.begin() + 5),
-            (std::vector<int32_t>{1, 403, 407, 261, 378}));
+  EXPECT_EQ(
+      std::vector<int32_t>(result->tokens.begin(), result->tokens.begin() + 5),
+      (std::vector<int32_t>{1, 403, 407, 261, 378}));
 
   auto got = llvm::MemoryBuffer::getFile(dump);
   auto want = llvm::MemoryBuffer::getFile(
@@ -96,7 +96,8 @@ TEST_F(GenerateTest, DumpedLogitsMatchRunC) {
     float maxAbs = 0, maxDiff = 0;
     for (int v = 0; v < 512; ++v) {
       maxAbs = std::max(maxAbs, std::fabs(w[row * 512 + v]));
-      maxDiff = std::max(maxDiff, std::fabs(g[row * 512 + v] - w[row * 512 + v]));
+      maxDiff =
+          std::max(maxDiff, std::fabs(g[row * 512 + v] - w[row * 512 + v]));
     }
     ASSERT_GT(maxAbs, 1.0f) << "reference row " << row << " is degenerate";
     worst = std::max(worst, double(maxDiff / maxAbs));
@@ -117,9 +118,9 @@ TEST_F(GenerateTest, PerplexityMatchesTokenByTokenEvaluation) {
 
   int32_t *ids = nullptr;
   size_t count = 0;
-  ASSERT_EQ(brick_tokenizer_encode(tokenizer.get(), text.c_str(), 1, &ids,
-                                   &count),
-            BRICK_OK);
+  ASSERT_EQ(
+      brick_tokenizer_encode(tokenizer.get(), text.c_str(), 1, &ids, &count),
+      BRICK_OK);
   std::vector<int32_t> tokens(ids, ids + count);
   brick_tokenizer_buffer_free(ids);
   EXPECT_EQ(result->predicted, static_cast<int64_t>(tokens.size()) - 1);
@@ -133,8 +134,8 @@ TEST_F(GenerateTest, PerplexityMatchesTokenByTokenEvaluation) {
       ASSERT_TRUE(bool(logits));
       Eigen::VectorXd row = logits->row(0).cast<double>().transpose();
       double max = row.maxCoeff();
-      nll += max + std::log((row.array() - max).exp().sum()) -
-             row(tokens[i + 1]);
+      nll +=
+          max + std::log((row.array() - max).exp().sum()) - row(tokens[i + 1]);
     }
   }
   double expected = std::exp(nll / double(tokens.size() - 1));

@@ -75,15 +75,14 @@ protected:
   }
 
   /// Writes a Hugging Face directory for `weights` stored as `dtype`.
-  std::string writeHuggingFace(const std::string &name,
-                               const SyntheticShape &s,
+  std::string writeHuggingFace(const std::string &name, const SyntheticShape &s,
                                const SyntheticWeights &weights,
                                fmt::DType dtype, llvm::json::Object extra = {},
                                int shards = 1) {
     std::string model = dir + "/" + name;
     llvm::json::Object config{
-        {"architectures",
-         llvm::json::Array{s.qkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}},
+        {"architectures", llvm::json::Array{s.qkvBias ? "Qwen2ForCausalLM"
+                                                      : "LlamaForCausalLM"}},
         {"hidden_size", s.hidden},
         {"intermediate_size", s.ffn},
         {"num_hidden_layers", s.layers},
@@ -110,8 +109,8 @@ protected:
     }
     llvm::json::Object weightMap;
     for (int shard = 0; shard < shards; ++shard) {
-      std::string file = llvm::formatv("model-{0:5}-of-{1:5}.safetensors",
-                                       shard + 1, shards);
+      std::string file =
+          llvm::formatv("model-{0:5}-of-{1:5}.safetensors", shard + 1, shards);
       EXPECT_FALSE(bool(fmt::writeSafetensors(model + "/" + file,
                                               payloads(dtype, shard, shards))));
       for (size_t i = shard; i < encoded.size(); i += shards)
@@ -158,8 +157,8 @@ protected:
 
   MLIRContext context;
   std::string dir;
-  std::vector<std::tuple<std::string, std::vector<int64_t>,
-                         std::vector<uint8_t>>>
+  std::vector<
+      std::tuple<std::string, std::vector<int64_t>, std::vector<uint8_t>>>
       encoded;
 };
 
@@ -167,21 +166,20 @@ protected:
 // Hugging Face
 //===----------------------------------------------------------------------===//
 
-class HuggingFaceDTypeTest
-    : public ImporterTest,
-      public ::testing::WithParamInterface<fmt::DType> {};
+class HuggingFaceDTypeTest : public ImporterTest,
+                             public ::testing::WithParamInterface<fmt::DType> {
+};
 
 // Test: F32, F16 and BF16 checkpoints import to the decoder they hold, with
 // rotate_half RoPE and the config's theta and epsilon.
 TEST_P(HuggingFaceDTypeTest, ImportsTheDecoder) {
   SyntheticShape shape;
   SyntheticWeights weights = makeSyntheticWeights(shape, GetParam(), 11);
-  std::string model =
-      writeHuggingFace("hf", shape, weights, GetParam());
+  std::string model = writeHuggingFace("hf", shape, weights, GetParam());
   OwningOpRef<ModuleOp> imported = import(model);
   ASSERT_TRUE(imported);
-  OwningOpRef<ModuleOp> expected = buildInlineModel(
-      &context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
+  OwningOpRef<ModuleOp> expected =
+      buildInlineModel(&context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
   Eigen::MatrixXf got = logits(*imported), want = logits(*expected);
   EXPECT_LE(relativeError(got, want), 1e-5);
   // Guard: the logits are not trivially equal (e.g. all zero).
@@ -206,8 +204,8 @@ TEST_F(ImporterTest, ShardedCheckpoint) {
     files.insert(cast<ExternalAttr>(weight.getSource()).getFile().str());
   });
   EXPECT_EQ(files.size(), 3u);
-  OwningOpRef<ModuleOp> expected = buildInlineModel(
-      &context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
+  OwningOpRef<ModuleOp> expected =
+      buildInlineModel(&context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
   EXPECT_LE(relativeError(logits(*imported), logits(*expected)), 1e-5);
 }
 
@@ -217,18 +215,19 @@ TEST_F(ImporterTest, Qwen2BiasesAndTiedEmbedding) {
   shape.qkvBias = true;
   shape.tied = true;
   SyntheticWeights weights = makeSyntheticWeights(shape, fmt::DType::F32, 5);
-  std::string model = writeHuggingFace("qwen2", shape, weights,
-                                       fmt::DType::F32);
+  std::string model =
+      writeHuggingFace("qwen2", shape, weights, fmt::DType::F32);
   OwningOpRef<ModuleOp> imported = import(model);
   ASSERT_TRUE(imported);
   int biased = 0;
-  imported->walk([&](LinearOp linear) { biased += linear.getBias() != nullptr; });
+  imported->walk(
+      [&](LinearOp linear) { biased += linear.getBias() != nullptr; });
   EXPECT_EQ(biased, 3 * shape.layers);
   ModelOp modelOp = *imported->getBody()->getOps<ModelOp>().begin();
   EXPECT_EQ(modelOp.getHparams().getArch(), "qwen2");
   EXPECT_TRUE(modelOp.getHparams().getTied());
-  OwningOpRef<ModuleOp> expected = buildInlineModel(
-      &context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
+  OwningOpRef<ModuleOp> expected =
+      buildInlineModel(&context, shape, weights, RopeStyle::half, 5000.0, 1e-6);
   EXPECT_LE(relativeError(logits(*imported), logits(*expected)), 1e-5);
 }
 
@@ -239,27 +238,30 @@ TEST_F(ImporterTest, HuggingFaceErrors) {
 
   std::string scaled = writeHuggingFace(
       "scaled", shape, weights, fmt::DType::F32,
-      llvm::json::Object{{"rope_scaling", llvm::json::Object{{"type", "linear"}}}});
+      llvm::json::Object{
+          {"rope_scaling", llvm::json::Object{{"type", "linear"}}}});
   EXPECT_EQ(importError(scaled),
             scaled + "/config.json: RoPE scaling is not supported "
                      "(rope_scaling)");
 
   std::string gpt2 = writeHuggingFace(
       "gpt2", shape, weights, fmt::DType::F32,
-      llvm::json::Object{{"architectures", llvm::json::Array{"GPT2LMHeadModel"}}});
+      llvm::json::Object{
+          {"architectures", llvm::json::Array{"GPT2LMHeadModel"}}});
   EXPECT_EQ(importError(gpt2),
             gpt2 + "/config.json: unsupported architecture 'GPT2LMHeadModel' "
                    "(supported: LlamaForCausalLM, MistralForCausalLM, "
                    "Qwen2ForCausalLM) (architectures)");
 
-  std::string stray = writeHuggingFace("stray", shape, weights, fmt::DType::F32);
+  std::string stray =
+      writeHuggingFace("stray", shape, weights, fmt::DType::F32);
   // A tensor the decoder never reads is an error, not silently dropped.
   std::vector<fmt::TensorPayload> withStray = payloads(fmt::DType::F32, 0, 1);
   std::vector<uint8_t> bytes(16);
   withStray.push_back(fmt::TensorPayload::fromBytes(
       "model.layers.0.mlp.extra.weight", fmt::DType::F32, {4}, bytes));
-  ASSERT_FALSE(bool(fmt::writeSafetensors(stray + "/model.safetensors",
-                                          withStray)));
+  ASSERT_FALSE(
+      bool(fmt::writeSafetensors(stray + "/model.safetensors", withStray)));
   EXPECT_EQ(importError(stray),
             stray + "/model.safetensors: tensor "
                     "'model.layers.0.mlp.extra.weight' is not used by a "
@@ -309,8 +311,8 @@ TEST_F(ImporterTest, GgufQ8_0) {
   encoded.clear();
   std::vector<fmt::TensorPayload> tensors;
   for (const auto &[role, tensor] : weights) {
-    fmt::DType dtype = tensor.shape.size() == 1 ? fmt::DType::F32
-                                                : fmt::DType::Q8_0;
+    fmt::DType dtype =
+        tensor.shape.size() == 1 ? fmt::DType::F32 : fmt::DType::Q8_0;
     encoded.emplace_back(ggufName(role), tensor.shape,
                          encodeTensor(tensor, dtype));
     auto &[name, tensorShape, bytes] = encoded.back();
@@ -365,8 +367,9 @@ protected:
   }
 
   /// Writes an adapter directory with `config` and `tensors` (PEFT names).
-  std::string writeAdapter(const std::string &name, llvm::json::Object config,
-                           const std::map<std::string, SyntheticTensor> &tensors) {
+  std::string
+  writeAdapter(const std::string &name, llvm::json::Object config,
+               const std::map<std::string, SyntheticTensor> &tensors) {
     std::string path = dir + "/" + name;
     writeFile(path + "/adapter_config.json",
               llvm::formatv("{0:2}", llvm::json::Value(std::move(config))));
@@ -377,8 +380,8 @@ protected:
       payloads.push_back(fmt::TensorPayload::fromBytes(
           tensorName, fmt::DType::F32, tensor.shape, adapterBytes.back()));
     }
-    EXPECT_FALSE(bool(fmt::writeSafetensors(
-        path + "/adapter_model.safetensors", payloads)));
+    EXPECT_FALSE(bool(
+        fmt::writeSafetensors(path + "/adapter_model.safetensors", payloads)));
     return path;
   }
 
@@ -450,9 +453,8 @@ TEST_F(PeftTest, PatternsAndRsLora) {
 
   std::map<std::string, std::tuple<int64_t, double, LoraScaling>> seen;
   imported->walk([&](LoraOp lora) {
-    seen[lora.getTarget().str()] = {lora.getRank(),
-                                    lora.getAlpha().convertToDouble(),
-                                    lora.getScaling()};
+    seen[lora.getTarget().str()] = {
+        lora.getRank(), lora.getAlpha().convertToDouble(), lora.getScaling()};
   });
   using T = std::tuple<int64_t, double, LoraScaling>;
   EXPECT_EQ(seen["model.layers.0.self_attn.q_proj.weight"],
@@ -468,8 +470,8 @@ TEST_F(PeftTest, PatternsAndRsLora) {
   merge(merged, "layers.0.wq", aq0, bq0, 8.0 / std::sqrt(2.0));
   merge(merged, "layers.0.wv", av0, bv0, 8.0 / std::sqrt(4.0));
   merge(merged, "layers.1.wq", aq1, bq1, 32.0 / std::sqrt(2.0));
-  OwningOpRef<ModuleOp> expected = buildInlineModel(
-      &context, shape, merged, RopeStyle::half, 5000.0, 1e-6);
+  OwningOpRef<ModuleOp> expected =
+      buildInlineModel(&context, shape, merged, RopeStyle::half, 5000.0, 1e-6);
   Eigen::MatrixXf adapted = logits(*imported, {"sql"});
   EXPECT_LE(relativeError(adapted, logits(*expected)), 1e-5);
   // Guard: the adapter changes the model.
@@ -486,16 +488,18 @@ TEST_F(PeftTest, Dora) {
   tensors[module(0, "v_proj") + ".lora_magnitude_vector"] = m;
   std::string adapter = writeAdapter(
       "dora",
-      llvm::json::Object{{"peft_type", "LORA"},
-                         {"r", 2},
-                         {"lora_alpha", 4},
-                         {"use_dora", true},
-                         {"target_modules", "model\\.layers\\.0\\.self_attn\\.v_proj"}},
+      llvm::json::Object{
+          {"peft_type", "LORA"},
+          {"r", 2},
+          {"lora_alpha", 4},
+          {"use_dora", true},
+          {"target_modules", "model\\.layers\\.0\\.self_attn\\.v_proj"}},
       tensors);
   OwningOpRef<ModuleOp> imported = import(base, adapterOptions(adapter));
   ASSERT_TRUE(imported);
   int withMagnitude = 0;
-  imported->walk([&](LoraOp lora) { withMagnitude += bool(lora.getMagnitude()); });
+  imported->walk(
+      [&](LoraOp lora) { withMagnitude += bool(lora.getMagnitude()); });
   EXPECT_EQ(withMagnitude, 1);
 
   SyntheticWeights merged = weights;
@@ -510,10 +514,9 @@ TEST_F(PeftTest, Dora) {
       w.values[o * 8 + i] =
           static_cast<float>(m.values[o] * w.values[o * 8 + i] / norm);
   }
-  OwningOpRef<ModuleOp> expected = buildInlineModel(
-      &context, shape, merged, RopeStyle::half, 5000.0, 1e-6);
-  EXPECT_LE(relativeError(logits(*imported, {"sql"}), logits(*expected)),
-            1e-5);
+  OwningOpRef<ModuleOp> expected =
+      buildInlineModel(&context, shape, merged, RopeStyle::half, 5000.0, 1e-6);
+  EXPECT_LE(relativeError(logits(*imported, {"sql"}), logits(*expected)), 1e-5);
 }
 
 // Test: every key and tensor the importer does not apply is an error naming
@@ -547,8 +550,9 @@ TEST_F(PeftTest, Errors) {
   config["layers_to_transform"] = llvm::json::Array{1};
   path = writeAdapter("layers", std::move(config), tensors);
   EXPECT_EQ(importError(base, adapterOptions(path)),
-            path + "/adapter_model.safetensors: module is not in "
-                   "layers_to_transform (" +
+            path +
+                "/adapter_model.safetensors: module is not in "
+                "layers_to_transform (" +
                 module(0, "q_proj") + ")");
 
   auto untargeted = tensors;
@@ -556,8 +560,9 @@ TEST_F(PeftTest, Errors) {
   untargeted[module(0, "k_proj") + ".lora_B.weight"] = factor({4, 2}, 4);
   path = writeAdapter("untargeted", valid(), untargeted);
   EXPECT_EQ(importError(base, adapterOptions(path)),
-            path + "/adapter_model.safetensors: module is not in "
-                   "target_modules (" +
+            path +
+                "/adapter_model.safetensors: module is not in "
+                "target_modules (" +
                 module(0, "k_proj") + ")");
 
   auto halfPair = tensors;
@@ -571,9 +576,10 @@ TEST_F(PeftTest, Errors) {
   wrongRank[module(0, "q_proj") + ".lora_A.weight"] = factor({3, 8}, 5);
   path = writeAdapter("rank", valid(), wrongRank);
   EXPECT_EQ(importError(base, adapterOptions(path)),
-            path + "/adapter_model.safetensors: lora_A has shape [3, 8], "
-                   "expected [2, 8] for rank 2 on "
-                   "'model.layers.0.self_attn.q_proj.weight' [8, 8] (" +
+            path +
+                "/adapter_model.safetensors: lora_A has shape [3, 8], "
+                "expected [2, 8] for rank 2 on "
+                "'model.layers.0.self_attn.q_proj.weight' [8, 8] (" +
                 module(0, "q_proj") + ".lora_A.weight)");
 
   auto embedding = tensors;

@@ -22,7 +22,8 @@ static float roundTo(float value, fmt::DType dtype) {
   case fmt::DType::F16:
     return reference::halfBitsToFloat(reference::floatToHalfBits(value));
   case fmt::DType::BF16:
-    return reference::bfloat16BitsToFloat(reference::floatToBfloat16Bits(value));
+    return reference::bfloat16BitsToFloat(
+        reference::floatToBfloat16Bits(value));
   default:
     return value;
   }
@@ -62,8 +63,9 @@ SyntheticWeights test::makeSyntheticWeights(const SyntheticShape &s,
       tensor.values.push_back(mean + normal(rng));
     // Norm gains and biases stay in full precision blocks only for Q8_0,
     // whose 1-d tensors llama.cpp keeps in f32 too.
-    fmt::DType stored =
-        dtype == fmt::DType::Q8_0 && shape.size() == 1 ? fmt::DType::F32 : dtype;
+    fmt::DType stored = dtype == fmt::DType::Q8_0 && shape.size() == 1
+                            ? fmt::DType::F32
+                            : dtype;
     if (stored == fmt::DType::Q8_0) {
       tensor.q8Blocks.resize(tensor.values.size() / 32 * 34);
       for (size_t b = 0; b < tensor.values.size() / 32; ++b)
@@ -145,32 +147,39 @@ std::string test::huggingFaceName(const std::string &role) {
       {"up", "mlp.up_proj.weight"},
       {"down", "mlp.down_proj.weight"}};
   auto [layer, name] = splitRole(role);
-  return layer < 0 ? names.at(name)
-                   : "model.layers." + std::to_string(layer) + "." +
-                         names.at(name);
+  return layer < 0
+             ? names.at(name)
+             : "model.layers." + std::to_string(layer) + "." + names.at(name);
 }
 
 std::string test::ggufName(const std::string &role) {
   static const std::map<std::string, std::string> names = {
-      {"embedding", "token_embd.weight"}, {"final_norm", "output_norm.weight"},
-      {"head", "output.weight"},          {"attention_norm", "attn_norm.weight"},
-      {"wq", "attn_q.weight"},            {"wk", "attn_k.weight"},
-      {"wv", "attn_v.weight"},            {"wo", "attn_output.weight"},
-      {"ffn_norm", "ffn_norm.weight"},    {"gate", "ffn_gate.weight"},
-      {"up", "ffn_up.weight"},            {"down", "ffn_down.weight"}};
+      {"embedding", "token_embd.weight"},
+      {"final_norm", "output_norm.weight"},
+      {"head", "output.weight"},
+      {"attention_norm", "attn_norm.weight"},
+      {"wq", "attn_q.weight"},
+      {"wk", "attn_k.weight"},
+      {"wv", "attn_v.weight"},
+      {"wo", "attn_output.weight"},
+      {"ffn_norm", "ffn_norm.weight"},
+      {"gate", "ffn_gate.weight"},
+      {"up", "ffn_up.weight"},
+      {"down", "ffn_down.weight"}};
   auto [layer, name] = splitRole(role);
   return layer < 0 ? names.at(name)
                    : "blk." + std::to_string(layer) + "." + names.at(name);
 }
 
-OwningOpRef<ModuleOp>
-test::buildInlineModel(MLIRContext *context, const SyntheticShape &s,
-                       const SyntheticWeights &weights, RopeStyle rope,
-                       double ropeTheta, double normEps) {
-  auto hparams = HParamsAttr::get(
-      context, "llama", s.hidden, s.ffn, s.layers, s.heads, s.kvHeads,
-      s.headDim(), s.vocab, s.maxSeq, llvm::APFloat(ropeTheta),
-      llvm::APFloat(normEps), s.tied);
+OwningOpRef<ModuleOp> test::buildInlineModel(MLIRContext *context,
+                                             const SyntheticShape &s,
+                                             const SyntheticWeights &weights,
+                                             RopeStyle rope, double ropeTheta,
+                                             double normEps) {
+  auto hparams = HParamsAttr::get(context, "llama", s.hidden, s.ffn, s.layers,
+                                  s.heads, s.kvHeads, s.headDim(), s.vocab,
+                                  s.maxSeq, llvm::APFloat(ropeTheta),
+                                  llvm::APFloat(normEps), s.tied);
   ModelBuilder builder(context, "expected", hparams);
   for (const auto &[name, tensor] : weights)
     builder.addInlineWeight(name, tensor.shape, tensor.values);

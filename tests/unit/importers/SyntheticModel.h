@@ -1,4 +1,5 @@
-//===- SyntheticModel.h - Small Llama models written by tests ----*- C++ -*-===//
+//===- SyntheticModel.h - Small Llama models written by tests ----*- C++
+//-*-===//
 //
 // Importer tests write their own checkpoints: a tiny decoder with seeded
 // random weights, saved in the format under test, and the same decoder
@@ -21,8 +22,8 @@ namespace mlir::brick::test {
 
 /// Shapes of a tiny decoder.
 struct SyntheticShape {
-  int64_t hidden = 8, ffn = 16, layers = 2, heads = 2, kvHeads = 1,
-          vocab = 16, maxSeq = 32;
+  int64_t hidden = 8, ffn = 16, layers = 2, heads = 2, kvHeads = 1, vocab = 16,
+          maxSeq = 32;
   bool tied = false;
   bool qkvBias = false;
   int64_t headDim() const { return hidden / heads; }

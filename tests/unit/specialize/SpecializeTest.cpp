@@ -136,8 +136,7 @@ protected:
   }
 
   /// Adds `config` and runs `passes` (a brick.model pipeline) on it.
-  void specialize(ModuleOp module, const ConfigFile &config,
-                  StringRef passes) {
+  void specialize(ModuleOp module, const ConfigFile &config, StringRef passes) {
     ModelOp model = modelOf(module);
     ASSERT_FALSE(bool(addConfig(model, config, "test")));
     PassManager pm(&context, ModelOp::getOperationName());
@@ -159,8 +158,7 @@ protected:
     return *logits;
   }
 
-  static ConfigFile config(std::vector<std::string> capabilities,
-                           double keep) {
+  static ConfigFile config(std::vector<std::string> capabilities, double keep) {
     ConfigFile file;
     file.name = "serve";
     file.capabilities = std::move(capabilities);
@@ -205,12 +203,12 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("AlphaOverRank",
                        std::vector<DeltaSpec>{{"p", "layers.0.wq"}}),
         std::make_pair("RsLoraOnGate",
-                       std::vector<DeltaSpec>{{"p", "layers.1.w1", 4, 8.0,
-                                               LoraScaling::rslora}}),
-        std::make_pair("DoRA", std::vector<DeltaSpec>{{"p", "layers.0.wv", 2,
-                                                       4.0,
-                                                       LoraScaling::alpha_over_rank,
-                                                       false, true}}),
+                       std::vector<DeltaSpec>{
+                           {"p", "layers.1.w1", 4, 8.0, LoraScaling::rslora}}),
+        std::make_pair("DoRA",
+                       std::vector<DeltaSpec>{{"p", "layers.0.wv", 2, 4.0,
+                                               LoraScaling::alpha_over_rank,
+                                               false, true}}),
         std::make_pair("FanInFanOut",
                        std::vector<DeltaSpec>{{"p", "layers.1.wo", 2, 4.0,
                                                LoraScaling::alpha_over_rank,
@@ -218,10 +216,10 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("DownProjectionRank3",
                        std::vector<DeltaSpec>{{"p", "layers.0.w2", 3, 6.0}}),
         std::make_pair("TwoPluginsOnOneWeight",
-                       std::vector<DeltaSpec>{{"p", "layers.0.wq"},
-                                              {"q", "layers.0.wq", 4, 2.0,
-                                               LoraScaling::rslora},
-                                              {"q", "layers.1.w3"}})),
+                       std::vector<DeltaSpec>{
+                           {"p", "layers.0.wq"},
+                           {"q", "layers.0.wq", 4, 2.0, LoraScaling::rslora},
+                           {"q", "layers.1.w3"}})),
     [](const auto &info) { return std::string(info.param.first); });
 
 // Test: a plugin weight scales the fused delta like the unfused one would be
@@ -235,9 +233,8 @@ TEST_F(SpecializeTest, PluginWeightScalesTheDelta) {
   file.plugins[0].weight = 0.5;
   specialize(*half, file, "brick-select,brick-fuse-deltas");
   double scale = 0;
-  modelOf(*half).walk([&](LoraAddOp add) {
-    scale = add.getScale().convertToDouble();
-  });
+  modelOf(*half).walk(
+      [&](LoraAddOp add) { scale = add.getScale().convertToDouble(); });
   EXPECT_DOUBLE_EQ(scale, 1.0); // alpha/r = 2, times 0.5
   EXPECT_GT(test::relativeError(run(*half), run(*full)), 1e-4);
 }
@@ -275,9 +272,8 @@ TEST_F(SpecializeTest, PrunedEqualsMasked) {
 
 // Test: routing with k = all bricks is the dense FFN; with k = 1 it is not.
 TEST_F(SpecializeTest, RoutedWithAllBricksEqualsDense) {
-  const char *pipeline =
-      "brick-select,brick-fuse-deltas,brick-prune-clusters,"
-      "brick-sparsify-ffn";
+  const char *pipeline = "brick-select,brick-fuse-deltas,brick-prune-clusters,"
+                         "brick-sparsify-ffn";
   OwningOpRef<ModuleOp> dense = build(), all = build(), one = build();
   specialize(*dense, config({"code"}, 1.0), pipeline);
   ConfigFile routed = config({"code"}, 1.0);
@@ -329,7 +325,8 @@ TEST_F(SpecializeTest, MaterializedEqualsExpressions) {
 
   // Half the FFN kept, and top-1 of the 2 kept bricks read per token: a
   // quarter of the FFN's bytes, plus the router's 2 rows and biases.
-  const ForwardCost &before = packedReport->before, &after = packedReport->after;
+  const ForwardCost &before = packedReport->before,
+                    &after = packedReport->after;
   EXPECT_EQ(after.ffnNeurons[0], 8);
   EXPECT_NEAR(after.ffnWeightBytes[0] - (2 * 8 * 4 + 2 * 4),
               before.ffnWeightBytes[0] / 4, 1e-6);
