@@ -2,14 +2,24 @@
 
 #include "compiler/emit/ObjectEmitter.h"
 
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -36,6 +46,52 @@ static llvm::Error emitterError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Runs `pm` on `module`, turning its first error into an llvm::Error.
+static llvm::Error runPipeline(PassManager &pm, ModuleOp module,
+                               llvm::StringRef what) {
+  std::string message;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      message = diag.str();
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return emitterError(what + " failed: " + message);
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  DialectRegistry registry;
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  context->appendDialectRegistry(registry);
+  context->loadAllAvailableDialects();
+
+  PassManager pm(context);
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Kernels are called from outside the module, so their public results
+  // become out-parameters too; the result buffer is written in place.
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // Intermediate buffers are freed before the kernel returns.
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  // erf and tanh have no LLVM intrinsic; they become libm calls.
+  pm.addPass(createConvertMathToLibmPass());
+  return runPipeline(pm, module, "bufferization");
+}
+
 llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module) {
   MLIRContext *context = module.getContext();
   PassManager pm(context);
@@ -49,15 +105,7 @@ llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module) {
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  std::string message;
-  ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
-    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-      message = diag.str();
-    return success();
-  });
-  if (failed(pm.run(module)))
-    return emitterError("lowering to the LLVM dialect failed: " + message);
-  return llvm::Error::success();
+  return runPipeline(pm, module, "lowering to the LLVM dialect");
 }
 
 /// Registers the code generators Brick targets, once.

@@ -22,6 +22,11 @@
 
 namespace mlir::brick {
 
+/// Bufferizes a module of linalg-on-tensors functions (function results
+/// become trailing out-parameters) and lowers linalg to loops, ready for
+/// lowerToLLVMDialect.
+llvm::Error bufferizeToLoops(ModuleOp module);
+
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place. Functions get bare-pointer memref arguments (static
 /// shapes), so they are callable as plain C functions.

@@ -1,0 +1,322 @@
+//===- BrickLowerToLinalg.cpp - Stateless compute ops to linalg -----------===//
+//
+// Each op becomes one or a few `linalg.generic` ops on tensors. The bodies
+// follow the reference executor's arithmetic so that compiled code can be
+// held to the oracle: products accumulate in f32 in input order, narrow
+// weights are widened element by element, RMSNorm divides by the square root
+// as run.c does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKLOWERTOLINALG
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+using utils::IteratorType;
+
+/// Lowers one op at a time, building at the op being replaced.
+class Lowering {
+public:
+  Lowering(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}
+
+  /// An uninitialised [rows of `like`, cols] f32 tensor.
+  Value empty(Value like, int64_t cols) {
+    auto type = cast<RankedTensorType>(like.getType());
+    SmallVector<OpFoldResult> sizes;
+    if (type.isDynamicDim(0))
+      sizes.push_back(tensor::DimOp::create(b, loc, like, 0).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(0)));
+    sizes.push_back(b.getIndexAttr(cols));
+    return tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
+  }
+
+  Value zeros(Value init) {
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    return linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  }
+
+  /// `value` as f32 (weights may be stored narrower).
+  Value widen(OpBuilder &nested, Location at, Value value) {
+    if (value.getType().isF32())
+      return value;
+    return arith::ExtFOp::create(nested, at, nested.getF32Type(), value);
+  }
+
+  /// `x [T, in] @ weight[out, in]^T (+ bias[out])`: the reference's order
+  /// (the matmul, then the bias).
+  Value linear(Value x, Value weight, Value bias) {
+    int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    Value init = zeros(empty(x, out));
+    MLIRContext *context = b.getContext();
+    AffineExpr t, o, i;
+    bindDims(context, t, o, i);
+    auto maps = SmallVector<AffineMap>{AffineMap::get(3, 0, {t, i}, context),
+                                       AffineMap::get(3, 0, {o, i}, context),
+                                       AffineMap::get(3, 0, {t, o}, context)};
+    Value product =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{x, weight}, ValueRange{init},
+            maps,
+            {IteratorType::parallel, IteratorType::parallel,
+             IteratorType::reduction},
+            [&](OpBuilder &nested, Location at, ValueRange args) {
+              Value w = widen(nested, at, args[1]);
+              Value mul = arith::MulFOp::create(nested, at, args[0], w);
+              Value sum = arith::AddFOp::create(nested, at, args[2], mul);
+              linalg::YieldOp::create(nested, at, sum);
+            })
+            .getResult(0);
+    if (!bias)
+      return product;
+    AffineExpr t2, o2;
+    bindDims(context, t2, o2);
+    auto biasMaps =
+        SmallVector<AffineMap>{AffineMap::get(2, 0, {t2, o2}, context),
+                               AffineMap::get(2, 0, {o2}, context),
+                               AffineMap::get(2, 0, {t2, o2}, context)};
+    return elementwise(
+        product, {bias}, biasMaps,
+        [&](OpBuilder &nested, Location at, ValueRange args) {
+          Value v = widen(nested, at, args[1]);
+          return arith::AddFOp::create(nested, at, args[0], v).getResult();
+        });
+  }
+
+  /// A [T, cols] generic over `first` and `rest` with `maps` (inputs then
+  /// the output) whose body `fn` computes the element.
+  Value
+  elementwise(Value first, ArrayRef<Value> rest, ArrayRef<AffineMap> maps,
+              llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    int64_t cols = cast<RankedTensorType>(first.getType()).getDimSize(1);
+    Value init = empty(first, cols);
+    SmallVector<Value> inputs = {first};
+    llvm::append_range(inputs, rest);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), inputs, ValueRange{init}, maps,
+               {IteratorType::parallel, IteratorType::parallel},
+               [&](OpBuilder &nested, Location at, ValueRange args) {
+                 linalg::YieldOp::create(nested, at, fn(nested, at, args));
+               })
+        .getResult(0);
+  }
+
+  SmallVector<AffineMap> identityMaps(unsigned count) {
+    return SmallVector<AffineMap>(
+        count, AffineMap::getMultiDimIdentityMap(2, b.getContext()));
+  }
+
+  /// The reference's activation functions.
+  static Value activate(OpBuilder &nested, Location at, Activation act,
+                        Value x) {
+    Type f32 = nested.getF32Type();
+    auto constant = [&](float value) -> Value {
+      return arith::ConstantOp::create(nested, at,
+                                       nested.getF32FloatAttr(value));
+    };
+    switch (act) {
+    case Activation::silu: {
+      // x / (1 + exp(-x)), as run.c.
+      Value negated = arith::NegFOp::create(nested, at, x);
+      Value exp = math::ExpOp::create(nested, at, negated);
+      Value denominator = arith::AddFOp::create(nested, at, constant(1), exp);
+      return arith::DivFOp::create(nested, at, x, denominator);
+    }
+    case Activation::gelu: {
+      Value scaled = arith::MulFOp::create(nested, at, x, constant(M_SQRT1_2));
+      Value erf = math::ErfOp::create(nested, at, scaled);
+      Value one = arith::AddFOp::create(nested, at, constant(1), erf);
+      Value half = arith::MulFOp::create(nested, at, constant(0.5f), x);
+      return arith::MulFOp::create(nested, at, half, one);
+    }
+    case Activation::gelu_tanh: {
+      Value cube = arith::MulFOp::create(
+          nested, at, x, arith::MulFOp::create(nested, at, x, x));
+      Value inner = arith::AddFOp::create(
+          nested, at, x,
+          arith::MulFOp::create(nested, at, constant(0.044715f), cube));
+      Value tanh = math::TanhOp::create(
+          nested, at,
+          arith::MulFOp::create(
+              nested, at, constant(std::sqrt(2.0f / float(M_PI))), inner));
+      Value one = arith::AddFOp::create(nested, at, constant(1), tanh);
+      Value half = arith::MulFOp::create(nested, at, constant(0.5f), x);
+      return arith::MulFOp::create(nested, at, half, one);
+    }
+    case Activation::relu:
+      return arith::MaximumFOp::create(nested, at, x, constant(0));
+    case Activation::relu2: {
+      Value relu = arith::MaximumFOp::create(nested, at, x, constant(0));
+      return arith::MulFOp::create(nested, at, relu, relu);
+    }
+    }
+    (void)f32;
+    llvm_unreachable("unknown activation");
+  }
+
+  Value rmsNorm(Value x, Value gain, double eps) {
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t width = type.getDimSize(1);
+    MLIRContext *context = b.getContext();
+    // ss[t] = sum_j x[t, j]^2
+    SmallVector<OpFoldResult> rows;
+    if (type.isDynamicDim(0))
+      rows.push_back(tensor::DimOp::create(b, loc, x, 0).getResult());
+    else
+      rows.push_back(b.getIndexAttr(type.getDimSize(0)));
+    Value ssInit = zeros(tensor::EmptyOp::create(b, loc, rows, b.getF32Type()));
+    AffineExpr t, j;
+    bindDims(context, t, j);
+    auto sumMaps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t, j}, context),
+                                          AffineMap::get(2, 0, {t}, context)};
+    Value ss = linalg::GenericOp::create(
+                   b, loc, ssInit.getType(), ValueRange{x}, ValueRange{ssInit},
+                   sumMaps, {IteratorType::parallel, IteratorType::reduction},
+                   [&](OpBuilder &nested, Location at, ValueRange args) {
+                     Value square =
+                         arith::MulFOp::create(nested, at, args[0], args[0]);
+                     linalg::YieldOp::create(
+                         nested, at,
+                         arith::AddFOp::create(nested, at, args[1], square)
+                             .getResult());
+                   })
+                   .getResult(0);
+    auto normMaps = SmallVector<AffineMap>{
+        AffineMap::get(2, 0, {t, j}, context),
+        AffineMap::get(2, 0, {t}, context), AffineMap::get(2, 0, {j}, context),
+        AffineMap::get(2, 0, {t, j}, context)};
+    return elementwise(
+        x, {ss, gain}, normMaps,
+        [&](OpBuilder &nested, Location at, ValueRange args) {
+          auto constant = [&](float value) -> Value {
+            return arith::ConstantOp::create(nested, at,
+                                             nested.getF32FloatAttr(value));
+          };
+          Value mean = arith::DivFOp::create(
+              nested, at, args[1], constant(static_cast<float>(width)));
+          Value shifted = arith::AddFOp::create(
+              nested, at, mean, constant(static_cast<float>(eps)));
+          Value inverse =
+              arith::DivFOp::create(nested, at, constant(1),
+                                    math::SqrtOp::create(nested, at, shifted));
+          Value scaled = arith::MulFOp::create(nested, at, inverse, args[0]);
+          Value g = widen(nested, at, args[2]);
+          return arith::MulFOp::create(nested, at, g, scaled).getResult();
+        });
+  }
+
+  Value embed(Value table, Value tokens, Value like) {
+    int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
+    MLIRContext *context = b.getContext();
+    AffineExpr t, d;
+    bindDims(context, t, d);
+    auto maps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t}, context),
+                                       AffineMap::get(2, 0, {t, d}, context)};
+    // Rows come from the token count, which `like` (the result) shares.
+    SmallVector<OpFoldResult> sizes;
+    auto tokensType = cast<RankedTensorType>(tokens.getType());
+    if (tokensType.isDynamicDim(0))
+      sizes.push_back(tensor::DimOp::create(b, loc, tokens, 0).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(tokensType.getDimSize(0)));
+    sizes.push_back(b.getIndexAttr(width));
+    Value init = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
+    (void)like;
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{tokens}, ValueRange{init},
+               maps, {IteratorType::parallel, IteratorType::parallel},
+               [&](OpBuilder &nested, Location at, ValueRange args) {
+                 Value row = arith::IndexCastOp::create(
+                     nested, at, nested.getIndexType(), args[0]);
+                 Value column = linalg::IndexOp::create(nested, at, 1);
+                 Value v = tensor::ExtractOp::create(nested, at, table,
+                                                     ValueRange{row, column});
+                 linalg::YieldOp::create(nested, at, widen(nested, at, v));
+               })
+        .getResult(0);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+struct BrickLowerToLinalgPass
+    : public mlir::brick::impl::BrickLowerToLinalgBase<BrickLowerToLinalgPass> {
+  using BrickLowerToLinalgBase::BrickLowerToLinalgBase;
+
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<EmbedOp, RMSNormOp, LinearOp, FfnOp, AddOp, LogitsOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      OpBuilder builder(op);
+      Lowering lower(builder, op->getLoc());
+      Value result;
+      if (auto linear = dyn_cast<LinearOp>(op)) {
+        result = lower.linear(linear.getInput(), linear.getWeight(),
+                              linear.getBias());
+      } else if (auto logits = dyn_cast<LogitsOp>(op)) {
+        result = lower.linear(logits.getInput(), logits.getHead(), Value());
+      } else if (auto add = dyn_cast<AddOp>(op)) {
+        result = lower.elementwise(
+            add.getLhs(), {add.getRhs()}, lower.identityMaps(3),
+            [](OpBuilder &nested, Location at, ValueRange args) {
+              return arith::AddFOp::create(nested, at, args[0], args[1])
+                  .getResult();
+            });
+      } else if (auto norm = dyn_cast<RMSNormOp>(op)) {
+        result = lower.rmsNorm(norm.getInput(), norm.getGain(),
+                               norm.getEps().convertToDouble());
+      } else if (auto embed = dyn_cast<EmbedOp>(op)) {
+        result =
+            lower.embed(embed.getTable(), embed.getTokens(), embed.getResult());
+      } else if (auto ffn = dyn_cast<FfnOp>(op)) {
+        Value up = lower.linear(ffn.getInput(), ffn.getUp(), Value());
+        Activation act = ffn.getAct();
+        Value hidden;
+        if (Value gate = ffn.getGate()) {
+          Value gated = lower.linear(ffn.getInput(), gate, Value());
+          hidden = lower.elementwise(
+              gated, {up}, lower.identityMaps(3),
+              [&](OpBuilder &nested, Location at, ValueRange args) {
+                Value a = Lowering::activate(nested, at, act, args[0]);
+                return arith::MulFOp::create(nested, at, a, args[1])
+                    .getResult();
+              });
+        } else {
+          hidden = lower.elementwise(
+              up, {}, lower.identityMaps(2),
+              [&](OpBuilder &nested, Location at, ValueRange args) {
+                return Lowering::activate(nested, at, act, args[0]);
+              });
+        }
+        result = lower.linear(hidden, ffn.getDown(), Value());
+      }
+      // The generic's result type may be more static than the op's.
+      if (result.getType() != op->getResult(0).getType())
+        result = tensor::CastOp::create(builder, op->getLoc(),
+                                        op->getResult(0).getType(), result);
+      op->getResult(0).replaceAllUsesWith(result);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,52 @@
+// RUN: brick-opt %s -split-input-file -brick-lower-to-linalg | FileCheck %s
+
+// Test: a linear with an f16 weight becomes a reduction that widens each
+// weight element, then a bias broadcast; dynamic token counts flow through
+// tensor.dim.
+// CHECK-LABEL: func.func @linear
+// CHECK: %[[T:.*]] = tensor.dim %{{.*}}, %{{.*}} : tensor<?x4xf32>
+// CHECK: %[[E:.*]] = tensor.empty(%[[T]]) : tensor<?x8xf32>
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<?x8xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<8x4xf16>) outs(%[[Z]] : tensor<?x8xf32>)
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x8xf32>, tensor<8xf32>)
+// CHECK-NOT: brick.
+func.func @linear(%x: tensor<?x4xf32>, %w: tensor<8x4xf16>, %b: tensor<8xf32>) -> tensor<?x8xf32> {
+  %y = brick.linear %x, %w bias %b : (tensor<?x4xf32>, tensor<8x4xf16>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// Test: RMSNorm is a row reduction of squares, then gain * (x / sqrt(mean +
+// eps)); embedding lookup extracts table rows by token.
+// CHECK-LABEL: func.func @norm
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<6x4xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: math.sqrt
+// CHECK: arith.divf
+func.func @norm(%tokens: tensor<3xi32>, %table: tensor<6x4xf32>, %g: tensor<4xf32>) -> tensor<3x4xf32> {
+  %x = brick.embed %table[%tokens] : tensor<6x4xf32>, tensor<3xi32> -> tensor<3x4xf32>
+  %n = brick.rms_norm %x, %g eps 1.0e-05 : tensor<3x4xf32>, tensor<4xf32> -> tensor<3x4xf32>
+  return %n : tensor<3x4xf32>
+}
+
+// -----
+
+// Test: a SwiGLU FFN is three products and silu(gate) * up; an ungated
+// ReLU² FFN squares the rectified up projection; attention is left alone.
+// CHECK-LABEL: func.func @ffn
+// CHECK-COUNT-2: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: brick.attention
+func.func @ffn(%x: tensor<2x4xf32>, %up: tensor<6x4xf32>, %down: tensor<4x6xf32>, %gate: tensor<6x4xf32>, %cache: !brick.kv_cache<layers = 1, max_seq = 8, kv_heads = 1, head_dim = 4, dtype = f32>, %pos: index) -> tensor<2x4xf32> {
+  %f = brick.ffn %x, up %up, down %down gate %gate layer 0 act silu : (tensor<2x4xf32>, tensor<6x4xf32>, tensor<4x6xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  %g = brick.ffn %f, up %up, down %down layer 0 act relu2 : (tensor<2x4xf32>, tensor<6x4xf32>, tensor<4x6xf32>) -> tensor<2x4xf32>
+  %a = brick.attention %g, %g, %g, %cache[%pos] layer 0 rope half theta 1.0e+04 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, !brick.kv_cache<layers = 1, max_seq = 8, kv_heads = 1, head_dim = 4, dtype = f32> -> tensor<2x4xf32>
+  return %a : tensor<2x4xf32>
+}
