@@ -111,4 +111,27 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def BrickLowerAttention : Pass<"brick-lower-attention", "::mlir::func::FuncOp"> {
+  let summary = "Lower attention over the KV cache to linalg on tensors";
+  let description = [{
+    For a function whose `!brick.kv_cache` argument feeds `brick.attention`
+    ops, the argument becomes an f32 tensor `[layers, 2, max_seq, kv_heads *
+    head_dim]` marked `bufferization.writable`, threaded through the
+    attention ops in program order so that bufferisation updates the
+    caller's cache in place. Each attention becomes RoPE (a generic reading
+    each element's rotation partner), `tensor.insert_slice` of the block's
+    keys and values at `pos`, scores over the `pos + T` cached positions
+    (grouped-query heads through `h floordiv group` in the indexing maps),
+    a causal mask, a softmax and the weighted sum of values, in the
+    reference executor's order of operations.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // BRICK_PASSES_TD

@@ -1,0 +1,410 @@
+//===- BrickLowerAttention.cpp - Attention over the KV cache to linalg ----===//
+//
+// Attention is the one compute op with state. In tensor form the cache is a
+// value: each layer inserts its keys and values into it and reads the cached
+// positions back. Threading that value through the attention ops in program
+// order, from a writable function argument, lets one-shot bufferisation
+// perform every insertion in place in the caller's cache buffer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKLOWERATTENTION
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+using utils::IteratorType;
+
+/// Builds the ops of one attention at its position.
+class AttentionLowering {
+public:
+  AttentionLowering(OpBuilder &b, Location loc, int64_t headDim, int64_t width)
+      : b(b), loc(loc), headDim(headDim), width(width) {}
+
+  Value constantF32(OpBuilder &nested, Location at, float value) {
+    return arith::ConstantOp::create(nested, at, nested.getF32FloatAttr(value));
+  }
+  Value constantIndex(OpBuilder &nested, Location at, int64_t value) {
+    return arith::ConstantIndexOp::create(nested, at, value);
+  }
+  Value toF32(OpBuilder &nested, Location at, Value index) {
+    Value i64 =
+        arith::IndexCastOp::create(nested, at, nested.getI64Type(), index);
+    return arith::SIToFPOp::create(nested, at, nested.getF32Type(), i64);
+  }
+
+  Value rows(Value tensor) { return tensor::DimOp::create(b, loc, tensor, 0); }
+
+  /// Rows of `tensor` as a size: a constant when static, so that slices and
+  /// empties keep static shapes where the inputs have them.
+  OpFoldResult rowSize(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (!type.isDynamicDim(0))
+      return b.getIndexAttr(type.getDimSize(0));
+    return OpFoldResult(rows(tensor));
+  }
+
+  Value emptyLike(ArrayRef<OpFoldResult> sizes) {
+    return tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
+  }
+
+  Value filled(ArrayRef<OpFoldResult> sizes, float value) {
+    Value init = emptyLike(sizes);
+    Value v = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+    return linalg::FillOp::create(b, loc, v, init).getResult(0);
+  }
+
+  /// RoPE, as the reference applies it: position pos + t, the pair's
+  /// frequency theta^(-2i/D), each element combined with its partner.
+  Value rope(Value x, Value pos, RopeStyle style, float theta) {
+    auto type = cast<RankedTensorType>(x.getType());
+    Value init = emptyLike({rowSize(x), b.getIndexAttr(type.getDimSize(1))});
+    MLIRContext *context = b.getContext();
+    auto identity = AffineMap::getMultiDimIdentityMap(2, context);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+               SmallVector<AffineMap>{identity, identity},
+               {IteratorType::parallel, IteratorType::parallel},
+               [&](OpBuilder &n, Location at, ValueRange args) {
+                 Value t = linalg::IndexOp::create(n, at, 0);
+                 Value c = linalg::IndexOp::create(n, at, 1);
+                 Value d = constantIndex(n, at, headDim);
+                 Value j = arith::RemUIOp::create(n, at, c, d);
+                 Value pair, first, partner;
+                 if (style == RopeStyle::interleaved) {
+                   Value two = constantIndex(n, at, 2);
+                   pair = arith::DivUIOp::create(n, at, j, two);
+                   Value odd = arith::RemUIOp::create(n, at, j, two);
+                   first =
+                       arith::CmpIOp::create(n, at, arith::CmpIPredicate::eq,
+                                             odd, constantIndex(n, at, 0));
+                   Value one = constantIndex(n, at, 1);
+                   partner = arith::SelectOp::create(
+                       n, at, first, arith::AddIOp::create(n, at, c, one),
+                       arith::SubIOp::create(n, at, c, one));
+                 } else {
+                   Value half = constantIndex(n, at, headDim / 2);
+                   pair = arith::RemUIOp::create(n, at, j, half);
+                   first = arith::CmpIOp::create(
+                       n, at, arith::CmpIPredicate::ult, j, half);
+                   partner = arith::SelectOp::create(
+                       n, at, first, arith::AddIOp::create(n, at, c, half),
+                       arith::SubIOp::create(n, at, c, half));
+                 }
+                 Value twice = arith::MulIOp::create(n, at, pair,
+                                                     constantIndex(n, at, 2));
+                 Value exponent = arith::DivFOp::create(
+                     n, at, toF32(n, at, twice),
+                     constantF32(n, at, static_cast<float>(headDim)));
+                 Value freq = arith::DivFOp::create(
+                     n, at, constantF32(n, at, 1.0f),
+                     math::PowFOp::create(n, at, constantF32(n, at, theta),
+                                          exponent));
+                 Value position =
+                     toF32(n, at, arith::AddIOp::create(n, at, pos, t));
+                 Value angle = arith::MulFOp::create(n, at, position, freq);
+                 Value cosine = math::CosOp::create(n, at, angle);
+                 Value sine = math::SinOp::create(n, at, angle);
+                 Value own = args[0];
+                 Value other = tensor::ExtractOp::create(
+                     n, at, x, ValueRange{t, partner});
+                 // first: own*cos - other*sin; second: other*sin + own*cos.
+                 Value firstValue = arith::SubFOp::create(
+                     n, at, arith::MulFOp::create(n, at, own, cosine),
+                     arith::MulFOp::create(n, at, other, sine));
+                 Value secondValue = arith::AddFOp::create(
+                     n, at, arith::MulFOp::create(n, at, other, sine),
+                     arith::MulFOp::create(n, at, own, cosine));
+                 linalg::YieldOp::create(n, at,
+                                         arith::SelectOp::create(n, at, first,
+                                                                 firstValue,
+                                                                 secondValue)
+                                             .getResult());
+               })
+        .getResult(0);
+  }
+
+  /// Writes `rowsValue` ([T, W]) into `cache` at [layer, which, pos, 0].
+  Value insert(Value cache, Value rowsValue, int64_t layer, int64_t which,
+               Value pos) {
+    SmallVector<OpFoldResult> offsets = {
+        b.getIndexAttr(layer), b.getIndexAttr(which), pos, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       rowSize(rowsValue),
+                                       b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    return tensor::InsertSliceOp::create(b, loc, rowsValue, cache, offsets,
+                                         sizes, strides);
+  }
+
+  /// The first `count` cached rows of [layer, which] as [count, W].
+  Value cached(Value cache, int64_t layer, int64_t which, Value count) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(layer),
+                                         b.getIndexAttr(which),
+                                         b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                       count, b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto type =
+        RankedTensorType::get({ShapedType::kDynamic, width}, b.getF32Type());
+    return tensor::ExtractSliceOp::create(b, loc, type, cache, offsets, sizes,
+                                          strides);
+  }
+
+  /// [rows, heads * D] as [rows, heads, D], so that linalg sees head and
+  /// lane as loop dimensions of their own.
+  Value splitHeads(Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    int64_t heads = type.getDimSize(1) / headDim;
+    auto result = RankedTensorType::get({type.getDimSize(0), heads, headDim},
+                                        b.getF32Type());
+    SmallVector<OpFoldResult> shape = {rowSize(value), b.getIndexAttr(heads),
+                                       b.getIndexAttr(headDim)};
+    return tensor::ExpandShapeOp::create(
+        b, loc, result, value, SmallVector<ReassociationIndices>{{0}, {1, 2}},
+        shape);
+  }
+
+  Value attend(Value query, Value keys, Value values, Value pos) {
+    MLIRContext *context = b.getContext();
+    auto queryType = cast<RankedTensorType>(query.getType());
+    int64_t heads = queryType.getDimSize(1) / headDim;
+    int64_t group = heads / (width / headDim);
+    OpFoldResult t = rowSize(query), p = rowSize(keys);
+    SmallVector<OpFoldResult> thp = {t, b.getIndexAttr(heads), p};
+
+    // scores[t, h, p] = sum_j q[t, h, j] * k[p, h / group, j]
+    AffineExpr dt, dh, dp, dj;
+    bindDims(context, dt, dh, dp, dj);
+    auto scoreMaps = SmallVector<AffineMap>{
+        AffineMap::get(4, 0, {dt, dh, dj}, context),
+        AffineMap::get(4, 0, {dp, dh.floorDiv(group), dj}, context),
+        AffineMap::get(4, 0, {dt, dh, dp}, context)};
+    query = splitHeads(query);
+    keys = splitHeads(keys);
+    values = splitHeads(values);
+    Value zeros = filled(thp, 0.0f);
+    Value dots =
+        linalg::GenericOp::create(
+            b, loc, zeros.getType(), ValueRange{query, keys}, ValueRange{zeros},
+            scoreMaps,
+            {IteratorType::parallel, IteratorType::parallel,
+             IteratorType::parallel, IteratorType::reduction},
+            [&](OpBuilder &n, Location at, ValueRange args) {
+              Value mul = arith::MulFOp::create(n, at, args[0], args[1]);
+              linalg::YieldOp::create(
+                  n, at,
+                  arith::AddFOp::create(n, at, args[2], mul).getResult());
+            })
+            .getResult(0);
+
+    // Scaled, and -inf beyond the causal horizon pos + t.
+    auto id3 = AffineMap::getMultiDimIdentityMap(3, context);
+    float scale = std::sqrt(static_cast<float>(headDim));
+    Value scores =
+        linalg::GenericOp::create(
+            b, loc, zeros.getType(), ValueRange{dots},
+            ValueRange{emptyLike(thp)}, SmallVector<AffineMap>{id3, id3},
+            SmallVector<IteratorType>(3, IteratorType::parallel),
+            [&](OpBuilder &n, Location at, ValueRange args) {
+              Value tt = linalg::IndexOp::create(n, at, 0);
+              Value pp = linalg::IndexOp::create(n, at, 2);
+              Value horizon = arith::AddIOp::create(n, at, pos, tt);
+              Value hidden = arith::CmpIOp::create(
+                  n, at, arith::CmpIPredicate::ugt, pp, horizon);
+              Value scaled = arith::DivFOp::create(n, at, args[0],
+                                                   constantF32(n, at, scale));
+              Value minusInf =
+                  constantF32(n, at, -std::numeric_limits<float>::infinity());
+              linalg::YieldOp::create(
+                  n, at,
+                  arith::SelectOp::create(n, at, hidden, minusInf, scaled)
+                      .getResult());
+            })
+            .getResult(0);
+
+    // Softmax over p, as the reference: max, exp(s - max), sum, divide.
+    AffineExpr t3, h3, p3;
+    bindDims(context, t3, h3, p3);
+    auto reduceMaps =
+        SmallVector<AffineMap>{id3, AffineMap::get(3, 0, {t3, h3}, context)};
+    SmallVector<OpFoldResult> th = {t, b.getIndexAttr(heads)};
+    auto reduce =
+        [&](Value input, float init,
+            function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+          Value acc = filled(th, init);
+          return linalg::GenericOp::create(
+                     b, loc, acc.getType(), ValueRange{input}, ValueRange{acc},
+                     reduceMaps,
+                     {IteratorType::parallel, IteratorType::parallel,
+                      IteratorType::reduction},
+                     [&](OpBuilder &n, Location at, ValueRange args) {
+                       linalg::YieldOp::create(
+                           n, at, combine(n, at, args[1], args[0]));
+                     })
+              .getResult(0);
+        };
+    Value maxima =
+        reduce(scores, -std::numeric_limits<float>::infinity(),
+               [](OpBuilder &n, Location at, Value acc, Value v) -> Value {
+                 return arith::MaximumFOp::create(n, at, acc, v);
+               });
+    auto broadcastMaps = SmallVector<AffineMap>{
+        id3, AffineMap::get(3, 0, {t3, h3}, context), id3};
+    auto elementwise3 =
+        [&](Value a, Value bValue,
+            function_ref<Value(OpBuilder &, Location, Value, Value)> fn) {
+          return linalg::GenericOp::create(
+                     b, loc, zeros.getType(), ValueRange{a, bValue},
+                     ValueRange{emptyLike(thp)}, broadcastMaps,
+                     SmallVector<IteratorType>(3, IteratorType::parallel),
+                     [&](OpBuilder &n, Location at, ValueRange args) {
+                       linalg::YieldOp::create(n, at,
+                                               fn(n, at, args[0], args[1]));
+                     })
+              .getResult(0);
+        };
+    Value exps = elementwise3(
+        scores, maxima, [](OpBuilder &n, Location at, Value s, Value m) {
+          return math::ExpOp::create(
+                     n, at, arith::SubFOp::create(n, at, s, m).getResult())
+              .getResult();
+        });
+    Value sums =
+        reduce(exps, 0.0f, [](OpBuilder &n, Location at, Value acc, Value v) {
+          return arith::AddFOp::create(n, at, acc, v).getResult();
+        });
+    Value probs = elementwise3(
+        exps, sums, [](OpBuilder &n, Location at, Value e, Value s) {
+          return arith::DivFOp::create(n, at, e, s).getResult();
+        });
+
+    // out[t, h, j] = sum_p probs[t, h, p] * v[p, h / group, j]
+    AffineExpr ot, oh, oj, op;
+    bindDims(context, ot, oh, oj, op);
+    auto outMaps = SmallVector<AffineMap>{
+        AffineMap::get(4, 0, {ot, oh, op}, context),
+        AffineMap::get(4, 0, {op, oh.floorDiv(group), oj}, context),
+        AffineMap::get(4, 0, {ot, oh, oj}, context)};
+    Value outInit =
+        filled({t, b.getIndexAttr(heads), b.getIndexAttr(headDim)}, 0.0f);
+    Value out =
+        linalg::GenericOp::create(
+            b, loc, outInit.getType(), ValueRange{probs, values},
+            ValueRange{outInit}, outMaps,
+            {IteratorType::parallel, IteratorType::parallel,
+             IteratorType::parallel, IteratorType::reduction},
+            [&](OpBuilder &n, Location at, ValueRange args) {
+              Value mul = arith::MulFOp::create(n, at, args[0], args[1]);
+              linalg::YieldOp::create(
+                  n, at,
+                  arith::AddFOp::create(n, at, args[2], mul).getResult());
+            })
+            .getResult(0);
+    auto collapsed = RankedTensorType::get(
+        {cast<RankedTensorType>(out.getType()).getDimSize(0), heads * headDim},
+        b.getF32Type());
+    return tensor::CollapseShapeOp::create(
+        b, loc, collapsed, out, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  int64_t headDim, width;
+};
+
+struct BrickLowerAttentionPass
+    : public mlir::brick::impl::BrickLowerAttentionBase<
+          BrickLowerAttentionPass> {
+  using BrickLowerAttentionBase::BrickLowerAttentionBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    Block &entry = func.getBody().front();
+    for (BlockArgument arg : entry.getArguments()) {
+      auto cacheType = dyn_cast<KVCacheType>(arg.getType());
+      if (!cacheType)
+        continue;
+      if (!cacheType.getDtype().isF32()) {
+        func.emitError("brick-lower-attention: only f32 KV caches are "
+                       "lowered, got ")
+            << cacheType;
+        return signalPassFailure();
+      }
+      if (failed(lowerCache(func, arg, cacheType)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult lowerCache(func::FuncOp func, BlockArgument arg,
+                           KVCacheType cacheType) {
+    int64_t width = cacheType.getKvHeads() * cacheType.getHeadDim();
+    auto tensorType = RankedTensorType::get(
+        {cacheType.getLayers(), 2, cacheType.getMaxSeq(), width},
+        Float32Type::get(&getContext()));
+    SmallVector<AttentionOp> attentions;
+    for (OpOperand &use : arg.getUses()) {
+      auto attention = dyn_cast<AttentionOp>(use.getOwner());
+      if (!attention)
+        return use.getOwner()->emitOpError(
+            "brick-lower-attention: the KV cache may only feed "
+            "brick.attention");
+      attentions.push_back(attention);
+    }
+    llvm::sort(attentions, [](AttentionOp a, AttentionOp b) {
+      return a->isBeforeInBlock(b);
+    });
+    arg.setType(tensorType);
+    SmallVector<Type> inputs(func.getArgumentTypes());
+    inputs[arg.getArgNumber()] = tensorType;
+    func.setType(
+        FunctionType::get(&getContext(), inputs, func.getResultTypes()));
+    func.setArgAttr(arg.getArgNumber(), "bufferization.writable",
+                    BoolAttr::get(&getContext(), true));
+
+    Value cache = arg;
+    for (AttentionOp attention : attentions) {
+      OpBuilder builder(attention);
+      AttentionLowering lower(builder, attention.getLoc(),
+                              cacheType.getHeadDim(), width);
+      auto theta = static_cast<float>(attention.getTheta().convertToDouble());
+      int64_t layer = attention.getLayer();
+      Value pos = attention.getPos();
+      Value query =
+          lower.rope(attention.getQuery(), pos, attention.getRope(), theta);
+      Value key =
+          lower.rope(attention.getKey(), pos, attention.getRope(), theta);
+      cache = lower.insert(cache, key, layer, 0, pos);
+      cache = lower.insert(cache, attention.getValue(), layer, 1, pos);
+      Value count = arith::AddIOp::create(builder, attention.getLoc(), pos,
+                                          lower.rows(attention.getQuery()));
+      Value keys = lower.cached(cache, layer, 0, count);
+      Value values = lower.cached(cache, layer, 1, count);
+      Value out = lower.attend(query, keys, values, pos);
+      if (out.getType() != attention.getType())
+        out = tensor::CastOp::create(builder, attention.getLoc(),
+                                     attention.getType(), out);
+      attention.getResult().replaceAllUsesWith(out);
+      attention.erase();
+    }
+    return success();
+  }
+};
+
+} // namespace
