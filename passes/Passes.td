@@ -134,4 +134,21 @@ def BrickLowerAttention : Pass<"brick-lower-attention", "::mlir::func::FuncOp"> 
   ];
 }
 
+def BrickOutlineForward : Pass<"brick-outline-forward", "::mlir::ModuleOp"> {
+  let summary = "Outline a model's forward pass into a decode function";
+  let description = [{
+    Creates, next to each `brick.model`, a `func.func @<model>_decode(%token:
+    tensor<1xi32>, %pos: index, %cache: !brick.kv_cache<...>, %w0, %w1, ...)
+    -> tensor<1xVOCABxf32>` computing the model's forward pass for one token:
+    every weight the pass reads becomes an argument, in order of first use,
+    listed by symbol in the function's `brick.weights` attribute so a caller
+    can bind each to its bytes. Shapes at the boundary are static, as C
+    callers need. Weight expressions must have been materialised.
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // BRICK_PASSES_TD

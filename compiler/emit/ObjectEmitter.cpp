@@ -28,6 +28,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -128,6 +129,38 @@ static void initializeTargets() {
   (void)initialized;
 }
 
+/// Adds `void f_packed(ptr args)` next to each defined public function.
+static void addPackedWrappers(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::get(context, 0);
+  SmallVector<llvm::Function *> functions;
+  for (llvm::Function &function : module)
+    if (!function.isDeclaration() && function.hasExternalLinkage())
+      functions.push_back(&function);
+  for (llvm::Function *function : functions) {
+    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr},
+                                         /*isVarArg=*/false);
+    auto *wrapper =
+        llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                               function->getName() + "_packed", module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", wrapper));
+    llvm::Value *args = wrapper->getArg(0);
+    SmallVector<llvm::Value *> values;
+    for (auto [index, param] : llvm::enumerate(function->args())) {
+      llvm::Value *slot =
+          b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, args, index));
+      values.push_back(b.CreateLoad(param.getType(), slot));
+    }
+    llvm::Value *result = b.CreateCall(function, values);
+    if (!function->getReturnType()->isVoidTy()) {
+      llvm::Value *slot = b.CreateLoad(
+          ptr, b.CreateConstGEP1_64(ptr, args, function->arg_size()));
+      b.CreateStore(result, slot);
+    }
+    b.CreateRetVoid();
+  }
+}
+
 llvm::Expected<std::string>
 mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
   initializeTargets();
@@ -156,6 +189,7 @@ mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
       translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return emitterError("translation to LLVM IR failed");
+  addPackedWrappers(*llvmModule);
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 

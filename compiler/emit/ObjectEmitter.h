@@ -33,7 +33,11 @@ llvm::Error bufferizeToLoops(ModuleOp module);
 llvm::Error lowerToLLVMDialect(ModuleOp module);
 
 /// Translates an LLVM-dialect `module` to LLVM IR, optimises it at O3 for
-/// `target` and returns the bytes of the object file.
+/// `target` and returns the bytes of the object file. Every defined public
+/// function `f` also gets `void f_packed(void **args)`, which loads argument
+/// i from `*args[i]` (and stores the result, if any, through the last
+/// pointer): one calling convention for any signature, which is how the
+/// runtime calls generated code.
 llvm::Expected<std::string> emitObjectFile(ModuleOp module,
                                            const TargetSpec &target);
 
