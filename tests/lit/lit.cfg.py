@@ -25,5 +25,6 @@ tool_dirs = [config.brick_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("brick-opt", unresolved="fatal"),
     ToolSubst("brickc", unresolved="fatal"),
+    ToolSubst("brick-run", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -8,6 +8,7 @@
 
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
+#include "compiler/compile/CompileArtifact.h"
 #include "compiler/export/ModelExporter.h"
 #include "compiler/generation/Generate.h"
 #include "compiler/generation/GraphTokenizer.h"
@@ -17,9 +18,12 @@
 #include "compiler/specialize/Specialize.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <CLI/CLI.hpp>
 
@@ -219,6 +223,79 @@ int runProfile(const ProfileArgs &args) {
     llvm::outs() << llvm::formatv(" ({0:F2} bricks active per token)\n",
                                   router.meanActive);
   }
+  return 0;
+}
+
+struct CompileArgs {
+  std::string graph, config, output;
+  std::string triple, cpu, features;
+};
+
+/// This machine as a target: the baseline CPU of its architecture plus the
+/// vector and arithmetic features it has. Naming its exact CPU would let
+/// code use features no artifact records and no runtime checks; listing
+/// them lets brick-run refuse a machine that lacks one.
+TargetSpec hostTarget() {
+  static const char *const recorded[] = {
+      "sse2",     "sse3",     "ssse3",   "sse4.1",   "sse4.2",
+      "popcnt",   "avx",      "avx2",    "fma",      "f16c",
+      "bmi",      "bmi2",     "avx512f", "avx512dq", "avx512bw",
+      "avx512vl", "avx512cd", "neon",    "fp-armv8", "fullfp16"};
+  TargetSpec target;
+  target.triple = llvm::sys::getDefaultTargetTriple();
+  llvm::Triple triple(target.triple);
+  target.cpu = triple.getArch() == llvm::Triple::x86_64 ? "x86-64" : "generic";
+  target.features.clear();
+  auto features = llvm::sys::getHostCPUFeatures();
+  for (const char *feature : recorded)
+    if (features.lookup(feature))
+      target.features +=
+          (target.features.empty() ? "+" : ",+") + std::string(feature);
+  return target;
+}
+
+int runCompile(const CompileArgs &args) {
+  auto context = makeContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto model = getSingleModel(**module, args.graph);
+  if (!model)
+    return fail(model.takeError());
+  CompileRequest request;
+  request.baseDir = graphDirectory(args.graph);
+  request.target = hostTarget();
+  std::string pack;
+  if (!args.config.empty()) {
+    auto config = readConfigFile(args.config);
+    if (!config)
+      return fail(config.takeError());
+    request.configuration = config->name;
+    if (config->target)
+      request.target = {config->target->triple, config->target->cpu,
+                        config->target->features};
+    SpecializeRequest specialize;
+    specialize.baseDir = request.baseDir;
+    specialize.config = *config;
+    specialize.configSource = args.config;
+    // The materialised weights live until the artifact holds its copy.
+    pack = args.output + ".weights.tmp";
+    specialize.packPath = pack;
+    auto report = specializeModel(*model, specialize);
+    if (!report)
+      return fail(report.takeError());
+  }
+  if (!args.triple.empty())
+    request.target.triple = args.triple;
+  if (!args.cpu.empty())
+    request.target.cpu = args.cpu;
+  if (!args.features.empty())
+    request.target.features = args.features;
+  llvm::Error error = compileArtifact(**module, request, args.output);
+  if (!pack.empty())
+    llvm::sys::fs::remove(pack);
+  if (error)
+    return fail(std::move(error));
   return 0;
 }
 
@@ -440,6 +517,28 @@ int main(int argc, char **argv) {
       "--report-json", specializeArgs.reportJson,
       "Also write the specialisation report as JSON to FILE");
 
+  CompileArgs compileArgs;
+  CLI::App *compileCommand = app.add_subcommand(
+      "compile",
+      "Compile a graph (specialised first with --config) into one artifact: "
+      "manifest, code for the target, weights and tokenizer, for brick-run");
+  compileCommand->add_option("GRAPH", compileArgs.graph, "Brick graph")
+      ->required();
+  compileCommand->add_option(
+      "--config", compileArgs.config,
+      "Configuration to specialise for first (YAML); its target is used "
+      "unless overridden");
+  compileCommand->add_option("--target-triple", compileArgs.triple,
+                             "LLVM target triple (default: this machine)");
+  compileCommand->add_option("--target-cpu", compileArgs.cpu,
+                             "CPU to tune for (default: this machine's)");
+  compileCommand->add_option(
+      "--target-features", compileArgs.features,
+      "Comma-separated +feature list (default: this machine's)");
+  compileCommand
+      ->add_option("-o,--output", compileArgs.output, "The artifact to write")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (reportCommand->parsed())
@@ -449,6 +548,8 @@ int main(int argc, char **argv) {
     return runProfile(profileArgs);
   if (specializeCommand->parsed())
     return runSpecialize(specializeArgs);
+  if (compileCommand->parsed())
+    return runCompile(compileArgs);
   if (importCommand->parsed())
     return runImport(importArgs);
   if (generateCommand->parsed())

@@ -1,0 +1,175 @@
+//===- CompileArtifact.cpp - A brick graph into one artifact --------------===//
+
+#include "compiler/compile/CompileArtifact.h"
+
+#include "compiler/GraphIO.h"
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/emit/ObjectEmitter.h"
+#include "compiler/export/TensorBytes.h"
+#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/reference/WeightLoader.h"
+#include "passes/Passes.h"
+
+#include "brick/decode_abi.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+namespace fmt = ::brick::formats;
+
+static llvm::Error compileError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Runs `pm`, turning its first error into an llvm::Error.
+static llvm::Error run(PassManager &pm, ModuleOp module, StringRef path) {
+  std::string message;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
+      message = diag.str();
+    return success();
+  });
+  if (failed(pm.run(module)))
+    return compileError(path + ": " + message + " (brickc compile)");
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::brick::compileArtifact(ModuleOp module,
+                                         const CompileRequest &request,
+                                         StringRef path) {
+  auto found = getSingleModel(module, path);
+  if (!found)
+    return found.takeError();
+  ModelOp model = *found;
+  MLIRContext *context = module.getContext();
+  HParamsAttr hp = model.getHparams();
+
+  ::brick::artifact::ArtifactContents contents;
+  ::brick::artifact::ArtifactManifest &manifest = contents.manifest;
+  manifest.configuration = request.configuration;
+  manifest.model =
+      llvm::json::Object{{"name", model.getSymName()},
+                         {"arch", hp.getArch()},
+                         {"hidden", hp.getHidden()},
+                         {"layers", hp.getLayers()},
+                         {"heads", hp.getHeads()},
+                         {"kv_heads", hp.getKvHeads()},
+                         {"head_dim", hp.getHeadDim()},
+                         {"vocab", hp.getVocab()},
+                         {"max_seq", hp.getMaxSeq()},
+                         {"rope_theta", hp.getRopeTheta().convertToDouble()},
+                         {"norm_eps", hp.getNormEps().convertToDouble()}};
+  manifest.target.triple = request.target.triple;
+  manifest.target.cpu = request.target.cpu;
+  SmallVector<StringRef> features;
+  StringRef(request.target.features).split(features, ',', -1, false);
+  for (StringRef feature : features)
+    manifest.target.features.push_back(feature.trim().str());
+  manifest.keptBricks.resize(hp.getLayers());
+  for (auto selection : model.getBody().getOps<SelectionOp>())
+    for (auto ref : selection.getBricks().getAsRange<FlatSymbolRefAttr>()) {
+      auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
+      manifest.keptBricks[brick.getLayer()].push_back(ref.getValue().str());
+    }
+
+  std::vector<uint8_t> tokenizer;
+  if (!model.getBody().getOps<TokenizerOp>().empty()) {
+    auto tokenizerModel = loadTokenizerModel(model, request.baseDir);
+    if (!tokenizerModel)
+      return tokenizerModel.takeError();
+    std::string why;
+    if (::brick::serializeTokenizerModel(*tokenizerModel, tokenizer, &why) !=
+        BRICK_OK)
+      return compileError(path + ": cannot store the tokenizer: " + why);
+  }
+
+  // The forward pass as a one-token function; the model moves to a module
+  // of its own, from which the weights are read while the artifact is
+  // written.
+  PassManager outline(context);
+  outline.addPass(createBrickOutlineForward());
+  if (llvm::Error error = run(outline, module, path))
+    return error;
+  func::FuncOp decode;
+  for (auto func : module.getBody()->getOps<func::FuncOp>())
+    if (func->hasAttr("brick.weights"))
+      decode = func;
+  if (!decode)
+    return compileError(path + ": the graph has no forward pass "
+                               "(brick.forward)");
+  decode.setSymName("brick_decode");
+  OwningOpRef<ModuleOp> weightsModule = ModuleOp::create(model.getLoc());
+  model->moveBefore(weightsModule->getBody(), weightsModule->getBody()->end());
+
+  auto symbols = cast<ArrayAttr>(decode->getAttr("brick.weights"));
+  auto loader = std::make_shared<reference::WeightLoader>(request.baseDir);
+  for (auto symbol : symbols.getAsRange<FlatSymbolRefAttr>()) {
+    auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
+    RankedTensorType type = weight.getTensorType();
+    fmt::TensorPayload payload;
+    payload.name = symbol.getValue().str();
+    payload.dtype = storageDType(type.getElementType());
+    payload.shape.assign(type.getShape().begin(), type.getShape().end());
+    payload.fill = [loader, weight, dtype = payload.dtype](
+                       llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
+      auto values = loader->load(weight);
+      if (!values)
+        return values.takeError();
+      encodeMatrix(*values, dtype, out);
+      return llvm::Error::success();
+    };
+    contents.tensors.push_back(std::move(payload));
+  }
+
+  PassManager lower(context);
+  lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
+  lower.addPass(createBrickLowerToLinalg());
+  if (llvm::Error error = run(lower, module, path))
+    return error;
+  Operation *unlowered = nullptr;
+  module.walk([&](Operation *op) {
+    if (!unlowered && op->getDialect() &&
+        op->getDialect()->getNamespace() == "brick")
+      unlowered = op;
+  });
+  if (unlowered)
+    return compileError(path + ": '" + unlowered->getName().getStringRef() +
+                        "' is not compiled yet (brickc compile)");
+  if (llvm::Error error = bufferizeToLoops(module))
+    return error;
+  if (llvm::Error error = lowerToLLVMDialect(module))
+    return error;
+
+  // The sizes brick-run needs, next to the entry point (decode_abi.h).
+  int64_t cacheFloats =
+      hp.getLayers() * 2 * hp.getMaxSeq() * hp.getKvHeads() * hp.getHeadDim();
+  OpBuilder builder(context);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto i64 = builder.getI64Type();
+  SmallVector<int64_t> info(BRICK_DECODE_INFO_COUNT);
+  info[BRICK_DECODE_INFO_VOCAB] = hp.getVocab();
+  info[BRICK_DECODE_INFO_MAX_SEQ] = hp.getMaxSeq();
+  info[BRICK_DECODE_INFO_CACHE_FLOATS] = cacheFloats;
+  info[BRICK_DECODE_INFO_TENSORS] = static_cast<int64_t>(symbols.size());
+  LLVM::GlobalOp::create(
+      builder, model.getLoc(), LLVM::LLVMArrayType::get(i64, info.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_INFO,
+      DenseElementsAttr::get(
+          RankedTensorType::get({static_cast<int64_t>(info.size())}, i64),
+          ArrayRef<int64_t>(info)));
+
+  auto object = emitObjectFile(module, request.target);
+  if (!object)
+    return object.takeError();
+  auto library = linkSharedObject(*object, request.target);
+  if (!library)
+    return library.takeError();
+  contents.code = llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(library->data()), library->size());
+  contents.tokenizer = tokenizer;
+  return ::brick::artifact::writeArtifact(path, contents);
+}

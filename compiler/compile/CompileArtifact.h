@@ -1,0 +1,39 @@
+//===- CompileArtifact.h - A brick graph into one artifact -------*- C++ -*-===//
+//
+// `brickc compile` in library form: the graph's forward pass is outlined
+// into a one-token decode function, lowered, compiled for the target into a
+// shared object, and written with the graph's weights (one tensor at a
+// time, in the element type the graph declares) and its tokenizer into one
+// artifact that brick-run executes. The calling convention is
+// runtime/include/brick/decode_abi.h.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
+#define BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
+
+#include "compiler/emit/TargetSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::brick {
+
+struct CompileRequest {
+  /// Directory the graph's relative paths resolve against.
+  std::string baseDir;
+  TargetSpec target;
+  /// The configuration's name, recorded in the manifest.
+  std::string configuration = "full";
+};
+
+/// Compiles the single `brick.model` of `module` (consumed: the module is
+/// rewritten) into the artifact `path`.
+llvm::Error compileArtifact(ModuleOp module, const CompileRequest &request,
+                            llvm::StringRef path);
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
