@@ -5,7 +5,9 @@
 #   2. generate the planted demo model, import it, discover its emergent
 #      bricks, specialise it for two configurations (code only; every
 #      capability routed one brick per token) and compare held-out
-#      perplexity and weight bytes per token with the full model.
+#      perplexity and weight bytes per token with the full model;
+#   3. compile the full model and the code and story configurations into
+#      artifacts and run them with brick-run, which links no LLVM.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -67,3 +69,22 @@ for graph in profiled demo-code demo-routed; do
 done
 echo "(profiled = the full model; demo-code keeps the code bricks only; demo-routed"
 echo " runs one brick per token, chosen by the router)"
+
+echo
+echo "== 3. brickc compile + brick-run =="
+"$bin/brickc" compile "$demo/profiled.mlir" -o "$demo/full.brick"
+for config in demo-code demo-story; do
+  "$bin/brickc" compile "$demo/profiled.mlir" \
+    --config "examples/configs/$config.yaml" -o "$demo/$config.brick"
+done
+for artifact in full demo-code demo-story; do
+  printf '%-16s %8d bytes\n' "$artifact.brick" "$(stat -c %s "$demo/$artifact.brick")"
+done
+run() {
+  echo "-- brick-run $1.brick --prompt \"$2\""
+  "$bin/brick-run" "$demo/$1.brick" --prompt "$2" -n 24 --temp 0
+}
+run demo-code "node != NULL"
+run demo-story "one day she went to the forest ."
+run demo-code "one day she went to the forest ."
+echo "(the code artifact has no story bricks: it cannot continue a story)"
