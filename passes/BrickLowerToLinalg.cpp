@@ -173,6 +173,97 @@ public:
     llvm_unreachable("unknown activation");
   }
 
+  /// The FFN's hidden activations: act(gate x) * (up x), or act(up x).
+  Value ffnHidden(Value x, Value upWeight, Value gateWeight, Activation act) {
+    Value up = linear(x, upWeight, Value());
+    if (!gateWeight)
+      return elementwise(up, {}, identityMaps(2),
+                         [&](OpBuilder &nested, Location at, ValueRange args) {
+                           return activate(nested, at, act, args[0]);
+                         });
+    Value gated = linear(x, gateWeight, Value());
+    return elementwise(
+        gated, {up}, identityMaps(3),
+        [&](OpBuilder &nested, Location at, ValueRange args) {
+          Value a = activate(nested, at, act, args[0]);
+          return arith::MulFOp::create(nested, at, a, args[1]).getResult();
+        });
+  }
+
+  /// Zeroes, per token, the neurons of every brick outside the `topK`
+  /// highest `scores` ([T, bricks]); ties go to the lower brick index, as in
+  /// the reference's stable sort. All neurons are computed; what a routed
+  /// kernel saves comes with block-sparse code generation.
+  Value keepTopBricks(Value hidden, Value scores, ArrayRef<int64_t> sizes,
+                      int64_t topK) {
+    MLIRContext *context = b.getContext();
+    auto bricks = static_cast<int64_t>(sizes.size());
+    // rank[t, i] = #{j : s[t, j] > s[t, i], or s[t, j] == s[t, i] and j < i}
+    AffineExpr t, i, j;
+    bindDims(context, t, i, j);
+    Value rankInit = zeros(empty(scores, bricks));
+    Value rank =
+        linalg::GenericOp::create(
+            b, loc, rankInit.getType(), ValueRange{scores, scores},
+            ValueRange{rankInit},
+            SmallVector<AffineMap>{AffineMap::get(3, 0, {t, i}, context),
+                                   AffineMap::get(3, 0, {t, j}, context),
+                                   AffineMap::get(3, 0, {t, i}, context)},
+            {IteratorType::parallel, IteratorType::parallel,
+             IteratorType::reduction},
+            [&](OpBuilder &n, Location at, ValueRange args) {
+              Value mine = args[0], other = args[1];
+              Value iIndex = linalg::IndexOp::create(n, at, 1);
+              Value jIndex = linalg::IndexOp::create(n, at, 2);
+              Value greater = arith::CmpFOp::create(
+                  n, at, arith::CmpFPredicate::OGT, other, mine);
+              Value equal = arith::CmpFOp::create(
+                  n, at, arith::CmpFPredicate::OEQ, other, mine);
+              Value before = arith::CmpIOp::create(
+                  n, at, arith::CmpIPredicate::ult, jIndex, iIndex);
+              Value ahead = arith::OrIOp::create(
+                  n, at, greater, arith::AndIOp::create(n, at, equal, before));
+              Value one =
+                  arith::ConstantOp::create(n, at, n.getF32FloatAttr(1));
+              Value zero =
+                  arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
+              Value add = arith::SelectOp::create(n, at, ahead, one, zero);
+              linalg::YieldOp::create(
+                  n, at,
+                  arith::AddFOp::create(n, at, args[2], add).getResult());
+            })
+            .getResult(0);
+    // The brick of each neuron, from the contiguous layout.
+    SmallVector<int64_t> brickOf;
+    for (auto [index, size] : llvm::enumerate(sizes))
+      brickOf.append(size, static_cast<int64_t>(index));
+    auto brickType = RankedTensorType::get(
+        {static_cast<int64_t>(brickOf.size())}, b.getI64Type());
+    Value brickOfNeuron = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(brickType, ArrayRef<int64_t>(brickOf)));
+    AffineExpr t2, n2;
+    bindDims(context, t2, n2);
+    auto maps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t2, n2}, context),
+                                       AffineMap::get(2, 0, {n2}, context),
+                                       AffineMap::get(2, 0, {t2, n2}, context)};
+    return elementwise(
+        hidden, {brickOfNeuron}, maps,
+        [&](OpBuilder &n, Location at, ValueRange args) {
+          Value row = linalg::IndexOp::create(n, at, 0);
+          Value brick =
+              arith::IndexCastOp::create(n, at, n.getIndexType(), args[1]);
+          Value place =
+              tensor::ExtractOp::create(n, at, rank, ValueRange{row, brick});
+          Value kept = arith::CmpFOp::create(
+              n, at, arith::CmpFPredicate::OLT, place,
+              arith::ConstantOp::create(
+                  n, at, n.getF32FloatAttr(static_cast<float>(topK))));
+          Value zero = arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
+          return arith::SelectOp::create(n, at, kept, args[0], zero)
+              .getResult();
+        });
+  }
+
   Value rmsNorm(Value x, Value gain, double eps) {
     auto type = cast<RankedTensorType>(x.getType());
     int64_t width = type.getDimSize(1);
@@ -267,7 +358,8 @@ struct BrickLowerToLinalgPass
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<EmbedOp, RMSNormOp, LinearOp, FfnOp, AddOp, LogitsOp>(op))
+      if (isa<EmbedOp, RMSNormOp, LinearOp, FfnOp, RoutedFfnOp, AddOp,
+              LogitsOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -293,26 +385,17 @@ struct BrickLowerToLinalgPass
         result =
             lower.embed(embed.getTable(), embed.getTokens(), embed.getResult());
       } else if (auto ffn = dyn_cast<FfnOp>(op)) {
-        Value up = lower.linear(ffn.getInput(), ffn.getUp(), Value());
-        Activation act = ffn.getAct();
-        Value hidden;
-        if (Value gate = ffn.getGate()) {
-          Value gated = lower.linear(ffn.getInput(), gate, Value());
-          hidden = lower.elementwise(
-              gated, {up}, lower.identityMaps(3),
-              [&](OpBuilder &nested, Location at, ValueRange args) {
-                Value a = Lowering::activate(nested, at, act, args[0]);
-                return arith::MulFOp::create(nested, at, a, args[1])
-                    .getResult();
-              });
-        } else {
-          hidden = lower.elementwise(
-              up, {}, lower.identityMaps(2),
-              [&](OpBuilder &nested, Location at, ValueRange args) {
-                return Lowering::activate(nested, at, act, args[0]);
-              });
-        }
+        Value hidden = lower.ffnHidden(ffn.getInput(), ffn.getUp(),
+                                       ffn.getGate(), ffn.getAct());
         result = lower.linear(hidden, ffn.getDown(), Value());
+      } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
+        Value hidden = lower.ffnHidden(routed.getInput(), routed.getUp(),
+                                       routed.getGate(), routed.getAct());
+        Value scores = lower.linear(routed.getInput(), routed.getRouter(),
+                                    routed.getRouterBias());
+        hidden = lower.keepTopBricks(hidden, scores, routed.getBricks(),
+                                     routed.getTopK());
+        result = lower.linear(hidden, routed.getDown(), Value());
       }
       // The generic's result type may be more static than the op's.
       if (result.getType() != op->getResult(0).getType())

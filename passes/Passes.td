@@ -95,13 +95,14 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower the stateless compute ops to linalg on tensors";
   let description = [{
     The first step of code generation: `brick.embed`, `brick.rms_norm`,
-    `brick.linear`, `brick.ffn`, `brick.add` and `brick.logits` become
+    `brick.linear`, `brick.ffn`, `brick.routed_ffn` (every neuron computed,
+    those of bricks outside the router's top k zeroed per token),
+    `brick.add` and `brick.logits` become
     `linalg.generic` ops on tensors (with `tensor.empty`/`linalg.fill`
     inits), whose arithmetic follows the reference executor's: f32
     accumulation, f16/bf16 weights widened element by element, RMSNorm as
-    `gain * (x * 1/sqrt(mean(x^2) + eps))`. Ops with state or routing
-    (`brick.attention`, `brick.routed_ffn`) and weight expressions are left
-    for later passes.
+    `gain * (x * 1/sqrt(mean(x^2) + eps))`. `brick.attention` (state) and
+    weight expressions are left for other passes.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -73,11 +73,11 @@ echo " runs one brick per token, chosen by the router)"
 echo
 echo "== 3. brickc compile + brick-run =="
 "$bin/brickc" compile "$demo/profiled.mlir" -o "$demo/full.brick"
-for config in demo-code demo-story; do
+for config in demo-code demo-story demo-routed; do
   "$bin/brickc" compile "$demo/profiled.mlir" \
     --config "examples/configs/$config.yaml" -o "$demo/$config.brick"
 done
-for artifact in full demo-code demo-story; do
+for artifact in full demo-code demo-story demo-routed; do
   printf '%-16s %8d bytes\n' "$artifact.brick" "$(stat -c %s "$demo/$artifact.brick")"
 done
 run() {
@@ -88,3 +88,5 @@ run demo-code "node != NULL"
 run demo-story "one day she went to the forest ."
 run demo-code "one day she went to the forest ."
 echo "(the code artifact has no story bricks: it cannot continue a story)"
+run demo-routed "one day she went to the forest ."
+echo "(the routed artifact keeps every brick and runs the router's top one per token)"

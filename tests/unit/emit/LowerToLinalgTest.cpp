@@ -228,3 +228,90 @@ TEST(LowerToLinalgTest, CompiledAttentionMatchesTheReference) {
 }
 
 } // namespace
+
+namespace {
+
+constexpr const char *kRouted = R"mlir(
+func.func @routed1(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %gate: tensor<6x8xf32>, %r: tensor<3x8xf32>, %rb: tensor<3xf32>) -> tensor<3x8xf32> {
+  %y = brick.routed_ffn %x, up %up, down %down gate %gate router %r bias %rb layer 0 act silu bricks [2, 3, 1] top_k 1 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+func.func @routed3(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %gate: tensor<6x8xf32>, %r: tensor<3x8xf32>, %rb: tensor<3xf32>) -> tensor<3x8xf32> {
+  %y = brick.routed_ffn %x, up %up, down %down gate %gate router %r bias %rb layer 0 act silu bricks [2, 3, 1] top_k 3 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+)mlir";
+
+// Test: a compiled routed FFN keeps exactly the router's top-k bricks per
+// token (k = 1), and with k = all bricks is the dense FFN (1e-5).
+TEST(LowerToLinalgTest, CompiledRoutedFfnKeepsTheTopBricks) {
+  DialectRegistry registry;
+  registerBrickDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kRouted, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(createBrickLowerToLinalg());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  ASSERT_FALSE(bool(bufferizeToLoops(*module)));
+  ASSERT_FALSE(bool(lowerToLLVMDialect(*module)));
+  TargetSpec host{"x86_64-unknown-linux-gnu", "x86-64", ""};
+  auto object = emitObjectFile(*module, host);
+  ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
+  auto library = linkSharedObject(*object, host);
+  ASSERT_TRUE(bool(library)) << llvm::toString(library.takeError());
+  llvm::SmallString<128> path;
+  int fd;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("routed", "so", fd, path));
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << *library;
+  }
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  using Routed = void (*)(const float *, const float *, const float *,
+                          const float *, const float *, const float *, float *);
+  RowMajor x = sine(3, 8, 51), up = sine(6, 8, 52), down = sine(8, 6, 53),
+           gate = sine(6, 8, 54), router = 4.0f * sine(3, 8, 55),
+           bias = sine(1, 3, 56);
+  Eigen::MatrixXf hidden =
+      (x * gate.transpose())
+          .unaryExpr(
+              [](float v) { return reference::activate(Activation::silu, v); })
+          .cwiseProduct(x * up.transpose());
+  Eigen::MatrixXf scores = x * router.transpose();
+  scores.rowwise() += Eigen::RowVectorXf(bias);
+  const int offsets[] = {0, 2, 5}, sizes[] = {2, 3, 1};
+  Eigen::MatrixXf top1 = hidden;
+  for (int t = 0; t < 3; ++t) {
+    int best = 0;
+    for (int b = 1; b < 3; ++b)
+      if (scores(t, b) > scores(t, best))
+        best = b;
+    for (int b = 0; b < 3; ++b)
+      if (b != best)
+        top1.row(t).segment(offsets[b], sizes[b]).setZero();
+  }
+  for (auto [name, kept] :
+       {std::pair<const char *, Eigen::MatrixXf>{"routed1", top1},
+        {"routed3", hidden}}) {
+    auto fn = reinterpret_cast<Routed>(dlsym(handle, name));
+    ASSERT_NE(fn, nullptr) << dlerror();
+    RowMajor out(3, 8);
+    fn(x.data(), up.data(), down.data(), gate.data(), router.data(),
+       bias.data(), out.data());
+    Eigen::MatrixXf expected = kept * down.transpose();
+    Eigen::MatrixXf got = out;
+    EXPECT_LE((got - expected).cwiseAbs().maxCoeff() /
+                  expected.cwiseAbs().maxCoeff(),
+              1e-5)
+        << name;
+  }
+  // Guard: top-1 routing drops something for every token.
+  EXPECT_GT((top1 - hidden).cwiseAbs().maxCoeff(), 1e-3f);
+  dlclose(handle);
+  llvm::sys::fs::remove(path);
+}
+
+} // namespace
