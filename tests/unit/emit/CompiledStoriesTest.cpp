@@ -10,21 +10,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CompileForTest.h"
+
 #include "compiler/Registration.h"
-#include "compiler/emit/ObjectEmitter.h"
 #include "compiler/importers/Importer.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
-#include <dlfcn.h>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -68,28 +66,12 @@ TEST(CompiledStoriesTest, GreedyDecodeMatchesRunC) {
   lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
   lower.addPass(createBrickLowerToLinalg());
   ASSERT_TRUE(succeeded(lower.run(*module)));
-  llvm::Error bufferized = bufferizeToLoops(*module);
-  ASSERT_FALSE(bool(bufferized)) << llvm::toString(std::move(bufferized));
-  llvm::Error lowered = lowerToLLVMDialect(*module);
-  ASSERT_FALSE(bool(lowered)) << llvm::toString(std::move(lowered));
-  TargetSpec host{"x86_64-unknown-linux-gnu", "x86-64", ""};
-  auto object = emitObjectFile(*module, host);
-  ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
-  auto library = linkSharedObject(*object, host);
+  auto library = test::compileAndLoad(*module);
   ASSERT_TRUE(bool(library)) << llvm::toString(library.takeError());
-  llvm::SmallString<128> path;
-  int fd;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("stories", "so", fd, path));
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << *library;
-  }
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
   using Packed = void (*)(void **);
   auto step =
-      reinterpret_cast<Packed>(dlsym(handle, "stories260K_decode_packed"));
-  ASSERT_NE(step, nullptr) << dlerror();
+      reinterpret_cast<Packed>((*library)->symbol("stories260K_decode_packed"));
+  ASSERT_NE(step, nullptr) << "stories260K_decode_packed is missing";
 
   auto checkpoint = llvm::MemoryBuffer::getFile(stories + "/stories260K.bin");
   auto reference = llvm::MemoryBuffer::getFile(
@@ -137,8 +119,6 @@ TEST(CompiledStoriesTest, GreedyDecodeMatchesRunC) {
   }
   EXPECT_LE(worst, 1e-4);
   RecordProperty("worst_relative_logit_error", std::to_string(worst));
-  dlclose(handle);
-  llvm::sys::fs::remove(path);
 }
 
 } // namespace

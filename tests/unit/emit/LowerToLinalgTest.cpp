@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CompileForTest.h"
+
 #include "compiler/Registration.h"
 #include "compiler/emit/ObjectEmitter.h"
 #include "compiler/reference/HalfFloat.h"
@@ -77,29 +79,13 @@ TEST(LowerToLinalgTest, CompiledBlockMatchesTheReference) {
         op->getDialect() && op->getDialect()->getNamespace() == "brick";
   });
   EXPECT_EQ(remaining, 0);
-  llvm::Error bufferized = bufferizeToLoops(*module);
-  ASSERT_FALSE(bool(bufferized)) << llvm::toString(std::move(bufferized));
-  llvm::Error lowered = lowerToLLVMDialect(*module);
-  ASSERT_FALSE(bool(lowered)) << llvm::toString(std::move(lowered));
-  TargetSpec host{"x86_64-unknown-linux-gnu", "x86-64", ""};
-  auto object = emitObjectFile(*module, host);
-  ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
-  auto library = linkSharedObject(*object, host);
+  auto library = test::compileAndLoad(*module);
   ASSERT_TRUE(bool(library)) << llvm::toString(library.takeError());
-  llvm::SmallString<128> path;
-  int fd;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("block", "so", fd, path));
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << *library;
-  }
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
   using Block =
       void (*)(const int32_t *, const float *, const float *, const uint16_t *,
                const float *, const float *, const float *, const float *,
                const float *, const float *, const float *, float *);
-  auto block = reinterpret_cast<Block>(dlsym(handle, "block"));
+  auto block = reinterpret_cast<Block>((*library)->symbol("block"));
   ASSERT_NE(block, nullptr) << dlerror();
 
   int32_t tokens[3] = {4, 0, 5};
@@ -140,8 +126,6 @@ TEST(LowerToLinalgTest, CompiledBlockMatchesTheReference) {
       (got - expected).cwiseAbs().maxCoeff() / expected.cwiseAbs().maxCoeff();
   EXPECT_LE(error, 1e-5) << "got\n" << got << "\nexpected\n" << expected;
   EXPECT_GT(expected.cwiseAbs().maxCoeff(), 0.1f);
-  dlclose(handle);
-  llvm::sys::fs::remove(path);
 }
 
 } // namespace
@@ -173,27 +157,11 @@ TEST(LowerToLinalgTest, CompiledAttentionMatchesTheReference) {
   PassManager pm(&context);
   pm.addNestedPass<func::FuncOp>(createBrickLowerAttention());
   ASSERT_TRUE(succeeded(pm.run(*module)));
-  llvm::Error bufferized = bufferizeToLoops(*module);
-  ASSERT_FALSE(bool(bufferized)) << llvm::toString(std::move(bufferized));
-  llvm::Error lowered = lowerToLLVMDialect(*module);
-  ASSERT_FALSE(bool(lowered)) << llvm::toString(std::move(lowered));
-  TargetSpec host{"x86_64-unknown-linux-gnu", "x86-64", ""};
-  auto object = emitObjectFile(*module, host);
-  ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
-  auto library = linkSharedObject(*object, host);
+  auto library = test::compileAndLoad(*module);
   ASSERT_TRUE(bool(library)) << llvm::toString(library.takeError());
-  llvm::SmallString<128> path;
-  int fd;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("attn", "so", fd, path));
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << *library;
-  }
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
   using Attention = void (*)(const float *, const float *, const float *,
                              float *, int64_t, float *);
-  auto attention = reinterpret_cast<Attention>(dlsym(handle, "attn"));
+  auto attention = reinterpret_cast<Attention>((*library)->symbol("attn"));
   ASSERT_NE(attention, nullptr) << dlerror();
 
   std::vector<float> cache(1 * 2 * 8 * 4, 0.0f);
@@ -223,8 +191,6 @@ TEST(LowerToLinalgTest, CompiledAttentionMatchesTheReference) {
       }
   }
   EXPECT_LE(worst, 1e-5);
-  dlclose(handle);
-  llvm::sys::fs::remove(path);
 }
 
 } // namespace
@@ -254,22 +220,8 @@ TEST(LowerToLinalgTest, CompiledRoutedFfnKeepsTheTopBricks) {
   PassManager pm(&context);
   pm.addPass(createBrickLowerToLinalg());
   ASSERT_TRUE(succeeded(pm.run(*module)));
-  ASSERT_FALSE(bool(bufferizeToLoops(*module)));
-  ASSERT_FALSE(bool(lowerToLLVMDialect(*module)));
-  TargetSpec host{"x86_64-unknown-linux-gnu", "x86-64", ""};
-  auto object = emitObjectFile(*module, host);
-  ASSERT_TRUE(bool(object)) << llvm::toString(object.takeError());
-  auto library = linkSharedObject(*object, host);
+  auto library = test::compileAndLoad(*module);
   ASSERT_TRUE(bool(library)) << llvm::toString(library.takeError());
-  llvm::SmallString<128> path;
-  int fd;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("routed", "so", fd, path));
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << *library;
-  }
-  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(handle, nullptr) << dlerror();
   using Routed = void (*)(const float *, const float *, const float *,
                           const float *, const float *, const float *, float *);
   RowMajor x = sine(3, 8, 51), up = sine(6, 8, 52), down = sine(8, 6, 53),
@@ -296,7 +248,7 @@ TEST(LowerToLinalgTest, CompiledRoutedFfnKeepsTheTopBricks) {
   for (auto [name, kept] :
        {std::pair<const char *, Eigen::MatrixXf>{"routed1", top1},
         {"routed3", hidden}}) {
-    auto fn = reinterpret_cast<Routed>(dlsym(handle, name));
+    auto fn = reinterpret_cast<Routed>((*library)->symbol(name));
     ASSERT_NE(fn, nullptr) << dlerror();
     RowMajor out(3, 8);
     fn(x.data(), up.data(), down.data(), gate.data(), router.data(),
@@ -310,8 +262,6 @@ TEST(LowerToLinalgTest, CompiledRoutedFfnKeepsTheTopBricks) {
   }
   // Guard: top-1 routing drops something for every token.
   EXPECT_GT((top1 - hidden).cwiseAbs().maxCoeff(), 1e-3f);
-  dlclose(handle);
-  llvm::sys::fs::remove(path);
 }
 
 } // namespace
