@@ -1,0 +1,103 @@
+//===- Bench.cpp - brick-run --bench --------------------------------------===//
+//
+// Decode is a matrix-vector product per weight, so a token costs at least
+// its weight bytes over the memory bandwidth. The bandwidth is measured here,
+// in the same run and on the same machine state, by streaming a buffer
+// larger than the last-level cache; the report is the decode rate against
+// that roofline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Modes.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include <sys/resource.h>
+
+using namespace brick_run;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Best-of-5 read bandwidth in bytes per second over `bytes` bytes: an OR
+/// reduction, which compilers vectorise without reassociating floats.
+double measureReadBandwidth(uint64_t bytes) {
+  std::vector<uint64_t> buffer(bytes / sizeof(uint64_t), 1);
+  uint64_t accumulated = 0;
+  double best = 1e30;
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    auto start = Clock::now();
+    uint64_t word = 0;
+    for (uint64_t value : buffer)
+      word |= value;
+    accumulated ^= word;
+    best = std::min(best, secondsSince(start));
+  }
+  volatile uint64_t sink = accumulated;
+  (void)sink;
+  return static_cast<double>(buffer.size() * sizeof(uint64_t)) / best;
+}
+
+uint64_t peakResidentBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024; // Linux: KiB
+}
+
+} // namespace
+
+int brick_run::runBench(DecodeSession &session, int64_t steps) {
+  if (steps <= 0 || steps > session.maxSeq())
+    steps = session.maxSeq();
+  const uint64_t weightBytes = session.weightBytes();
+  // Warm-up: one pass faults the mapped weights in, so the timed passes
+  // measure decode rather than page faults.
+  int32_t bos = brick_tokenizer_bos_id(session.tokenizer());
+  session.step(bos, 0);
+
+  // Greedy decode from BOS, best of three passes over `steps` positions.
+  double best = 1e30;
+  for (int pass = 0; pass < 3; ++pass) {
+    session.reset();
+    int32_t token = bos;
+    auto start = Clock::now();
+    for (int64_t pos = 0; pos < steps; ++pos) {
+      const float *logits = session.step(token, pos);
+      token = static_cast<int32_t>(
+          std::max_element(logits, logits + session.vocab()) - logits);
+    }
+    best = std::min(best, secondsSince(start));
+  }
+  // Before the bandwidth buffer below inflates it.
+  uint64_t peak = peakResidentBytes();
+  // At least 256 MiB, and at least four times the weights: past the caches.
+  double bandwidth = measureReadBandwidth(
+      std::max<uint64_t>(uint64_t(256) << 20, 4 * weightBytes));
+
+  double tokensPerSecond = static_cast<double>(steps) / best;
+  double rooflineTokensPerSecond =
+      bandwidth / static_cast<double>(std::max<uint64_t>(weightBytes, 1));
+  std::printf("decode tokens          %lld (greedy from BOS, best of 3)\n",
+              (long long)steps);
+  std::printf("decode tokens/s        %.1f\n", tokensPerSecond);
+  std::printf("ms per token           %.3f\n", 1e3 / tokensPerSecond);
+  std::printf("weight bytes per token %llu\n", (unsigned long long)weightBytes);
+  std::printf("KV cache bytes         %llu\n",
+              (unsigned long long)session.cacheBytes());
+  std::printf("read bandwidth GB/s    %.2f (measured in this run)\n",
+              bandwidth / 1e9);
+  std::printf("roofline tokens/s      %.1f\n", rooflineTokensPerSecond);
+  std::printf("fraction of roofline   %.3f\n",
+              tokensPerSecond / rooflineTokensPerSecond);
+  std::printf("peak resident bytes    %llu (before the bandwidth buffer)\n",
+              (unsigned long long)peak);
+  return 0;
+}

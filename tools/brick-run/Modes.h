@@ -1,0 +1,28 @@
+//===- Modes.h - brick-run's evaluation modes ------------------*- C++ -*-===//
+
+#ifndef BRICK_TOOLS_BRICK_RUN_MODES_H
+#define BRICK_TOOLS_BRICK_RUN_MODES_H
+
+#include "DecodeSession.h"
+
+#include <string>
+
+namespace brick_run {
+
+/// Prints the perplexity of the text in `textPath`, evaluated the way
+/// `brickc perplexity` evaluates it on the oracle: encoded with BOS, in
+/// windows of `context` tokens (0: the model's max_seq) overlapping by one,
+/// so that every token after the first is predicted once. Returns the exit
+/// code; errors name the file.
+int runPerplexity(DecodeSession &session, const std::string &textPath,
+                  int64_t context);
+
+/// Decodes `steps` tokens greedily from BOS (the prompt phase is the same
+/// step here: one token a call) and prints throughput, ms per token, peak
+/// memory, the weight bytes a token reads and that against the read
+/// bandwidth of this machine measured in the same run.
+int runBench(DecodeSession &session, int64_t steps);
+
+} // namespace brick_run
+
+#endif // BRICK_TOOLS_BRICK_RUN_MODES_H
