@@ -17,7 +17,7 @@ mkdir -p "$work"
   -o "$work/model85m.mlir"
 "$bin/brickc" compile "$work/model85m.mlir" -o "$work/model85m.brick"
 echo "== full model, $(stat -c %s "$work/model85m.brick") byte artifact"
-"$bin/brick-run" "$work/model85m.brick" --bench -n 64
+"$bin/brick-run" "$work/model85m.brick" --bench -n 64 --prompt "Once upon a time"
 
 # Half of every FFN pruned: profile two capabilities' bricks on short
 # calibration texts (the weights are random, so which bricks go does not
@@ -36,4 +36,4 @@ YAML
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/half.yaml" \
   -o "$work/model85m.half.brick"
 echo "== 50% FFN pruned, $(stat -c %s "$work/model85m.half.brick") byte artifact"
-"$bin/brick-run" "$work/model85m.half.brick" --bench -n 64
+"$bin/brick-run" "$work/model85m.half.brick" --bench -n 64 --prompt "Once upon a time"

@@ -6,6 +6,7 @@
 #include "DecodeSession.h"
 
 #include <string>
+#include <vector>
 
 namespace brick_run {
 
@@ -17,11 +18,12 @@ namespace brick_run {
 int runPerplexity(DecodeSession &session, const std::string &textPath,
                   int64_t context);
 
-/// Decodes `steps` tokens greedily from BOS (the prompt phase is the same
-/// step here: one token a call) and prints throughput, ms per token, peak
-/// memory, the weight bytes a token reads and that against the read
-/// bandwidth of this machine measured in the same run.
-int runBench(DecodeSession &session, int64_t steps);
+/// Runs `prompt` (one step a token until prompt blocks exist), then decodes
+/// greedily to `steps` positions, and prints prompt and decode throughput,
+/// ms per token, peak memory, the weight bytes a token reads and that
+/// against the read bandwidth of this machine measured in the same run.
+int runBench(DecodeSession &session, const std::vector<int32_t> &prompt,
+             int64_t steps);
 
 } // namespace brick_run
 

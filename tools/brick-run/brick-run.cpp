@@ -71,8 +71,8 @@ int main(int argc, char **argv) {
                  "Window for --perplexity in tokens; 0 = the model's max_seq")
       ->capture_default_str();
   app.add_flag("--bench", bench,
-               "Time greedy decode of -n tokens against the memory-bandwidth "
-               "roofline measured in the same run");
+               "Time the prompt and greedy decode to -n positions against the "
+               "memory-bandwidth roofline measured in the same run");
   CLI11_PARSE(app, argc, argv);
 
   brick_artifact_open_options_t options{};
@@ -100,8 +100,6 @@ int main(int argc, char **argv) {
     return fail(error);
   if (!perplexityText.empty())
     return brick_run::runPerplexity(session, perplexityText, context);
-  if (bench)
-    return brick_run::runBench(session, steps);
 
   brick_tokenizer_t *tokenizer = session.tokenizer();
   int64_t vocab = session.vocab(), maxSeq = session.maxSeq();
@@ -113,6 +111,8 @@ int main(int argc, char **argv) {
     return fail("cannot encode the prompt (--prompt)");
   std::vector<int32_t> promptIds(ids, ids + count);
   brick_tokenizer_buffer_free(ids);
+  if (bench)
+    return brick_run::runBench(session, promptIds, steps);
   brick_sampler_t *sampler = nullptr;
   if (brick_sampler_create(static_cast<int32_t>(vocab), temperature, topP, seed,
                            &sampler) != BRICK_OK)
