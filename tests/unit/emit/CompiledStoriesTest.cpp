@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../SharedModels.h"
 #include "CompileForTest.h"
 
 #include "compiler/Registration.h"
@@ -29,13 +30,7 @@ using namespace mlir::brick;
 
 namespace {
 
-std::string modelsDir() {
-  const char *dir = std::getenv("BRICK_MODELS_DIR");
-  if (!dir)
-    ADD_FAILURE() << "BRICK_MODELS_DIR is not set; the test needs "
-                     "../shared/models";
-  return dir ? dir : "";
-}
+using brick_test::modelsDir;
 
 TEST(CompiledStoriesTest, GreedyDecodeMatchesRunC) {
   std::string stories = modelsDir() + "/stories260K";

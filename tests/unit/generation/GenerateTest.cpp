@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/generation/Generate.h"
+#include "../SharedModels.h"
 #include "compiler/Registration.h"
 #include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
@@ -27,13 +28,7 @@ using namespace mlir::brick;
 
 namespace {
 
-std::string modelsDir() {
-  const char *dir = std::getenv("BRICK_MODELS_DIR");
-  if (!dir)
-    ADD_FAILURE() << "BRICK_MODELS_DIR is not set; the tests need "
-                     "../shared/models";
-  return dir ? dir : "";
-}
+using brick_test::modelsDir;
 
 class GenerateTest : public ::testing::Test {
 protected:

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/profile/ProfileDriver.h"
+#include "../SharedModels.h"
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
 #include "compiler/importers/Importer.h"
@@ -33,13 +34,7 @@ using namespace mlir::brick::profile;
 
 namespace {
 
-std::string modelsDir() {
-  const char *dir = std::getenv("BRICK_MODELS_DIR");
-  if (!dir)
-    ADD_FAILURE() << "BRICK_MODELS_DIR is not set; the tests need "
-                     "../shared/models";
-  return dir ? dir : "";
-}
+using brick_test::modelsDir;
 
 constexpr const char *kStory =
     "Once upon a time, there was a little girl named Lily. She loved to play "
@@ -259,7 +254,8 @@ TEST_F(ProfileDriverTest, RefusesToDropABrickAConfigurationUses) {
   std::string output = path("p.mlir");
   ASSERT_TRUE(static_cast<bool>(profileGraph(
       module, graphPath, options(ClusterMethod::Coact, 2), output)));
-  size_t routers = llvm::range_size(modelOf(*module).getBody().getOps<RouterOp>());
+  size_t routers =
+      llvm::range_size(modelOf(*module).getBody().getOps<RouterOp>());
   EXPECT_EQ(routers, 5u);
   std::string again = path("again.mlir");
   ASSERT_TRUE(static_cast<bool>(
@@ -288,9 +284,8 @@ TEST_F(ProfileDriverTest, RefusesToDropABrickAConfigurationUses) {
   EXPECT_FALSE(llvm::sys::fs::exists(third));
   EXPECT_FALSE(llvm::sys::fs::exists(third + ".bricks.safetensors"));
   // The module is left as it was.
-  EXPECT_EQ(
-      llvm::range_size(modelOf(*selected).getBody().getOps<EmergentOp>()),
-      10u);
+  EXPECT_EQ(llvm::range_size(modelOf(*selected).getBody().getOps<EmergentOp>()),
+            10u);
 }
 
 TEST_F(ProfileDriverTest, BadInputLeavesNoOutput) {
