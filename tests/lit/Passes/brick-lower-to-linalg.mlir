@@ -50,3 +50,27 @@ func.func @ffn(%x: tensor<2x4xf32>, %up: tensor<6x4xf32>, %down: tensor<4x6xf32>
   %a = brick.attention %g, %g, %g, %cache[%pos] layer 0 rope half theta 1.0e+04 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, !brick.kv_cache<layers = 1, max_seq = 8, kv_heads = 1, head_dim = 4, dtype = f32> -> tensor<2x4xf32>
   return %a : tensor<2x4xf32>
 }
+
+// -----
+
+// Test: a routed FFN computes every neuron (gate, up, silu), scores the
+// bricks with the router (x * R^T + bias), ranks each brick by how many
+// score above it (ties to the lower index), maps neurons to their brick by
+// a constant table from the brick sizes [2, 3, 1], keeps a neuron when its
+// brick's rank is below top_k, and projects down.
+// CHECK-LABEL: func.func @routed
+// CHECK: math.exp
+// CHECK: ins(%{{.*}}, %[[ROUTER:.*]] : tensor<3x8xf32>, tensor<3x8xf32>) outs(%{{.*}} : tensor<3x3xf32>)
+// CHECK: arith.addf
+// CHECK: linalg.index 2
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpf oeq
+// CHECK: arith.cmpi ult
+// CHECK: arith.constant dense<[0, 0, 1, 1, 1, 2]> : tensor<6xi64>
+// CHECK: tensor.extract
+// CHECK: arith.cmpf olt
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<3x6xf32>, tensor<8x6xf32>) outs(%{{.*}} : tensor<3x8xf32>)
+func.func @routed(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %gate: tensor<6x8xf32>, %r: tensor<3x8xf32>, %rb: tensor<3xf32>) -> tensor<3x8xf32> {
+  %y = brick.routed_ffn %x, up %up, down %down gate %gate router %r bias %rb layer 0 act silu bricks [2, 3, 1] top_k 1 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
