@@ -77,9 +77,26 @@ for config in demo-code demo-story demo-routed; do
   "$bin/brickc" compile "$demo/profiled.mlir" \
     --config "examples/configs/$config.yaml" -o "$demo/$config.brick"
 done
+compiled_perplexity() {
+  "$bin/brick-run" "$demo/$1.brick" --perplexity "$corpora/$2.heldout.txt" \
+    --context 128 | awk '{print $2}'
+}
+decode_rate() {
+  "$bin/brick-run" "$demo/$1.brick" --bench -n 128 |
+    awk '/^decode tokens\/s/ {print $3}'
+}
+echo "-- the compiled artifacts: size, held-out perplexity (brick-run --perplexity),"
+echo "   greedy decode tokens/s (brick-run --bench, one thread)"
+printf '%-18s %9s %8s %8s %8s %9s\n' artifact bytes code math story "tok/s"
 for artifact in full demo-code demo-story demo-routed; do
-  printf '%-16s %8d bytes\n' "$artifact.brick" "$(stat -c %s "$demo/$artifact.brick")"
+  printf '%-18s %9d %8s %8s %8s %9s\n' "$artifact.brick" \
+    "$(stat -c %s "$demo/$artifact.brick")" \
+    "$(compiled_perplexity "$artifact" code)" \
+    "$(compiled_perplexity "$artifact" math)" \
+    "$(compiled_perplexity "$artifact" story)" "$(decode_rate "$artifact")"
 done
+echo "(each specialised artifact keeps its capability's perplexity and loses the"
+echo " others; the routed one computes every neuron and masks, so it is not faster yet)"
 run() {
   echo "-- brick-run $1.brick --prompt \"$2\""
   "$bin/brick-run" "$demo/$1.brick" --prompt "$2" -n 24 --temp 0
