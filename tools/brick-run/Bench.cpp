@@ -119,9 +119,10 @@ int brick_run::runBench(DecodeSession &session,
   }
   // Before the bandwidth buffer below inflates it.
   uint64_t peak = peakResidentBytes();
-  // At least 256 MiB, and at least four times the weights: past the caches.
-  double bandwidth = measureReadBandwidth(
-      std::max<uint64_t>(uint64_t(256) << 20, 4 * weightBytes));
+  // Four times the weights, kept within [256 MiB, 1 GiB]: past any
+  // last-level cache, yet never a second copy of a multi-gigabyte model.
+  double bandwidth = measureReadBandwidth(std::clamp<uint64_t>(
+      4 * weightBytes, uint64_t(256) << 20, uint64_t(1) << 30));
 
   double tokensPerSecond =
       static_cast<double>(steps - promptLength) / bestDecode;
