@@ -7,6 +7,7 @@
 #include "compiler/formats/GgufWriter.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/generation/GraphTokenizer.h"
+#include "compiler/importers/LlamaTensorNames.h"
 #include "compiler/reference/WeightEvaluator.h"
 #include "compiler/tokenizers/ByteLevelAlphabet.h"
 
@@ -130,48 +131,11 @@ collectTensors(const LlamaRoles &roles, HParamsAttr hp, RowOrder qkOrder,
 }
 
 static std::string huggingFaceName(StringRef role, int64_t layer) {
-  static const llvm::StringMap<const char *> names = {
-      {"embedding", "model.embed_tokens.weight"},
-      {"final_norm", "model.norm.weight"},
-      {"head", "lm_head.weight"},
-      {"attention_norm", "input_layernorm.weight"},
-      {"wq", "self_attn.q_proj.weight"},
-      {"wk", "self_attn.k_proj.weight"},
-      {"wv", "self_attn.v_proj.weight"},
-      {"wo", "self_attn.o_proj.weight"},
-      {"bq", "self_attn.q_proj.bias"},
-      {"bk", "self_attn.k_proj.bias"},
-      {"bv", "self_attn.v_proj.bias"},
-      {"ffn_norm", "post_attention_layernorm.weight"},
-      {"gate", "mlp.gate_proj.weight"},
-      {"up", "mlp.up_proj.weight"},
-      {"down", "mlp.down_proj.weight"}};
-  const char *suffix = names.lookup(role);
-  return layer < 0
-             ? suffix
-             : ("model.layers." + llvm::Twine(layer) + "." + suffix).str();
+  return huggingFaceTensorNames().nameOf(role, layer);
 }
 
 static std::string ggufName(StringRef role, int64_t layer) {
-  static const llvm::StringMap<const char *> names = {
-      {"embedding", "token_embd.weight"},
-      {"final_norm", "output_norm.weight"},
-      {"head", "output.weight"},
-      {"attention_norm", "attn_norm.weight"},
-      {"wq", "attn_q.weight"},
-      {"wk", "attn_k.weight"},
-      {"wv", "attn_v.weight"},
-      {"wo", "attn_output.weight"},
-      {"bq", "attn_q.bias"},
-      {"bk", "attn_k.bias"},
-      {"bv", "attn_v.bias"},
-      {"ffn_norm", "ffn_norm.weight"},
-      {"gate", "ffn_gate.weight"},
-      {"up", "ffn_up.weight"},
-      {"down", "ffn_down.weight"}};
-  const char *suffix = names.lookup(role);
-  return layer < 0 ? suffix
-                   : ("blk." + llvm::Twine(layer) + "." + suffix).str();
+  return ggufTensorNames().nameOf(role, layer);
 }
 
 /// Writes `text` to `path` (inside the staging directory).

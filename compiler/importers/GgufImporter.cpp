@@ -93,22 +93,7 @@ mlir::brick::importGguf(MLIRContext *context, StringRef path) {
   ModelBuilder builder(context, llvm::sys::path::stem(path), hparams);
   TensorClaims claims(builder,
                       [&](StringRef name) { return gguf->lookupTensor(name); });
-  LlamaTensorNames naming{"token_embd.weight",
-                          "output_norm.weight",
-                          "output.weight",
-                          "blk.",
-                          "attn_norm.weight",
-                          "attn_q.weight",
-                          "attn_k.weight",
-                          "attn_v.weight",
-                          "attn_output.weight",
-                          "",
-                          "",
-                          "",
-                          "ffn_norm.weight",
-                          "ffn_gate.weight",
-                          "ffn_up.weight",
-                          "ffn_down.weight"};
+  const LlamaTensorNames &naming = ggufTensorNames();
   LlamaWeights names =
       claimLlamaWeights(claims, naming, *layers, /*biases=*/false, tied);
   if (!claims.firstMissing().empty())

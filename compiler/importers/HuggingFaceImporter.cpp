@@ -213,22 +213,7 @@ mlir::brick::importHuggingFace(MLIRContext *context, StringRef directory) {
   ModelBuilder builder(context, llvm::sys::path::filename(directory), hparams);
   TensorClaims claims(
       builder, [&](StringRef name) { return checkpoint->lookupTensor(name); });
-  LlamaTensorNames naming{"model.embed_tokens.weight",
-                          "model.norm.weight",
-                          "lm_head.weight",
-                          "model.layers.",
-                          "input_layernorm.weight",
-                          "self_attn.q_proj.weight",
-                          "self_attn.k_proj.weight",
-                          "self_attn.v_proj.weight",
-                          "self_attn.o_proj.weight",
-                          "self_attn.q_proj.bias",
-                          "self_attn.k_proj.bias",
-                          "self_attn.v_proj.bias",
-                          "post_attention_layernorm.weight",
-                          "mlp.gate_proj.weight",
-                          "mlp.up_proj.weight",
-                          "mlp.down_proj.weight"};
+  const LlamaTensorNames &naming = huggingFaceTensorNames();
   LlamaWeights names =
       claimLlamaWeights(claims, naming, *layers, *attentionBias, *tied);
   // Tied checkpoints may still carry lm_head.weight (a copy); the tie wins.

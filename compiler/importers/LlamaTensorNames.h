@@ -32,7 +32,19 @@ struct LlamaTensorNames {
   std::string attentionNorm, wq, wk, wv, wo;
   std::string bq, bk, bv;
   std::string ffnNorm, gate, up, down;
+
+  /// The full name of `role` (embedding, final_norm, head, attention_norm,
+  /// wq, wk, wv, wo, bq, bk, bv, ffn_norm, gate, up, down) in `layer`, or
+  /// of a model-level role when `layer` is negative; "" for an unknown role.
+  std::string nameOf(llvm::StringRef role, int64_t layer) const;
 };
+
+/// Hugging Face transformers' Llama/Qwen2/Mistral names
+/// (`model.layers.L.mlp.up_proj.weight`): what the importer claims and the
+/// exporter writes.
+const LlamaTensorNames &huggingFaceTensorNames();
+/// llama.cpp's GGUF names (`blk.L.ffn_up.weight`); no q/k/v biases.
+const LlamaTensorNames &ggufTensorNames();
 
 /// The tensors an importer has declared, and those it looked for in vain.
 class TensorClaims {
