@@ -24,6 +24,13 @@ namespace mlir::brick {
 using namespace mlir;
 using namespace mlir::brick;
 
+/// The body of a contraction: out + lhs * rhs.
+static void yieldMultiplyAdd(OpBuilder &b, Location loc, ValueRange args) {
+  Value mul = arith::MulFOp::create(b, loc, args[0], args[1]);
+  linalg::YieldOp::create(
+      b, loc, arith::AddFOp::create(b, loc, args[2], mul).getResult());
+}
+
 namespace {
 
 using utils::IteratorType;
@@ -197,19 +204,13 @@ public:
     keys = splitHeads(keys);
     values = splitHeads(values);
     Value zeros = filled(thp, 0.0f);
-    Value dots =
-        linalg::GenericOp::create(
-            b, loc, zeros.getType(), ValueRange{query, keys}, ValueRange{zeros},
-            scoreMaps,
-            {IteratorType::parallel, IteratorType::parallel,
-             IteratorType::parallel, IteratorType::reduction},
-            [&](OpBuilder &n, Location at, ValueRange args) {
-              Value mul = arith::MulFOp::create(n, at, args[0], args[1]);
-              linalg::YieldOp::create(
-                  n, at,
-                  arith::AddFOp::create(n, at, args[2], mul).getResult());
-            })
-            .getResult(0);
+    Value dots = linalg::GenericOp::create(
+                     b, loc, zeros.getType(), ValueRange{query, keys},
+                     ValueRange{zeros}, scoreMaps,
+                     {IteratorType::parallel, IteratorType::parallel,
+                      IteratorType::parallel, IteratorType::reduction},
+                     yieldMultiplyAdd)
+                     .getResult(0);
 
     // Scaled, and -inf beyond the causal horizon pos + t.
     auto id3 = AffineMap::getMultiDimIdentityMap(3, context);
@@ -301,19 +302,13 @@ public:
         AffineMap::get(4, 0, {ot, oh, oj}, context)};
     Value outInit =
         filled({t, b.getIndexAttr(heads), b.getIndexAttr(headDim)}, 0.0f);
-    Value out =
-        linalg::GenericOp::create(
-            b, loc, outInit.getType(), ValueRange{probs, values},
-            ValueRange{outInit}, outMaps,
-            {IteratorType::parallel, IteratorType::parallel,
-             IteratorType::parallel, IteratorType::reduction},
-            [&](OpBuilder &n, Location at, ValueRange args) {
-              Value mul = arith::MulFOp::create(n, at, args[0], args[1]);
-              linalg::YieldOp::create(
-                  n, at,
-                  arith::AddFOp::create(n, at, args[2], mul).getResult());
-            })
-            .getResult(0);
+    Value out = linalg::GenericOp::create(
+                    b, loc, outInit.getType(), ValueRange{probs, values},
+                    ValueRange{outInit}, outMaps,
+                    {IteratorType::parallel, IteratorType::parallel,
+                     IteratorType::parallel, IteratorType::reduction},
+                    yieldMultiplyAdd)
+                    .getResult(0);
     auto collapsed = RankedTensorType::get(
         {cast<RankedTensorType>(out.getType()).getDimSize(0), heads * headDim},
         b.getF32Type());
