@@ -152,4 +152,36 @@ def BrickOutlineForward : Pass<"brick-outline-forward", "::mlir::ModuleOp"> {
   ];
 }
 
+def BrickOutlineWorkItems
+    : Pass<"brick-outline-work-items", "::mlir::ModuleOp"> {
+  let summary = "Split large contractions into work items the runtime's "
+                "thread pool runs";
+  let description = [{
+    Runs on buffers, after bufferisation. Every `linalg.generic` with static
+    loop ranges, at least one parallel and one reduction iterator and at
+    least `min-work` multiply-adds (the matrix-vector products of a decode
+    step) becomes a work function
+
+      func.func @<f>_work<N>(%ctx: !llvm.ptr, %begin: i64, %end: i64)
+
+    computing the iterations [begin, end) of its parallel loops, linearised
+    row-major, from the buffers and scalars stored in the context `%ctx`
+    points to. The op itself is replaced by storing those captures into a
+    stack context and `func.call @brick_parallel_for(@work, %ctx, %items)`,
+    which the code emitter defines to hand the items to the runtime's
+    thread pool (runtime/include/brick/decode_abi.h), or to run them all in
+    order when no runtime installed one.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
+           "Multiply-adds below which an op stays on the calling thread">,
+  ];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // BRICK_PASSES_TD

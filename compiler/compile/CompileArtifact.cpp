@@ -139,7 +139,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (unlowered)
     return compileError(path + ": '" + unlowered->getName().getStringRef() +
                         "' is not compiled yet (brickc compile)");
-  if (llvm::Error error = bufferizeToLoops(module))
+  if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork))
     return error;
   if (llvm::Error error = lowerToLLVMDialect(module))
     return error;

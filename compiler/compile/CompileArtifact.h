@@ -12,6 +12,7 @@
 #ifndef BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
 #define BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
 
+#include "compiler/emit/ObjectEmitter.h"
 #include "compiler/emit/TargetSpec.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -27,6 +28,9 @@ struct CompileRequest {
   TargetSpec target;
   /// The configuration's name, recorded in the manifest.
   std::string configuration = "full";
+  /// Multiply-adds from which a product becomes work items for the
+  /// runtime's threads.
+  int64_t workItemMinWork = kDefaultWorkItemMinWork;
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is

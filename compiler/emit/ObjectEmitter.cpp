@@ -2,6 +2,9 @@
 
 #include "compiler/emit/ObjectEmitter.h"
 
+#include "brick/decode_abi.h"
+#include "passes/Passes.h"
+
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -62,7 +65,8 @@ static llvm::Error runPipeline(PassManager &pm, ModuleOp module,
   return llvm::Error::success();
 }
 
-llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module) {
+llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
+                                          int64_t workItemMinWork) {
   MLIRContext *context = module.getContext();
   DialectRegistry registry;
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -87,6 +91,9 @@ llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module) {
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   // Intermediate buffers are freed before the kernel returns.
   bufferization::buildBufferDeallocationPipeline(pm);
+  // The large contractions become work items for the runtime's threads.
+  pm.addPass(createBrickOutlineWorkItems(
+      BrickOutlineWorkItemsOptions{workItemMinWork}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   // erf and tanh have no LLVM intrinsic; they become libm calls.
@@ -161,6 +168,48 @@ static void addPackedWrappers(llvm::Module &module) {
   }
 }
 
+/// Defines `brick_parallel_for`, which brick-outline-work-items' calls name:
+/// it hands the work items to the hook the runtime stores in the code
+/// object (decode_abi.h), or runs them in order when there is none.
+static void defineParallelFor(llvm::Module &module) {
+  llvm::Function *parallelFor = module.getFunction("brick_parallel_for");
+  if (!parallelFor || !parallelFor->isDeclaration())
+    return;
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::get(context, 0);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(context);
+  llvm::Type *voidType = llvm::Type::getVoidTy(context);
+  auto global = [&](llvm::StringRef name) {
+    return new llvm::GlobalVariable(
+        module, ptr, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+        llvm::ConstantPointerNull::get(llvm::PointerType::get(context, 0)),
+        name);
+  };
+  llvm::GlobalVariable *hook = global(BRICK_PARALLEL_FOR_HOOK);
+  llvm::GlobalVariable *pool = global(BRICK_PARALLEL_FOR_POOL);
+
+  parallelFor->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::Value *work = parallelFor->getArg(0);
+  llvm::Value *workContext = parallelFor->getArg(1);
+  llvm::Value *items = parallelFor->getArg(2);
+  auto *entry = llvm::BasicBlock::Create(context, "entry", parallelFor);
+  auto *serial = llvm::BasicBlock::Create(context, "serial", parallelFor);
+  auto *pooled = llvm::BasicBlock::Create(context, "pooled", parallelFor);
+  llvm::IRBuilder<> b(entry);
+  llvm::Value *hookFunction = b.CreateLoad(ptr, hook);
+  b.CreateCondBr(b.CreateIsNull(hookFunction), serial, pooled);
+  b.SetInsertPoint(serial);
+  auto *workType = llvm::FunctionType::get(voidType, {ptr, i64, i64}, false);
+  b.CreateCall(workType, work, {workContext, b.getInt64(0), items});
+  b.CreateRetVoid();
+  b.SetInsertPoint(pooled);
+  auto *hookType =
+      llvm::FunctionType::get(voidType, {ptr, ptr, ptr, i64}, false);
+  b.CreateCall(hookType, hookFunction,
+               {b.CreateLoad(ptr, pool), work, workContext, items});
+  b.CreateRetVoid();
+}
+
 llvm::Expected<std::string>
 mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
   initializeTargets();
@@ -190,6 +239,7 @@ mlir::brick::emitObjectFile(ModuleOp module, const TargetSpec &target) {
   if (!llvmModule)
     return emitterError("translation to LLVM IR failed");
   addPackedWrappers(*llvmModule);
+  defineParallelFor(*llvmModule);
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 

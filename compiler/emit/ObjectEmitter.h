@@ -24,8 +24,12 @@ namespace mlir::brick {
 
 /// Bufferizes a module of linalg-on-tensors functions (function results
 /// become trailing out-parameters) and lowers linalg to loops, ready for
-/// lowerToLLVMDialect.
-llvm::Error bufferizeToLoops(ModuleOp module);
+/// lowerToLLVMDialect. Contractions of at least `workItemMinWork`
+/// multiply-adds become work items for the runtime's threads
+/// (brick-outline-work-items).
+constexpr int64_t kDefaultWorkItemMinWork = 65536;
+llvm::Error bufferizeToLoops(ModuleOp module,
+                             int64_t workItemMinWork = kDefaultWorkItemMinWork);
 
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place. Functions get bare-pointer memref arguments (static

@@ -94,7 +94,7 @@ int brick_run::runBench(DecodeSession &session,
   const uint64_t weightBytes = session.weightBytes();
   // Warm-up: one pass faults the mapped weights in, so the timed passes
   // measure decode rather than page faults.
-  session.step(prompt[0], 0);
+  session.step(prompt[0]);
 
   // The prompt, then greedy decode to `steps` positions; the best of at
   // least three passes and of as many as fit in half a second, so that a
@@ -105,15 +105,13 @@ int brick_run::runBench(DecodeSession &session,
        ++passes) {
     session.reset();
     auto start = Clock::now();
-    const float *logits = nullptr;
-    for (int64_t pos = 0; pos < promptLength; ++pos)
-      logits = session.step(prompt[pos], pos);
+    const float *logits = session.prompt(prompt);
     bestPrompt = std::min(bestPrompt, secondsSince(start));
     start = Clock::now();
     for (int64_t pos = promptLength; pos < steps; ++pos) {
       int32_t token = static_cast<int32_t>(
           std::max_element(logits, logits + session.vocab()) - logits);
-      logits = session.step(token, pos);
+      logits = session.step(token);
     }
     bestDecode = std::min(bestDecode, secondsSince(start));
   }
@@ -128,7 +126,8 @@ int brick_run::runBench(DecodeSession &session,
       static_cast<double>(steps - promptLength) / bestDecode;
   double rooflineTokensPerSecond =
       bandwidth / static_cast<double>(std::max<uint64_t>(weightBytes, 1));
-  std::printf("prompt tokens          %lld (BOS included, one step each)\n",
+  std::printf("threads                %d\n", session.threads());
+  std::printf("prompt tokens          %lld (BOS included, one block)\n",
               (long long)promptLength);
   std::printf("prompt tokens/s        %.1f\n",
               static_cast<double>(promptLength) / bestPrompt);

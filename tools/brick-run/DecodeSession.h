@@ -1,16 +1,14 @@
-//===- DecodeSession.h - One artifact's decode function, bound -*- C++ -*-===//
+//===- DecodeSession.h - brick-run's handle on a runtime session -*- C++ -*-===//
 //
-// Everything brick-run's modes share: the artifact opened and checked, its
-// code loaded, its tokenizer, and the packed arguments of decode_abi.h bound
-// once, so a mode only chooses tokens and reads logits.
+// Owns a brick_session_t (runtime/include/brick/session.h) for brick-run's
+// modes, which only choose tokens and read logits.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef BRICK_TOOLS_BRICK_RUN_DECODESESSION_H
 #define BRICK_TOOLS_BRICK_RUN_DECODESESSION_H
 
-#include "brick/artifact.h"
-#include "brick/tokenizer.h"
+#include "brick/session.h"
 
 #include <cstdint>
 #include <string>
@@ -20,39 +18,35 @@ namespace brick_run {
 
 class DecodeSession {
 public:
-  /// Loads the code and tokenizer of an opened artifact; on failure returns
-  /// false with `error` naming the artifact and the section at fault.
-  bool load(brick_artifact_t *artifact, const std::string &path,
+  /// Loads the code and tokenizer of an opened artifact on `threads`
+  /// threads (0 = one per CPU); on failure returns false with `error`
+  /// naming the artifact and the section at fault.
+  bool load(brick_artifact_t *artifact, const std::string &path, int threads,
             std::string &error);
-  ~DecodeSession();
+  ~DecodeSession() { brick_session_free(session); }
 
-  /// Runs the model on `token` at `pos`; returns the logits (vocab floats,
-  /// the caller may overwrite them: samplers normalise in place).
-  float *step(int32_t token, int64_t pos);
-  /// Zeroes the KV cache, so positions can start again from 0.
-  void reset();
+  /// Runs `token` at the next position; returns the logits (vocab floats,
+  /// the caller may overwrite them: samplers normalise in place). Modes
+  /// keep within maxSeq(), so a step cannot fail.
+  float *step(int32_t token);
+  /// Runs a prompt block; returns the logits after its last token.
+  float *prompt(const std::vector<int32_t> &tokens);
+  /// Empties the KV cache, so positions start again from 0.
+  void reset() { brick_session_reset(session); }
 
-  int64_t vocab() const { return vocabSize; }
-  int64_t maxSeq() const { return maxSequence; }
+  int64_t vocab() const { return brick_session_vocab(session); }
+  int64_t maxSeq() const { return brick_session_max_seq(session); }
+  int threads() const { return brick_session_threads(session); }
   /// The bytes of every weight: what a decode step streams (the embedding
   /// table counts in full: exact when it doubles as the classifier).
-  uint64_t weightBytes() const { return totalWeightBytes; }
-  uint64_t cacheBytes() const { return cache.size() * sizeof(float); }
-  brick_tokenizer_t *tokenizer() const { return tokenizerHandle; }
+  uint64_t weightBytes() const { return brick_session_weight_bytes(session); }
+  uint64_t cacheBytes() const { return brick_session_cache_bytes(session); }
+  brick_tokenizer_t *tokenizer() const {
+    return brick_session_tokenizer(session);
+  }
 
 private:
-  void *handle = nullptr;
-  void (*entry)(void **) = nullptr;
-  brick_tokenizer_t *tokenizerHandle = nullptr;
-  int64_t vocabSize = 0, maxSequence = 0;
-  uint64_t totalWeightBytes = 0;
-  std::vector<float> cache, logits;
-  std::vector<const void *> weights;
-  std::vector<void *> args;
-  int32_t token = 0;
-  int64_t pos = 0;
-  int32_t *tokenPointer = &token;
-  float *cachePointer = nullptr, *logitsPointer = nullptr;
+  brick_session_t *session = nullptr;
 };
 
 } // namespace brick_run

@@ -58,8 +58,7 @@ int brick_run::runPerplexity(DecodeSession &session,
     size_t end = std::min(tokens.size(), start + static_cast<size_t>(context));
     session.reset();
     for (size_t i = start; i + 1 < end; ++i) {
-      const float *logits =
-          session.step(tokens[i], static_cast<int64_t>(i - start));
+      const float *logits = session.step(tokens[i]);
       double maxLogit = *std::max_element(logits, logits + vocab);
       double sum = 0;
       for (int64_t v = 0; v < vocab; ++v)

@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
   std::string dumpLogits, perplexityText;
   int64_t context = 0;
   bool bench = false;
+  int threads = 0;
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
   app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
@@ -73,6 +74,9 @@ int main(int argc, char **argv) {
   app.add_flag("--bench", bench,
                "Time the prompt and greedy decode to -n positions against the "
                "memory-bandwidth roofline measured in the same run");
+  app.add_option("--threads", threads,
+                 "Threads running the work items; 0 = one per online CPU")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   brick_artifact_open_options_t options{};
@@ -96,7 +100,7 @@ int main(int argc, char **argv) {
 
   brick_run::DecodeSession session;
   std::string error;
-  if (!session.load(artifact, path, error))
+  if (!session.load(artifact, path, threads, error))
     return fail(error);
   if (!perplexityText.empty())
     return brick_run::runPerplexity(session, perplexityText, context);
@@ -126,7 +130,7 @@ int main(int argc, char **argv) {
   if (!dumpLogits.empty() && !(dump = std::fopen(dumpLogits.c_str(), "wb")))
     return fail(dumpLogits + ": " + std::strerror(errno) + " (--dump-logits)");
   for (int64_t pos = 0; pos < steps; ++pos) {
-    float *logits = session.step(token, pos);
+    float *logits = session.step(token);
     if (dump)
       std::fwrite(logits, sizeof(float), static_cast<size_t>(vocab), dump);
     int32_t next;

@@ -229,6 +229,7 @@ int runProfile(const ProfileArgs &args) {
 struct CompileArgs {
   std::string graph, config, output;
   std::string triple, cpu, features;
+  int64_t workItemMinWork = kDefaultWorkItemMinWork;
 };
 
 /// This machine as a target: the baseline CPU of its architecture plus the
@@ -265,6 +266,7 @@ int runCompile(const CompileArgs &args) {
   CompileRequest request;
   request.baseDir = graphDirectory(args.graph);
   request.target = hostTarget();
+  request.workItemMinWork = args.workItemMinWork;
   std::string pack;
   if (!args.config.empty()) {
     auto config = readConfigFile(args.config);
@@ -535,6 +537,12 @@ int main(int argc, char **argv) {
   compileCommand->add_option(
       "--target-features", compileArgs.features,
       "Comma-separated +feature list (default: this machine's)");
+  compileCommand
+      ->add_option("--work-item-min-work", compileArgs.workItemMinWork,
+                   "Multiply-adds from which a matrix product is split into "
+                   "work items run by brick-run's threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   compileCommand
       ->add_option("-o,--output", compileArgs.output, "The artifact to write")
       ->required();

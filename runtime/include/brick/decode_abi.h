@@ -15,12 +15,37 @@
  *
  * Weights are read where the artifact maps them; the code never copies them.
  *
+ * Work items. The large matrix-vector products of a step are split into
+ * work items (the rows of the product, linearised) and dispatched through
+ * two pointers the code object exports, both NULL when it is loaded:
+ *
+ *   brick_parallel_for_fn brick_parallel_for_hook;
+ *   void *brick_parallel_for_pool;
+ *
+ * When the hook is NULL the code runs every item itself, in order, on the
+ * calling thread. A runtime that sets them (before the first step, never
+ * during one) receives hook(pool, work, context, items) for each product
+ * and must have called work(context, begin, end) over disjoint ranges
+ * covering [0, items) exactly once before returning; it may do so from any
+ * threads, in any order and in ranges of any size. Work functions only
+ * read their inputs and write their own rows, so nothing else is required.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef BRICK_DECODE_ABI_H
 #define BRICK_DECODE_ABI_H
 
+#include <stdint.h>
+
 #define BRICK_DECODE_ENTRY "brick_decode_packed"
+#define BRICK_PARALLEL_FOR_HOOK "brick_parallel_for_hook"
+#define BRICK_PARALLEL_FOR_POOL "brick_parallel_for_pool"
+
+/* One contiguous range of a product's work items. */
+typedef void (*brick_work_fn)(void *context, int64_t begin, int64_t end);
+/* Runs work over [0, items) and returns when every item is done. */
+typedef void (*brick_parallel_for_fn)(void *pool, brick_work_fn work,
+                                      void *context, int64_t items);
 #define BRICK_DECODE_INFO "brick_decode_info"
 
 enum {

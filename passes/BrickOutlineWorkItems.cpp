@@ -1,0 +1,271 @@
+//===- BrickOutlineWorkItems.cpp - Contractions as thread-pool work -------===//
+//
+// A decode step is memory-bound: one core cannot pull the weights at the
+// rate the memory delivers them, so the matrix-vector products are split
+// into work items the runtime spreads over its threads. Each product's
+// parallel iterations move into a function of an index range; the product
+// is replaced by a call handing that function, a context holding what it
+// reads and writes, and the number of items to `brick_parallel_for`.
+//
+// Captured buffers travel as their LLVM memref descriptors (through
+// unrealized casts that the lowering to LLVM reconciles), so the work
+// function sees exactly the strides and offsets the caller had.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKOUTLINEWORKITEMS
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+constexpr llvm::StringLiteral kParallelFor = "brick_parallel_for";
+
+/// Multiply-adds of `op` if all its loop ranges are static and it has both
+/// parallel and reduction iterators; 0 otherwise.
+int64_t contractionWork(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0 ||
+      op.getNumParallelLoops() == 0)
+    return 0;
+  int64_t work = 1;
+  for (int64_t range : op.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(range))
+      return 0;
+    work *= range;
+  }
+  return work;
+}
+
+/// The LLVM type a captured value is stored as in the context.
+Type storageType(const LLVMTypeConverter &converter, Type type) {
+  if (isa<IndexType>(type))
+    return IntegerType::get(type.getContext(), 64);
+  if (isa<MemRefType>(type) || type.isIntOrFloat())
+    return converter.convertType(type);
+  return {};
+}
+
+class WorkItemOutliner {
+public:
+  WorkItemOutliner(ModuleOp module)
+      : module(module), converter(module.getContext()),
+        ptrType(LLVM::LLVMPointerType::get(module.getContext())),
+        i64(IntegerType::get(module.getContext(), 64)),
+        workType(FunctionType::get(module.getContext(), {ptrType, i64, i64},
+                                   {})) {}
+
+  LogicalResult outline(linalg::GenericOp op) {
+    IRRewriter rewriter(op.getContext());
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::LinalgLoops> loops =
+        linalg::linalgOpToParallelLoops(rewriter, op);
+    if (failed(loops) || loops->empty())
+      return op.emitError("cannot tile this contraction into work items");
+    auto parallel = dyn_cast<scf::ParallelOp>(loops->front());
+    if (!parallel)
+      return op.emitError("expected parallel loops outermost");
+    rewriter.eraseOp(op);
+    return outline(parallel);
+  }
+
+private:
+  /// Static trip counts of `parallel` if it runs from 0 in steps of 1.
+  static std::optional<SmallVector<int64_t>> tripCounts(scf::ParallelOp loop) {
+    SmallVector<int64_t> counts;
+    for (auto [lower, upper, step] : llvm::zip(
+             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      std::optional<int64_t> lo = getConstantIntValue(lower);
+      std::optional<int64_t> hi = getConstantIntValue(upper);
+      std::optional<int64_t> st = getConstantIntValue(step);
+      if (!lo || !hi || !st || *lo != 0 || *st != 1)
+        return std::nullopt;
+      counts.push_back(*hi);
+    }
+    return counts;
+  }
+
+  LogicalResult outline(scf::ParallelOp loop) {
+    std::optional<SmallVector<int64_t>> counts = tripCounts(loop);
+    if (!counts)
+      return loop.emitError("work items need static loops from 0 by 1");
+    int64_t items = 1;
+    for (int64_t count : *counts)
+      items *= count;
+
+    // Constants are rematerialised in the work function; the rest travel.
+    llvm::SetVector<Value> used;
+    getUsedValuesDefinedAbove(loop.getRegion(), used);
+    SmallVector<Value> captures, constants;
+    SmallVector<Type> fields;
+    for (Value value : used) {
+      if (Operation *def = value.getDefiningOp();
+          def && def->hasTrait<OpTrait::ConstantLike>()) {
+        constants.push_back(value);
+        continue;
+      }
+      Type field = storageType(converter, value.getType());
+      if (!field)
+        return loop.emitError("cannot pass a value of type ")
+               << value.getType() << " to a work item";
+      captures.push_back(value);
+      fields.push_back(field);
+    }
+    auto contextType =
+        LLVM::LLVMStructType::getLiteral(loop.getContext(), fields);
+
+    auto parent = loop->getParentOfType<func::FuncOp>();
+    func::FuncOp work = createWorkFunction(parent, loop, *counts, captures,
+                                           constants, contextType);
+    callParallelFor(parent, loop, work, items, captures, contextType);
+    loop.erase();
+    return success();
+  }
+
+  func::FuncOp createWorkFunction(func::FuncOp parent, scf::ParallelOp loop,
+                                  ArrayRef<int64_t> counts,
+                                  ArrayRef<Value> captures,
+                                  ArrayRef<Value> constants,
+                                  LLVM::LLVMStructType contextType) {
+    Location loc = loop.getLoc();
+    OpBuilder b(parent);
+    std::string name =
+        (parent.getSymName() + "_work" + llvm::Twine(counter++)).str();
+    auto work = func::FuncOp::create(b, loc, name, workType);
+    work.setPrivate();
+    // Internal, so it is neither exported nor wrapped for callers.
+    work->setAttr("llvm.linkage", LLVM::LinkageAttr::get(
+                                      b.getContext(), LLVM::Linkage::Internal));
+    Block *entry = work.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Value context = entry->getArgument(0);
+
+    IRMapping mapping;
+    for (Value constant : constants)
+      mapping.map(constant, b.clone(*constant.getDefiningOp())->getResult(0));
+    for (auto [index, captured] : llvm::enumerate(captures)) {
+      Type field = contextType.getBody()[index];
+      Value address = LLVM::GEPOp::create(
+          b, loc, ptrType, contextType, context,
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(index)});
+      Value stored = LLVM::LoadOp::create(b, loc, field, address);
+      Type type = captured.getType();
+      Value restored =
+          isa<IndexType>(type)
+              ? arith::IndexCastOp::create(b, loc, type, stored).getResult()
+          : field == type ? stored
+                          : UnrealizedConversionCastOp::create(b, loc, type,
+                                                               stored)
+                                .getResult(0);
+      mapping.map(captured, restored);
+    }
+
+    // for j in [begin, end): the parallel induction variables, row-major.
+    Type index = b.getIndexType();
+    Value begin = arith::IndexCastOp::create(b, loc, index, entry->getArgument(1));
+    Value end = arith::IndexCastOp::create(b, loc, index, entry->getArgument(2));
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto items = scf::ForOp::create(b, loc, begin, end, one);
+    b.setInsertionPointToStart(items.getBody());
+    Value remaining = items.getInductionVar();
+    for (int64_t dim = static_cast<int64_t>(counts.size()) - 1; dim >= 0;
+         --dim) {
+      Value count = arith::ConstantIndexOp::create(b, loc, counts[dim]);
+      Value iv = dim == 0 ? remaining
+                          : arith::RemUIOp::create(b, loc, remaining, count)
+                                .getResult();
+      mapping.map(loop.getInductionVars()[dim], iv);
+      if (dim > 0)
+        remaining = arith::DivUIOp::create(b, loc, remaining, count);
+    }
+    for (Operation &nested : loop.getBody()->without_terminator())
+      b.clone(nested, mapping);
+    b.setInsertionPointToEnd(entry);
+    func::ReturnOp::create(b, loc);
+    return work;
+  }
+
+  void callParallelFor(func::FuncOp parent, scf::ParallelOp loop,
+                       func::FuncOp work, int64_t items,
+                       ArrayRef<Value> captures,
+                       LLVM::LLVMStructType contextType) {
+    Location loc = loop.getLoc();
+    // One context per call site, in the entry block: the stack frame holds
+    // it once however often the call runs.
+    OpBuilder b(parent.getBody());
+    Value oneSlot = LLVM::ConstantOp::create(b, loc, i64, 1);
+    Value context =
+        LLVM::AllocaOp::create(b, loc, ptrType, contextType, oneSlot);
+
+    b.setInsertionPoint(loop);
+    for (auto [index, captured] : llvm::enumerate(captures)) {
+      Type field = contextType.getBody()[index];
+      Value stored =
+          isa<IndexType>(captured.getType())
+              ? arith::IndexCastOp::create(b, loc, field, captured).getResult()
+          : field == captured.getType()
+              ? captured
+              : UnrealizedConversionCastOp::create(b, loc, field, captured)
+                    .getResult(0);
+      Value address = LLVM::GEPOp::create(
+          b, loc, ptrType, contextType, context,
+          ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(index)});
+      LLVM::StoreOp::create(b, loc, stored, address);
+    }
+    Value function =
+        func::ConstantOp::create(b, loc, workType, work.getSymName());
+    Value count = arith::ConstantIntOp::create(b, loc, i64, items);
+    func::CallOp::create(b, loc, parallelFor(), ValueRange{function, context,
+                                                           count});
+  }
+
+  /// `func.func private @brick_parallel_for(work, ctx, items)`, declared once.
+  func::FuncOp parallelFor() {
+    if (auto existing = module.lookupSymbol<func::FuncOp>(kParallelFor))
+      return existing;
+    OpBuilder b(module.getBodyRegion());
+    auto type = FunctionType::get(module.getContext(),
+                                  {workType, ptrType, i64}, {});
+    auto declaration =
+        func::FuncOp::create(b, module.getLoc(), kParallelFor, type);
+    declaration.setPrivate();
+    return declaration;
+  }
+
+  ModuleOp module;
+  LLVMTypeConverter converter;
+  Type ptrType, i64;
+  FunctionType workType;
+  unsigned counter = 0;
+};
+
+struct BrickOutlineWorkItems
+    : mlir::brick::impl::BrickOutlineWorkItemsBase<BrickOutlineWorkItems> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> contractions;
+    getOperation().walk([&](linalg::GenericOp op) {
+      int64_t work = contractionWork(op);
+      if (work > 0 && work >= minWork)
+        contractions.push_back(op);
+    });
+    WorkItemOutliner outliner(getOperation());
+    for (linalg::GenericOp op : contractions)
+      if (failed(outliner.outline(op)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

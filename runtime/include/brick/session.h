@@ -1,0 +1,81 @@
+/*===- session.h - Running an artifact's generated code --------------------===
+ *
+ * A session loads the code object of an opened artifact, binds its weights
+ * where the artifact maps them, owns the KV cache and the threads that run
+ * the code's work items, and steps the model one token or one prompt block
+ * at a time. One thread at a time may use a session; several sessions may
+ * share an artifact.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef BRICK_SESSION_H
+#define BRICK_SESSION_H
+
+#include "brick/artifact.h"
+#include "brick/runtime.h"
+#include "brick/tokenizer.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct brick_session_t brick_session_t;
+
+typedef struct brick_session_options_t {
+  /* Threads running work items, the caller's included; 0 = one per online
+   * CPU. */
+  int threads;
+} brick_session_options_t;
+
+/* Loads `artifact`'s code and tokenizer; `options` may be NULL. The artifact
+ * must outlive the session. Returns BRICK_ERROR_MALFORMED (no code or
+ * tokenizer section, or code that does not match the tensor table),
+ * BRICK_ERROR_UNSUPPORTED (the code object cannot be loaded here),
+ * BRICK_ERROR_OUT_OF_MEMORY or BRICK_ERROR_INTERNAL (threads); the message
+ * of brick_session_last_error() names the section at fault. */
+brick_status_t brick_session_create(const brick_artifact_t *artifact,
+                                    const brick_session_options_t *options,
+                                    brick_session_t **out_session);
+
+/* Frees `session`, its threads and cache; NULL is a no-op. */
+void brick_session_free(brick_session_t *session);
+
+/* The message of the last failing brick_session_* call on this thread, or
+ * "" if none failed. */
+const char *brick_session_last_error(void);
+
+/* Runs `token` at the session's position and advances it. `*out_logits`
+ * (vocab floats) stays valid until the next step; callers may overwrite it
+ * (samplers normalise in place). BRICK_ERROR_INVALID_ARGUMENT when the
+ * position reached the model's context length or the token is out of the
+ * vocabulary. */
+brick_status_t brick_session_step(brick_session_t *session, int32_t token,
+                                  float **out_logits);
+
+/* Runs a prompt block of `count` tokens from the session's position;
+ * `*out_logits` gets the logits after the last one. */
+brick_status_t brick_session_prompt(brick_session_t *session,
+                                    const int32_t *tokens, size_t count,
+                                    float **out_logits);
+
+/* Empties the KV cache: the next step is at position 0. */
+void brick_session_reset(brick_session_t *session);
+
+int64_t brick_session_position(const brick_session_t *session);
+int64_t brick_session_vocab(const brick_session_t *session);
+int64_t brick_session_max_seq(const brick_session_t *session);
+int brick_session_threads(const brick_session_t *session);
+/* Bytes of all weights (what one step streams) and of the KV cache. */
+uint64_t brick_session_weight_bytes(const brick_session_t *session);
+uint64_t brick_session_cache_bytes(const brick_session_t *session);
+/* The artifact's tokenizer, owned by the session. */
+brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRICK_SESSION_H */

@@ -1,0 +1,262 @@
+/*===- session.c - Running an artifact's generated code --------------------===*/
+
+#define _GNU_SOURCE
+#include "brick/session.h"
+
+#include "brick/decode_abi.h"
+#include "thread_pool.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct brick_session_t {
+  void *code;
+  void (*entry)(void **);
+  brick_tokenizer_t *tokenizer;
+  brick_thread_pool *pool;
+  int64_t vocab, max_seq;
+  uint64_t weight_bytes, cache_floats;
+  float *cache, *logits;
+  /* The packed arguments of decode_abi.h, bound once. */
+  void **args;
+  const void **weights;
+  int32_t token;
+  int64_t pos;
+  int32_t *token_pointer;
+  float *cache_pointer, *logits_pointer;
+};
+
+static _Thread_local char g_last_error[512];
+
+static brick_status_t fail(brick_status_t status, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(g_last_error, sizeof(g_last_error), format, args);
+  va_end(args);
+  return status;
+}
+
+const char *brick_session_last_error(void) { return g_last_error; }
+
+/* dlopen()s shared-object bytes through an anonymous memory file, so no
+ * copy of the code is left on disk. */
+static void *load_code(const void *bytes, uint64_t size) {
+  int fd = memfd_create("brick-code", MFD_CLOEXEC);
+  if (fd < 0) {
+    fail(BRICK_ERROR_UNSUPPORTED, "memfd_create: %s (CODE)", strerror(errno));
+    return NULL;
+  }
+  const char *p = bytes;
+  for (uint64_t done = 0; done < size;) {
+    ssize_t n = write(fd, p + done, size - done);
+    if (n <= 0) {
+      fail(BRICK_ERROR_UNSUPPORTED, "cannot stage the code: %s (CODE)",
+           strerror(errno));
+      close(fd);
+      return NULL;
+    }
+    done += (uint64_t)n;
+  }
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!handle)
+    fail(BRICK_ERROR_UNSUPPORTED, "cannot load the code: %s (CODE)",
+         dlerror());
+  close(fd);
+  return handle;
+}
+
+/* Binds the code's work-item hook to `session`'s threads. */
+static brick_status_t start_threads(brick_session_t *session, int threads) {
+  if (threads <= 0) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = online > 0 ? (int)online : 1;
+  }
+  session->pool = brick_thread_pool_create(threads);
+  if (!session->pool)
+    return fail(BRICK_ERROR_INTERNAL, "cannot start %d threads", threads);
+  brick_parallel_for_fn *hook = dlsym(session->code, BRICK_PARALLEL_FOR_HOOK);
+  void **pool = dlsym(session->code, BRICK_PARALLEL_FOR_POOL);
+  /* Code without large products has no hook: it runs on the caller. */
+  if (hook && pool) {
+    *pool = session->pool;
+    *hook = brick_thread_pool_parallel_for;
+  }
+  return BRICK_OK;
+}
+
+static brick_status_t bind(brick_session_t *s,
+                           const brick_artifact_t *artifact) {
+  const int64_t *sizes = dlsym(s->code, BRICK_DECODE_INFO);
+  s->entry = (void (*)(void **))dlsym(s->code, BRICK_DECODE_ENTRY);
+  if (!s->entry || !sizes)
+    return fail(BRICK_ERROR_MALFORMED, "the code has no " BRICK_DECODE_ENTRY
+                                       " (CODE)");
+  uint32_t tensors = brick_artifact_tensor_count(artifact);
+  if (sizes[BRICK_DECODE_INFO_TENSORS] != (int64_t)tensors)
+    return fail(BRICK_ERROR_MALFORMED,
+                "the code expects %lld tensors, the artifact has %u "
+                "(TENSORS)",
+                (long long)sizes[BRICK_DECODE_INFO_TENSORS], tensors);
+  s->vocab = sizes[BRICK_DECODE_INFO_VOCAB];
+  s->max_seq = sizes[BRICK_DECODE_INFO_MAX_SEQ];
+  s->cache_floats = (uint64_t)sizes[BRICK_DECODE_INFO_CACHE_FLOATS];
+  s->cache = calloc(s->cache_floats ? s->cache_floats : 1, sizeof(float));
+  s->logits = calloc((size_t)s->vocab, sizeof(float));
+  s->weights = calloc(tensors ? tensors : 1, sizeof(void *));
+  s->args = calloc((size_t)tensors + 4, sizeof(void *));
+  if (!s->cache || !s->logits || !s->weights || !s->args)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the KV cache");
+  s->token_pointer = &s->token;
+  s->cache_pointer = s->cache;
+  s->logits_pointer = s->logits;
+  /* decode_abi.h: token, position, cache, the weights in table order, the
+   * logits. */
+  s->args[0] = &s->token_pointer;
+  s->args[1] = &s->pos;
+  s->args[2] = &s->cache_pointer;
+  for (uint32_t i = 0; i < tensors; ++i) {
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, i, &tensor);
+    s->weights[i] = tensor.data;
+    s->weight_bytes += tensor.size;
+    s->args[3 + i] = &s->weights[i];
+  }
+  s->args[3 + tensors] = &s->logits_pointer;
+  return BRICK_OK;
+}
+
+brick_status_t brick_session_create(const brick_artifact_t *artifact,
+                                    const brick_session_options_t *options,
+                                    brick_session_t **out_session) {
+  if (!out_session)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "out_session is NULL");
+  *out_session = NULL;
+  if (!artifact)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "artifact is NULL");
+  const void *code = NULL, *tokenizer = NULL;
+  uint64_t code_size = 0, tokenizer_size = 0;
+  if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_CODE, &code,
+                             &code_size) != BRICK_OK)
+    return fail(BRICK_ERROR_MALFORMED, "the artifact has no code (CODE)");
+  if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_TOKENIZER,
+                             &tokenizer, &tokenizer_size) != BRICK_OK)
+    return fail(BRICK_ERROR_MALFORMED,
+                "the artifact has no tokenizer (TOKENIZER)");
+
+  brick_session_t *session = calloc(1, sizeof(*session));
+  if (!session)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for a session");
+  brick_status_t status = BRICK_OK;
+  if (!(session->code = load_code(code, code_size)))
+    status = BRICK_ERROR_UNSUPPORTED;
+  if (status == BRICK_OK)
+    status = bind(session, artifact);
+  if (status == BRICK_OK &&
+      brick_tokenizer_load_canonical(tokenizer, tokenizer_size,
+                                     &session->tokenizer) != BRICK_OK)
+    status = fail(BRICK_ERROR_MALFORMED, "invalid tokenizer (TOKENIZER)");
+  if (status == BRICK_OK)
+    status = start_threads(session, options ? options->threads : 0);
+  if (status != BRICK_OK) {
+    brick_session_free(session);
+    return status;
+  }
+  *out_session = session;
+  return BRICK_OK;
+}
+
+void brick_session_free(brick_session_t *session) {
+  if (!session)
+    return;
+  /* Threads first: the code's hook points into the pool. */
+  brick_thread_pool_free(session->pool);
+  if (session->tokenizer)
+    brick_tokenizer_free(session->tokenizer);
+  if (session->code)
+    dlclose(session->code);
+  free(session->cache);
+  free(session->logits);
+  free(session->weights);
+  free(session->args);
+  free(session);
+}
+
+brick_status_t brick_session_step(brick_session_t *session, int32_t token,
+                                  float **out_logits) {
+  if (out_logits)
+    *out_logits = NULL;
+  if (!session || !out_logits)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "session or logits is NULL");
+  if (session->pos >= session->max_seq)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "position %lld is past the context length %lld",
+                (long long)session->pos, (long long)session->max_seq);
+  if (token < 0 || token >= session->vocab)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "token %d is outside the vocabulary of %lld", token,
+                (long long)session->vocab);
+  session->token = token;
+  session->entry(session->args);
+  ++session->pos;
+  *out_logits = session->logits;
+  return BRICK_OK;
+}
+
+brick_status_t brick_session_prompt(brick_session_t *session,
+                                    const int32_t *tokens, size_t count,
+                                    float **out_logits) {
+  if (out_logits)
+    *out_logits = NULL;
+  if (!session || !out_logits || (!tokens && count))
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "NULL argument");
+  if (count == 0)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "empty prompt block");
+  if ((int64_t)count > session->max_seq - session->pos)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "a block of %zu tokens at position %lld passes the context "
+                "length %lld",
+                count, (long long)session->pos, (long long)session->max_seq);
+  /* The generated code has one entry, a one-token step; the block runs
+   * through it token by token with the threads kept warm in between. */
+  for (size_t i = 0; i < count; ++i) {
+    brick_status_t status = brick_session_step(session, tokens[i], out_logits);
+    if (status != BRICK_OK)
+      return status;
+  }
+  return BRICK_OK;
+}
+
+void brick_session_reset(brick_session_t *session) {
+  memset(session->cache, 0, session->cache_floats * sizeof(float));
+  session->pos = 0;
+}
+
+int64_t brick_session_position(const brick_session_t *session) {
+  return session->pos;
+}
+int64_t brick_session_vocab(const brick_session_t *session) {
+  return session->vocab;
+}
+int64_t brick_session_max_seq(const brick_session_t *session) {
+  return session->max_seq;
+}
+int brick_session_threads(const brick_session_t *session) {
+  return brick_thread_pool_size(session->pool);
+}
+uint64_t brick_session_weight_bytes(const brick_session_t *session) {
+  return session->weight_bytes;
+}
+uint64_t brick_session_cache_bytes(const brick_session_t *session) {
+  return session->cache_floats * sizeof(float);
+}
+brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session) {
+  return session->tokenizer;
+}

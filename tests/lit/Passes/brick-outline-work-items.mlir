@@ -1,0 +1,84 @@
+// RUN: brick-opt %s --brick-outline-work-items=min-work=64 --split-input-file | FileCheck %s
+
+// A matrix-vector product of 8 rows x 16 (128 multiply-adds) becomes a work
+// function over its 8 rows; its buffers travel in a stack context as memref
+// descriptors; the op is replaced by the call to brick_parallel_for.
+
+#map_x = affine_map<(t, o, i) -> (t, i)>
+#map_w = affine_map<(t, o, i) -> (o, i)>
+#map_y = affine_map<(t, o, i) -> (t, o)>
+func.func @matvec(%x: memref<1x16xf32>, %w: memref<8x16xf32>, %y: memref<1x8xf32>) {
+  linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<1x16xf32>, memref<8x16xf32>) outs(%y : memref<1x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK: func.func private @brick_parallel_for((!llvm.ptr, i64, i64) -> (), !llvm.ptr, i64)
+// CHECK-LABEL: func.func private @matvec_work0(
+// CHECK-SAME: %[[CTX:.*]]: !llvm.ptr, %[[BEGIN:.*]]: i64, %[[END:.*]]: i64)
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
+// CHECK-COUNT-3: llvm.load {{.*}} : !llvm.ptr -> !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
+// CHECK: %[[LO:.*]] = arith.index_cast %[[BEGIN]] : i64 to index
+// CHECK: %[[HI:.*]] = arith.index_cast %[[END]] : i64 to index
+// CHECK: scf.for %[[J:.*]] = %[[LO]] to %[[HI]]
+// CHECK:   arith.remui %[[J]], %{{.*}}
+// CHECK:   arith.divui %[[J]], %{{.*}}
+// CHECK:   scf.for
+// CHECK:     arith.mulf
+// CHECK:     memref.store
+// CHECK-LABEL: func.func @matvec
+// CHECK: %[[SLOT:.*]] = llvm.alloca {{.*}} x !llvm.struct<(struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>, struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>, struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>)>
+// CHECK-COUNT-3: llvm.store
+// CHECK: %[[FN:.*]] = constant @matvec_work0
+// CHECK: %[[ITEMS:.*]] = arith.constant 8 : i64
+// CHECK: call @brick_parallel_for(%[[FN]], %[[SLOT]], %[[ITEMS]])
+// CHECK-NOT: linalg.generic
+
+// -----
+
+// Below the threshold (4 x 8 = 32 multiply-adds) and elementwise ops stay.
+
+#id = affine_map<(o, i) -> (o, i)>
+#row = affine_map<(o, i) -> (o)>
+func.func @small(%w: memref<4x8xf32>, %y: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#id, #row],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%w : memref<4x8xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @small
+// CHECK: linalg.generic
+// CHECK-NOT: brick_parallel_for
+
+// -----
+
+// A product whose size is only known at run time (attention over the
+// cache) stays on the calling thread.
+
+#dx = affine_map<(o, i) -> (o, i)>
+#dy = affine_map<(o, i) -> (o)>
+func.func @dynamic(%w: memref<?x1024xf32>, %y: memref<?xf32>) {
+  linalg.generic {indexing_maps = [#dx, #dy],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%w : memref<?x1024xf32>) outs(%y : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @dynamic
+// CHECK: linalg.generic
+// CHECK-NOT: brick_parallel_for
