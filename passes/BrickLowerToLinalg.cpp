@@ -264,6 +264,45 @@ public:
         });
   }
 
+  /// mass[c] = sum over the block's tokens and the neurons n of column c
+  /// (`columnOf[n]`) of |hidden[t, n]|: one trace row ([columns]).
+  Value traceMass(Value hidden, ArrayRef<int64_t> columnOf, int64_t columns) {
+    MLIRContext *context = b.getContext();
+    auto columnType = RankedTensorType::get(
+        {static_cast<int64_t>(columnOf.size())}, b.getI64Type());
+    Value columnOfNeuron = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(columnType, columnOf));
+    Value init = zeros(tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{columns}, b.getF32Type()));
+    AffineExpr t, c, n;
+    bindDims(context, t, c, n);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), ValueRange{hidden, columnOfNeuron},
+               ValueRange{init},
+               SmallVector<AffineMap>{AffineMap::get(3, 0, {t, n}, context),
+                                      AffineMap::get(3, 0, {n}, context),
+                                      AffineMap::get(3, 0, {c}, context)},
+               {IteratorType::reduction, IteratorType::parallel,
+                IteratorType::reduction},
+               [&](OpBuilder &nested, Location at, ValueRange args) {
+                 Value column = arith::IndexCastOp::create(
+                     nested, at, nested.getI64Type(),
+                     linalg::IndexOp::create(nested, at, 1));
+                 Value mine = arith::CmpIOp::create(
+                     nested, at, arith::CmpIPredicate::eq, args[1], column);
+                 Value magnitude = math::AbsFOp::create(nested, at, args[0]);
+                 Value zero = arith::ConstantOp::create(
+                     nested, at, nested.getF32FloatAttr(0));
+                 Value add =
+                     arith::SelectOp::create(nested, at, mine, magnitude, zero);
+                 linalg::YieldOp::create(
+                     nested, at,
+                     arith::AddFOp::create(nested, at, args[2], add)
+                         .getResult());
+               })
+        .getResult(0);
+  }
+
   Value rmsNorm(Value x, Value gain, double eps) {
     auto type = cast<RankedTensorType>(x.getType());
     int64_t width = type.getDimSize(1);
@@ -387,6 +426,7 @@ struct BrickLowerToLinalgPass
       } else if (auto ffn = dyn_cast<FfnOp>(op)) {
         Value hidden = lower.ffnHidden(ffn.getInput(), ffn.getUp(),
                                        ffn.getGate(), ffn.getAct());
+        recordTrace(builder, lower, op, hidden);
         result = lower.linear(hidden, ffn.getDown(), Value());
       } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
         Value hidden = lower.ffnHidden(routed.getInput(), routed.getUp(),
@@ -395,6 +435,7 @@ struct BrickLowerToLinalgPass
                                     routed.getRouterBias());
         hidden = lower.keepTopBricks(hidden, scores, routed.getBricks(),
                                      routed.getTopK());
+        recordTrace(builder, lower, op, hidden);
         result = lower.linear(hidden, routed.getDown(), Value());
       }
       // The generic's result type may be more static than the op's.
@@ -404,6 +445,31 @@ struct BrickLowerToLinalgPass
       op->getResult(0).replaceAllUsesWith(result);
       op->erase();
     }
+  }
+
+  /// For an FFN brick-outline-forward gave a trace row: its brick masses
+  /// are inserted into the trace the function returns last. FFNs are
+  /// lowered in program order, so each insertion follows the previous one.
+  void recordTrace(OpBuilder &builder, Lowering &lower, Operation *op,
+                   Value hidden) {
+    auto row = op->getAttrOfType<IntegerAttr>("brick.trace_row");
+    auto columnOf = op->getAttrOfType<DenseI64ArrayAttr>("brick.trace_columns");
+    if (!row || !columnOf)
+      return;
+    auto func = op->getParentOfType<func::FuncOp>();
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    OpOperand &trace = ret->getOpOperands().back();
+    auto traceType = cast<RankedTensorType>(trace.get().getType());
+    int64_t columns = traceType.getDimSize(1);
+    Value mass = lower.traceMass(hidden, columnOf.asArrayRef(), columns);
+    SmallVector<OpFoldResult> offsets = {builder.getIndexAttr(row.getInt()),
+                                         builder.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {builder.getIndexAttr(1),
+                                       builder.getIndexAttr(columns)};
+    SmallVector<OpFoldResult> strides(2, builder.getIndexAttr(1));
+    trace.set(tensor::InsertSliceOp::create(builder, op->getLoc(), mass,
+                                            trace.get(), offsets, sizes,
+                                            strides));
   }
 };
 

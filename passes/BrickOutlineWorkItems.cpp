@@ -33,11 +33,17 @@ namespace {
 
 constexpr llvm::StringLiteral kParallelFor = "brick_parallel_for";
 
-/// Multiply-adds of `op` if all its loop ranges are static and it has both
-/// parallel and reduction iterators; 0 otherwise.
+/// Multiply-adds of `op` if all its loop ranges are static and its loops
+/// are parallel ones, then at least one reduction; 0 otherwise (the work
+/// items are the iterations of the leading parallel loops).
 int64_t contractionWork(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0 ||
-      op.getNumParallelLoops() == 0)
+  if (!op.hasPureBufferSemantics() || op.getNumReductionLoops() == 0)
+    return 0;
+  auto iterators = op.getIteratorTypesArray();
+  auto firstReduction = llvm::find_if(iterators, linalg::isReductionIterator);
+  if (firstReduction == iterators.begin() ||
+      !std::all_of(firstReduction, iterators.end(),
+                   linalg::isReductionIterator))
     return 0;
   int64_t work = 1;
   for (int64_t range : op.getStaticLoopRanges()) {

@@ -125,6 +125,24 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     contents.tensors.push_back(std::move(payload));
   }
 
+  // The trace's shape and column names, before lowering drops them
+  // (decode_abi.h).
+  auto traceType = cast<RankedTensorType>(
+      decode.getFunctionType().getInputs().back());
+  std::string traceColumns;
+  {
+    auto layers = cast<DenseI64ArrayAttr>(decode->getAttr("brick.trace_layers"));
+    auto names = cast<ArrayAttr>(decode->getAttr("brick.trace_bricks"));
+    for (auto [layer, row] : llvm::zip(layers.asArrayRef(), names)) {
+      traceColumns += std::to_string(layer);
+      for (auto column : cast<ArrayAttr>(row).getAsRange<ArrayAttr>())
+        traceColumns +=
+            "\t" + cast<StringAttr>(column[0]).getValue().str() + "\t" +
+            std::to_string(cast<IntegerAttr>(column[1]).getInt());
+      traceColumns += "\n";
+    }
+  }
+
   PassManager lower(context);
   lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
   lower.addPass(createBrickLowerToLinalg());
@@ -155,12 +173,20 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   info[BRICK_DECODE_INFO_MAX_SEQ] = hp.getMaxSeq();
   info[BRICK_DECODE_INFO_CACHE_FLOATS] = cacheFloats;
   info[BRICK_DECODE_INFO_TENSORS] = static_cast<int64_t>(symbols.size());
+  info[BRICK_DECODE_INFO_TRACE_ROWS] = traceType.getDimSize(0);
+  info[BRICK_DECODE_INFO_TRACE_COLUMNS] = traceType.getDimSize(1);
   LLVM::GlobalOp::create(
       builder, model.getLoc(), LLVM::LLVMArrayType::get(i64, info.size()),
       /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_INFO,
       DenseElementsAttr::get(
           RankedTensorType::get({static_cast<int64_t>(info.size())}, i64),
           ArrayRef<int64_t>(info)));
+  traceColumns.push_back('\0');
+  LLVM::GlobalOp::create(
+      builder, model.getLoc(),
+      LLVM::LLVMArrayType::get(builder.getI8Type(), traceColumns.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_TRACE_COLUMNS,
+      builder.getStringAttr(traceColumns));
 
   auto object = emitObjectFile(module, request.target);
   if (!object)

@@ -65,6 +65,26 @@ static llvm::Error runPipeline(PassManager &pm, ModuleOp module,
   return llvm::Error::success();
 }
 
+/// Results that bufferised to one of the function's own arguments (the
+/// trace, written in place) need no out-parameter: the caller already holds
+/// the buffer. Upstream's drop-equivalent-buffer-results leaves public
+/// functions alone, and these are called from outside the module.
+static void dropResultsThatAreArguments(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+    llvm::BitVector drop(ret.getNumOperands());
+    for (OpOperand &operand : ret->getOpOperands())
+      if (auto argument = dyn_cast<BlockArgument>(operand.get()))
+        drop.set(operand.getOperandNumber());
+    if (drop.none())
+      continue;
+    ret->eraseOperands(drop);
+    (void)func.eraseResults(drop);
+  }
+}
+
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
                                           int64_t workItemMinWork) {
   MLIRContext *context = module.getContext();
@@ -83,6 +103,11 @@ llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (llvm::Error error = runPipeline(pm, module, "bufferization"))
+    return error;
+  dropResultsThatAreArguments(module);
+
+  pm.clear();
   // Kernels are called from outside the module, so their public results
   // become out-parameters too; the result buffer is written in place.
   bufferization::BufferResultsToOutParamsPassOptions outParams;

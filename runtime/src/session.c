@@ -22,14 +22,16 @@ struct brick_session_t {
   brick_thread_pool *pool;
   int64_t vocab, max_seq;
   uint64_t weight_bytes, cache_floats;
-  float *cache, *logits;
+  float *cache, *logits, *trace;
+  int64_t trace_rows, trace_columns;
+  const char *trace_names;
   /* The packed arguments of decode_abi.h, bound once. */
   void **args;
   const void **weights;
   int32_t token;
   int64_t pos;
   int32_t *token_pointer;
-  float *cache_pointer, *logits_pointer;
+  float *cache_pointer, *logits_pointer, *trace_pointer;
 };
 
 static _Thread_local char g_last_error[512];
@@ -108,17 +110,26 @@ static brick_status_t bind(brick_session_t *s,
   s->vocab = sizes[BRICK_DECODE_INFO_VOCAB];
   s->max_seq = sizes[BRICK_DECODE_INFO_MAX_SEQ];
   s->cache_floats = (uint64_t)sizes[BRICK_DECODE_INFO_CACHE_FLOATS];
+  s->trace_rows = sizes[BRICK_DECODE_INFO_TRACE_ROWS];
+  s->trace_columns = sizes[BRICK_DECODE_INFO_TRACE_COLUMNS];
+  s->trace_names = dlsym(s->code, BRICK_DECODE_TRACE_COLUMNS);
+  if (!s->trace_names)
+    return fail(BRICK_ERROR_MALFORMED,
+                "the code has no " BRICK_DECODE_TRACE_COLUMNS " (CODE)");
+  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
+  s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
   s->cache = calloc(s->cache_floats ? s->cache_floats : 1, sizeof(float));
   s->logits = calloc((size_t)s->vocab, sizeof(float));
   s->weights = calloc(tensors ? tensors : 1, sizeof(void *));
-  s->args = calloc((size_t)tensors + 4, sizeof(void *));
-  if (!s->cache || !s->logits || !s->weights || !s->args)
+  s->args = calloc((size_t)tensors + 5, sizeof(void *));
+  if (!s->cache || !s->logits || !s->trace || !s->weights || !s->args)
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the KV cache");
   s->token_pointer = &s->token;
   s->cache_pointer = s->cache;
   s->logits_pointer = s->logits;
+  s->trace_pointer = s->trace;
   /* decode_abi.h: token, position, cache, the weights in table order, the
-   * logits. */
+   * trace, the logits. */
   s->args[0] = &s->token_pointer;
   s->args[1] = &s->pos;
   s->args[2] = &s->cache_pointer;
@@ -129,7 +140,8 @@ static brick_status_t bind(brick_session_t *s,
     s->weight_bytes += tensor.size;
     s->args[3 + i] = &s->weights[i];
   }
-  s->args[3 + tensors] = &s->logits_pointer;
+  s->args[3 + tensors] = &s->trace_pointer;
+  s->args[4 + tensors] = &s->logits_pointer;
   return BRICK_OK;
 }
 
@@ -184,6 +196,7 @@ void brick_session_free(brick_session_t *session) {
     dlclose(session->code);
   free(session->cache);
   free(session->logits);
+  free(session->trace);
   free(session->weights);
   free(session->args);
   free(session);
@@ -259,4 +272,14 @@ uint64_t brick_session_cache_bytes(const brick_session_t *session) {
 }
 brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session) {
   return session->tokenizer;
+}
+
+const float *brick_session_trace(const brick_session_t *session,
+                                 int64_t *out_rows, int64_t *out_columns) {
+  *out_rows = session->trace_rows;
+  *out_columns = session->trace_columns;
+  return session->trace;
+}
+const char *brick_session_trace_columns(const brick_session_t *session) {
+  return session->trace_names;
 }

@@ -26,5 +26,6 @@ tools = [
     ToolSubst("brick-opt", unresolved="fatal"),
     ToolSubst("brickc", unresolved="fatal"),
     ToolSubst("brick-run", unresolved="fatal"),
+    ToolSubst("brick-demo-model", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

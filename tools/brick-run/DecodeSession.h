@@ -41,6 +41,7 @@ public:
   /// table counts in full: exact when it doubles as the classifier).
   uint64_t weightBytes() const { return brick_session_weight_bytes(session); }
   uint64_t cacheBytes() const { return brick_session_cache_bytes(session); }
+  brick_session_t *handle() const { return session; }
   brick_tokenizer_t *tokenizer() const {
     return brick_session_tokenizer(session);
   }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DecodeSession.h"
+#include "Trace.h"
 #include "Modes.h"
 
 #include "brick/artifact.h"
@@ -48,7 +49,7 @@ int main(int argc, char **argv) {
   float temperature = 1.0f, topP = 0.9f;
   uint64_t seed = 0;
   bool info = false;
-  std::string dumpLogits, perplexityText;
+  std::string dumpLogits, perplexityText, tracePath;
   int64_t context = 0;
   bool bench = false;
   int threads = 0;
@@ -66,6 +67,9 @@ int main(int argc, char **argv) {
   app.add_flag("--info", info, "Print the manifest and the sections instead");
   app.add_option("--dump-logits", dumpLogits,
                  "Write every position's logits as raw float32 rows to FILE");
+  app.add_option("--trace", tracePath,
+                 "Write, per position, each layer's brick activation mass and "
+                 "the bricks that fired to FILE (JSON Lines)");
   app.add_option("--perplexity", perplexityText,
                  "Print the perplexity of the text in FILE instead");
   app.add_option("--context", context,
@@ -129,6 +133,9 @@ int main(int argc, char **argv) {
   FILE *dump = nullptr;
   if (!dumpLogits.empty() && !(dump = std::fopen(dumpLogits.c_str(), "wb")))
     return fail(dumpLogits + ": " + std::strerror(errno) + " (--dump-logits)");
+  brick_run::TraceWriter trace;
+  if (!tracePath.empty() && !trace.open(tracePath, session.handle(), error))
+    return fail(error);
   for (int64_t pos = 0; pos < steps; ++pos) {
     float *logits = session.step(token);
     if (dump)
@@ -138,11 +145,14 @@ int main(int argc, char **argv) {
       next = promptIds[pos + 1];
     else
       brick_sampler_sample(sampler, logits, &next);
-    if (next == bos)
-      break;
     const char *piece = nullptr;
     size_t length = 0;
-    brick_tokenizer_decode_bytes(tokenizer, token, next, &piece, &length);
+    if (next != bos)
+      brick_tokenizer_decode_bytes(tokenizer, token, next, &piece, &length);
+    if (!tracePath.empty())
+      trace.write(pos, token, next, std::string(piece ? piece : "", length));
+    if (next == bos)
+      break;
     printPiece(piece, length);
     std::fflush(stdout);
     token = next;
@@ -150,6 +160,8 @@ int main(int argc, char **argv) {
   std::printf("\n");
   if (dump && std::fclose(dump) != 0)
     return fail(dumpLogits + ": write failed (--dump-logits)");
+  if (!tracePath.empty() && !trace.close())
+    return fail(tracePath + ": write failed (--trace)");
   brick_sampler_free(sampler);
   brick_artifact_close(artifact);
   return 0;

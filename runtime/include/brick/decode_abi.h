@@ -7,8 +7,21 @@
  *     brick_decode: [0] int32_t *token (one id), [1] int64_t pos,
  *     [2] float *cache (BRICK_DECODE_INFO_CACHE_FLOATS floats, zeroed before
  *     the first step, kept between steps), [3 .. 3 + tensors) one pointer
- *     per tensor of the artifact's tensor table, in table order, then
- *     [3 + tensors] float *logits (BRICK_DECODE_INFO_VOCAB floats, written).
+ *     per tensor of the artifact's tensor table, in table order,
+ *     [3 + tensors] float *trace (TRACE_ROWS x TRACE_COLUMNS floats,
+ *     written), then [4 + tensors] float *logits (BRICK_DECODE_INFO_VOCAB
+ *     floats, written).
+ *
+ *   The trace: row r is the r-th FFN of the forward pass; column c of it
+ *   the activation mass (the sum of |hidden activation|) of the c-th brick
+ *   of that FFN's layer for this token, 0 for a brick a router skipped and
+ *   for columns past the layer's bricks.
+ *
+ *   const char brick_trace_columns[];
+ *     The trace's columns: one line per row, the layer, then for each
+ *     column a tab, its brick's name, a tab and its number of neurons
+ *     ("ffn" for a layer without emergent bricks, "(unassigned)" for
+ *     neurons in no brick).
  *
  *   const int64_t brick_decode_info[BRICK_DECODE_INFO_COUNT];
  *     The sizes a caller needs, indexed by the constants below.
@@ -47,13 +60,16 @@ typedef void (*brick_work_fn)(void *context, int64_t begin, int64_t end);
 typedef void (*brick_parallel_for_fn)(void *pool, brick_work_fn work,
                                       void *context, int64_t items);
 #define BRICK_DECODE_INFO "brick_decode_info"
+#define BRICK_DECODE_TRACE_COLUMNS "brick_trace_columns"
 
 enum {
   BRICK_DECODE_INFO_VOCAB = 0,
   BRICK_DECODE_INFO_MAX_SEQ = 1,
   BRICK_DECODE_INFO_CACHE_FLOATS = 2,
   BRICK_DECODE_INFO_TENSORS = 3,
-  BRICK_DECODE_INFO_COUNT = 4,
+  BRICK_DECODE_INFO_TRACE_ROWS = 4,
+  BRICK_DECODE_INFO_TRACE_COLUMNS = 5,
+  BRICK_DECODE_INFO_COUNT = 6,
 };
 
 #endif /* BRICK_DECODE_ABI_H */

@@ -71,6 +71,15 @@ int brick_session_threads(const brick_session_t *session);
 /* Bytes of all weights (what one step streams) and of the KV cache. */
 uint64_t brick_session_weight_bytes(const brick_session_t *session);
 uint64_t brick_session_cache_bytes(const brick_session_t *session);
+/* The trace of the last step (decode_abi.h): `*out_rows` FFNs in program
+ * order by `*out_columns` bricks, row-major: each brick's activation mass
+ * for the token, 0 where a router skipped the brick. Valid until the next
+ * step. */
+const float *brick_session_trace(const brick_session_t *session,
+                                 int64_t *out_rows, int64_t *out_columns);
+/* The trace's columns: one line per row, the layer, then for each column a
+ * tab, its brick's name, a tab and its neuron count (decode_abi.h). */
+const char *brick_session_trace_columns(const brick_session_t *session);
 /* The artifact's tokenizer, owned by the session. */
 brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session);
 

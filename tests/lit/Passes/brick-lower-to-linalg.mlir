@@ -74,3 +74,26 @@ func.func @routed(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf
   %y = brick.routed_ffn %x, up %up, down %down gate %gate router %r bias %rb layer 0 act silu bricks [2, 3, 1] top_k 1 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>
 }
+
+// -----
+
+// Test: FFNs with a trace row add their bricks' activation mass to the
+// trace the function returns: sum of |hidden| over the neurons of each
+// column, inserted at the FFN's row, each insertion into the previous one.
+// CHECK-LABEL: func.func @traced
+// CHECK-SAME: %[[TRACE:[a-z0-9_]+]]: tensor<2x3xf32>
+// CHECK: %[[COLS0:.*]] = arith.constant dense<[0, 1, 1, 0]> : tensor<4xi64>
+// CHECK: %[[MASS0:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction"]} ins(%{{.*}}, %[[COLS0]] : tensor<?x4xf32>, tensor<4xi64>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: math.absf
+// CHECK: arith.select
+// CHECK: %[[ROW0:.*]] = tensor.insert_slice %[[MASS0]] into %[[TRACE]][0, 0] [1, 3] [1, 1] : tensor<3xf32> into tensor<2x3xf32>
+// CHECK: %[[COLS1:.*]] = arith.constant dense<[2, 2, 0, 1]> : tensor<4xi64>
+// CHECK: %[[MASS1:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[COLS1]] : tensor<?x4xf32>, tensor<4xi64>)
+// CHECK: %[[ROW1:.*]] = tensor.insert_slice %[[MASS1]] into %[[ROW0]][1, 0] [1, 3] [1, 1]
+// CHECK: return %{{.*}}, %[[ROW1]]
+func.func @traced(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>,
+                  %gate: tensor<4x2xf32>, %trace: tensor<2x3xf32>) -> (tensor<?x2xf32>, tensor<2x3xf32>) {
+  %y0 = brick.ffn %x, up %up, down %down gate %gate layer 0 act silu {brick.trace_columns = array<i64: 0, 1, 1, 0>, brick.trace_row = 0 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  %y1 = brick.ffn %y0, up %up, down %down gate %gate layer 1 act silu {brick.trace_columns = array<i64: 2, 2, 0, 1>, brick.trace_row = 1 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %y1, %trace : tensor<?x2xf32>, tensor<2x3xf32>
+}
