@@ -27,5 +27,6 @@ tools = [
     ToolSubst("brickc", unresolved="fatal"),
     ToolSubst("brick-run", unresolved="fatal"),
     ToolSubst("brick-demo-model", unresolved="fatal"),
+    ToolSubst("brick-compare-logits", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
