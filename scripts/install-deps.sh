@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build clang python3
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools lld-22
   libeigen3-dev libcli11-dev libgtest-dev
+  g++-aarch64-linux-gnu qemu-user
 )
 
 missing=()

@@ -30,3 +30,21 @@ tools = [
     ToolSubst("brick-compare-logits", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The AArch64 device build (cmake/AArch64Device.cmake) under qemu-aarch64:
+# %run-aarch64 runs a cross-compiled tool. CI sets BRICK_REQUIRE_AARCH64 so
+# the tests cannot be skipped silently there.
+import shutil
+
+aarch64_run = os.path.join(config.brick_aarch64_bin, "brick-run")
+qemu = shutil.which("qemu-aarch64")
+if os.path.exists(aarch64_run) and qemu:
+    config.available_features.add("aarch64-device")
+    config.substitutions.append(
+        ("%run-aarch64", f"{qemu} -L /usr/aarch64-linux-gnu"))
+    config.substitutions.append(("%aarch64-bin", config.brick_aarch64_bin))
+elif os.environ.get("BRICK_REQUIRE_AARCH64"):
+    lit_config.fatal(
+        "BRICK_REQUIRE_AARCH64 is set but there is no AArch64 device build "
+        f"({aarch64_run}) or no qemu-aarch64: install g++-aarch64-linux-gnu "
+        "and qemu-user and rebuild")

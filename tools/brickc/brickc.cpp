@@ -255,6 +255,26 @@ TargetSpec hostTarget() {
   return target;
 }
 
+/// Another architecture than this machine's, as the baseline every CPU of
+/// it has: NEON for AArch64 (which Linux on AArch64 requires), SSE2 for
+/// x86-64. This machine's features mean nothing there.
+TargetSpec baselineTarget(const std::string &tripleName) {
+  TargetSpec target;
+  target.triple = tripleName;
+  llvm::Triple triple(tripleName);
+  if (triple.getArch() == llvm::Triple::aarch64) {
+    target.cpu = "generic";
+    target.features = "+neon,+fp-armv8";
+  } else if (triple.getArch() == llvm::Triple::x86_64) {
+    target.cpu = "x86-64";
+    target.features = "+sse2";
+  } else {
+    target.cpu = "generic";
+    target.features = "";
+  }
+  return target;
+}
+
 int runCompile(const CompileArgs &args) {
   auto context = makeContext();
   auto module = readGraph(context.get(), args.graph);
@@ -287,7 +307,11 @@ int runCompile(const CompileArgs &args) {
     if (!report)
       return fail(report.takeError());
   }
-  if (!args.triple.empty())
+  if (!args.triple.empty() &&
+      llvm::Triple(args.triple).getArch() !=
+          llvm::Triple(request.target.triple).getArch())
+    request.target = baselineTarget(args.triple);
+  else if (!args.triple.empty())
     request.target.triple = args.triple;
   if (!args.cpu.empty())
     request.target.cpu = args.cpu;
