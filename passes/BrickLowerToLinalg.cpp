@@ -1,20 +1,15 @@
 //===- BrickLowerToLinalg.cpp - Stateless compute ops to linalg -----------===//
 //
-// Each op becomes one or a few `linalg.generic` ops on tensors. The bodies
-// follow the reference executor's arithmetic so that compiled code can be
-// held to the oracle: products accumulate in f32 in input order, narrow
-// weights are widened element by element, RMSNorm divides by the square root
-// as run.c does.
+// Each op becomes one or a few `linalg.generic` ops on tensors (built by
+// LinalgLowering.h); FFNs with a trace row also add their bricks'
+// activation mass to the function's trace.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/LinalgLowering.h"
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
-#include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
-
-#include <cmath>
 
 namespace mlir::brick {
 #define GEN_PASS_DEF_BRICKLOWERTOLINALG
@@ -25,370 +20,6 @@ using namespace mlir;
 using namespace mlir::brick;
 
 namespace {
-
-using utils::IteratorType;
-
-/// Lowers one op at a time, building at the op being replaced.
-class Lowering {
-public:
-  Lowering(OpBuilder &builder, Location loc) : b(builder), loc(loc) {}
-
-  /// An uninitialised [rows of `like`, cols] f32 tensor.
-  Value empty(Value like, int64_t cols) {
-    auto type = cast<RankedTensorType>(like.getType());
-    SmallVector<OpFoldResult> sizes;
-    if (type.isDynamicDim(0))
-      sizes.push_back(tensor::DimOp::create(b, loc, like, 0).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(0)));
-    sizes.push_back(b.getIndexAttr(cols));
-    return tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
-  }
-
-  Value zeros(Value init) {
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    return linalg::FillOp::create(b, loc, zero, init).getResult(0);
-  }
-
-  /// `value` as f32 (weights may be stored narrower).
-  Value widen(OpBuilder &nested, Location at, Value value) {
-    if (value.getType().isF32())
-      return value;
-    return arith::ExtFOp::create(nested, at, nested.getF32Type(), value);
-  }
-
-  /// `x [T, in] @ weight[out, in]^T (+ bias[out])`: the reference's order
-  /// (the matmul, then the bias).
-  Value linear(Value x, Value weight, Value bias) {
-    int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
-    Value init = zeros(empty(x, out));
-    MLIRContext *context = b.getContext();
-    AffineExpr t, o, i;
-    bindDims(context, t, o, i);
-    auto maps = SmallVector<AffineMap>{AffineMap::get(3, 0, {t, i}, context),
-                                       AffineMap::get(3, 0, {o, i}, context),
-                                       AffineMap::get(3, 0, {t, o}, context)};
-    Value product =
-        linalg::GenericOp::create(
-            b, loc, init.getType(), ValueRange{x, weight}, ValueRange{init},
-            maps,
-            {IteratorType::parallel, IteratorType::parallel,
-             IteratorType::reduction},
-            [&](OpBuilder &nested, Location at, ValueRange args) {
-              Value w = widen(nested, at, args[1]);
-              // Reassociation lets LLVM vectorise the dot product (several
-              // partial sums), the difference between memory-bound decode
-              // and a scalar chain; results move by float reassociation only.
-              auto fast = arith::FastMathFlags::reassoc |
-                          arith::FastMathFlags::contract;
-              Value mul = arith::MulFOp::create(nested, at, args[0], w, fast);
-              Value sum = arith::AddFOp::create(nested, at, args[2], mul, fast);
-              linalg::YieldOp::create(nested, at, sum);
-            })
-            .getResult(0);
-    if (!bias)
-      return product;
-    AffineExpr t2, o2;
-    bindDims(context, t2, o2);
-    auto biasMaps =
-        SmallVector<AffineMap>{AffineMap::get(2, 0, {t2, o2}, context),
-                               AffineMap::get(2, 0, {o2}, context),
-                               AffineMap::get(2, 0, {t2, o2}, context)};
-    return elementwise(
-        product, {bias}, biasMaps,
-        [&](OpBuilder &nested, Location at, ValueRange args) {
-          Value v = widen(nested, at, args[1]);
-          return arith::AddFOp::create(nested, at, args[0], v).getResult();
-        });
-  }
-
-  /// A [T, cols] generic over `first` and `rest` with `maps` (inputs then
-  /// the output) whose body `fn` computes the element.
-  Value
-  elementwise(Value first, ArrayRef<Value> rest, ArrayRef<AffineMap> maps,
-              llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-    int64_t cols = cast<RankedTensorType>(first.getType()).getDimSize(1);
-    Value init = empty(first, cols);
-    SmallVector<Value> inputs = {first};
-    llvm::append_range(inputs, rest);
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), inputs, ValueRange{init}, maps,
-               {IteratorType::parallel, IteratorType::parallel},
-               [&](OpBuilder &nested, Location at, ValueRange args) {
-                 linalg::YieldOp::create(nested, at, fn(nested, at, args));
-               })
-        .getResult(0);
-  }
-
-  SmallVector<AffineMap> identityMaps(unsigned count) {
-    return SmallVector<AffineMap>(
-        count, AffineMap::getMultiDimIdentityMap(2, b.getContext()));
-  }
-
-  /// The reference's activation functions.
-  static Value activate(OpBuilder &nested, Location at, Activation act,
-                        Value x) {
-    Type f32 = nested.getF32Type();
-    auto constant = [&](float value) -> Value {
-      return arith::ConstantOp::create(nested, at,
-                                       nested.getF32FloatAttr(value));
-    };
-    switch (act) {
-    case Activation::silu: {
-      // x / (1 + exp(-x)), as run.c.
-      Value negated = arith::NegFOp::create(nested, at, x);
-      Value exp = math::ExpOp::create(nested, at, negated);
-      Value denominator = arith::AddFOp::create(nested, at, constant(1), exp);
-      return arith::DivFOp::create(nested, at, x, denominator);
-    }
-    case Activation::gelu: {
-      Value scaled = arith::MulFOp::create(nested, at, x, constant(M_SQRT1_2));
-      Value erf = math::ErfOp::create(nested, at, scaled);
-      Value one = arith::AddFOp::create(nested, at, constant(1), erf);
-      Value half = arith::MulFOp::create(nested, at, constant(0.5f), x);
-      return arith::MulFOp::create(nested, at, half, one);
-    }
-    case Activation::gelu_tanh: {
-      Value cube = arith::MulFOp::create(
-          nested, at, x, arith::MulFOp::create(nested, at, x, x));
-      Value inner = arith::AddFOp::create(
-          nested, at, x,
-          arith::MulFOp::create(nested, at, constant(0.044715f), cube));
-      Value tanh = math::TanhOp::create(
-          nested, at,
-          arith::MulFOp::create(
-              nested, at, constant(std::sqrt(2.0f / float(M_PI))), inner));
-      Value one = arith::AddFOp::create(nested, at, constant(1), tanh);
-      Value half = arith::MulFOp::create(nested, at, constant(0.5f), x);
-      return arith::MulFOp::create(nested, at, half, one);
-    }
-    case Activation::relu:
-      return arith::MaximumFOp::create(nested, at, x, constant(0));
-    case Activation::relu2: {
-      Value relu = arith::MaximumFOp::create(nested, at, x, constant(0));
-      return arith::MulFOp::create(nested, at, relu, relu);
-    }
-    }
-    (void)f32;
-    llvm_unreachable("unknown activation");
-  }
-
-  /// The FFN's hidden activations: act(gate x) * (up x), or act(up x).
-  Value ffnHidden(Value x, Value upWeight, Value gateWeight, Activation act) {
-    Value up = linear(x, upWeight, Value());
-    if (!gateWeight)
-      return elementwise(up, {}, identityMaps(2),
-                         [&](OpBuilder &nested, Location at, ValueRange args) {
-                           return activate(nested, at, act, args[0]);
-                         });
-    Value gated = linear(x, gateWeight, Value());
-    return elementwise(
-        gated, {up}, identityMaps(3),
-        [&](OpBuilder &nested, Location at, ValueRange args) {
-          Value a = activate(nested, at, act, args[0]);
-          return arith::MulFOp::create(nested, at, a, args[1]).getResult();
-        });
-  }
-
-  /// Zeroes, per token, the neurons of every brick outside the `topK`
-  /// highest `scores` ([T, bricks]); ties go to the lower brick index, as in
-  /// the reference's stable sort. All neurons are computed; what a routed
-  /// kernel saves comes with block-sparse code generation.
-  Value keepTopBricks(Value hidden, Value scores, ArrayRef<int64_t> sizes,
-                      int64_t topK) {
-    MLIRContext *context = b.getContext();
-    auto bricks = static_cast<int64_t>(sizes.size());
-    // rank[t, i] = #{j : s[t, j] > s[t, i], or s[t, j] == s[t, i] and j < i}
-    AffineExpr t, i, j;
-    bindDims(context, t, i, j);
-    Value rankInit = zeros(empty(scores, bricks));
-    Value rank =
-        linalg::GenericOp::create(
-            b, loc, rankInit.getType(), ValueRange{scores, scores},
-            ValueRange{rankInit},
-            SmallVector<AffineMap>{AffineMap::get(3, 0, {t, i}, context),
-                                   AffineMap::get(3, 0, {t, j}, context),
-                                   AffineMap::get(3, 0, {t, i}, context)},
-            {IteratorType::parallel, IteratorType::parallel,
-             IteratorType::reduction},
-            [&](OpBuilder &n, Location at, ValueRange args) {
-              Value mine = args[0], other = args[1];
-              Value iIndex = linalg::IndexOp::create(n, at, 1);
-              Value jIndex = linalg::IndexOp::create(n, at, 2);
-              Value greater = arith::CmpFOp::create(
-                  n, at, arith::CmpFPredicate::OGT, other, mine);
-              Value equal = arith::CmpFOp::create(
-                  n, at, arith::CmpFPredicate::OEQ, other, mine);
-              Value before = arith::CmpIOp::create(
-                  n, at, arith::CmpIPredicate::ult, jIndex, iIndex);
-              Value ahead = arith::OrIOp::create(
-                  n, at, greater, arith::AndIOp::create(n, at, equal, before));
-              Value one =
-                  arith::ConstantOp::create(n, at, n.getF32FloatAttr(1));
-              Value zero =
-                  arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
-              Value add = arith::SelectOp::create(n, at, ahead, one, zero);
-              linalg::YieldOp::create(
-                  n, at,
-                  arith::AddFOp::create(n, at, args[2], add).getResult());
-            })
-            .getResult(0);
-    // The brick of each neuron, from the contiguous layout.
-    SmallVector<int64_t> brickOf;
-    for (auto [index, size] : llvm::enumerate(sizes))
-      brickOf.append(size, static_cast<int64_t>(index));
-    auto brickType = RankedTensorType::get(
-        {static_cast<int64_t>(brickOf.size())}, b.getI64Type());
-    Value brickOfNeuron = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(brickType, ArrayRef<int64_t>(brickOf)));
-    AffineExpr t2, n2;
-    bindDims(context, t2, n2);
-    auto maps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t2, n2}, context),
-                                       AffineMap::get(2, 0, {n2}, context),
-                                       AffineMap::get(2, 0, {t2, n2}, context)};
-    return elementwise(
-        hidden, {brickOfNeuron}, maps,
-        [&](OpBuilder &n, Location at, ValueRange args) {
-          Value row = linalg::IndexOp::create(n, at, 0);
-          Value brick =
-              arith::IndexCastOp::create(n, at, n.getIndexType(), args[1]);
-          Value place =
-              tensor::ExtractOp::create(n, at, rank, ValueRange{row, brick});
-          Value kept = arith::CmpFOp::create(
-              n, at, arith::CmpFPredicate::OLT, place,
-              arith::ConstantOp::create(
-                  n, at, n.getF32FloatAttr(static_cast<float>(topK))));
-          Value zero = arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
-          return arith::SelectOp::create(n, at, kept, args[0], zero)
-              .getResult();
-        });
-  }
-
-  /// mass[c] = sum over the block's tokens and the neurons n of column c
-  /// (`columnOf[n]`) of |hidden[t, n]|: one trace row ([columns]).
-  Value traceMass(Value hidden, ArrayRef<int64_t> columnOf, int64_t columns) {
-    MLIRContext *context = b.getContext();
-    auto columnType = RankedTensorType::get(
-        {static_cast<int64_t>(columnOf.size())}, b.getI64Type());
-    Value columnOfNeuron = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(columnType, columnOf));
-    Value init = zeros(tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{columns}, b.getF32Type()));
-    AffineExpr t, c, n;
-    bindDims(context, t, c, n);
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), ValueRange{hidden, columnOfNeuron},
-               ValueRange{init},
-               SmallVector<AffineMap>{AffineMap::get(3, 0, {t, n}, context),
-                                      AffineMap::get(3, 0, {n}, context),
-                                      AffineMap::get(3, 0, {c}, context)},
-               {IteratorType::reduction, IteratorType::parallel,
-                IteratorType::reduction},
-               [&](OpBuilder &nested, Location at, ValueRange args) {
-                 Value column = arith::IndexCastOp::create(
-                     nested, at, nested.getI64Type(),
-                     linalg::IndexOp::create(nested, at, 1));
-                 Value mine = arith::CmpIOp::create(
-                     nested, at, arith::CmpIPredicate::eq, args[1], column);
-                 Value magnitude = math::AbsFOp::create(nested, at, args[0]);
-                 Value zero = arith::ConstantOp::create(
-                     nested, at, nested.getF32FloatAttr(0));
-                 Value add =
-                     arith::SelectOp::create(nested, at, mine, magnitude, zero);
-                 linalg::YieldOp::create(
-                     nested, at,
-                     arith::AddFOp::create(nested, at, args[2], add)
-                         .getResult());
-               })
-        .getResult(0);
-  }
-
-  Value rmsNorm(Value x, Value gain, double eps) {
-    auto type = cast<RankedTensorType>(x.getType());
-    int64_t width = type.getDimSize(1);
-    MLIRContext *context = b.getContext();
-    // ss[t] = sum_j x[t, j]^2
-    SmallVector<OpFoldResult> rows;
-    if (type.isDynamicDim(0))
-      rows.push_back(tensor::DimOp::create(b, loc, x, 0).getResult());
-    else
-      rows.push_back(b.getIndexAttr(type.getDimSize(0)));
-    Value ssInit = zeros(tensor::EmptyOp::create(b, loc, rows, b.getF32Type()));
-    AffineExpr t, j;
-    bindDims(context, t, j);
-    auto sumMaps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t, j}, context),
-                                          AffineMap::get(2, 0, {t}, context)};
-    Value ss = linalg::GenericOp::create(
-                   b, loc, ssInit.getType(), ValueRange{x}, ValueRange{ssInit},
-                   sumMaps, {IteratorType::parallel, IteratorType::reduction},
-                   [&](OpBuilder &nested, Location at, ValueRange args) {
-                     Value square =
-                         arith::MulFOp::create(nested, at, args[0], args[0]);
-                     linalg::YieldOp::create(
-                         nested, at,
-                         arith::AddFOp::create(nested, at, args[1], square)
-                             .getResult());
-                   })
-                   .getResult(0);
-    auto normMaps = SmallVector<AffineMap>{
-        AffineMap::get(2, 0, {t, j}, context),
-        AffineMap::get(2, 0, {t}, context), AffineMap::get(2, 0, {j}, context),
-        AffineMap::get(2, 0, {t, j}, context)};
-    return elementwise(
-        x, {ss, gain}, normMaps,
-        [&](OpBuilder &nested, Location at, ValueRange args) {
-          auto constant = [&](float value) -> Value {
-            return arith::ConstantOp::create(nested, at,
-                                             nested.getF32FloatAttr(value));
-          };
-          Value mean = arith::DivFOp::create(
-              nested, at, args[1], constant(static_cast<float>(width)));
-          Value shifted = arith::AddFOp::create(
-              nested, at, mean, constant(static_cast<float>(eps)));
-          Value inverse =
-              arith::DivFOp::create(nested, at, constant(1),
-                                    math::SqrtOp::create(nested, at, shifted));
-          Value scaled = arith::MulFOp::create(nested, at, inverse, args[0]);
-          Value g = widen(nested, at, args[2]);
-          return arith::MulFOp::create(nested, at, g, scaled).getResult();
-        });
-  }
-
-  Value embed(Value table, Value tokens, Value like) {
-    int64_t width = cast<RankedTensorType>(table.getType()).getDimSize(1);
-    MLIRContext *context = b.getContext();
-    AffineExpr t, d;
-    bindDims(context, t, d);
-    auto maps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t}, context),
-                                       AffineMap::get(2, 0, {t, d}, context)};
-    // Rows come from the token count, which `like` (the result) shares.
-    SmallVector<OpFoldResult> sizes;
-    auto tokensType = cast<RankedTensorType>(tokens.getType());
-    if (tokensType.isDynamicDim(0))
-      sizes.push_back(tensor::DimOp::create(b, loc, tokens, 0).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(tokensType.getDimSize(0)));
-    sizes.push_back(b.getIndexAttr(width));
-    Value init = tensor::EmptyOp::create(b, loc, sizes, b.getF32Type());
-    (void)like;
-    return linalg::GenericOp::create(
-               b, loc, init.getType(), ValueRange{tokens}, ValueRange{init},
-               maps, {IteratorType::parallel, IteratorType::parallel},
-               [&](OpBuilder &nested, Location at, ValueRange args) {
-                 Value row = arith::IndexCastOp::create(
-                     nested, at, nested.getIndexType(), args[0]);
-                 Value column = linalg::IndexOp::create(nested, at, 1);
-                 Value v = tensor::ExtractOp::create(nested, at, table,
-                                                     ValueRange{row, column});
-                 linalg::YieldOp::create(nested, at, widen(nested, at, v));
-               })
-        .getResult(0);
-  }
-
-private:
-  OpBuilder &b;
-  Location loc;
-};
 
 struct BrickLowerToLinalgPass
     : public mlir::brick::impl::BrickLowerToLinalgBase<BrickLowerToLinalgPass> {
@@ -403,7 +34,7 @@ struct BrickLowerToLinalgPass
     });
     for (Operation *op : ops) {
       OpBuilder builder(op);
-      Lowering lower(builder, op->getLoc());
+      LinalgLowering lower(builder, op->getLoc());
       Value result;
       if (auto linear = dyn_cast<LinearOp>(op)) {
         result = lower.linear(linear.getInput(), linear.getWeight(),
@@ -426,17 +57,18 @@ struct BrickLowerToLinalgPass
       } else if (auto ffn = dyn_cast<FfnOp>(op)) {
         Value hidden = lower.ffnHidden(ffn.getInput(), ffn.getUp(),
                                        ffn.getGate(), ffn.getAct());
-        recordTrace(builder, lower, op, hidden);
+        if (auto trace = traceRow(op))
+          recordTrace(builder, op,
+                      lower.traceMass(hidden, trace->columnOf, trace->columns));
         result = lower.linear(hidden, ffn.getDown(), Value());
       } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
-        Value hidden = lower.ffnHidden(routed.getInput(), routed.getUp(),
-                                       routed.getGate(), routed.getAct());
-        Value scores = lower.linear(routed.getInput(), routed.getRouter(),
-                                    routed.getRouterBias());
-        hidden = lower.keepTopBricks(hidden, scores, routed.getBricks(),
-                                     routed.getTopK());
-        recordTrace(builder, lower, op, hidden);
-        result = lower.linear(hidden, routed.getDown(), Value());
+        std::optional<TraceRow> trace = traceRow(op);
+        auto [output, mass] =
+            lower.routedFfn(routed, trace ? trace->columnOf : ArrayRef<int64_t>(),
+                            trace ? trace->columns : 0);
+        if (trace)
+          recordTrace(builder, op, mass);
+        result = output;
       }
       // The generic's result type may be more static than the op's.
       if (result.getType() != op->getResult(0).getType())
@@ -447,22 +79,34 @@ struct BrickLowerToLinalgPass
     }
   }
 
-  /// For an FFN brick-outline-forward gave a trace row: its brick masses
-  /// are inserted into the trace the function returns last. FFNs are
-  /// lowered in program order, so each insertion follows the previous one.
-  void recordTrace(OpBuilder &builder, Lowering &lower, Operation *op,
-                   Value hidden) {
+  /// Where an FFN brick-outline-forward gave a trace row puts its masses.
+  struct TraceRow {
+    int64_t row, columns;
+    ArrayRef<int64_t> columnOf;
+  };
+  static std::optional<TraceRow> traceRow(Operation *op) {
     auto row = op->getAttrOfType<IntegerAttr>("brick.trace_row");
     auto columnOf = op->getAttrOfType<DenseI64ArrayAttr>("brick.trace_columns");
     if (!row || !columnOf)
-      return;
+      return std::nullopt;
+    auto func = op->getParentOfType<func::FuncOp>();
+    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+    auto traceType =
+        cast<RankedTensorType>(ret->getOperands().back().getType());
+    return TraceRow{row.getInt(), traceType.getDimSize(1),
+                    columnOf.asArrayRef()};
+  }
+
+  /// Inserts an FFN's brick masses ([columns]) into the trace the function
+  /// returns last. FFNs are lowered in program order, so each insertion
+  /// follows the previous one.
+  void recordTrace(OpBuilder &builder, Operation *op, Value mass) {
+    TraceRow row = *traceRow(op);
     auto func = op->getParentOfType<func::FuncOp>();
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     OpOperand &trace = ret->getOpOperands().back();
-    auto traceType = cast<RankedTensorType>(trace.get().getType());
-    int64_t columns = traceType.getDimSize(1);
-    Value mass = lower.traceMass(hidden, columnOf.asArrayRef(), columns);
-    SmallVector<OpFoldResult> offsets = {builder.getIndexAttr(row.getInt()),
+    int64_t columns = row.columns;
+    SmallVector<OpFoldResult> offsets = {builder.getIndexAttr(row.row),
                                          builder.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {builder.getIndexAttr(1),
                                        builder.getIndexAttr(columns)};

@@ -95,8 +95,9 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower the stateless compute ops to linalg on tensors";
   let description = [{
     The first step of code generation: `brick.embed`, `brick.rms_norm`,
-    `brick.linear`, `brick.ffn`, `brick.routed_ffn` (every neuron computed,
-    those of bricks outside the router's top k zeroed per token),
+    `brick.linear`, `brick.ffn`, `brick.routed_ffn` (block-sparse: per
+    token, `scf.for` over the router's top k bricks, each reading only its
+    window of gate/up rows and down columns),
     `brick.add` and `brick.logits` become
     `linalg.generic` ops on tensors (with `tensor.empty`/`linalg.fill`
     inits), whose arithmetic follows the reference executor's: f32
@@ -108,6 +109,7 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }

@@ -107,9 +107,21 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
 
   auto symbols = cast<ArrayAttr>(decode->getAttr("brick.weights"));
   auto loader = std::make_shared<reference::WeightLoader>(request.baseDir);
-  for (auto symbol : symbols.getAsRange<FlatSymbolRefAttr>()) {
+  for (auto [index, symbol] :
+       llvm::enumerate(symbols.getAsRange<FlatSymbolRefAttr>())) {
     auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
     RankedTensorType type = weight.getTensorType();
+    // Matrices stored narrower than f32 when asked: half the bytes a step
+    // streams; the kernels widen each element and accumulate in f32.
+    BlockArgument argument = decode.getArgument(3 + index);
+    if (request.weightStorage != WeightStorage::AsImported &&
+        type.getRank() == 2 && type.getElementType().isF32()) {
+      Type narrow = request.weightStorage == WeightStorage::F16
+                        ? Type(Float16Type::get(context))
+                        : Type(BFloat16Type::get(context));
+      type = RankedTensorType::get(type.getShape(), narrow);
+      argument.setType(type);
+    }
     fmt::TensorPayload payload;
     payload.name = symbol.getValue().str();
     payload.dtype = storageDType(type.getElementType());
@@ -124,6 +136,10 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     };
     contents.tensors.push_back(std::move(payload));
   }
+
+  decode.setFunctionType(FunctionType::get(
+      context, decode.getBody().getArgumentTypes(),
+      decode.getFunctionType().getResults()));
 
   // The trace's shape and column names, before lowering drops them
   // (decode_abi.h).
@@ -142,6 +158,24 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       traceColumns += "\n";
     }
   }
+
+  // The share of each weight a step reads: routed FFNs read k windows of
+  // their bricks' rows and columns, everything else is read whole.
+  SmallVector<double> readFraction(symbols.size(), 1.0);
+  decode.walk([&](RoutedFfnOp routed) {
+    int64_t span = 0;
+    for (int64_t size : routed.getBricks())
+      span = std::max(span, size);
+    int64_t chosen = std::min<int64_t>(
+        routed.getTopK(), static_cast<int64_t>(routed.getBricks().size()));
+    double fraction = std::min(
+        1.0, double(chosen * span) / double(std::max<int64_t>(routed.getWidth(), 1)));
+    for (Value weight : {routed.getUp(), routed.getDown(), routed.getGate()})
+      if (auto argument = dyn_cast_or_null<BlockArgument>(weight))
+        if (argument.getArgNumber() >= 3 &&
+            argument.getArgNumber() - 3 < readFraction.size())
+          readFraction[argument.getArgNumber() - 3] = fraction;
+  });
 
   PassManager lower(context);
   lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
@@ -181,6 +215,14 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       DenseElementsAttr::get(
           RankedTensorType::get({static_cast<int64_t>(info.size())}, i64),
           ArrayRef<int64_t>(info)));
+  LLVM::GlobalOp::create(
+      builder, model.getLoc(),
+      LLVM::LLVMArrayType::get(builder.getF64Type(), readFraction.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_READ_FRACTION,
+      DenseElementsAttr::get(
+          RankedTensorType::get({static_cast<int64_t>(readFraction.size())},
+                                builder.getF64Type()),
+          ArrayRef<double>(readFraction)));
   traceColumns.push_back('\0');
   LLVM::GlobalOp::create(
       builder, model.getLoc(),

@@ -22,6 +22,8 @@
 
 namespace mlir::brick {
 
+enum class WeightStorage { AsImported, F16, BF16 };
+
 struct CompileRequest {
   /// Directory the graph's relative paths resolve against.
   std::string baseDir;
@@ -31,6 +33,8 @@ struct CompileRequest {
   /// Multiply-adds from which a product becomes work items for the
   /// runtime's threads.
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
+  /// How f32 weight matrices are stored: as they are, or narrowed.
+  WeightStorage weightStorage = WeightStorage::AsImported;
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is

@@ -21,7 +21,7 @@ struct brick_session_t {
   brick_tokenizer_t *tokenizer;
   brick_thread_pool *pool;
   int64_t vocab, max_seq;
-  uint64_t weight_bytes, cache_floats;
+  uint64_t weight_bytes, read_bytes, cache_floats;
   float *cache, *logits, *trace;
   int64_t trace_rows, trace_columns;
   const char *trace_names;
@@ -139,6 +139,13 @@ static brick_status_t bind(brick_session_t *s,
     s->weights[i] = tensor.data;
     s->weight_bytes += tensor.size;
     s->args[3 + i] = &s->weights[i];
+  }
+  const double *fraction = dlsym(s->code, BRICK_DECODE_READ_FRACTION);
+  s->read_bytes = 0;
+  for (uint32_t i = 0; i < tensors; ++i) {
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, i, &tensor);
+    s->read_bytes += (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
   }
   s->args[3 + tensors] = &s->trace_pointer;
   s->args[4 + tensors] = &s->logits_pointer;
@@ -266,6 +273,9 @@ int brick_session_threads(const brick_session_t *session) {
 }
 uint64_t brick_session_weight_bytes(const brick_session_t *session) {
   return session->weight_bytes;
+}
+uint64_t brick_session_read_bytes(const brick_session_t *session) {
+  return session->read_bytes;
 }
 uint64_t brick_session_cache_bytes(const brick_session_t *session) {
   return session->cache_floats * sizeof(float);

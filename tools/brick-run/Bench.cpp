@@ -91,7 +91,7 @@ int brick_run::runBench(DecodeSession &session,
                  (long long)promptLength, (long long)steps);
     return 1;
   }
-  const uint64_t weightBytes = session.weightBytes();
+  const uint64_t weightBytes = session.readBytes();
   // Warm-up: one pass faults the mapped weights in, so the timed passes
   // measure decode rather than page faults.
   session.step(prompt[0]);
@@ -120,7 +120,7 @@ int brick_run::runBench(DecodeSession &session,
   // Four times the weights, kept within [256 MiB, 1 GiB]: past any
   // last-level cache, yet never a second copy of a multi-gigabyte model.
   double bandwidth = measureReadBandwidth(std::clamp<uint64_t>(
-      4 * weightBytes, uint64_t(256) << 20, uint64_t(1) << 30));
+      4 * session.weightBytes(), uint64_t(256) << 20, uint64_t(1) << 30));
 
   double tokensPerSecond =
       static_cast<double>(steps - promptLength) / bestDecode;
@@ -135,7 +135,9 @@ int brick_run::runBench(DecodeSession &session,
               (long long)(steps - promptLength), passes);
   std::printf("decode tokens/s        %.1f\n", tokensPerSecond);
   std::printf("ms per token           %.3f\n", 1e3 / tokensPerSecond);
-  std::printf("weight bytes per token %llu\n", (unsigned long long)weightBytes);
+  std::printf("weight bytes per token %llu (of %llu stored)\n",
+              (unsigned long long)weightBytes,
+              (unsigned long long)session.weightBytes());
   std::printf("KV cache bytes         %llu\n",
               (unsigned long long)session.cacheBytes());
   std::printf("read bandwidth GB/s    %.2f (measured in this run, best of 1 "

@@ -40,6 +40,8 @@ public:
   /// The bytes of every weight: what a decode step streams (the embedding
   /// table counts in full: exact when it doubles as the classifier).
   uint64_t weightBytes() const { return brick_session_weight_bytes(session); }
+  /// What a step reads of them (routed FFNs read only their top k).
+  uint64_t readBytes() const { return brick_session_read_bytes(session); }
   uint64_t cacheBytes() const { return brick_session_cache_bytes(session); }
   brick_session_t *handle() const { return session; }
   brick_tokenizer_t *tokenizer() const {

@@ -230,6 +230,7 @@ struct CompileArgs {
   std::string graph, config, output;
   std::string triple, cpu, features;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
+  WeightStorage weightStorage = WeightStorage::AsImported;
 };
 
 /// This machine as a target: the baseline CPU of its architecture plus the
@@ -287,6 +288,7 @@ int runCompile(const CompileArgs &args) {
   request.baseDir = graphDirectory(args.graph);
   request.target = hostTarget();
   request.workItemMinWork = args.workItemMinWork;
+  request.weightStorage = args.weightStorage;
   std::string pack;
   if (!args.config.empty()) {
     auto config = readConfigFile(args.config);
@@ -561,6 +563,16 @@ int main(int argc, char **argv) {
   compileCommand->add_option(
       "--target-features", compileArgs.features,
       "Comma-separated +feature list (default: this machine's)");
+  compileCommand
+      ->add_option("--weight-dtype", compileArgs.weightStorage,
+                   "Store f32 weight matrices as f16 or bf16 (kernels widen "
+                   "each element and accumulate in f32); default: as imported")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, WeightStorage>{
+              {"f32", WeightStorage::AsImported},
+              {"f16", WeightStorage::F16},
+              {"bf16", WeightStorage::BF16}},
+          CLI::ignore_case));
   compileCommand
       ->add_option("--work-item-min-work", compileArgs.workItemMinWork,
                    "Multiply-adds from which a matrix product is split into "

@@ -17,6 +17,11 @@
  *   of that FFN's layer for this token, 0 for a brick a router skipped and
  *   for columns past the layer's bricks.
  *
+ *   const double brick_tensor_read_fraction[TENSORS];
+ *     The share of each tensor one step reads: 1, or for the weights of a
+ *     routed FFN the top-k bricks' windows over all neurons. Bytes read per
+ *     token are the sum of tensor sizes times these.
+ *
  *   const char brick_trace_columns[];
  *     The trace's columns: one line per row, the layer, then for each
  *     column a tab, its brick's name, a tab and its number of neurons
@@ -61,6 +66,7 @@ typedef void (*brick_parallel_for_fn)(void *pool, brick_work_fn work,
                                       void *context, int64_t items);
 #define BRICK_DECODE_INFO "brick_decode_info"
 #define BRICK_DECODE_TRACE_COLUMNS "brick_trace_columns"
+#define BRICK_DECODE_READ_FRACTION "brick_tensor_read_fraction"
 
 enum {
   BRICK_DECODE_INFO_VOCAB = 0,

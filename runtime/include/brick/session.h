@@ -71,6 +71,9 @@ int brick_session_threads(const brick_session_t *session);
 /* Bytes of all weights (what one step streams) and of the KV cache. */
 uint64_t brick_session_weight_bytes(const brick_session_t *session);
 uint64_t brick_session_cache_bytes(const brick_session_t *session);
+/* Weight bytes one step reads: all of them, less what routed FFNs skip
+ * (decode_abi.h's brick_tensor_read_fraction). */
+uint64_t brick_session_read_bytes(const brick_session_t *session);
 /* The trace of the last step (decode_abi.h): `*out_rows` FFNs in program
  * order by `*out_columns` bricks, row-major: each brick's activation mass
  * for the token, 0 where a router skipped the brick. Valid until the next

@@ -53,23 +53,37 @@ func.func @ffn(%x: tensor<2x4xf32>, %up: tensor<6x4xf32>, %down: tensor<4x6xf32>
 
 // -----
 
-// Test: a routed FFN computes every neuron (gate, up, silu), scores the
-// bricks with the router (x * R^T + bias), ranks each brick by how many
-// score above it (ties to the lower index), maps neurons to their brick by
-// a constant table from the brick sizes [2, 3, 1], keeps a neuron when its
-// brick's rank is below top_k, and projects down.
+// Test: a routed FFN is block-sparse. The router scores the bricks
+// (x * R^T + bias), ranks each by how many score above it (ties to the lower
+// index) and lists token t's top_k bricks; then, per token and per chosen
+// brick, only a window of the largest brick's size (3 of the sizes
+// [2, 3, 1]; windows start at [0, 2, 3], the last moved back to stay inside
+// the 6 neurons) is read from gate/up rows and down columns, the window's
+// neurons outside the brick ([0, 0, 2] to [2, 3, 3]) are zeroed, and the
+// result accumulates over the chosen bricks.
 // CHECK-LABEL: func.func @routed
-// CHECK: math.exp
+// CHECK-DAG: %[[STARTS:.*]] = arith.constant dense<[0, 2, 3]> : tensor<3xi64>
+// CHECK-DAG: %[[FIRST:.*]] = arith.constant dense<[0, 0, 2]> : tensor<3xi64>
+// CHECK-DAG: %[[END:.*]] = arith.constant dense<[2, 3, 3]> : tensor<3xi64>
 // CHECK: ins(%{{.*}}, %[[ROUTER:.*]] : tensor<3x8xf32>, tensor<3x8xf32>) outs(%{{.*}} : tensor<3x3xf32>)
-// CHECK: arith.addf
-// CHECK: linalg.index 2
 // CHECK: arith.cmpf ogt
 // CHECK: arith.cmpf oeq
 // CHECK: arith.cmpi ult
-// CHECK: arith.constant dense<[0, 0, 1, 1, 1, 2]> : tensor<6xi64>
-// CHECK: tensor.extract
-// CHECK: arith.cmpf olt
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<3x6xf32>, tensor<8x6xf32>) outs(%{{.*}} : tensor<3x8xf32>)
+// CHECK: %[[CHOSEN:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x1xi64>)
+// CHECK: arith.fptosi
+// CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(%[[Y:.*]] = {{.*}}) -> (tensor<3x8xf32>)
+// CHECK:   tensor.extract_slice %arg0[%[[T]], 0] [1, 8] [1, 1]
+// CHECK:   scf.for %[[R:.*]] = {{.*}} iter_args(%[[ACC:.*]] = {{.*}}) -> (tensor<1x8xf32>)
+// CHECK:     tensor.extract %[[CHOSEN]][%[[T]], %[[R]]]
+// CHECK:     tensor.extract %[[STARTS]]
+// CHECK:     %[[UP:.*]] = tensor.extract_slice %arg1[%[[S:.*]], 0] [3, 8] [1, 1] : tensor<6x8xf32> to tensor<3x8xf32>
+// CHECK:     %[[GATE:.*]] = tensor.extract_slice %arg3[%[[S]], 0] [3, 8] [1, 1] : tensor<6x8xf32> to tensor<3x8xf32>
+// CHECK:     math.exp
+// CHECK:     arith.cmpi uge
+// CHECK:     arith.cmpi ult
+// CHECK:     %[[DOWN:.*]] = tensor.extract_slice %arg2[0, %[[S]]] [8, 3] [1, 1] : tensor<8x6xf32> to tensor<8x3xf32>
+// CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %[[DOWN]] : tensor<1x3xf32>, tensor<8x3xf32>) outs(%[[ACC]] : tensor<1x8xf32>)
+// CHECK:   tensor.insert_slice %{{.*}} into %[[Y]][%[[T]], 0] [1, 8] [1, 1]
 func.func @routed(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %gate: tensor<6x8xf32>, %r: tensor<3x8xf32>, %rb: tensor<3xf32>) -> tensor<3x8xf32> {
   %y = brick.routed_ffn %x, up %up, down %down gate %gate router %r bias %rb layer 0 act silu bricks [2, 3, 1] top_k 1 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<3x8xf32>
   return %y : tensor<3x8xf32>

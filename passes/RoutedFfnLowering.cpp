@@ -1,0 +1,209 @@
+//===- RoutedFfnLowering.cpp - brick.routed_ffn as a block-sparse kernel --===//
+//
+// Per token, the router scores the bricks, the top k are picked, and only
+// their rows of gate/up and columns of down are read: a block-sparse
+// matrix-vector product whose bytes and work scale with k. Bricks are
+// contiguous neuron ranges; each is read as a window of the largest brick's
+// size (moved back from the end of the FFN where needed, so every window is
+// in bounds and static), and the window's neurons outside the brick are
+// zeroed. The windows are static, so the work-item outliner splits them
+// across threads like any other product.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/LinalgLowering.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+/// Per brick of a routed FFN: where its window starts, which of the
+/// window's neurons are its own, and its trace column.
+struct BrickWindows {
+  int64_t span = 0;
+  SmallVector<int64_t> start, firstOwn, endOwn, column;
+
+  BrickWindows(ArrayRef<int64_t> sizes, int64_t width,
+               ArrayRef<int64_t> traceColumnOf) {
+    for (int64_t size : sizes)
+      span = std::max(span, size);
+    int64_t offset = 0;
+    for (int64_t size : sizes) {
+      int64_t windowStart = std::min(offset, width - span);
+      start.push_back(windowStart);
+      firstOwn.push_back(offset - windowStart);
+      endOwn.push_back(offset - windowStart + size);
+      column.push_back(traceColumnOf.empty() ? 0 : traceColumnOf[offset]);
+      offset += size;
+    }
+  }
+};
+
+} // namespace
+
+std::pair<Value, Value>
+LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
+                          int64_t traceColumns) {
+  MLIRContext *context = b.getContext();
+  Value x = op.getInput();
+  int64_t hidden = cast<RankedTensorType>(x.getType()).getDimSize(1);
+  ArrayRef<int64_t> sizes = op.getBricks();
+  auto bricks = static_cast<int64_t>(sizes.size());
+  int64_t topK = std::min<int64_t>(op.getTopK(), bricks);
+  BrickWindows windows(sizes, op.getWidth(), traceColumnOf);
+  int64_t span = windows.span;
+  bool traced = !traceColumnOf.empty();
+
+  auto table = [&](ArrayRef<int64_t> values) -> Value {
+    auto type = RankedTensorType::get({bricks}, b.getI64Type());
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, values));
+  };
+  Value starts = table(windows.start), firstOwn = table(windows.firstOwn),
+        endOwn = table(windows.endOwn), columns = table(windows.column);
+
+  // chosen[t, r] = the brick in place r of token t's ranking.
+  Value rank = brickRanks(linear(x, op.getRouter(), op.getRouterBias()));
+  SmallVector<OpFoldResult> chosenShape = {
+      tensor::DimOp::create(b, loc, x, 0).getResult(), b.getIndexAttr(topK)};
+  Value chosenInit = linalg::FillOp::create(
+                         b, loc,
+                         arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0))
+                             .getResult(),
+                         tensor::EmptyOp::create(b, loc, chosenShape,
+                                                 b.getI64Type())
+                             .getResult())
+                         .getResult(0);
+  AffineExpr t, r, k;
+  bindDims(context, t, r, k);
+  Value chosen =
+      linalg::GenericOp::create(
+          b, loc, chosenInit.getType(), ValueRange{rank},
+          ValueRange{chosenInit},
+          SmallVector<AffineMap>{AffineMap::get(3, 0, {t, k}, context),
+                                 AffineMap::get(3, 0, {t, r}, context)},
+          {IteratorType::parallel, IteratorType::parallel,
+           IteratorType::reduction},
+          [&](OpBuilder &n, Location at, ValueRange args) {
+            Value place = arith::FPToSIOp::create(n, at, n.getI64Type(), args[0]);
+            Value wanted = arith::IndexCastOp::create(
+                n, at, n.getI64Type(), linalg::IndexOp::create(n, at, 1));
+            Value brick = arith::IndexCastOp::create(
+                n, at, n.getI64Type(), linalg::IndexOp::create(n, at, 2));
+            Value here = arith::CmpIOp::create(n, at, arith::CmpIPredicate::eq,
+                                               place, wanted);
+            Value picked = arith::SelectOp::create(n, at, here, brick, args[1]);
+            linalg::YieldOp::create(n, at, picked);
+          })
+          .getResult(0);
+
+  auto index = [&](OpBuilder &builder, Value tensor, ValueRange at) -> Value {
+    Value element = tensor::ExtractOp::create(builder, loc, tensor, at);
+    return arith::IndexCastOp::create(builder, loc, builder.getIndexType(),
+                                      element);
+  };
+  Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+  Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+  Value tokens = tensor::DimOp::create(b, loc, x, 0);
+  Value result = zeros(empty(x, hidden));
+  Value mass = traced ? zeros(tensor::EmptyOp::create(
+                            b, loc, ArrayRef<int64_t>{traceColumns},
+                            b.getF32Type()))
+                      : Value();
+  SmallVector<Value> tokenInits = {result};
+  if (traced)
+    tokenInits.push_back(mass);
+
+  auto tokenLoop = scf::ForOp::create(
+      b, loc, zeroIndex, tokens, oneIndex, tokenInits,
+      [&](OpBuilder &tb, Location, Value token, ValueRange tokenState) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+        auto one = [&](int64_t v) { return OpFoldResult(b.getIndexAttr(v)); };
+        Value row = tensor::ExtractSliceOp::create(
+            b, loc, RankedTensorType::get({1, hidden}, b.getF32Type()), x,
+            ArrayRef<OpFoldResult>{token, one(0)},
+            ArrayRef<OpFoldResult>{one(1), one(hidden)},
+            ArrayRef<OpFoldResult>{one(1), one(1)});
+        SmallVector<Value> brickInits = {zeros(empty(row, hidden))};
+        if (traced)
+          brickInits.push_back(tokenState[1]);
+        Value places = arith::ConstantIndexOp::create(b, loc, topK);
+        auto brickLoop = scf::ForOp::create(
+            b, loc, zeroIndex, places, oneIndex, brickInits,
+            [&](OpBuilder &bb, Location, Value place, ValueRange brickState) {
+              OpBuilder::InsertionGuard inner(b);
+              b.setInsertionPoint(bb.getInsertionBlock(),
+                                  bb.getInsertionPoint());
+              Value brick = index(b, chosen, {token, place});
+              Value start = index(b, starts, {brick});
+              Value own = index(b, firstOwn, {brick});
+              Value ownEnd = index(b, endOwn, {brick});
+              auto rows = [&](Value weight) -> Value {
+                auto type = cast<RankedTensorType>(weight.getType());
+                return tensor::ExtractSliceOp::create(
+                    b, loc,
+                    RankedTensorType::get({span, hidden},
+                                          type.getElementType()),
+                    weight, ArrayRef<OpFoldResult>{start, one(0)},
+                    ArrayRef<OpFoldResult>{one(span), one(hidden)},
+                    ArrayRef<OpFoldResult>{one(1), one(1)});
+              };
+              Value h = ffnHidden(row, rows(op.getUp()),
+                                  op.getGate() ? rows(op.getGate()) : Value(),
+                                  op.getAct());
+              // The window's neurons outside the brick count as zero.
+              h = elementwise(
+                  h, {}, identityMaps(2),
+                  [&](OpBuilder &n, Location at, ValueRange args) {
+                    Value s = linalg::IndexOp::create(n, at, 1);
+                    Value inside = arith::AndIOp::create(
+                        n, at,
+                        arith::CmpIOp::create(n, at, arith::CmpIPredicate::uge,
+                                              s, own),
+                        arith::CmpIOp::create(n, at, arith::CmpIPredicate::ult,
+                                              s, ownEnd));
+                    Value zero =
+                        arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
+                    return arith::SelectOp::create(n, at, inside, args[0], zero)
+                        .getResult();
+                  });
+              auto downType = cast<RankedTensorType>(op.getDown().getType());
+              Value columnsOfDown = tensor::ExtractSliceOp::create(
+                  b, loc,
+                  RankedTensorType::get({hidden, span},
+                                        downType.getElementType()),
+                  op.getDown(), ArrayRef<OpFoldResult>{one(0), start},
+                  ArrayRef<OpFoldResult>{one(hidden), one(span)},
+                  ArrayRef<OpFoldResult>{one(1), one(1)});
+              SmallVector<Value> next = {
+                  linearInto(h, columnsOfDown, brickState[0])};
+              if (traced) {
+                Value column = index(b, columns, {brick});
+                Value total = traceMass(
+                    h, SmallVector<int64_t>(static_cast<size_t>(span), 0), 1);
+                Value added = tensor::ExtractOp::create(b, loc, total,
+                                                        ValueRange{zeroIndex});
+                Value old = tensor::ExtractOp::create(b, loc, brickState[1],
+                                                      ValueRange{column});
+                next.push_back(tensor::InsertOp::create(
+                    b, loc, arith::AddFOp::create(b, loc, old, added),
+                    brickState[1], ValueRange{column}));
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        SmallVector<Value> next = {tensor::InsertSliceOp::create(
+            b, loc, brickLoop.getResult(0), tokenState[0],
+            ArrayRef<OpFoldResult>{token, one(0)},
+            ArrayRef<OpFoldResult>{one(1), one(hidden)},
+            ArrayRef<OpFoldResult>{one(1), one(1)})};
+        if (traced)
+          next.push_back(brickLoop.getResult(1));
+        scf::YieldOp::create(b, loc, next);
+      });
+  return {tokenLoop.getResult(0),
+          traced ? tokenLoop.getResult(1) : Value()};
+}
