@@ -3,7 +3,10 @@
 # roofline: a random Llama-shaped ~85M-parameter F32 model (hidden 768,
 # FFN 2048, 12 layers) written as a llama2.c checkpoint, imported with
 # stories260K's 512-token tokenizer, compiled for this machine and run by
-# `brick-run --bench`, which measures the read bandwidth in the same run.
+# `brick-run --bench` (all CPUs), which measures the read bandwidth in the
+# same run. Four artifacts: dense F32, dense F16 (weights stored as f16,
+# f32 accumulation), 50% of every FFN pruned, and routed over the top 2 of 8
+# bricks per layer (k = 25%). Ends with a table.
 #
 #   bench/decode-roofline.sh [WORKDIR]      (after scripts/build.sh)
 set -euo pipefail
@@ -15,25 +18,49 @@ mkdir -p "$work"
 "$bin/brickc" import "$work/model85m.bin" \
   --tokenizer "$root/../shared/models/stories260K/tok512.bin" \
   -o "$work/model85m.mlir"
-"$bin/brickc" compile "$work/model85m.mlir" -o "$work/model85m.brick"
-echo "== full model, $(stat -c %s "$work/model85m.brick") byte artifact"
-"$bin/brick-run" "$work/model85m.brick" --bench -n 64 --prompt "Once upon a time"
 
-# Half of every FFN pruned: profile two capabilities' bricks on short
+# Bricks for pruning and routing: profile two capabilities on short
 # calibration texts (the weights are random, so which bricks go does not
-# matter here, only the bytes the pruned artifact no longer reads), keep 50%.
+# matter here, only the bytes an artifact no longer reads), 8 per layer.
 head -c 2000 "$root/../shared/models/stories260K/reference/run_c.t0.n256.noprompt.txt" > "$work/a.txt"
 tail -c 2000 "$root/../shared/models/stories260K/reference/run_c.t1.p0.9.s133742.noprompt.txt" > "$work/b.txt"
 "$bin/brickc" profile "$work/model85m.mlir" --calib a="$work/a.txt" \
   --calib b="$work/b.txt" --bricks-per-layer 8 --max-tokens 64 --context 64 \
-  --method param -o "$work/model85m.profiled.mlir"
+  --method param -o "$work/model85m.profiled.mlir" > /dev/null
 cat > "$work/half.yaml" <<'YAML'
 name: half_ffn
 capabilities: [a]
 ffn_keep: 0.5
 routing: static
 YAML
+cat > "$work/routed.yaml" <<'YAML'
+name: routed_quarter
+capabilities: [a, b]
+ffn_keep: 1.0
+routing: {topk: 2}
+YAML
+
+"$bin/brickc" compile "$work/model85m.mlir" -o "$work/f32.brick"
+"$bin/brickc" compile "$work/model85m.mlir" --weight-dtype f16 -o "$work/f16.brick"
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/half.yaml" \
-  -o "$work/model85m.half.brick"
-echo "== 50% FFN pruned, $(stat -c %s "$work/model85m.half.brick") byte artifact"
-"$bin/brick-run" "$work/model85m.half.brick" --bench -n 64 --prompt "Once upon a time"
+  -o "$work/half.brick"
+"$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed.yaml" \
+  -o "$work/routed.brick"
+
+table="| artifact | weight bytes/token | decode tok/s | x dense F32 | bytes ratio | fraction of roofline |"
+rule="|---|---|---|---|---|---|"
+dense_rate="" dense_bytes=""
+for name in f32 f16 half routed; do
+  echo "== $name"
+  report="$("$bin/brick-run" "$work/$name.brick" --bench -n 64 --prompt "Once upon a time")"
+  echo "$report"
+  rate="$(awk '/^decode tokens\/s/ {print $3}' <<<"$report")"
+  bytes="$(awk '/^weight bytes per token/ {print $5}' <<<"$report")"
+  fraction="$(awk '/^fraction of roofline/ {print $4}' <<<"$report")"
+  if [ -z "$dense_rate" ]; then dense_rate="$rate" dense_bytes="$bytes"; fi
+  speedup="$(awk -v a="$rate" -v b="$dense_rate" 'BEGIN {printf "%.2f", a / b}')"
+  ratio="$(awk -v a="$dense_bytes" -v b="$bytes" 'BEGIN {printf "%.2f", a / b}')"
+  table+=$'\n'"| $name | $bytes | $rate | $speedup | $ratio | $fraction |"
+done
+echo
+echo "$table" | sed "2i $rule"

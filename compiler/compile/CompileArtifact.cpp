@@ -215,6 +215,10 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       DenseElementsAttr::get(
           RankedTensorType::get({static_cast<int64_t>(info.size())}, i64),
           ArrayRef<int64_t>(info)));
+  LLVM::GlobalOp::create(builder, model.getLoc(), i64, /*isConstant=*/true,
+                         LLVM::Linkage::External,
+                         BRICK_DECODE_ABI_VERSION_SYMBOL,
+                         builder.getI64IntegerAttr(BRICK_DECODE_ABI_VERSION));
   LLVM::GlobalOp::create(
       builder, model.getLoc(),
       LLVM::LLVMArrayType::get(builder.getF64Type(), readFraction.size()),

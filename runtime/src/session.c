@@ -96,6 +96,12 @@ static brick_status_t start_threads(brick_session_t *session, int threads) {
 
 static brick_status_t bind(brick_session_t *s,
                            const brick_artifact_t *artifact) {
+  const int64_t *version = dlsym(s->code, BRICK_DECODE_ABI_VERSION_SYMBOL);
+  if (!version || *version != BRICK_DECODE_ABI_VERSION)
+    return fail(BRICK_ERROR_VERSION_MISMATCH,
+                "the code was generated for decode ABI %lld, this runtime "
+                "runs %d; recompile the artifact (CODE)",
+                version ? (long long)*version : 1LL, BRICK_DECODE_ABI_VERSION);
   const int64_t *sizes = dlsym(s->code, BRICK_DECODE_INFO);
   s->entry = (void (*)(void **))dlsym(s->code, BRICK_DECODE_ENTRY);
   if (!s->entry || !sizes)

@@ -56,6 +56,10 @@
 #include <stdint.h>
 
 #define BRICK_DECODE_ENTRY "brick_decode_packed"
+/* const int64_t brick_decode_abi_version: the layout of this header the
+ * code was generated for; the runtime refuses any other. */
+#define BRICK_DECODE_ABI_VERSION_SYMBOL "brick_decode_abi_version"
+#define BRICK_DECODE_ABI_VERSION 2
 #define BRICK_PARALLEL_FOR_HOOK "brick_parallel_for_hook"
 #define BRICK_PARALLEL_FOR_POOL "brick_parallel_for_pool"
 
