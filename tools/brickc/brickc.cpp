@@ -14,7 +14,9 @@
 #include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/profile/ProfileDriver.h"
+#include "compiler/profile/Corpus.h"
 #include "compiler/report/BrickReport.h"
+#include "compiler/routing/RoutingQuality.h"
 #include "compiler/specialize/Specialize.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -327,6 +329,44 @@ int runCompile(const CompileArgs &args) {
   return 0;
 }
 
+struct RoutingReportArgs {
+  std::string graph, config;
+  std::vector<std::string> heldout;
+  int64_t context = 0;
+};
+
+int runRoutingReport(const RoutingReportArgs &args) {
+  auto config = readConfigFile(args.config);
+  if (!config)
+    return fail(config.takeError());
+  RoutingQualityRequest request;
+  request.baseDir = graphDirectory(args.graph);
+  request.config = *config;
+  request.configSource = args.config;
+  request.context = args.context;
+  for (const std::string &entry : args.heldout) {
+    auto spec = profile::parseCorpusSpec(entry);
+    if (!spec)
+      return fail(spec.takeError());
+    auto text = llvm::MemoryBuffer::getFile(spec->path);
+    if (!text)
+      return fail(llvm::createStringError(
+          text.getError(), spec->path + ": " + text.getError().message() +
+                               " (--heldout)"));
+    request.heldout.emplace_back(spec->capability,
+                                 (*text)->getBuffer().str());
+  }
+  auto context = makeContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto rows = measureRoutingQuality(**module, request);
+  if (!rows)
+    return fail(rows.takeError());
+  printRoutingQuality(llvm::outs(), request, *rows);
+  return 0;
+}
+
 struct SpecializeArgs {
   std::string graph, config, output, reportJson;
   std::vector<std::string> keepUnfused;
@@ -583,8 +623,30 @@ int main(int argc, char **argv) {
       ->add_option("-o,--output", compileArgs.output, "The artifact to write")
       ->required();
 
+  RoutingReportArgs routingArgs;
+  CLI::App *routingCommand = app.add_subcommand(
+      "routing-report",
+      "Held-out perplexity of a routed configuration at every k, against the "
+      "same configuration served statically and the full model (the oracle)");
+  routingCommand->add_option("GRAPH", routingArgs.graph, "Profiled brick graph")
+      ->required();
+  routingCommand
+      ->add_option("--config", routingArgs.config,
+                   "A routed configuration (routing: {topk: K})")
+      ->required();
+  routingCommand
+      ->add_option("--heldout", routingArgs.heldout,
+                   "CAPABILITY=FILE: a held-out text to score (repeatable)")
+      ->required();
+  routingCommand
+      ->add_option("--context", routingArgs.context,
+                   "Perplexity window in tokens; 0 = the model's max_seq")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
+  if (routingCommand->parsed())
+    return runRoutingReport(routingArgs);
   if (reportCommand->parsed())
     return runReport(reportArgs);
 
