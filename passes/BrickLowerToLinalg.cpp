@@ -25,7 +25,50 @@ struct BrickLowerToLinalgPass
     : public mlir::brick::impl::BrickLowerToLinalgBase<BrickLowerToLinalgPass> {
   using BrickLowerToLinalgBase::BrickLowerToLinalgBase;
 
+  static bool isReluFfn(Operation *op) {
+    auto ffn = dyn_cast<FfnOp>(op);
+    return ffn && (ffn.getAct() == Activation::relu ||
+                   ffn.getAct() == Activation::relu2);
+  }
+
+  /// The `down` weights of ReLU/ReLU² FFNs that are arguments of an entry
+  /// function (one brick-outline-forward made, listing `brick.weights`) and
+  /// serve nothing else become [neurons, outputs] arguments marked
+  /// `brick.transposed`: whoever binds them stores them so, and the FFN
+  /// skips the rows of its zero neurons.
+  void transposeReluDownArguments(ModuleOp module) {
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal() || !func->hasAttr("brick.weights"))
+        continue;
+      bool changed = false;
+      for (BlockArgument argument : func.getArguments()) {
+        auto type = dyn_cast<RankedTensorType>(argument.getType());
+        if (!type || type.getRank() != 2 || argument.use_empty() ||
+            func.getArgAttr(argument.getArgNumber(), "brick.transposed"))
+          continue;
+        bool onlyReluDown = llvm::all_of(argument.getUses(), [](OpOperand &use) {
+          return isReluFfn(use.getOwner()) &&
+                 cast<FfnOp>(use.getOwner()).getDown() == use.get() &&
+                 use.getOperandNumber() == 2;
+        });
+        if (!onlyReluDown)
+          continue;
+        argument.setType(RankedTensorType::get(
+            {type.getDimSize(1), type.getDimSize(0)}, type.getElementType()));
+        func.setArgAttr(argument.getArgNumber(), "brick.transposed",
+                        UnitAttr::get(func.getContext()));
+        changed = true;
+      }
+      if (changed)
+        func.setFunctionType(FunctionType::get(
+            func.getContext(), func.getBody().getArgumentTypes(),
+            func.getFunctionType().getResults()));
+    }
+  }
+
   void runOnOperation() override {
+    if (sparseReluDown)
+      transposeReluDownArguments(getOperation());
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<EmbedOp, RMSNormOp, LinearOp, FfnOp, RoutedFfnOp, AddOp,
@@ -60,7 +103,16 @@ struct BrickLowerToLinalgPass
         if (auto trace = traceRow(op))
           recordTrace(builder, op,
                       lower.traceMass(hidden, trace->columnOf, trace->columns));
-        result = lower.linear(hidden, ffn.getDown(), Value());
+        auto down = dyn_cast<BlockArgument>(ffn.getDown());
+        auto owner = down ? dyn_cast<func::FuncOp>(
+                                down.getOwner()->getParentOp())
+                          : func::FuncOp();
+        if (owner && owner.getArgAttr(down.getArgNumber(), "brick.transposed"))
+          result = lower.downSkippingZeros(
+              hidden, down,
+              cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(1));
+        else
+          result = lower.linear(hidden, ffn.getDown(), Value());
       } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
         std::optional<TraceRow> trace = traceRow(op);
         auto [output, mass] =

@@ -361,6 +361,12 @@ public:
                                     ArrayRef<int64_t> traceColumnOf,
                                     int64_t traceColumns);
 
+  /// The down projection of a ReLU/ReLU² FFN from `down` stored transposed
+  /// ([neurons, outputs]; SparseDownLowering.cpp): per token, the sum over
+  /// neurons with a non-zero activation of activation x their row; the
+  /// rows of zero neurons are not read.
+  Value downSkippingZeros(Value hidden, Value downTransposed, int64_t outputs);
+
 private:
   OpBuilder &b;
   Location loc;

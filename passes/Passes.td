@@ -104,7 +104,18 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
     accumulation, f16/bf16 weights widened element by element, RMSNorm as
     `gain * (x * 1/sqrt(mean(x^2) + eps))`. `brick.attention` (state) and
     weight expressions are left for other passes.
+
+    With `sparse-relu-down`, a ReLU/ReLU² FFN of a function that lists
+    `brick.weights` whose `down` is an argument used for nothing else gets
+    that argument as `[neurons, outputs]`, marked `brick.transposed` (the
+    caller stores it transposed), and its down projection adds, per token,
+    only the rows of neurons whose activation is non-zero.
   }];
+  let options = [
+    Option<"sparseReluDown", "sparse-relu-down", "bool", /*default=*/"true",
+           "Store the down weights of ReLU and ReLU-squared FFNs of entry functions "
+           "transposed and skip the rows of zero neurons">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

@@ -17,6 +17,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace mlir::brick;
 namespace fmt = ::brick::formats;
@@ -182,6 +184,28 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   lower.addPass(createBrickLowerToLinalg());
   if (llvm::Error error = run(lower, module, path))
     return error;
+  // Weights the lowering re-laid out (brick-lower-to-linalg's sparse ReLU
+  // down projections) are stored as the code reads them.
+  for (auto [index, payload] : llvm::enumerate(contents.tensors)) {
+    if (!decode.getArgAttr(3 + index, "brick.transposed"))
+      continue;
+    std::swap(payload.shape[0], payload.shape[1]);
+    payload.fill = [fill = std::move(payload.fill), rows = payload.shape[1],
+                    cols = payload.shape[0],
+                    dtype = payload.dtype](llvm::MutableArrayRef<uint8_t> out)
+        -> llvm::Error {
+      // Produce the stored order first, then transpose it in place of `out`.
+      std::vector<uint8_t> original(out.size());
+      if (llvm::Error error = fill(original))
+        return error;
+      size_t element = out.size() / static_cast<size_t>(rows * cols);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          std::memcpy(&out[(c * rows + r) * element],
+                      &original[(r * cols + c) * element], element);
+      return llvm::Error::success();
+    };
+  }
   Operation *unlowered = nullptr;
   module.walk([&](Operation *op) {
     if (!unlowered && op->getDialect() &&

@@ -111,3 +111,29 @@ func.func @traced(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf
   %y1 = brick.ffn %y0, up %up, down %down gate %gate layer 1 act silu {brick.trace_columns = array<i64: 2, 2, 0, 1>, brick.trace_row = 1 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
   return %y1, %trace : tensor<?x2xf32>, tensor<2x3xf32>
 }
+
+// -----
+
+// Test: in an entry function (one listing brick.weights), a ReLU FFN's down
+// weight, used for nothing else, becomes a [neurons, outputs] argument
+// marked brick.transposed, and the down projection walks the neurons,
+// adding the row of each whose activation is non-zero (scf.if skips the
+// rest). The gated SiLU FFN's down is left as it is.
+// CHECK-LABEL: func.func @relu_entry
+// CHECK-SAME: %[[DOWN:[a-z0-9_]+]]: tensor<4x2xf32> {brick.transposed}
+// CHECK-SAME: %[[DOWN2:[a-z0-9_]+]]: tensor<2x4xf32>)
+// CHECK: arith.maximumf
+// CHECK: scf.for %[[T:[a-z0-9_]+]] = {{.*}} -> (tensor<?x2xf32>)
+// CHECK:   scf.for %[[N:[a-z0-9_]+]] = {{.*}} -> (tensor<1x2xf32>)
+// CHECK:     %[[H:[a-z0-9_]+]] = tensor.extract %{{.*}}[%[[T]], %[[N]]] : tensor<?x4xf32>
+// CHECK:     %[[FIRED:[a-z0-9_]+]] = arith.cmpf une, %[[H]]
+// CHECK:     scf.if %[[FIRED]] -> (tensor<1x2xf32>)
+// CHECK:       tensor.extract_slice %[[DOWN]][%[[N]], 0] [1, 2] [1, 1] : tensor<4x2xf32> to tensor<1x2xf32>
+// CHECK:       arith.mulf %[[H]]
+// CHECK:     } else {
+// CHECK: ins(%{{.*}}, %[[DOWN2]] : tensor<?x4xf32>, tensor<2x4xf32>)
+func.func @relu_entry(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>, %down2: tensor<2x4xf32>) -> tensor<?x2xf32> attributes {brick.weights = []} {
+  %y = brick.ffn %x, up %up, down %down layer 0 act relu : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
+  %z = brick.ffn %y, up %up, down %down2 gate %up layer 1 act silu : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %z : tensor<?x2xf32>
+}
