@@ -86,7 +86,8 @@ decode_rate() {
     awk '/^decode tokens\/s/ {print $3}'
 }
 echo "-- the compiled artifacts: size, held-out perplexity (brick-run --perplexity),"
-echo "   greedy decode tokens/s (brick-run --bench, one thread)"
+echo "   greedy decode tokens/s (brick-run --bench; this model's products are"
+echo "   too small to split, so each runs on one thread)"
 printf '%-18s %9s %8s %8s %8s %9s\n' artifact bytes code math story "tok/s"
 for artifact in full demo-code demo-story demo-routed; do
   printf '%-18s %9d %8s %8s %8s %9s\n' "$artifact.brick" \
@@ -96,7 +97,8 @@ for artifact in full demo-code demo-story demo-routed; do
     "$(compiled_perplexity "$artifact" story)" "$(decode_rate "$artifact")"
 done
 echo "(each specialised artifact keeps its capability's perplexity and loses the"
-echo " others; the routed one computes every neuron and masks, so it is not faster yet)"
+echo " others; the routed one reads only the router's top brick of each FFN per"
+echo " token, so it keeps all three at a third of the FFN bytes)"
 run() {
   echo "-- brick-run $1.brick --prompt \"$2\""
   "$bin/brick-run" "$demo/$1.brick" --prompt "$2" -n 24 --temp 0
