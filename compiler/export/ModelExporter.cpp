@@ -177,7 +177,7 @@ static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
   llvm::sys::fs::remove_directories(staging);
   if (std::error_code error = llvm::sys::fs::create_directories(staging))
     return exportError(staging + ": " + error.message() + " (-o)");
-  auto cleanup = llvm::make_scope_exit(
+  llvm::scope_exit cleanup(
       [&] { llvm::sys::fs::remove_directories(staging); });
 
   llvm::json::Object config{

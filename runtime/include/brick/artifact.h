@@ -20,7 +20,7 @@
 #define BRICK_ARTIFACT_H
 
 #include "brick/artifact_format.h"
-#include "brick/runtime.h"
+#include "brick/status.h"
 
 #include <stddef.h>
 #include <stdint.h>

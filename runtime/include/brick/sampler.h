@@ -9,7 +9,7 @@
 #ifndef BRICK_SAMPLER_H
 #define BRICK_SAMPLER_H
 
-#include "brick/runtime.h"
+#include "brick/status.h"
 
 #include <stdint.h>
 

@@ -12,7 +12,7 @@
 #define BRICK_SESSION_H
 
 #include "brick/artifact.h"
-#include "brick/runtime.h"
+#include "brick/status.h"
 #include "brick/tokenizer.h"
 
 #include <stddef.h>

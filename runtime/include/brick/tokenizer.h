@@ -29,7 +29,7 @@
 #ifndef BRICK_TOKENIZER_H
 #define BRICK_TOKENIZER_H
 
-#include "brick/runtime.h"
+#include "brick/status.h"
 
 #include <stddef.h>
 #include <stdint.h>
