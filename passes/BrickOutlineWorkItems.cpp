@@ -16,6 +16,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -75,6 +76,10 @@ public:
   LogicalResult outline(linalg::GenericOp op) {
     IRRewriter rewriter(op.getContext());
     rewriter.setInsertionPoint(op);
+    if (std::optional<scf::ParallelOp> rows = vectorizedMatvec(rewriter, op)) {
+      rewriter.eraseOp(op);
+      return outline(*rows);
+    }
     FailureOr<linalg::LinalgLoops> loops =
         linalg::linalgOpToParallelLoops(rewriter, op);
     if (failed(loops) || loops->empty())
@@ -87,6 +92,100 @@ public:
   }
 
 private:
+  static constexpr int64_t kLanes = 16, kAccumulators = 4;
+
+  /// For a dot-product generic (loops t, o parallel, i reduction; x[t, i],
+  /// w[o, i], out[t, o]; body out + x * widen(w)) over a multiple of
+  /// kLanes * kAccumulators inputs: parallel rows whose dot products are
+  /// explicit vector code with kAccumulators independent accumulators. A
+  /// single accumulator makes each row one chain of dependent vector adds,
+  /// which caps a core below memory speed when weights must be widened.
+  std::optional<scf::ParallelOp> vectorizedMatvec(OpBuilder &b,
+                                                  linalg::GenericOp op) {
+    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 3)
+      return std::nullopt;
+    MLIRContext *context = op.getContext();
+    AffineExpr t, o, i;
+    bindDims(context, t, o, i);
+    auto maps = op.getIndexingMapsArray();
+    if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
+        maps[1] != AffineMap::get(3, 0, {o, i}, context) ||
+        maps[2] != AffineMap::get(3, 0, {t, o}, context))
+      return std::nullopt;
+    // The body: [extf w], mulf x w, addf out m, yield.
+    Block &body = op.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+    if (!add || add.getLhs() != body.getArgument(2))
+      return std::nullopt;
+    auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
+    if (!mul || mul.getLhs() != body.getArgument(0))
+      return std::nullopt;
+    Value weight = mul.getRhs();
+    if (auto ext = weight.getDefiningOp<arith::ExtFOp>())
+      weight = ext.getIn();
+    if (weight != body.getArgument(1) ||
+        !body.getArgument(0).getType().isF32() ||
+        !add.getType().isF32() ||
+        std::distance(body.begin(), body.end()) > 4)
+      return std::nullopt;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (ranges[2] % (kLanes * kAccumulators) != 0)
+      return std::nullopt;
+
+    Location loc = op.getLoc();
+    Value x = op.getDpsInputOperand(0)->get();
+    Value w = op.getDpsInputOperand(1)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    Type wElement = cast<MemRefType>(w.getType()).getElementType();
+    auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
+    auto wVector = VectorType::get({kLanes}, wElement);
+    Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
+    Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
+    auto rows = scf::ParallelOp::create(
+        b, loc, ValueRange{zeroIndex, zeroIndex},
+        ValueRange{arith::ConstantIndexOp::create(b, loc, ranges[0]),
+                   arith::ConstantIndexOp::create(b, loc, ranges[1])},
+        ValueRange{oneIndex, oneIndex});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    Value token = rows.getInductionVars()[0], row = rows.getInductionVars()[1];
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
+    SmallVector<Value> initial(kAccumulators, zero);
+    auto chunks = scf::ForOp::create(
+        b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, ranges[2]),
+        arith::ConstantIndexOp::create(b, loc, kLanes * kAccumulators),
+        initial,
+        [&](OpBuilder &n, Location at, Value chunk, ValueRange sums) {
+          SmallVector<Value> next;
+          for (int64_t k = 0; k < kAccumulators; ++k) {
+            Value at_k = arith::AddIOp::create(
+                n, at, chunk, arith::ConstantIndexOp::create(n, at, k * kLanes));
+            Value xs = vector::LoadOp::create(n, at, f32Vector, x,
+                                              ValueRange{token, at_k});
+            Value ws = vector::LoadOp::create(n, at, wVector, w,
+                                              ValueRange{row, at_k});
+            if (wVector != f32Vector)
+              ws = arith::ExtFOp::create(n, at, f32Vector, ws);
+            next.push_back(vector::FMAOp::create(n, at, xs, ws, sums[k]));
+          }
+          scf::YieldOp::create(n, at, next);
+        });
+    Value sum = chunks.getResult(0);
+    for (int64_t k = 1; k < kAccumulators; ++k)
+      sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(k));
+    Value dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                           sum);
+    Value before =
+        memref::LoadOp::create(b, loc, out, ValueRange{token, row});
+    memref::StoreOp::create(b, loc,
+                            arith::AddFOp::create(b, loc, before, dot), out,
+                            ValueRange{token, row});
+    return rows;
+  }
+
   /// Static trip counts of `parallel` if it runs from 0 in steps of 1.
   static std::optional<SmallVector<int64_t>> tripCounts(scf::ParallelOp loop) {
     SmallVector<int64_t> counts;

@@ -194,6 +194,7 @@ def BrickOutlineWorkItems
     "::mlir::scf::SCFDialect",
     "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

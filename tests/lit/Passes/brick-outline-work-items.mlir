@@ -82,3 +82,35 @@ func.func @dynamic(%w: memref<?x1024xf32>, %y: memref<?xf32>) {
 // CHECK-LABEL: func.func @dynamic
 // CHECK: linalg.generic
 // CHECK-NOT: brick_parallel_for
+
+// -----
+
+// A product over a multiple of 64 inputs is vectorised: each row's dot
+// product is four independent vector<16xf32> accumulators over chunks of 64
+// inputs (f16 weights widened lane by lane), summed and reduced once.
+
+#vx = affine_map<(t, o, i) -> (t, i)>
+#vw = affine_map<(t, o, i) -> (o, i)>
+#vy = affine_map<(t, o, i) -> (t, o)>
+func.func @narrow(%x: memref<1x128xf32>, %w: memref<8x128xf16>, %y: memref<1x8xf32>) {
+  linalg.generic {indexing_maps = [#vx, #vw, #vy],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<1x128xf32>, memref<8x128xf16>) outs(%y : memref<1x8xf32>) {
+  ^bb0(%a: f32, %b: f16, %acc: f32):
+    %b32 = arith.extf %b : f16 to f32
+    %m = arith.mulf %a, %b32 : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func private @brick_parallel_for
+// CHECK-LABEL: func.func private @narrow_work0(
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{.*}} iter_args(%[[A0:[a-z0-9_]+]] = %{{.*}}, %[[A1:[a-z0-9_]+]] = %{{.*}}, %[[A2:[a-z0-9_]+]] = %{{.*}}, %[[A3:[a-z0-9_]+]] = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4: vector.load %{{.*}} : memref<8x128xf16>, vector<16xf16>
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>
+// CHECK: memref.store
+// CHECK-LABEL: func.func @narrow
+// CHECK: call @brick_parallel_for
