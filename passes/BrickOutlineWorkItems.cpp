@@ -93,13 +93,21 @@ public:
 
 private:
   static constexpr int64_t kLanes = 16, kAccumulators = 4;
+  /// How far ahead of the row being summed its rows are prefetched, and
+  /// the cache line size that spaces the prefetches. Without them each of
+  /// a step's ~100 products starts as a cold stream and a core reads well
+  /// below memory speed (85M F16 decode: 112 -> 177 tok/s with them).
+  static constexpr int64_t kPrefetchBytes = 4096, kCacheLine = 64;
 
   /// For a dot-product generic (loops t, o parallel, i reduction; x[t, i],
   /// w[o, i], out[t, o]; body out + x * widen(w)) over a multiple of
   /// kLanes * kAccumulators inputs: parallel rows whose dot products are
-  /// explicit vector code with kAccumulators independent accumulators. A
-  /// single accumulator makes each row one chain of dependent vector adds,
-  /// which caps a core below memory speed when weights must be widened.
+  /// explicit vector code with kAccumulators independent accumulators, and
+  /// which prefetch the weights kPrefetchBytes ahead. A single accumulator
+  /// makes each row one chain of dependent vector adds, which caps a core
+  /// below memory speed when weights must be widened; prefetches inside a
+  /// loop LLVM is left to vectorise stop it vectorising, so the vector code
+  /// is written here.
   std::optional<scf::ParallelOp> vectorizedMatvec(OpBuilder &b,
                                                   linalg::GenericOp op) {
     if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
@@ -151,6 +159,15 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rows.getBody());
     Value token = rows.getInductionVars()[0], row = rows.getInductionVars()[1];
+    // The row a few KB ahead in this thread's stream of rows, for prefetch.
+    int64_t elementBytes = std::max<int64_t>(1, wElement.getIntOrFloatBitWidth() / 8);
+    int64_t rowBytes = ranges[2] * elementBytes;
+    int64_t rowsAhead = std::max<int64_t>(1, kPrefetchBytes / rowBytes);
+    Value ahead = arith::MinUIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, row,
+                              arith::ConstantIndexOp::create(b, loc, rowsAhead)),
+        arith::ConstantIndexOp::create(b, loc, ranges[1] - 1));
     Value zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
     SmallVector<Value> initial(kAccumulators, zero);
@@ -167,6 +184,12 @@ private:
                                               ValueRange{token, at_k});
             Value ws = vector::LoadOp::create(n, at, wVector, w,
                                               ValueRange{row, at_k});
+            // One prefetch per cache line of the chunk, rows ahead.
+            if ((k * kLanes * elementBytes) % kCacheLine == 0)
+              memref::PrefetchOp::create(n, at, w, ValueRange{ahead, at_k},
+                                         /*isWrite=*/false,
+                                         /*localityHint=*/3,
+                                         /*isDataCache=*/true);
             if (wVector != f32Vector)
               ws = arith::ExtFOp::create(n, at, f32Vector, ws);
             next.push_back(vector::FMAOp::create(n, at, xs, ws, sums[k]));

@@ -87,7 +87,8 @@ func.func @dynamic(%w: memref<?x1024xf32>, %y: memref<?xf32>) {
 
 // A product over a multiple of 64 inputs is vectorised: each row's dot
 // product is four independent vector<16xf32> accumulators over chunks of 64
-// inputs (f16 weights widened lane by lane), summed and reduced once.
+// inputs (f16 weights widened lane by lane), summed and reduced once, and
+// the weights of the rows 4 KB ahead are prefetched, one per cache line.
 
 #vx = affine_map<(t, o, i) -> (t, i)>
 #vw = affine_map<(t, o, i) -> (o, i)>
@@ -108,7 +109,8 @@ func.func @narrow(%x: memref<1x128xf32>, %w: memref<8x128xf16>, %y: memref<1x8xf
 // CHECK-LABEL: func.func private @brick_parallel_for
 // CHECK-LABEL: func.func private @narrow_work0(
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64{{.*}} iter_args(%[[A0:[a-z0-9_]+]] = %{{.*}}, %[[A1:[a-z0-9_]+]] = %{{.*}}, %[[A2:[a-z0-9_]+]] = %{{.*}}, %[[A3:[a-z0-9_]+]] = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK-COUNT-4: vector.load %{{.*}} : memref<8x128xf16>, vector<16xf16>
+// CHECK: vector.load %{{.*}} : memref<8x128xf16>, vector<16xf16>
+// CHECK: memref.prefetch %{{.*}}[%{{.*}}, %{{.*}}], read, locality<3>, data : memref<8x128xf16>
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>
 // CHECK: memref.store
