@@ -250,6 +250,13 @@ brick_status_t brick_session_prompt(brick_session_t *session,
                 "a block of %zu tokens at position %lld passes the context "
                 "length %lld",
                 count, (long long)session->pos, (long long)session->max_seq);
+  /* Every token is checked first, so a bad one leaves the cache as it was. */
+  for (size_t i = 0; i < count; ++i)
+    if (tokens[i] < 0 || tokens[i] >= session->vocab)
+      return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                  "token %d (block index %zu) is outside the vocabulary of "
+                  "%lld",
+                  tokens[i], i, (long long)session->vocab);
   /* The generated code has one entry, a one-token step; the block runs
    * through it token by token with the threads kept warm in between. */
   for (size_t i = 0; i < count; ++i) {

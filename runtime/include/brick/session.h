@@ -56,7 +56,9 @@ brick_status_t brick_session_step(brick_session_t *session, int32_t token,
                                   float **out_logits);
 
 /* Runs a prompt block of `count` tokens from the session's position;
- * `*out_logits` gets the logits after the last one. */
+ * `*out_logits` gets the logits after the last one. The block is checked
+ * whole first (it must fit in the context, every token in the vocabulary):
+ * on BRICK_ERROR_INVALID_ARGUMENT nothing ran. */
 brick_status_t brick_session_prompt(brick_session_t *session,
                                     const int32_t *tokens, size_t count,
                                     float **out_logits);
