@@ -46,11 +46,12 @@ struct BrickLowerToLinalgPass
         if (!type || type.getRank() != 2 || argument.use_empty() ||
             func.getArgAttr(argument.getArgNumber(), "brick.transposed"))
           continue;
-        bool onlyReluDown = llvm::all_of(argument.getUses(), [](OpOperand &use) {
-          return isReluFfn(use.getOwner()) &&
-                 cast<FfnOp>(use.getOwner()).getDown() == use.get() &&
-                 use.getOperandNumber() == 2;
-        });
+        bool onlyReluDown =
+            llvm::all_of(argument.getUses(), [](OpOperand &use) {
+              return isReluFfn(use.getOwner()) &&
+                     cast<FfnOp>(use.getOwner()).getDown() == use.get() &&
+                     use.getOperandNumber() == 2;
+            });
         if (!onlyReluDown)
           continue;
         argument.setType(RankedTensorType::get(
@@ -104,9 +105,9 @@ struct BrickLowerToLinalgPass
           recordTrace(builder, op,
                       lower.traceMass(hidden, trace->columnOf, trace->columns));
         auto down = dyn_cast<BlockArgument>(ffn.getDown());
-        auto owner = down ? dyn_cast<func::FuncOp>(
-                                down.getOwner()->getParentOp())
-                          : func::FuncOp();
+        auto owner =
+            down ? dyn_cast<func::FuncOp>(down.getOwner()->getParentOp())
+                 : func::FuncOp();
         if (owner && owner.getArgAttr(down.getArgNumber(), "brick.transposed"))
           result = lower.downSkippingZeros(
               hidden, down,
@@ -115,9 +116,9 @@ struct BrickLowerToLinalgPass
           result = lower.linear(hidden, ffn.getDown(), Value());
       } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
         std::optional<TraceRow> trace = traceRow(op);
-        auto [output, mass] =
-            lower.routedFfn(routed, trace ? trace->columnOf : ArrayRef<int64_t>(),
-                            trace ? trace->columns : 0);
+        auto [output, mass] = lower.routedFfn(
+            routed, trace ? trace->columnOf : ArrayRef<int64_t>(),
+            trace ? trace->columns : 0);
         if (trace)
           recordTrace(builder, op, mass);
         result = output;
@@ -163,9 +164,8 @@ struct BrickLowerToLinalgPass
     SmallVector<OpFoldResult> sizes = {builder.getIndexAttr(1),
                                        builder.getIndexAttr(columns)};
     SmallVector<OpFoldResult> strides(2, builder.getIndexAttr(1));
-    trace.set(tensor::InsertSliceOp::create(builder, op->getLoc(), mass,
-                                            trace.get(), offsets, sizes,
-                                            strides));
+    trace.set(tensor::InsertSliceOp::create(
+        builder, op->getLoc(), mass, trace.get(), offsets, sizes, strides));
   }
 };
 

@@ -123,11 +123,12 @@ struct BrickOutlineForwardPass
         return;
       ffns.push_back(op);
       trace.push_back(traceRowFor(model, layer, width));
-      columns =
-          std::max<int64_t>(columns, static_cast<int64_t>(trace.back().names.size()));
+      columns = std::max<int64_t>(
+          columns, static_cast<int64_t>(trace.back().names.size()));
     });
-    auto traceType = RankedTensorType::get(
-        {static_cast<int64_t>(ffns.size()), columns}, Float32Type::get(context));
+    auto traceType =
+        RankedTensorType::get({static_cast<int64_t>(ffns.size()), columns},
+                              Float32Type::get(context));
 
     auto logitsType = cast<RankedTensorType>(forward.getResultTypes().front());
     Type i32 = IntegerType::get(context, 32);
@@ -155,7 +156,8 @@ struct BrickOutlineForwardPass
     SmallVector<int64_t> rowLayers;
     for (TraceRow &row : trace)
       rowLayers.push_back(row.layer);
-    func->setAttr("brick.trace_layers", builder.getDenseI64ArrayAttr(rowLayers));
+    func->setAttr("brick.trace_layers",
+                  builder.getDenseI64ArrayAttr(rowLayers));
     // The runtime's buffer, updated in place by the lowered FFNs.
     func.setArgAttr(static_cast<unsigned>(inputs.size() - 1),
                     "bufferization.writable", builder.getBoolAttr(true));

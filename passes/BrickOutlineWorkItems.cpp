@@ -16,8 +16,8 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -70,8 +70,8 @@ public:
       : module(module), converter(module.getContext()),
         ptrType(LLVM::LLVMPointerType::get(module.getContext())),
         i64(IntegerType::get(module.getContext(), 64)),
-        workType(FunctionType::get(module.getContext(), {ptrType, i64, i64},
-                                   {})) {}
+        workType(
+            FunctionType::get(module.getContext(), {ptrType, i64, i64}, {})) {}
 
   LogicalResult outline(linalg::GenericOp op) {
     IRRewriter rewriter(op.getContext());
@@ -134,8 +134,7 @@ private:
     if (auto ext = weight.getDefiningOp<arith::ExtFOp>())
       weight = ext.getIn();
     if (weight != body.getArgument(1) ||
-        !body.getArgument(0).getType().isF32() ||
-        !add.getType().isF32() ||
+        !body.getArgument(0).getType().isF32() || !add.getType().isF32() ||
         std::distance(body.begin(), body.end()) > 4)
       return std::nullopt;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -160,26 +159,27 @@ private:
     b.setInsertionPointToStart(rows.getBody());
     Value token = rows.getInductionVars()[0], row = rows.getInductionVars()[1];
     // The row a few KB ahead in this thread's stream of rows, for prefetch.
-    int64_t elementBytes = std::max<int64_t>(1, wElement.getIntOrFloatBitWidth() / 8);
+    int64_t elementBytes =
+        std::max<int64_t>(1, wElement.getIntOrFloatBitWidth() / 8);
     int64_t rowBytes = ranges[2] * elementBytes;
     int64_t rowsAhead = std::max<int64_t>(1, kPrefetchBytes / rowBytes);
     Value ahead = arith::MinUIOp::create(
         b, loc,
-        arith::AddIOp::create(b, loc, row,
-                              arith::ConstantIndexOp::create(b, loc, rowsAhead)),
+        arith::AddIOp::create(
+            b, loc, row, arith::ConstantIndexOp::create(b, loc, rowsAhead)),
         arith::ConstantIndexOp::create(b, loc, ranges[1] - 1));
     Value zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
     SmallVector<Value> initial(kAccumulators, zero);
     auto chunks = scf::ForOp::create(
         b, loc, zeroIndex, arith::ConstantIndexOp::create(b, loc, ranges[2]),
-        arith::ConstantIndexOp::create(b, loc, kLanes * kAccumulators),
-        initial,
+        arith::ConstantIndexOp::create(b, loc, kLanes * kAccumulators), initial,
         [&](OpBuilder &n, Location at, Value chunk, ValueRange sums) {
           SmallVector<Value> next;
           for (int64_t k = 0; k < kAccumulators; ++k) {
             Value at_k = arith::AddIOp::create(
-                n, at, chunk, arith::ConstantIndexOp::create(n, at, k * kLanes));
+                n, at, chunk,
+                arith::ConstantIndexOp::create(n, at, k * kLanes));
             Value xs = vector::LoadOp::create(n, at, f32Vector, x,
                                               ValueRange{token, at_k});
             Value ws = vector::LoadOp::create(n, at, wVector, w,
@@ -199,13 +199,11 @@ private:
     Value sum = chunks.getResult(0);
     for (int64_t k = 1; k < kAccumulators; ++k)
       sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(k));
-    Value dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                           sum);
-    Value before =
-        memref::LoadOp::create(b, loc, out, ValueRange{token, row});
-    memref::StoreOp::create(b, loc,
-                            arith::AddFOp::create(b, loc, before, dot), out,
-                            ValueRange{token, row});
+    Value dot =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value before = memref::LoadOp::create(b, loc, out, ValueRange{token, row});
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, dot),
+                            out, ValueRange{token, row});
     return rows;
   }
 
@@ -292,17 +290,19 @@ private:
       Value restored =
           isa<IndexType>(type)
               ? arith::IndexCastOp::create(b, loc, type, stored).getResult()
-          : field == type ? stored
-                          : UnrealizedConversionCastOp::create(b, loc, type,
-                                                               stored)
-                                .getResult(0);
+          : field == type
+              ? stored
+              : UnrealizedConversionCastOp::create(b, loc, type, stored)
+                    .getResult(0);
       mapping.map(captured, restored);
     }
 
     // for j in [begin, end): the parallel induction variables, row-major.
     Type index = b.getIndexType();
-    Value begin = arith::IndexCastOp::create(b, loc, index, entry->getArgument(1));
-    Value end = arith::IndexCastOp::create(b, loc, index, entry->getArgument(2));
+    Value begin =
+        arith::IndexCastOp::create(b, loc, index, entry->getArgument(1));
+    Value end =
+        arith::IndexCastOp::create(b, loc, index, entry->getArgument(2));
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     auto items = scf::ForOp::create(b, loc, begin, end, one);
     b.setInsertionPointToStart(items.getBody());
@@ -310,9 +310,10 @@ private:
     for (int64_t dim = static_cast<int64_t>(counts.size()) - 1; dim >= 0;
          --dim) {
       Value count = arith::ConstantIndexOp::create(b, loc, counts[dim]);
-      Value iv = dim == 0 ? remaining
-                          : arith::RemUIOp::create(b, loc, remaining, count)
-                                .getResult();
+      Value iv =
+          dim == 0
+              ? remaining
+              : arith::RemUIOp::create(b, loc, remaining, count).getResult();
       mapping.map(loop.getInductionVars()[dim], iv);
       if (dim > 0)
         remaining = arith::DivUIOp::create(b, loc, remaining, count);
@@ -354,8 +355,8 @@ private:
     Value function =
         func::ConstantOp::create(b, loc, workType, work.getSymName());
     Value count = arith::ConstantIntOp::create(b, loc, i64, items);
-    func::CallOp::create(b, loc, parallelFor(), ValueRange{function, context,
-                                                           count});
+    func::CallOp::create(b, loc, parallelFor(),
+                         ValueRange{function, context, count});
   }
 
   /// `func.func private @brick_parallel_for(work, ctx, items)`, declared once.
@@ -363,8 +364,8 @@ private:
     if (auto existing = module.lookupSymbol<func::FuncOp>(kParallelFor))
       return existing;
     OpBuilder b(module.getBodyRegion());
-    auto type = FunctionType::get(module.getContext(),
-                                  {workType, ptrType, i64}, {});
+    auto type =
+        FunctionType::get(module.getContext(), {workType, ptrType, i64}, {});
     auto declaration =
         func::FuncOp::create(b, module.getLoc(), kParallelFor, type);
     declaration.setPrivate();

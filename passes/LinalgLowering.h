@@ -361,6 +361,16 @@ public:
                                     ArrayRef<int64_t> traceColumnOf,
                                     int64_t traceColumns);
 
+  /// An `scf.for` over the tokens of `tokens` ([T, ...]) filling a
+  /// [T, width] f32 result row by row (PerTokenLoop.cpp): `buildRow(token,
+  /// state)` returns the token's [1, width] row and the next `state`.
+  /// Returns the result and the final state.
+  std::pair<Value, SmallVector<Value>> perToken(
+      Value tokens, int64_t width, ValueRange state,
+      llvm::function_ref<std::pair<Value, SmallVector<Value>>(Value,
+                                                              ValueRange)>
+          buildRow);
+
   /// The down projection of a ReLU/ReLU² FFN from `down` stored transposed
   /// ([neurons, outputs]; SparseDownLowering.cpp): per token, the sum over
   /// neurons with a non-zero activation of activation x their row; the

@@ -69,14 +69,13 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
   Value rank = brickRanks(linear(x, op.getRouter(), op.getRouterBias()));
   SmallVector<OpFoldResult> chosenShape = {
       tensor::DimOp::create(b, loc, x, 0).getResult(), b.getIndexAttr(topK)};
-  Value chosenInit = linalg::FillOp::create(
-                         b, loc,
-                         arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0))
-                             .getResult(),
-                         tensor::EmptyOp::create(b, loc, chosenShape,
-                                                 b.getI64Type())
-                             .getResult())
-                         .getResult(0);
+  Value chosenInit =
+      linalg::FillOp::create(
+          b, loc,
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)).getResult(),
+          tensor::EmptyOp::create(b, loc, chosenShape, b.getI64Type())
+              .getResult())
+          .getResult(0);
   AffineExpr t, r, k;
   bindDims(context, t, r, k);
   Value chosen =
@@ -88,7 +87,8 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
           {IteratorType::parallel, IteratorType::parallel,
            IteratorType::reduction},
           [&](OpBuilder &n, Location at, ValueRange args) {
-            Value place = arith::FPToSIOp::create(n, at, n.getI64Type(), args[0]);
+            Value place =
+                arith::FPToSIOp::create(n, at, n.getI64Type(), args[0]);
             Value wanted = arith::IndexCastOp::create(
                 n, at, n.getI64Type(), linalg::IndexOp::create(n, at, 1));
             Value brick = arith::IndexCastOp::create(
@@ -107,21 +107,13 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
   };
   Value zeroIndex = arith::ConstantIndexOp::create(b, loc, 0);
   Value oneIndex = arith::ConstantIndexOp::create(b, loc, 1);
-  Value tokens = tensor::DimOp::create(b, loc, x, 0);
-  Value result = zeros(empty(x, hidden));
-  Value mass = traced ? zeros(tensor::EmptyOp::create(
-                            b, loc, ArrayRef<int64_t>{traceColumns},
-                            b.getF32Type()))
-                      : Value();
-  SmallVector<Value> tokenInits = {result};
+  SmallVector<Value> state;
   if (traced)
-    tokenInits.push_back(mass);
+    state.push_back(zeros(tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{traceColumns}, b.getF32Type())));
 
-  auto tokenLoop = scf::ForOp::create(
-      b, loc, zeroIndex, tokens, oneIndex, tokenInits,
-      [&](OpBuilder &tb, Location, Value token, ValueRange tokenState) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+  auto [result, finalState] =
+      perToken(x, hidden, state, [&](Value token, ValueRange tokenState) {
         auto one = [&](int64_t v) { return OpFoldResult(b.getIndexAttr(v)); };
         Value row = tensor::ExtractSliceOp::create(
             b, loc, RankedTensorType::get({1, hidden}, b.getF32Type()), x,
@@ -130,7 +122,7 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
             ArrayRef<OpFoldResult>{one(1), one(1)});
         SmallVector<Value> brickInits = {zeros(empty(row, hidden))};
         if (traced)
-          brickInits.push_back(tokenState[1]);
+          brickInits.push_back(tokenState[0]);
         Value places = arith::ConstantIndexOp::create(b, loc, topK);
         auto brickLoop = scf::ForOp::create(
             b, loc, zeroIndex, places, oneIndex, brickInits,
@@ -195,15 +187,10 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
               }
               scf::YieldOp::create(b, loc, next);
             });
-        SmallVector<Value> next = {tensor::InsertSliceOp::create(
-            b, loc, brickLoop.getResult(0), tokenState[0],
-            ArrayRef<OpFoldResult>{token, one(0)},
-            ArrayRef<OpFoldResult>{one(1), one(hidden)},
-            ArrayRef<OpFoldResult>{one(1), one(1)})};
+        SmallVector<Value> next;
         if (traced)
           next.push_back(brickLoop.getResult(1));
-        scf::YieldOp::create(b, loc, next);
+        return std::make_pair(brickLoop.getResult(0), next);
       });
-  return {tokenLoop.getResult(0),
-          traced ? tokenLoop.getResult(1) : Value()};
+  return {result, traced ? finalState[0] : Value()};
 }

@@ -37,8 +37,8 @@ perplexities(ModelOp model, const RoutingQualityRequest &request) {
   auto tokenizer = loadTokenizer(model, request.baseDir);
   if (!tokenizer)
     return tokenizer.takeError();
-  int64_t context = request.context > 0 ? request.context
-                                        : model.getHparams().getMaxSeq();
+  int64_t context =
+      request.context > 0 ? request.context : model.getHparams().getMaxSeq();
   std::vector<double> values;
   for (const auto &[capability, text] : request.heldout) {
     auto result = perplexity(**executor, tokenizer->get(), text, context);

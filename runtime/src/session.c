@@ -1,4 +1,5 @@
-/*===- session.c - Running an artifact's generated code --------------------===*/
+/*===- session.c - Running an artifact's generated code
+ * --------------------===*/
 
 #define _GNU_SOURCE
 #include "brick/session.h"
@@ -69,8 +70,7 @@ static void *load_code(const void *bytes, uint64_t size) {
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
   void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle)
-    fail(BRICK_ERROR_UNSUPPORTED, "cannot load the code: %s (CODE)",
-         dlerror());
+    fail(BRICK_ERROR_UNSUPPORTED, "cannot load the code: %s (CODE)", dlerror());
   close(fd);
   return handle;
 }
@@ -105,8 +105,8 @@ static brick_status_t bind(brick_session_t *s,
   const int64_t *sizes = dlsym(s->code, BRICK_DECODE_INFO);
   s->entry = (void (*)(void **))dlsym(s->code, BRICK_DECODE_ENTRY);
   if (!s->entry || !sizes)
-    return fail(BRICK_ERROR_MALFORMED, "the code has no " BRICK_DECODE_ENTRY
-                                       " (CODE)");
+    return fail(BRICK_ERROR_MALFORMED,
+                "the code has no " BRICK_DECODE_ENTRY " (CODE)");
   uint32_t tensors = brick_artifact_tensor_count(artifact);
   if (sizes[BRICK_DECODE_INFO_TENSORS] != (int64_t)tensors)
     return fail(BRICK_ERROR_MALFORMED,
@@ -151,7 +151,8 @@ static brick_status_t bind(brick_session_t *s,
   for (uint32_t i = 0; i < tensors; ++i) {
     brick_artifact_tensor_t tensor;
     brick_artifact_tensor_at(artifact, i, &tensor);
-    s->read_bytes += (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
+    s->read_bytes +=
+        (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
   }
   s->args[3 + tensors] = &s->trace_pointer;
   s->args[4 + tensors] = &s->logits_pointer;

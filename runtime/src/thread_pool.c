@@ -1,4 +1,5 @@
-/*===- thread_pool.c - The runtime's work-item threads ---------------------===*/
+/*===- thread_pool.c - The runtime's work-item threads
+ * ---------------------===*/
 
 #define _GNU_SOURCE
 #include "thread_pool.h"
@@ -103,9 +104,9 @@ brick_thread_pool *brick_thread_pool_create(int threads) {
   }
   for (int i = 1; i < pool->threads; ++i) {
     worker_start *start = malloc(sizeof(*start));
-    if (!start || (start->pool = pool, start->index = i,
-                   pthread_create(&pool->workers[i], NULL, worker_main,
-                                  start)) != 0) {
+    if (!start ||
+        (start->pool = pool, start->index = i,
+         pthread_create(&pool->workers[i], NULL, worker_main, start)) != 0) {
       free(start);
       pool->threads = i; /* free() joins the ones that started */
       brick_thread_pool_free(pool);
