@@ -49,8 +49,7 @@ struct BrickLowerToLinalgPass
         bool onlyReluDown =
             llvm::all_of(argument.getUses(), [](OpOperand &use) {
               return isReluFfn(use.getOwner()) &&
-                     cast<FfnOp>(use.getOwner()).getDown() == use.get() &&
-                     use.getOperandNumber() == 2;
+                     &use == &cast<FfnOp>(use.getOwner()).getDownMutable();
             });
         if (!onlyReluDown)
           continue;

@@ -139,20 +139,15 @@ static brick_status_t bind(brick_session_t *s,
   s->args[0] = &s->token_pointer;
   s->args[1] = &s->pos;
   s->args[2] = &s->cache_pointer;
+  const double *fraction = dlsym(s->code, BRICK_DECODE_READ_FRACTION);
   for (uint32_t i = 0; i < tensors; ++i) {
     brick_artifact_tensor_t tensor;
     brick_artifact_tensor_at(artifact, i, &tensor);
     s->weights[i] = tensor.data;
     s->weight_bytes += tensor.size;
-    s->args[3 + i] = &s->weights[i];
-  }
-  const double *fraction = dlsym(s->code, BRICK_DECODE_READ_FRACTION);
-  s->read_bytes = 0;
-  for (uint32_t i = 0; i < tensors; ++i) {
-    brick_artifact_tensor_t tensor;
-    brick_artifact_tensor_at(artifact, i, &tensor);
     s->read_bytes +=
         (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
+    s->args[3 + i] = &s->weights[i];
   }
   s->args[3 + tensors] = &s->trace_pointer;
   s->args[4 + tensors] = &s->logits_pointer;

@@ -91,7 +91,7 @@ int brick_run::runBench(DecodeSession &session,
                  (long long)promptLength, (long long)steps);
     return 1;
   }
-  const uint64_t weightBytes = session.readBytes();
+  const uint64_t readBytes = session.readBytes();
   // Warm-up: one pass faults the mapped weights in, so the timed passes
   // measure decode rather than page faults.
   session.step(prompt[0]);
@@ -125,7 +125,7 @@ int brick_run::runBench(DecodeSession &session,
   double tokensPerSecond =
       static_cast<double>(steps - promptLength) / bestDecode;
   double rooflineTokensPerSecond =
-      bandwidth / static_cast<double>(std::max<uint64_t>(weightBytes, 1));
+      bandwidth / static_cast<double>(std::max<uint64_t>(readBytes, 1));
   std::printf("threads                %d\n", session.threads());
   std::printf("prompt tokens          %lld (BOS included, one block)\n",
               (long long)promptLength);
@@ -136,7 +136,7 @@ int brick_run::runBench(DecodeSession &session,
   std::printf("decode tokens/s        %.1f\n", tokensPerSecond);
   std::printf("ms per token           %.3f\n", 1e3 / tokensPerSecond);
   std::printf("weight bytes per token %llu (of %llu stored)\n",
-              (unsigned long long)weightBytes,
+              (unsigned long long)readBytes,
               (unsigned long long)session.weightBytes());
   std::printf("KV cache bytes         %llu\n",
               (unsigned long long)session.cacheBytes());

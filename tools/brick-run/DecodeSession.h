@@ -37,10 +37,11 @@ public:
   int64_t vocab() const { return brick_session_vocab(session); }
   int64_t maxSeq() const { return brick_session_max_seq(session); }
   int threads() const { return brick_session_threads(session); }
-  /// The bytes of every weight: what a decode step streams (the embedding
-  /// table counts in full: exact when it doubles as the classifier).
+  /// The bytes of every stored weight.
   uint64_t weightBytes() const { return brick_session_weight_bytes(session); }
-  /// What a step reads of them (routed FFNs read only their top k).
+  /// What a decode step streams of them: routed FFNs read only their top k
+  /// (the embedding table counts in full: exact when it doubles as the
+  /// classifier).
   uint64_t readBytes() const { return brick_session_read_bytes(session); }
   uint64_t cacheBytes() const { return brick_session_cache_bytes(session); }
   brick_session_t *handle() const { return session; }

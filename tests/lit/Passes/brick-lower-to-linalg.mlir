@@ -137,3 +137,17 @@ func.func @relu_entry(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2
   %z = brick.ffn %y, up %up, down %down2 gate %up layer 1 act silu : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
   return %z : tensor<?x2xf32>
 }
+
+// -----
+
+// Test: a down weight that also serves as another operand keeps its layout
+// (transposing it would break the other use): no brick.transposed, the
+// dense down projection.
+// CHECK-LABEL: func.func @relu_shared
+// CHECK-SAME: %{{[a-z0-9_]+}}: tensor<2x2xf32>) -> tensor<?x2xf32>
+// CHECK-NOT: brick.transposed
+// CHECK-NOT: scf.if
+func.func @relu_shared(%x: tensor<?x2xf32>, %w: tensor<2x2xf32>) -> tensor<?x2xf32> attributes {brick.weights = []} {
+  %y = brick.ffn %x, up %w, down %w layer 0 act relu : (tensor<?x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
