@@ -203,4 +203,51 @@ def BrickOutlineWorkItems
   ];
 }
 
+def BrickGpuPrepareLoops
+    : Pass<"brick-gpu-prepare-loops", "::mlir::func::FuncOp"> {
+  let summary = "Shape a bufferised step's loops for GPU kernels";
+  let description = [{
+    Runs on buffers, after `convert-linalg-to-parallel-loops`, on the way to
+    NVPTX. A kernel launch cannot sit inside a loop the host runs, so every
+    host-level `scf.for` with a constant trip count that contains an
+    `scf.parallel` (the routed FFN's loop over its top-k bricks, the
+    per-token loop) is unrolled; one with a dynamic trip count is an error.
+    Then every outermost `scf.parallel` is tiled for a launch: its innermost
+    dimension by `block-size` (the threads of a block), the others by 1,
+    with constant inner bounds and a guard (`no-min-max-bounds`), so that
+    `gpu-map-parallel-loops` maps tiles to blocks and the inside of a tile
+    to threads.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Threads per block along a loop's innermost dimension">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def BrickGpuHostToKernels
+    : Pass<"brick-gpu-host-to-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Leave only launches and index arithmetic on the host";
+  let description = [{
+    Runs after `convert-parallel-loops-to-gpu`. The host side of a GPU step
+    is a list of launches the runtime replays (runtime/include/brick/
+    gpu_program.h), so nothing on it may touch memory. Every host-level op
+    that reads or writes memory and was not mapped to threads (a serial
+    reduction loop, a store, a top-k selection) moves into a kernel of one
+    thread, consecutive ones sharing a kernel. Then each `gpu.launch`
+    takes in the side-effect-free ops and the loads its body uses (views,
+    index arithmetic, the token read from its buffer, the indices a router
+    chose), so its captures are buffers and the step's scalars only. A load
+    whose value the host itself needs is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+  ];
+}
+
 #endif // BRICK_PASSES_TD

@@ -4,6 +4,8 @@
 
 #include "compiler/GraphIO.h"
 #include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/emit/GpuHostEmulation.h"
+#include "compiler/emit/GpuProgramWriter.h"
 #include "compiler/emit/ObjectEmitter.h"
 #include "compiler/export/TensorBytes.h"
 #include "compiler/generation/GraphTokenizer.h"
@@ -179,9 +181,12 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
           readFraction[argument.getArgNumber() - 3] = fraction;
   });
 
+  // A GPU step computes the down projection densely: skipping zero neurons
+  // one by one is a serial loop there.
+  bool gpu = isGpuTriple(request.target.triple);
   PassManager lower(context);
   lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
-  lower.addPass(createBrickLowerToLinalg());
+  lower.addPass(createBrickLowerToLinalg(BrickLowerToLinalgOptions{!gpu}));
   if (llvm::Error error = run(lower, module, path))
     return error;
   // Weights the lowering re-laid out (brick-lower-to-linalg's sparse ReLU
@@ -215,17 +220,9 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (unlowered)
     return compileError(path + ": '" + unlowered->getName().getStringRef() +
                         "' is not compiled yet (brickc compile)");
-  if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork))
-    return error;
-  if (llvm::Error error = lowerToLLVMDialect(module))
-    return error;
-
   // The sizes brick-run needs, next to the entry point (decode_abi.h).
   int64_t cacheFloats =
       hp.getLayers() * 2 * hp.getMaxSeq() * hp.getKvHeads() * hp.getHeadDim();
-  OpBuilder builder(context);
-  builder.setInsertionPointToEnd(module.getBody());
-  auto i64 = builder.getI64Type();
   SmallVector<int64_t> info(BRICK_DECODE_INFO_COUNT);
   info[BRICK_DECODE_INFO_VOCAB] = hp.getVocab();
   info[BRICK_DECODE_INFO_MAX_SEQ] = hp.getMaxSeq();
@@ -233,6 +230,45 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   info[BRICK_DECODE_INFO_TENSORS] = static_cast<int64_t>(symbols.size());
   info[BRICK_DECODE_INFO_TRACE_ROWS] = traceType.getDimSize(0);
   info[BRICK_DECODE_INFO_TRACE_COLUMNS] = traceType.getDimSize(1);
+  contents.tokenizer = tokenizer;
+
+  if (gpu) {
+    auto ptx = lowerToGpuKernels(module, request.target, request.gpu);
+    if (!ptx)
+      return compileError(path + ": " + llvm::toString(ptx.takeError()) +
+                          " (brickc compile)");
+    if (!request.gpu.hostKernelsPath.empty()) {
+      auto kernels = compileKernelsForHost(module);
+      if (!kernels)
+        return compileError(path + ": " + llvm::toString(kernels.takeError()) +
+                            " (brickc compile)");
+      if (llvm::Error error = llvm::writeToOutput(
+              request.gpu.hostKernelsPath, [&](llvm::raw_ostream &os) {
+                os << *kernels;
+                return llvm::Error::success();
+              }))
+        return compileError(request.gpu.hostKernelsPath + ": " +
+                            llvm::toString(std::move(error)));
+    }
+    auto program = writeGpuProgram(
+        decode, GpuProgramContents{info, readFraction, traceColumns, *ptx});
+    if (!program)
+      return compileError(path + ": " + llvm::toString(program.takeError()) +
+                          " (brickc compile)");
+    if (manifest.target.features.empty())
+      manifest.target.features.push_back(*ptxFeatureFor(request.target.cpu));
+    contents.code = *program;
+    return ::brick::artifact::writeArtifact(path, contents);
+  }
+
+  if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork))
+    return error;
+  if (llvm::Error error = lowerToLLVMDialect(module))
+    return error;
+
+  OpBuilder builder(context);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto i64 = builder.getI64Type();
   LLVM::GlobalOp::create(
       builder, model.getLoc(), LLVM::LLVMArrayType::get(i64, info.size()),
       /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_INFO,
@@ -266,6 +302,5 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     return library.takeError();
   contents.code = llvm::ArrayRef<uint8_t>(
       reinterpret_cast<const uint8_t *>(library->data()), library->size());
-  contents.tokenizer = tokenizer;
   return ::brick::artifact::writeArtifact(path, contents);
 }

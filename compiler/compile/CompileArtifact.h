@@ -12,6 +12,7 @@
 #ifndef BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
 #define BRICK_COMPILER_COMPILE_COMPILEARTIFACT_H
 
+#include "compiler/emit/GpuLowering.h"
 #include "compiler/emit/ObjectEmitter.h"
 #include "compiler/emit/TargetSpec.h"
 
@@ -35,6 +36,8 @@ struct CompileRequest {
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   /// How f32 weight matrices are stored: as they are, or narrowed.
   WeightStorage weightStorage = WeightStorage::AsImported;
+  /// How NVPTX targets (nvptx64-*) are compiled.
+  GpuLoweringOptions gpu;
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is

@@ -52,9 +52,8 @@ static llvm::Error emitterError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Runs `pm` on `module`, turning its first error into an llvm::Error.
-static llvm::Error runPipeline(PassManager &pm, ModuleOp module,
-                               llvm::StringRef what) {
+llvm::Error mlir::brick::runPipeline(PassManager &pm, ModuleOp module,
+                                     llvm::StringRef what) {
   std::string message;
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
     if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
@@ -86,8 +85,7 @@ static void dropResultsThatAreArguments(ModuleOp module) {
   }
 }
 
-llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
-                                          int64_t workItemMinWork) {
+llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
   MLIRContext *context = module.getContext();
   DialectRegistry registry;
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -116,6 +114,14 @@ llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
   outParams.modifyPublicFunctions = true;
   outParams.hoistStaticAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  return runPipeline(pm, module, "bufferization");
+}
+
+llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
+                                          int64_t workItemMinWork) {
+  if (llvm::Error error = bufferizeStep(module))
+    return error;
+  PassManager pm(module.getContext());
   // Intermediate buffers are freed before the kernel returns.
   bufferization::buildBufferDeallocationPipeline(pm);
   // The large contractions become work items for the runtime's threads.
@@ -128,7 +134,8 @@ llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
   return runPipeline(pm, module, "bufferization");
 }
 
-llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module) {
+llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module,
+                                            bool barePointers) {
   MLIRContext *context = module.getContext();
   PassManager pm(context);
   // Subviews and reshapes become plain pointer arithmetic first.
@@ -144,7 +151,7 @@ llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module) {
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.useBarePtrCallConv = true;
+  funcOptions.useBarePtrCallConv = barePointers;
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

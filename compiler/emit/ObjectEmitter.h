@@ -16,6 +16,7 @@
 #include "compiler/emit/TargetSpec.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -27,6 +28,15 @@ namespace mlir::brick {
 /// lowerToLLVMDialect. Contractions of at least `workItemMinWork`
 /// multiply-adds become work items for the runtime's threads
 /// (brick-outline-work-items).
+/// Runs `pm` on `module`, turning its first error into an llvm::Error that
+/// starts with `what`.
+llvm::Error runPipeline(PassManager &pm, ModuleOp module,
+                        llvm::StringRef what);
+
+/// Bufferises `module`'s functions: results that are arguments are dropped,
+/// the other results become out-parameters (the logits).
+llvm::Error bufferizeStep(ModuleOp module);
+
 constexpr int64_t kDefaultWorkItemMinWork = 65536;
 llvm::Error bufferizeToLoops(ModuleOp module,
                              int64_t workItemMinWork = kDefaultWorkItemMinWork);
@@ -34,7 +44,7 @@ llvm::Error bufferizeToLoops(ModuleOp module,
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place. Functions get bare-pointer memref arguments (static
 /// shapes), so they are callable as plain C functions.
-llvm::Error lowerToLLVMDialect(ModuleOp module);
+llvm::Error lowerToLLVMDialect(ModuleOp module, bool barePointers = true);
 
 /// Translates an LLVM-dialect `module` to LLVM IR, optimises it at O3 for
 /// `target` and returns the bytes of the object file. Every defined public

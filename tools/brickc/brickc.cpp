@@ -231,6 +231,8 @@ int runProfile(const ProfileArgs &args) {
 struct CompileArgs {
   std::string graph, config, output;
   std::string triple, cpu, features;
+  std::string cudaPath = GpuLoweringOptions().cudaPath;
+  std::string hostKernels;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   WeightStorage weightStorage = WeightStorage::AsImported;
 };
@@ -271,6 +273,10 @@ TargetSpec baselineTarget(const std::string &tripleName) {
   } else if (triple.getArch() == llvm::Triple::x86_64) {
     target.cpu = "x86-64";
     target.features = "+sse2";
+  } else if (triple.getArch() == llvm::Triple::nvptx64) {
+    // The oldest GPU Brick targets; its PTX version follows from the chip.
+    target.cpu = "sm_80";
+    target.features = "";
   } else {
     target.cpu = "generic";
     target.features = "";
@@ -291,6 +297,8 @@ int runCompile(const CompileArgs &args) {
   request.target = hostTarget();
   request.workItemMinWork = args.workItemMinWork;
   request.weightStorage = args.weightStorage;
+  request.gpu.cudaPath = args.cudaPath;
+  request.gpu.hostKernelsPath = args.hostKernels;
   std::string pack;
   if (!args.config.empty()) {
     auto config = readConfigFile(args.config);
@@ -619,6 +627,15 @@ int main(int argc, char **argv) {
                    "work items run by brick-run's threads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  compileCommand
+      ->add_option("--cuda-path", compileArgs.cudaPath,
+                   "CUDA toolkit whose libdevice the NVPTX kernels link "
+                   "(nvptx64 targets only)")
+      ->capture_default_str();
+  compileCommand->add_option(
+      "--host-kernels", compileArgs.hostKernels,
+      "Also write the GPU kernels compiled for this CPU, one call per "
+      "thread, for brick-gpu-emulate (nvptx64 targets only)");
   compileCommand
       ->add_option("-o,--output", compileArgs.output, "The artifact to write")
       ->required();

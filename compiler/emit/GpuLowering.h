@@ -1,0 +1,52 @@
+//===- GpuLowering.h - A bufferised step into NVPTX kernels ------*- C++ -*-===//
+//
+// The GPU path of `brickc compile`: a decode step in linalg on tensors is
+// bufferised, its loops are mapped to blocks and threads, every kernel is
+// outlined into one `gpu.module` compiled to PTX through LLVM's NVPTX
+// backend, and the host function is left as launches and index arithmetic,
+// which GpuProgramWriter turns into the launch list the runtime replays.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_EMIT_GPULOWERING_H
+#define BRICK_COMPILER_EMIT_GPULOWERING_H
+
+#include "compiler/emit/TargetSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::brick {
+
+/// Name of the one kernel module every launch refers to.
+inline constexpr llvm::StringLiteral kGpuKernelModule = "brick_kernels";
+
+struct GpuLoweringOptions {
+  /// Threads per block along a parallel loop's innermost dimension.
+  int64_t blockSize = 128;
+  /// The CUDA toolkit whose libdevice provides the math functions.
+  std::string cudaPath = "/usr/local/cuda";
+  /// Where to write the kernels compiled for this CPU (GpuHostEmulation.h),
+  /// or nothing.
+  std::string hostKernelsPath;
+};
+
+/// True for triples Brick compiles to PTX (nvptx64-*).
+bool isGpuTriple(llvm::StringRef triple);
+
+/// The PTX ISA version a chip needs as an LLVM feature ("+ptx80" for
+/// sm_90), or an error for a chip Brick does not target.
+llvm::Expected<std::string> ptxFeatureFor(llvm::StringRef chip);
+
+/// Lowers `module`'s functions, in linalg on tensors, to host functions of
+/// launches over the kernels of `gpu.module @brick_kernels`, and returns
+/// that module's PTX. `target.cpu` is the chip (sm_80, sm_90).
+llvm::Expected<std::string> lowerToGpuKernels(ModuleOp module,
+                                              const TargetSpec &target,
+                                              const GpuLoweringOptions &options);
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_EMIT_GPULOWERING_H

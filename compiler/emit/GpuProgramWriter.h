@@ -1,0 +1,41 @@
+//===- GpuProgramWriter.h - A GPU step as the runtime's launch list -*- C++ -*-===//
+//
+// Serialises the host function lowerToGpuKernels leaves (index arithmetic,
+// buffers, launches of `@brick_kernels`) and the PTX into the CODE section
+// of an NVPTX artifact, laid out as runtime/include/brick/gpu_program.h
+// says.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_COMPILER_EMIT_GPUPROGRAMWRITER_H
+#define BRICK_COMPILER_EMIT_GPUPROGRAMWRITER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::brick {
+
+struct GpuProgramContents {
+  /// brick_decode_info, indexed by BRICK_DECODE_INFO_*.
+  llvm::ArrayRef<int64_t> info;
+  /// brick_tensor_read_fraction, one per tensor.
+  llvm::ArrayRef<double> readFraction;
+  /// brick_trace_columns, without its NUL.
+  llvm::StringRef traceColumns;
+  llvm::StringRef ptx;
+};
+
+/// The GPU program of `step`, whose arguments follow decode_abi.h (token,
+/// position, cache, tensors, trace, logits). Fails, naming the op, when the
+/// host side holds anything a launch list cannot express.
+llvm::Expected<std::vector<uint8_t>>
+writeGpuProgram(func::FuncOp step, const GpuProgramContents &contents);
+
+} // namespace mlir::brick
+
+#endif // BRICK_COMPILER_EMIT_GPUPROGRAMWRITER_H

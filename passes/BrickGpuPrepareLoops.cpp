@@ -1,0 +1,92 @@
+//===- BrickGpuPrepareLoops.cpp - A step's loops shaped for kernels -------===//
+//
+// After `convert-linalg-to-parallel-loops` a step is a sequence of
+// `scf.parallel` nests (products, norms, attention) with a few host loops
+// around some of them (the routed FFN walks its top-k bricks). Launches
+// cannot nest inside host loops that the runtime's launch list would have
+// to repeat, so those loops are unrolled; their trip counts are the model's
+// static k. Every parallel nest is then tiled so that one tile is one
+// block: the innermost dimension, where consecutive iterations touch
+// consecutive elements, spreads over the threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKGPUPREPARELOOPS
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+/// True when `op` is not nested in any parallel loop: it runs on the host.
+bool onHost(Operation *op) { return !op->getParentOfType<scf::ParallelOp>(); }
+
+bool containsParallelLoop(scf::ForOp loop) {
+  return loop
+      ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+struct BrickGpuPrepareLoops
+    : public mlir::brick::impl::BrickGpuPrepareLoopsBase<BrickGpuPrepareLoops> {
+  using Base::Base;
+
+  /// Unrolls host loops around parallel nests, outermost first, until none
+  /// is left; fails on one whose trip count is not a constant.
+  LogicalResult unrollHostLoops(func::FuncOp func) {
+    while (true) {
+      scf::ForOp target;
+      func.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+        if (onHost(loop) && containsParallelLoop(loop)) {
+          target = loop;
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (!target)
+        return success();
+      if (!target.getStaticTripCount())
+        return target.emitError(
+            "a host loop with a dynamic trip count holds parallel work; a "
+            "GPU step cannot repeat launches a data-dependent number of "
+            "times");
+      if (failed(loopUnrollFull(target)))
+        return target.emitError("cannot unroll this host loop");
+    }
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (blockSize <= 0 || blockSize > 1024) {
+      func.emitError("block-size must be in [1, 1024]");
+      return signalPassFailure();
+    }
+    if (failed(unrollHostLoops(func)))
+      return signalPassFailure();
+
+    SmallVector<scf::ParallelOp> outermost;
+    func.walk([&](scf::ParallelOp loop) {
+      if (!loop->getParentOfType<scf::ParallelOp>())
+        outermost.push_back(loop);
+    });
+    for (scf::ParallelOp loop : outermost) {
+      unsigned rank = loop.getNumLoops();
+      // Three block dimensions at most: deeper nests stay on one thread.
+      if (rank > 3)
+        continue;
+      SmallVector<int64_t> tileSizes(rank, 1);
+      tileSizes.back() = blockSize;
+      scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/true);
+    }
+  }
+};
+
+} // namespace
