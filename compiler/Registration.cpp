@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/Passes.h"
 
 void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
   registry
@@ -32,4 +33,7 @@ void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
 void mlir::brick::registerBrickPassesAndPipelines() {
   registerBrickPasses();
   registerBrickPipelines();
+  // Lit tests tidy a pass's output before checking it.
+  registerCanonicalizerPass();
+  registerCSEPass();
 }

@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 namespace mlir::brick {
 #define GEN_PASS_DEF_BRICKGPUPREPARELOOPS
@@ -33,6 +34,16 @@ bool containsParallelLoop(scf::ForOp loop) {
   return loop
       ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
+}
+
+/// The trip count of `loop`'s dimension `dim` if it is a constant.
+std::optional<int64_t> constantExtent(scf::ParallelOp loop, unsigned dim) {
+  auto lower = getConstantIntValue(loop.getLowerBound()[dim]);
+  auto upper = getConstantIntValue(loop.getUpperBound()[dim]);
+  auto step = getConstantIntValue(loop.getStep()[dim]);
+  if (!lower || !upper || !step || *step <= 0 || *upper <= *lower)
+    return std::nullopt;
+  return llvm::divideCeil(*upper - *lower, *step);
 }
 
 struct BrickGpuPrepareLoops
@@ -84,6 +95,10 @@ struct BrickGpuPrepareLoops
         continue;
       SmallVector<int64_t> tileSizes(rank, 1);
       tileSizes.back() = blockSize;
+      // A short loop needs no more threads than it has iterations, in
+      // whole warps.
+      if (auto extent = constantExtent(loop, rank - 1))
+        tileSizes.back() = std::min<int64_t>(blockSize, llvm::alignTo(*extent, 32));
       scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/true);
     }
   }
