@@ -525,6 +525,11 @@ brick_status_t brick_artifact_check_target(const brick_artifact_t *artifact) {
     arch_length = sizeof(arch) - 1;
   memcpy(arch, triple, arch_length);
   arch[arch_length] = '\0';
+  /* GPU code runs on a GPU, not on the host: whether the device can run it
+   * is checked when a CUDA session is created (cuda_backend.c), and its
+   * "+ptx" features name PTX versions, not host features. */
+  if (strcmp(arch, "nvptx64") == 0)
+    return BRICK_OK;
   /* The aliases LLVM accepts for the two architectures the runtime knows. */
   const char *canonical = arch;
   if (strcmp(arch, "amd64") == 0 || strcmp(arch, "x86-64") == 0)

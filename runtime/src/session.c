@@ -1,10 +1,17 @@
-/*===- session.c - Running an artifact's generated code
- * --------------------===*/
+/*===- session.c - Running an artifact's generated code --------------------===
+ *
+ * On the CPU the CODE section is a shared object, loaded and called; on a
+ * CUDA device it is a GPU program that cuda_backend.c replays. Both fill
+ * the same logits, trace and sizes, so only create, step and reset branch.
+ *
+ *===----------------------------------------------------------------------===*/
 
 #define _GNU_SOURCE
 #include "brick/session.h"
 
 #include "brick/decode_abi.h"
+#include "cuda_backend.h"
+#include "gpu_program_reader.h"
 #include "thread_pool.h"
 
 #include <dlfcn.h>
@@ -33,9 +40,16 @@ struct brick_session_t {
   int64_t pos;
   int32_t *token_pointer;
   float *cache_pointer, *logits_pointer, *trace_pointer;
+  /* BRICK_DEVICE_CUDA: the parsed program and the device running it. */
+  brick_gpu_program_t *gpu;
+  brick_cuda_backend_t *cuda;
 };
 
-static _Thread_local char g_last_error[512];
+/* Large enough for a PTX JIT error log in a CUDA failure. */
+static _Thread_local char g_last_error[2048];
+
+static brick_status_t fail(brick_status_t status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static brick_status_t fail(brick_status_t status, const char *format, ...) {
   va_list args;
@@ -154,6 +168,82 @@ static brick_status_t bind(brick_session_t *s,
   return BRICK_OK;
 }
 
+/* The CUDA device's counterpart of load_code and bind: parses the GPU
+ * program and takes the sizes, read fractions and trace columns from it. */
+static brick_status_t bind_gpu(brick_session_t *s,
+                               const brick_artifact_t *artifact,
+                               const void *code, uint64_t code_size) {
+  char error[sizeof(g_last_error)];
+  uint32_t tensors = brick_artifact_tensor_count(artifact);
+  brick_status_t status = brick_gpu_program_parse(
+      code, code_size, tensors, &s->gpu, error, sizeof(error));
+  if (status != BRICK_OK)
+    return fail(status, "%s", error);
+  const int64_t *info = s->gpu->info;
+  s->vocab = info[BRICK_DECODE_INFO_VOCAB];
+  s->max_seq = info[BRICK_DECODE_INFO_MAX_SEQ];
+  s->cache_floats = (uint64_t)info[BRICK_DECODE_INFO_CACHE_FLOATS];
+  s->trace_rows = info[BRICK_DECODE_INFO_TRACE_ROWS];
+  s->trace_columns = info[BRICK_DECODE_INFO_TRACE_COLUMNS];
+  s->trace_names = s->gpu->trace_columns;
+  for (uint32_t i = 0; i < tensors; ++i) {
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, i, &tensor);
+    s->weight_bytes += tensor.size;
+    s->read_bytes += (uint64_t)((double)tensor.size * s->gpu->read_fraction[i]);
+  }
+  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
+  s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
+  s->logits = calloc((size_t)s->vocab, sizeof(float));
+  if (!s->logits || !s->trace)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the logits");
+  return BRICK_OK;
+}
+
+/* Loads the driver and readies the device (cuda_backend.h). */
+static brick_status_t start_cuda(brick_session_t *s,
+                                 const brick_artifact_t *artifact,
+                                 int device_index) {
+  const char *cpu = NULL;
+  brick_artifact_target(artifact, NULL, &cpu, NULL);
+  /* Documented in session.h; secure_getenv so that a set-user-ID program
+   * cannot be made to load another library. */
+  const char *library = secure_getenv("BRICK_CUDA_LIBRARY");
+  if (library && !library[0])
+    library = NULL;
+  char error[sizeof(g_last_error)];
+  brick_status_t status =
+      brick_cuda_backend_create(s->gpu, artifact, cpu, library, device_index,
+                                &s->cuda, error, sizeof(error));
+  if (status != BRICK_OK)
+    return fail(status, "%s", error);
+  return BRICK_OK;
+}
+
+/* Refuses an artifact compiled for the other kind of device. */
+static brick_status_t check_device(const brick_artifact_t *artifact,
+                                   int device) {
+  if (device != BRICK_DEVICE_CPU && device != BRICK_DEVICE_CUDA)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "unknown device %d (device)",
+                device);
+  const char *triple = NULL, *cpu = NULL;
+  brick_artifact_target(artifact, &triple, &cpu, NULL);
+  int gpu = strncmp(triple, "nvptx64", 7) == 0;
+  if (gpu && device == BRICK_DEVICE_CPU)
+    return fail(BRICK_ERROR_TARGET_MISMATCH,
+                "the artifact is compiled for %s (%s); create the session "
+                "with BRICK_DEVICE_CUDA (brick-run --device cuda) (target "
+                "triple)",
+                triple, cpu[0] ? cpu : "no target cpu");
+  if (!gpu && device == BRICK_DEVICE_CUDA)
+    return fail(BRICK_ERROR_TARGET_MISMATCH,
+                "the artifact is compiled for %s, not for a CUDA GPU; create "
+                "the session with BRICK_DEVICE_CPU (brick-run --device cpu) "
+                "(target triple)",
+                triple);
+  return BRICK_OK;
+}
+
 brick_status_t brick_session_create(const brick_artifact_t *artifact,
                                     const brick_session_options_t *options,
                                     brick_session_t **out_session) {
@@ -162,6 +252,10 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   *out_session = NULL;
   if (!artifact)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "artifact is NULL");
+  int device = options ? options->device : BRICK_DEVICE_CPU;
+  brick_status_t status = check_device(artifact, device);
+  if (status != BRICK_OK)
+    return status;
   const void *code = NULL, *tokenizer = NULL;
   uint64_t code_size = 0, tokenizer_size = 0;
   if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_CODE, &code,
@@ -175,16 +269,21 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   brick_session_t *session = calloc(1, sizeof(*session));
   if (!session)
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for a session");
-  brick_status_t status = BRICK_OK;
-  if (!(session->code = load_code(code, code_size)))
+  if (device == BRICK_DEVICE_CUDA)
+    status = bind_gpu(session, artifact, code, code_size);
+  else if (!(session->code = load_code(code, code_size)))
     status = BRICK_ERROR_UNSUPPORTED;
-  if (status == BRICK_OK)
+  else
     status = bind(session, artifact);
   if (status == BRICK_OK &&
       brick_tokenizer_load_canonical(tokenizer, tokenizer_size,
                                      &session->tokenizer) != BRICK_OK)
     status = fail(BRICK_ERROR_MALFORMED, "invalid tokenizer (TOKENIZER)");
-  if (status == BRICK_OK)
+  /* The device last: it is the slow part (a context, the PTX JIT, the
+   * weights' upload) and the one most likely to be missing. */
+  if (status == BRICK_OK && device == BRICK_DEVICE_CUDA)
+    status = start_cuda(session, artifact, options->device_index);
+  else if (status == BRICK_OK)
     status = start_threads(session, options ? options->threads : 0);
   if (status != BRICK_OK) {
     brick_session_free(session);
@@ -199,6 +298,8 @@ void brick_session_free(brick_session_t *session) {
     return;
   /* Threads first: the code's hook points into the pool. */
   brick_thread_pool_free(session->pool);
+  brick_cuda_backend_free(session->cuda);
+  brick_gpu_program_free(session->gpu);
   if (session->tokenizer)
     brick_tokenizer_free(session->tokenizer);
   if (session->code)
@@ -225,8 +326,16 @@ brick_status_t brick_session_step(brick_session_t *session, int32_t token,
     return fail(BRICK_ERROR_INVALID_ARGUMENT,
                 "token %d is outside the vocabulary of %lld", token,
                 (long long)session->vocab);
-  session->token = token;
-  session->entry(session->args);
+  if (session->cuda) {
+    brick_status_t status = brick_cuda_backend_step(
+        session->cuda, token, session->pos, session->logits, session->trace,
+        g_last_error, sizeof(g_last_error));
+    if (status != BRICK_OK)
+      return status;
+  } else {
+    session->token = token;
+    session->entry(session->args);
+  }
   ++session->pos;
   *out_logits = session->logits;
   return BRICK_OK;
@@ -264,7 +373,11 @@ brick_status_t brick_session_prompt(brick_session_t *session,
 }
 
 void brick_session_reset(brick_session_t *session) {
-  memset(session->cache, 0, session->cache_floats * sizeof(float));
+  /* A CUDA failure is kept by the backend and returned by the next step. */
+  if (session->cuda)
+    brick_cuda_backend_reset(session->cuda, NULL, 0);
+  else
+    memset(session->cache, 0, session->cache_floats * sizeof(float));
   session->pos = 0;
 }
 
@@ -278,7 +391,7 @@ int64_t brick_session_max_seq(const brick_session_t *session) {
   return session->max_seq;
 }
 int brick_session_threads(const brick_session_t *session) {
-  return brick_thread_pool_size(session->pool);
+  return session->pool ? brick_thread_pool_size(session->pool) : 1;
 }
 uint64_t brick_session_weight_bytes(const brick_session_t *session) {
   return session->weight_bytes;

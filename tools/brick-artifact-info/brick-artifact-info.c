@@ -55,7 +55,10 @@ int main(int argc, char **argv) {
          BRICK_ARTIFACT_FORMAT_VERSION);
   printf("target: triple %s, cpu %s, features \"%s\"\n", triple,
          cpu[0] ? cpu : "(none)", features);
-  if (brick_artifact_check_target(artifact) == BRICK_OK)
+  if (strncmp(triple, "nvptx64", 7) == 0)
+    printf("host: %s, runs it on a CUDA GPU (brick-run --device cuda)\n",
+           brick_host_cpu_arch());
+  else if (brick_artifact_check_target(artifact) == BRICK_OK)
     printf("host: %s, can run it\n", brick_host_cpu_arch());
   else
     printf("host: %s, cannot run it: %s\n", brick_host_cpu_arch(),

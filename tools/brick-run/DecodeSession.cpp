@@ -8,9 +8,11 @@
 using namespace brick_run;
 
 bool DecodeSession::load(brick_artifact_t *artifact, const std::string &path,
-                         int threads, std::string &error) {
+                         int threads, brick_device_t device,
+                         std::string &error) {
   brick_session_options_t options{};
   options.threads = threads;
+  options.device = device;
   if (brick_session_create(artifact, &options, &session) != BRICK_OK) {
     error = path + ": " + brick_session_last_error();
     return false;
@@ -18,8 +20,9 @@ bool DecodeSession::load(brick_artifact_t *artifact, const std::string &path,
   return true;
 }
 
-/// A failed step is a bug in brick-run (positions and tokens are checked
-/// before stepping), so it stops the program with the runtime's message.
+/// Positions and tokens are checked before stepping, so a failed step is a
+/// device error (a CUDA driver call) or a bug in brick-run: either stops the
+/// program with the runtime's message.
 static float *orDie(brick_status_t status, float *logits) {
   if (status == BRICK_OK)
     return logits;

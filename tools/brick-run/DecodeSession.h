@@ -1,4 +1,4 @@
-//===- DecodeSession.h - brick-run's handle on a runtime session -*- C++ -*-===//
+//===- DecodeSession.h - brick-run's handle on a session --------*- C++ -*-===//
 //
 // Owns a brick_session_t (runtime/include/brick/session.h) for brick-run's
 // modes, which only choose tokens and read logits.
@@ -18,16 +18,18 @@ namespace brick_run {
 
 class DecodeSession {
 public:
-  /// Loads the code and tokenizer of an opened artifact on `threads`
-  /// threads (0 = one per CPU); on failure returns false with `error`
-  /// naming the artifact and the section at fault.
+  /// Loads the code and tokenizer of an opened artifact on `device`: the
+  /// CPU with `threads` threads (0 = one per CPU), or the first CUDA GPU;
+  /// on failure returns false with `error` naming the artifact and the
+  /// section at fault.
   bool load(brick_artifact_t *artifact, const std::string &path, int threads,
-            std::string &error);
+            brick_device_t device, std::string &error);
   ~DecodeSession() { brick_session_free(session); }
 
   /// Runs `token` at the next position; returns the logits (vocab floats,
   /// the caller may overwrite them: samplers normalise in place). Modes
-  /// keep within maxSeq(), so a step cannot fail.
+  /// keep within maxSeq(), so a step fails only on a device error, which
+  /// ends the program with the runtime's message.
   float *step(int32_t token);
   /// Runs a prompt block; returns the logits after its last token.
   float *prompt(const std::vector<int32_t> &tokens);

@@ -3,13 +3,14 @@
 // The shipping half of Brick: opens an artifact (checked: magic, version,
 // checksum, that this CPU can run its code), loads its code object from
 // memory, binds the mapped weights, and generates text the way llama2.c's
-// run.c does. Links the runtime only: no LLVM, no MLIR.
+// run.c does; with --device cuda it runs an nvptx64 artifact on an NVIDIA
+// GPU instead. Links the runtime only: no LLVM, no MLIR, no CUDA.
 //
 //===----------------------------------------------------------------------===//
 
 #include "DecodeSession.h"
-#include "Trace.h"
 #include "Modes.h"
+#include "Trace.h"
 
 #include "brick/artifact.h"
 #include "brick/sampler.h"
@@ -53,6 +54,7 @@ int main(int argc, char **argv) {
   int64_t context = 0;
   bool bench = false;
   int threads = 0;
+  std::string device = "cpu";
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
   app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
@@ -79,7 +81,13 @@ int main(int argc, char **argv) {
                "Time the prompt and greedy decode to -n positions against the "
                "memory-bandwidth roofline measured in the same run");
   app.add_option("--threads", threads,
-                 "Threads running the work items; 0 = one per online CPU")
+                 "Threads running the work items; 0 = one per online CPU "
+                 "(ignored with --device cuda)")
+      ->capture_default_str();
+  app.add_option("--device", device,
+                 "Where the code runs: cpu, or cuda for an artifact compiled "
+                 "for nvptx64-nvidia-cuda (the first NVIDIA GPU)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -104,7 +112,9 @@ int main(int argc, char **argv) {
 
   brick_run::DecodeSession session;
   std::string error;
-  if (!session.load(artifact, path, threads, error))
+  brick_device_t sessionDevice =
+      device == "cuda" ? BRICK_DEVICE_CUDA : BRICK_DEVICE_CPU;
+  if (!session.load(artifact, path, threads, sessionDevice, error))
     return fail(error);
   if (!perplexityText.empty())
     return brick_run::runPerplexity(session, perplexityText, context);

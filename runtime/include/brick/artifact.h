@@ -117,8 +117,10 @@ void brick_artifact_target(const brick_artifact_t *artifact,
                            const char **out_features);
 
 /* BRICK_OK when the host can run the artifact's code: the triple's
- * architecture is the host's and every "+feature" is present on the host.
- * Otherwise BRICK_ERROR_TARGET_MISMATCH, naming what is missing. */
+ * architecture is the host's and every "+feature" is present on the host,
+ * or the architecture is nvptx64 (GPU code: the device is checked when a
+ * BRICK_DEVICE_CUDA session is created, session.h). Otherwise
+ * BRICK_ERROR_TARGET_MISMATCH, naming what is missing. */
 brick_status_t brick_artifact_check_target(const brick_artifact_t *artifact);
 
 /* Number of tensors, and tensor `index` (in the writer's order). */

@@ -3,8 +3,9 @@
  * A session loads the code object of an opened artifact, binds its weights
  * where the artifact maps them, owns the KV cache and the threads that run
  * the code's work items, and steps the model one token or one prompt block
- * at a time. One thread at a time may use a session; several sessions may
- * share an artifact.
+ * at a time. An artifact compiled for a CUDA GPU runs on one instead
+ * (BRICK_DEVICE_CUDA). One thread at a time may use a session; several
+ * sessions may share an artifact.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -24,18 +25,44 @@ extern "C" {
 
 typedef struct brick_session_t brick_session_t;
 
+/* Where a session runs the artifact's code. */
+typedef enum brick_device_t {
+  /* The host CPU, for artifacts compiled for its architecture (x86_64,
+   * aarch64): the code object is loaded and run on `threads` threads. */
+  BRICK_DEVICE_CPU = 0,
+  /* An NVIDIA GPU, for artifacts compiled for nvptx64-nvidia-cuda: the
+   * CODE section is a GPU program (brick/gpu_program.h) whose PTX the
+   * driver compiles for the device. The runtime links no CUDA library: it
+   * loads the driver, libcuda.so.1, when the session is created, or the
+   * library the environment variable BRICK_CUDA_LIBRARY names (a path, for
+   * tests and unusual installs). Weights are copied to the device once;
+   * each step copies the logits and the trace back. */
+  BRICK_DEVICE_CUDA = 1,
+} brick_device_t;
+
+/* How to create a session; all zero (or NULL options) is the CPU with one
+ * thread per online CPU. */
 typedef struct brick_session_options_t {
-  /* Threads running work items, the caller's included; 0 = one per online
-   * CPU. */
+  /* BRICK_DEVICE_CPU: threads running work items, the caller's included;
+   * 0 = one per online CPU. Ignored for BRICK_DEVICE_CUDA. */
   int threads;
+  /* A brick_device_t; it must match the artifact's target triple. */
+  int device;
+  /* BRICK_DEVICE_CUDA: the CUDA device ordinal; 0 = the first GPU. */
+  int device_index;
 } brick_session_options_t;
 
-/* Loads `artifact`'s code and tokenizer; `options` may be NULL. The artifact
- * must outlive the session. Returns BRICK_ERROR_MALFORMED (no code or
- * tokenizer section, or code that does not match the tensor table),
- * BRICK_ERROR_UNSUPPORTED (the code object cannot be loaded here),
- * BRICK_ERROR_OUT_OF_MEMORY or BRICK_ERROR_INTERNAL (threads); the message
- * of brick_session_last_error() names the section at fault. */
+/* Loads `artifact`'s code and tokenizer on the device `options` names;
+ * `options` may be NULL. The artifact must outlive the session. Returns
+ * BRICK_ERROR_INVALID_ARGUMENT (unknown device), BRICK_ERROR_TARGET_MISMATCH
+ * (the artifact is compiled for the other kind of device, or for a newer
+ * GPU than the one picked), BRICK_ERROR_MALFORMED (no code or tokenizer
+ * section, or code that does not match the tensor table),
+ * BRICK_ERROR_VERSION_MISMATCH (code generated for another decode ABI),
+ * BRICK_ERROR_UNSUPPORTED (the code object cannot be loaded here; no CUDA
+ * driver), BRICK_ERROR_NO_DEVICE (no such GPU), BRICK_ERROR_OUT_OF_MEMORY
+ * or BRICK_ERROR_INTERNAL (threads, a failing driver call); the message of
+ * brick_session_last_error() names the section or field at fault. */
 brick_status_t brick_session_create(const brick_artifact_t *artifact,
                                     const brick_session_options_t *options,
                                     brick_session_t **out_session);
@@ -51,7 +78,8 @@ const char *brick_session_last_error(void);
  * (vocab floats) stays valid until the next step; callers may overwrite it
  * (samplers normalise in place). BRICK_ERROR_INVALID_ARGUMENT when the
  * position reached the model's context length or the token is out of the
- * vocabulary. */
+ * vocabulary. On a CUDA device a failing driver call (or a failed
+ * brick_session_reset) is reported here too, and the position stays. */
 brick_status_t brick_session_step(brick_session_t *session, int32_t token,
                                   float **out_logits);
 
@@ -63,12 +91,14 @@ brick_status_t brick_session_prompt(brick_session_t *session,
                                     const int32_t *tokens, size_t count,
                                     float **out_logits);
 
-/* Empties the KV cache: the next step is at position 0. */
+/* Empties the KV cache: the next step is at position 0. (On a CUDA device
+ * a failure to clear it is returned by the next step.) */
 void brick_session_reset(brick_session_t *session);
 
 int64_t brick_session_position(const brick_session_t *session);
 int64_t brick_session_vocab(const brick_session_t *session);
 int64_t brick_session_max_seq(const brick_session_t *session);
+/* Threads running work items; 1 on a CUDA device (the host thread). */
 int brick_session_threads(const brick_session_t *session);
 /* Bytes of all weights (what one step streams) and of the KV cache. */
 uint64_t brick_session_weight_bytes(const brick_session_t *session);

@@ -1,0 +1,84 @@
+/*===- cuda_backend.h - Running a GPU program on an NVIDIA GPU -------------===
+ *
+ * The session's device for nvptx64 artifacts: loads the NVIDIA driver with
+ * dlopen (the runtime never links CUDA), JIT-compiles the program's PTX,
+ * owns the device buffers and replays the program's launches for each step
+ * (brick/gpu_program.h). Internal to the runtime (not installed).
+ *
+ * Errors go to a caller-provided buffer: one line, "cuda: <call> failed:
+ * <error name> (<description>) (<field>)" for a failing driver call.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef BRICK_RUNTIME_SRC_CUDA_BACKEND_H
+#define BRICK_RUNTIME_SRC_CUDA_BACKEND_H
+
+#include "gpu_program_reader.h"
+
+#include "brick/artifact.h"
+#include "brick/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The driver library loaded when none is named. */
+#define BRICK_CUDA_DEFAULT_LIBRARY "libcuda.so.1"
+
+typedef struct brick_cuda_backend_t brick_cuda_backend_t;
+
+/* Parses a target cpu "sm_XY" (also "sm_XYZ", "sm_90a", "sm_100f") into
+ * the compute capability it needs: `*out_major`.`*out_minor`, and
+ * `*out_suffix` 'a' (that capability only), 'f' (that major only) or 0 (it
+ * or newer). BRICK_ERROR_MALFORMED with a message for anything else. */
+brick_status_t brick_cuda_parse_arch(const char *arch, int *out_major,
+                                     int *out_minor, char *out_suffix,
+                                     char *error, size_t error_size);
+
+/* Loads the driver at `library` (NULL: BRICK_CUDA_DEFAULT_LIBRARY), picks
+ * CUDA device `device_index`, checks its compute capability against `arch`
+ * (the artifact's target cpu, "sm_90"), creates a context, loads the PTX,
+ * allocates every buffer and uploads the tensors of `artifact` (which may
+ * be NULL for a program without TENSOR buffers). `program` and `artifact`
+ * must outlive the backend. Returns BRICK_ERROR_UNSUPPORTED (no driver, or
+ * cuInit fails), BRICK_ERROR_NO_DEVICE, BRICK_ERROR_TARGET_MISMATCH (the
+ * device is older than `arch`), BRICK_ERROR_MALFORMED (the PTX does not
+ * compile or lacks a kernel), BRICK_ERROR_OUT_OF_MEMORY or
+ * BRICK_ERROR_INTERNAL, with a message in `error`; nothing is left
+ * allocated then. `*out_backend` (NULLed on entry) is freed with
+ * brick_cuda_backend_free(). */
+brick_status_t brick_cuda_backend_create(const brick_gpu_program_t *program,
+                                         const brick_artifact_t *artifact,
+                                         const char *arch, const char *library,
+                                         int device_index,
+                                         brick_cuda_backend_t **out_backend,
+                                         char *error, size_t error_size);
+
+/* Frees the device buffers, the module and the context; NULL is a no-op. */
+void brick_cuda_backend_free(brick_cuda_backend_t *backend);
+
+/* One step of `token` at `pos`: evaluates the scalar program, grows the
+ * scratch buffers, uploads the token, zeroes the trace, runs the launches
+ * and copies the logits (info[VOCAB] floats) to `logits` and the trace
+ * (TRACE_ROWS x TRACE_COLUMNS floats) to `trace` (may be NULL when that is
+ * empty). On failure the KV cache may hold part of the step. */
+brick_status_t brick_cuda_backend_step(brick_cuda_backend_t *backend,
+                                       int32_t token, int64_t pos,
+                                       float *logits, float *trace, char *error,
+                                       size_t error_size);
+
+/* Zeroes the KV cache. A failure is also returned by the next step. */
+brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *backend,
+                                        char *error, size_t error_size);
+
+/* The device's name as the driver reports it ("NVIDIA H100 80GB HBM3"). */
+const char *brick_cuda_backend_device_name(const brick_cuda_backend_t *backend);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRICK_RUNTIME_SRC_CUDA_BACKEND_H */
