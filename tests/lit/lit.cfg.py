@@ -28,6 +28,7 @@ tools = [
     ToolSubst("brick-run", unresolved="fatal"),
     ToolSubst("brick-demo-model", unresolved="fatal"),
     ToolSubst("brick-compare-logits", unresolved="fatal"),
+    ToolSubst("brick-artifact-info", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
@@ -48,3 +49,36 @@ elif os.environ.get("BRICK_REQUIRE_AARCH64"):
         "BRICK_REQUIRE_AARCH64 is set but there is no AArch64 device build "
         f"({aarch64_run}) or no qemu-aarch64: install g++-aarch64-linux-gnu "
         "and qemu-user and rebuild")
+
+# NVPTX: brickc links the kernels against CUDA's libdevice, and the tests
+# hand every emitted PTX module to ptxas; both come with the CUDA toolkit
+# (CUDA_PATH, default /usr/local/cuda). CI sets BRICK_REQUIRE_CUDA_TOOLKIT
+# so those checks cannot be skipped there.
+cuda_path = os.environ.get("CUDA_PATH", "/usr/local/cuda")
+ptxas = os.path.join(cuda_path, "bin", "ptxas")
+libdevice = os.path.join(cuda_path, "nvvm", "libdevice", "libdevice.10.bc")
+if os.path.exists(ptxas) and os.path.exists(libdevice):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", ptxas))
+    config.substitutions.append(("%cuda_path", cuda_path))
+elif os.environ.get("BRICK_REQUIRE_CUDA_TOOLKIT"):
+    lit_config.fatal(
+        "BRICK_REQUIRE_CUDA_TOOLKIT is set but there is no ptxas or libdevice "
+        f"under {cuda_path}: install the CUDA toolkit or set CUDA_PATH")
+# The driver stub of the toolkit, a driver that cannot start.
+stub = os.path.join(cuda_path, "lib64", "stubs", "libcuda.so")
+if os.path.exists(stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", stub))
+# A machine with an NVIDIA driver runs --device cuda for real, so the
+# no-driver checks do not apply there.
+import ctypes
+
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+config.substitutions.append(
+    ("%cuda_emulator",
+     os.path.join(config.brick_obj_root, "lib", "libbrick_cuda_emulator.so")))
