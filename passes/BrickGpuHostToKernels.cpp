@@ -19,9 +19,9 @@
 
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::brick {
@@ -76,7 +76,8 @@ bool mayWrite(gpu::LaunchOp launch, Value buffer) {
 }
 
 struct BrickGpuHostToKernels
-    : public mlir::brick::impl::BrickGpuHostToKernelsBase<BrickGpuHostToKernels> {
+    : public mlir::brick::impl::BrickGpuHostToKernelsBase<
+          BrickGpuHostToKernels> {
   using Base::Base;
 
   /// Moves `ops` (consecutive, in one block) into a new one-thread launch
@@ -85,8 +86,8 @@ struct BrickGpuHostToKernels
     OpBuilder builder(ops.front());
     Location loc = ops.front()->getLoc();
     Value one = arith::ConstantIndexOp::create(builder, loc, 1);
-    auto launch = gpu::LaunchOp::create(builder, loc, one, one, one, one, one,
-                                        one);
+    auto launch =
+        gpu::LaunchOp::create(builder, loc, one, one, one, one, one, one);
     Block &body = launch.getBody().front();
     builder.setInsertionPointToEnd(&body);
     auto terminator = gpu::TerminatorOp::create(builder, loc);

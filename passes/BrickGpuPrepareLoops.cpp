@@ -31,8 +31,7 @@ namespace {
 bool onHost(Operation *op) { return !op->getParentOfType<scf::ParallelOp>(); }
 
 bool containsParallelLoop(scf::ForOp loop) {
-  return loop
-      ->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+  return loop->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
 }
 
@@ -98,7 +97,8 @@ struct BrickGpuPrepareLoops
       // A short loop needs no more threads than it has iterations, in
       // whole warps.
       if (auto extent = constantExtent(loop, rank - 1))
-        tileSizes.back() = std::min<int64_t>(blockSize, llvm::alignTo(*extent, 32));
+        tileSizes.back() =
+            std::min<int64_t>(blockSize, llvm::alignTo(*extent, 32));
       scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/true);
     }
   }

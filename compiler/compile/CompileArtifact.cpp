@@ -141,24 +141,25 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     contents.tensors.push_back(std::move(payload));
   }
 
-  decode.setFunctionType(FunctionType::get(
-      context, decode.getBody().getArgumentTypes(),
-      decode.getFunctionType().getResults()));
+  decode.setFunctionType(
+      FunctionType::get(context, decode.getBody().getArgumentTypes(),
+                        decode.getFunctionType().getResults()));
 
   // The trace's shape and column names, before lowering drops them
   // (decode_abi.h).
-  auto traceType = cast<RankedTensorType>(
-      decode.getFunctionType().getInputs().back());
+  auto traceType =
+      cast<RankedTensorType>(decode.getFunctionType().getInputs().back());
   std::string traceColumns;
   {
-    auto layers = cast<DenseI64ArrayAttr>(decode->getAttr("brick.trace_layers"));
+    auto layers =
+        cast<DenseI64ArrayAttr>(decode->getAttr("brick.trace_layers"));
     auto names = cast<ArrayAttr>(decode->getAttr("brick.trace_bricks"));
     for (auto [layer, row] : llvm::zip(layers.asArrayRef(), names)) {
       traceColumns += std::to_string(layer);
       for (auto column : cast<ArrayAttr>(row).getAsRange<ArrayAttr>())
-        traceColumns +=
-            "\t" + cast<StringAttr>(column[0]).getValue().str() + "\t" +
-            std::to_string(cast<IntegerAttr>(column[1]).getInt());
+        traceColumns += "\t" + cast<StringAttr>(column[0]).getValue().str() +
+                        "\t" +
+                        std::to_string(cast<IntegerAttr>(column[1]).getInt());
       traceColumns += "\n";
     }
   }
@@ -172,8 +173,9 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       span = std::max(span, size);
     int64_t chosen = std::min<int64_t>(
         routed.getTopK(), static_cast<int64_t>(routed.getBricks().size()));
-    double fraction = std::min(
-        1.0, double(chosen * span) / double(std::max<int64_t>(routed.getWidth(), 1)));
+    double fraction =
+        std::min(1.0, double(chosen * span) /
+                          double(std::max<int64_t>(routed.getWidth(), 1)));
     for (Value weight : {routed.getUp(), routed.getDown(), routed.getGate()})
       if (auto argument = dyn_cast_or_null<BlockArgument>(weight))
         if (argument.getArgNumber() >= 3 &&
@@ -196,9 +198,8 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       continue;
     std::swap(payload.shape[0], payload.shape[1]);
     payload.fill = [fill = std::move(payload.fill), rows = payload.shape[1],
-                    cols = payload.shape[0],
-                    dtype = payload.dtype](llvm::MutableArrayRef<uint8_t> out)
-        -> llvm::Error {
+                    cols = payload.shape[0], dtype = payload.dtype](
+                       llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
       // Produce the stored order first, then transpose it in place of `out`.
       std::vector<uint8_t> original(out.size());
       if (llvm::Error error = fill(original))

@@ -6,8 +6,8 @@
 #include "compiler/emit/ObjectEmitter.h"
 
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
@@ -22,9 +22,9 @@ static void convertKernel(gpu::GPUFuncOp kernel, OpBuilder &builder) {
   SmallVector<Type> inputs(kernel.getArgumentTypes());
   unsigned first = inputs.size();
   inputs.append(12, builder.getIndexType());
-  auto function = func::FuncOp::create(builder, kernel.getLoc(),
-                                       kernel.getName(),
-                                       FunctionType::get(context, inputs, {}));
+  auto function =
+      func::FuncOp::create(builder, kernel.getLoc(), kernel.getName(),
+                           FunctionType::get(context, inputs, {}));
   function.getBody().takeBody(kernel.getBody());
   Block &entry = function.getBody().front();
   for (unsigned i = 0; i < 12; ++i)

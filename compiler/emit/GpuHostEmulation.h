@@ -1,4 +1,5 @@
-//===- GpuHostEmulation.h - A GPU step's kernels compiled for the CPU -*- C++ -*-===//
+//===- GpuHostEmulation.h - A GPU step's kernels compiled for the CPU -*- C++
+//-*-===//
 //
 // Validation without a GPU. The kernels of `@brick_kernels`, before NVVM,
 // are compiled for this machine as plain functions, one call per thread:

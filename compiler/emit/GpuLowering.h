@@ -1,4 +1,5 @@
-//===- GpuLowering.h - A bufferised step into NVPTX kernels ------*- C++ -*-===//
+//===- GpuLowering.h - A bufferised step into NVPTX kernels ------*- C++
+//-*-===//
 //
 // The GPU path of `brickc compile`: a decode step in linalg on tensors is
 // bufferised, its loops are mapped to blocks and threads, every kernel is
@@ -43,9 +44,9 @@ llvm::Expected<std::string> ptxFeatureFor(llvm::StringRef chip);
 /// Lowers `module`'s functions, in linalg on tensors, to host functions of
 /// launches over the kernels of `gpu.module @brick_kernels`, and returns
 /// that module's PTX. `target.cpu` is the chip (sm_80, sm_90).
-llvm::Expected<std::string> lowerToGpuKernels(ModuleOp module,
-                                              const TargetSpec &target,
-                                              const GpuLoweringOptions &options);
+llvm::Expected<std::string>
+lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
+                  const GpuLoweringOptions &options);
 
 } // namespace mlir::brick
 

@@ -46,13 +46,11 @@ private:
   uint32_t emit(brick_gpu_opcode_t opcode, uint32_t a, uint32_t b = 0,
                 uint32_t c = 0, int64_t immediate = 0);
   llvm::Expected<uint32_t> registerOf(Operation *user, Value value);
-  uint32_t addBuffer(Value value, brick_gpu_buffer_kind_t kind,
-                     uint32_t index, uint32_t bytesRegister,
-                     SmallVector<uint32_t> sizes);
+  uint32_t addBuffer(Value value, brick_gpu_buffer_kind_t kind, uint32_t index,
+                     uint32_t bytesRegister, SmallVector<uint32_t> sizes);
   /// Registers of `type`'s sizes, dynamic ones from `dynamicSizes`.
-  llvm::Expected<SmallVector<uint32_t>> sizesOf(Operation *user,
-                                                MemRefType type,
-                                                ValueRange dynamicSizes);
+  llvm::Expected<SmallVector<uint32_t>>
+  sizesOf(Operation *user, MemRefType type, ValueRange dynamicSizes);
   llvm::Error translateLaunch(gpu::LaunchFuncOp launch);
 
   uint32_t registerCount = 1; // register 0 is the position
@@ -74,8 +72,8 @@ uint32_t ProgramBuilder::constant(int64_t value) {
   return it->second;
 }
 
-uint32_t ProgramBuilder::emit(brick_gpu_opcode_t opcode, uint32_t a,
-                              uint32_t b, uint32_t c, int64_t immediate) {
+uint32_t ProgramBuilder::emit(brick_gpu_opcode_t opcode, uint32_t a, uint32_t b,
+                              uint32_t c, int64_t immediate) {
   brick_gpu_instruction_t instruction{};
   instruction.opcode = opcode;
   instruction.result = newRegister();
@@ -313,15 +311,13 @@ llvm::Error ProgramBuilder::translateLaunch(gpu::LaunchFuncOp launch) {
       argument.value = buffer->second.index;
       argument.rank = static_cast<uint32_t>(buffer->second.sizes.size());
       llvm::copy(buffer->second.sizes, argument.sizes);
-    } else if (operand.getType().isIndex() ||
-               operand.getType().isInteger(64) ||
+    } else if (operand.getType().isIndex() || operand.getType().isInteger(64) ||
                operand.getType().isInteger(32)) {
       auto reg = registerOf(launch, operand);
       if (!reg)
         return reg.takeError();
-      argument.kind = operand.getType().isInteger(32)
-                          ? BRICK_GPU_ARGUMENT_I32
-                          : BRICK_GPU_ARGUMENT_I64;
+      argument.kind = operand.getType().isInteger(32) ? BRICK_GPU_ARGUMENT_I32
+                                                      : BRICK_GPU_ARGUMENT_I64;
       argument.value = *reg;
     } else {
       std::string type;

@@ -1,4 +1,5 @@
-//===- GpuProgramWriter.h - A GPU step as the runtime's launch list -*- C++ -*-===//
+//===- GpuProgramWriter.h - A GPU step as the runtime's launch list -*- C++
+//-*-===//
 //
 // Serialises the host function lowerToGpuKernels leaves (index arithmetic,
 // buffers, launches of `@brick_kernels`) and the PTX into the CODE section

@@ -30,8 +30,7 @@ namespace mlir::brick {
 /// (brick-outline-work-items).
 /// Runs `pm` on `module`, turning its first error into an llvm::Error that
 /// starts with `what`.
-llvm::Error runPipeline(PassManager &pm, ModuleOp module,
-                        llvm::StringRef what);
+llvm::Error runPipeline(PassManager &pm, ModuleOp module, llvm::StringRef what);
 
 /// Bufferises `module`'s functions: results that are arguments are dropped,
 /// the other results become out-parameters (the logits).

@@ -50,22 +50,22 @@ extern "C" {
  * registers `a`, `b`, `c` (and `immediate`); integer semantics are those of
  * MLIR's arith dialect on 64-bit values. */
 typedef enum brick_gpu_opcode_t {
-  BRICK_GPU_OP_CONST = 1,       /* result = immediate */
-  BRICK_GPU_OP_ADD = 2,         /* a + b (wrapping) */
-  BRICK_GPU_OP_SUB = 3,         /* a - b (wrapping) */
-  BRICK_GPU_OP_MUL = 4,         /* a * b (wrapping) */
-  BRICK_GPU_OP_DIV_S = 5,       /* a / b, signed, rounding toward zero */
-  BRICK_GPU_OP_DIV_U = 6,       /* a / b, unsigned */
-  BRICK_GPU_OP_REM_S = 7,       /* a % b, signed (sign of a) */
-  BRICK_GPU_OP_REM_U = 8,       /* a % b, unsigned */
-  BRICK_GPU_OP_CEIL_DIV_S = 9,  /* a / b, signed, rounding up */
+  BRICK_GPU_OP_CONST = 1,        /* result = immediate */
+  BRICK_GPU_OP_ADD = 2,          /* a + b (wrapping) */
+  BRICK_GPU_OP_SUB = 3,          /* a - b (wrapping) */
+  BRICK_GPU_OP_MUL = 4,          /* a * b (wrapping) */
+  BRICK_GPU_OP_DIV_S = 5,        /* a / b, signed, rounding toward zero */
+  BRICK_GPU_OP_DIV_U = 6,        /* a / b, unsigned */
+  BRICK_GPU_OP_REM_S = 7,        /* a % b, signed (sign of a) */
+  BRICK_GPU_OP_REM_U = 8,        /* a % b, unsigned */
+  BRICK_GPU_OP_CEIL_DIV_S = 9,   /* a / b, signed, rounding up */
   BRICK_GPU_OP_FLOOR_DIV_S = 10, /* a / b, signed, rounding down */
   BRICK_GPU_OP_MIN_S = 11,
   BRICK_GPU_OP_MAX_S = 12,
   BRICK_GPU_OP_MIN_U = 13,
   BRICK_GPU_OP_MAX_U = 14,
-  BRICK_GPU_OP_CMP = 15,        /* (a pred b) ? 1 : 0, pred = immediate */
-  BRICK_GPU_OP_SELECT = 16,     /* a != 0 ? b : c */
+  BRICK_GPU_OP_CMP = 15,    /* (a pred b) ? 1 : 0, pred = immediate */
+  BRICK_GPU_OP_SELECT = 16, /* a != 0 ? b : c */
   BRICK_GPU_OP_AND = 17,
   BRICK_GPU_OP_OR = 18,
   BRICK_GPU_OP_XOR = 19,
@@ -87,10 +87,10 @@ typedef enum brick_gpu_predicate_t {
 
 /* What a buffer holds (brick_gpu_buffer_t.kind). */
 typedef enum brick_gpu_buffer_kind_t {
-  BRICK_GPU_BUFFER_TOKEN = 1,   /* one int32: the step's token, uploaded */
-  BRICK_GPU_BUFFER_CACHE = 2,   /* info[CACHE_FLOATS] floats, zeroed on reset */
-  BRICK_GPU_BUFFER_TENSOR = 3,  /* tensor `index` of the table, uploaded once */
-  BRICK_GPU_BUFFER_TRACE = 4,   /* TRACE_ROWS x TRACE_COLUMNS floats, read back */
+  BRICK_GPU_BUFFER_TOKEN = 1,  /* one int32: the step's token, uploaded */
+  BRICK_GPU_BUFFER_CACHE = 2,  /* info[CACHE_FLOATS] floats, zeroed on reset */
+  BRICK_GPU_BUFFER_TENSOR = 3, /* tensor `index` of the table, uploaded once */
+  BRICK_GPU_BUFFER_TRACE = 4, /* TRACE_ROWS x TRACE_COLUMNS floats, read back */
   BRICK_GPU_BUFFER_LOGITS = 5,  /* info[VOCAB] floats, read back */
   BRICK_GPU_BUFFER_SCRATCH = 6, /* register `bytes_register` bytes */
 } brick_gpu_buffer_kind_t;
@@ -115,11 +115,12 @@ typedef struct brick_gpu_program_header_t {
   uint32_t kernel_count;
   uint32_t launch_count;
   uint32_t argument_count;
-  uint64_t instructions_offset; /* instruction_count x brick_gpu_instruction_t */
-  uint64_t buffers_offset;      /* buffer_count x brick_gpu_buffer_t */
-  uint64_t kernels_offset;      /* kernel_count x brick_gpu_kernel_t */
-  uint64_t launches_offset;     /* launch_count x brick_gpu_launch_t */
-  uint64_t arguments_offset;    /* argument_count x brick_gpu_argument_t */
+  uint64_t
+      instructions_offset;   /* instruction_count x brick_gpu_instruction_t */
+  uint64_t buffers_offset;   /* buffer_count x brick_gpu_buffer_t */
+  uint64_t kernels_offset;   /* kernel_count x brick_gpu_kernel_t */
+  uint64_t launches_offset;  /* launch_count x brick_gpu_launch_t */
+  uint64_t arguments_offset; /* argument_count x brick_gpu_argument_t */
   uint64_t read_fraction_offset; /* info[TENSORS] doubles (decode_abi.h) */
   uint64_t strings_offset;       /* kernel names, each NUL-terminated */
   uint64_t strings_size;
@@ -131,9 +132,9 @@ typedef struct brick_gpu_program_header_t {
 
 /* One instruction of the scalar program (32 bytes). */
 typedef struct brick_gpu_instruction_t {
-  uint32_t opcode; /* brick_gpu_opcode_t */
-  uint32_t result; /* register written; never 0 */
-  uint32_t a, b, c; /* registers read (unused ones are 0) */
+  uint32_t opcode;   /* brick_gpu_opcode_t */
+  uint32_t result;   /* register written; never 0 */
+  uint32_t a, b, c;  /* registers read (unused ones are 0) */
   uint32_t reserved; /* zero */
   int64_t immediate;
 } brick_gpu_instruction_t;
@@ -164,9 +165,9 @@ typedef struct brick_gpu_launch_t {
 
 /* One kernel argument (48 bytes). */
 typedef struct brick_gpu_argument_t {
-  uint32_t kind;  /* brick_gpu_argument_kind_t */
-  uint32_t value; /* BUFFER: buffer index; I64/I32: register */
-  uint32_t rank;  /* BUFFER: dimensions, <= BRICK_GPU_MAX_RANK; else 0 */
+  uint32_t kind;     /* brick_gpu_argument_kind_t */
+  uint32_t value;    /* BUFFER: buffer index; I64/I32: register */
+  uint32_t rank;     /* BUFFER: dimensions, <= BRICK_GPU_MAX_RANK; else 0 */
   uint32_t reserved; /* zero */
   uint32_t sizes[BRICK_GPU_MAX_RANK]; /* BUFFER: registers, row-major */
 } brick_gpu_argument_t;
