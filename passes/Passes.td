@@ -250,4 +250,31 @@ def BrickGpuHostToKernels
   ];
 }
 
+def BrickGpuSplitReductions
+    : Pass<"brick-gpu-split-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Spread long reductions over lanes for GPU kernels";
+  let description = [{
+    Runs on tensors, on the way to NVPTX. Mapped to threads, a reduction
+    runs serially inside one thread: a norm's sum over 768 elements is 768
+    dependent loads in a single thread, and a matrix-vector product gets as
+    many threads as it has rows, each walking its own row, so neighbouring
+    threads read addresses a row apart. Every `linalg.generic` with one
+    reduction dimension of static size `K >= min-size` divisible by `lanes`
+    is split (upstream's `linalg::splitReduction`, inner dimension
+    parallel): `lanes` partial results per output, lane `l` summing the
+    elements `k = j * lanes + l`, so the lanes of a warp read consecutive
+    elements; a second op combines the `lanes` partials.
+  }];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", /*default=*/"256",
+           "Shortest reduction that is split">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"32",
+           "Partial results per output">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // BRICK_PASSES_TD

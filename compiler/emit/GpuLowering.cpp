@@ -150,6 +150,16 @@ mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
     return gpuError("CUDA's libdevice is not at " + libdevice +
                     " (the GPU math functions); pass --cuda-path");
 
+  // Long reductions spread over warp lanes while still on tensors.
+  // (Canonicalised first: the token count is static by now.)
+  PassManager split(context);
+  split.addPass(createCanonicalizerPass());
+  BrickGpuSplitReductionsOptions splitOptions;
+  splitOptions.minSize = options.splitReductionMinSize;
+  split.addNestedPass<func::FuncOp>(
+      createBrickGpuSplitReductions(splitOptions));
+  if (llvm::Error error = runPipeline(split, module, "splitting reductions"))
+    return std::move(error);
   if (llvm::Error error = bufferizeStep(module))
     return std::move(error);
   copiesToLinalg(module);

@@ -27,6 +27,9 @@ inline constexpr llvm::StringLiteral kGpuKernelModule = "brick_kernels";
 struct GpuLoweringOptions {
   /// Threads per block along a parallel loop's innermost dimension.
   int64_t blockSize = 128;
+  /// Reductions at least this long are spread over warp lanes
+  /// (brick-gpu-split-reductions).
+  int64_t splitReductionMinSize = 256;
   /// The CUDA toolkit whose libdevice provides the math functions.
   std::string cudaPath = "/usr/local/cuda";
   /// Where to write the kernels compiled for this CPU (GpuHostEmulation.h),

@@ -233,6 +233,7 @@ struct CompileArgs {
   std::string triple, cpu, features;
   std::string cudaPath = GpuLoweringOptions().cudaPath;
   std::string hostKernels;
+  int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   WeightStorage weightStorage = WeightStorage::AsImported;
 };
@@ -299,6 +300,7 @@ int runCompile(const CompileArgs &args) {
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
   request.gpu.hostKernelsPath = args.hostKernels;
+  request.gpu.splitReductionMinSize = args.gpuSplitMinSize;
   std::string pack;
   if (!args.config.empty()) {
     auto config = readConfigFile(args.config);
@@ -632,6 +634,12 @@ int main(int argc, char **argv) {
                    "CUDA toolkit whose libdevice the NVPTX kernels link "
                    "(nvptx64 targets only)")
       ->capture_default_str();
+  compileCommand
+      ->add_option("--gpu-split-min", compileArgs.gpuSplitMinSize,
+                   "Reductions from this length on are spread over warp "
+                   "lanes (nvptx64 targets only)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   compileCommand->add_option(
       "--host-kernels", compileArgs.hostKernels,
       "Also write the GPU kernels compiled for this CPU, one call per "
