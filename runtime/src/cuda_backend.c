@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /*===--- The driver API, as far as it is used -----------------------------===*/
 
@@ -77,6 +78,8 @@ enum {
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUresult,                                 \
     (CUdeviceptr, const void *, size_t))                                       \
   X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult, (void *, CUdeviceptr, size_t))  \
+  X(cuMemcpyDtoD, "cuMemcpyDtoD_v2", CUresult,                                 \
+    (CUdeviceptr, CUdeviceptr, size_t))                                        \
   X(cuMemsetD8, "cuMemsetD8_v2", CUresult,                                     \
     (CUdeviceptr, unsigned char, size_t))                                      \
   X(cuLaunchKernel, "cuLaunchKernel", CUresult,                                \
@@ -754,4 +757,91 @@ brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *b, char *error,
   if (status != BRICK_OK)
     fail(&sink, status, "%s", b->reset_error);
   return status;
+}
+
+/*===--- Bandwidth --------------------------------------------------------===*/
+
+static double seconds_now(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* Copies `source` to `destination` once per repetition and keeps the
+ * fastest copy in `*out_seconds`. A device-to-device copy does not wait
+ * for the device, so each one is timed up to the synchronisation after
+ * it; the first, untimed, pays for first-touch mapping and clock ramp-up. */
+static brick_status_t time_copies(brick_cuda_backend_t *b,
+                                  CUdeviceptr destination, CUdeviceptr source,
+                                  size_t bytes, double *out_seconds,
+                                  sink_t *sink) {
+  double best = -1;
+  for (int repeat = -1; repeat < 5; ++repeat) {
+    double start = seconds_now();
+    const char *call = "cuMemcpyDtoD_v2";
+    CUresult result = b->cu.cuMemcpyDtoD(destination, source, bytes);
+    if (result == CUDA_SUCCESS) {
+      call = "cuCtxSynchronize";
+      result = b->cu.cuCtxSynchronize();
+    }
+    if (result != CUDA_SUCCESS)
+      return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, call, result,
+                       "bandwidth");
+    double seconds = seconds_now() - start;
+    if (repeat >= 0 && (best < 0 || seconds < best))
+      best = seconds;
+  }
+  *out_seconds = best;
+  return BRICK_OK;
+}
+
+brick_status_t
+brick_cuda_backend_measure_bandwidth(brick_cuda_backend_t *b, uint64_t bytes,
+                                     double *out_bytes_per_second, char *error,
+                                     size_t error_size) {
+  sink_t sink = {error, error_size};
+  if (out_bytes_per_second)
+    *out_bytes_per_second = 0;
+  if (!b || !out_bytes_per_second)
+    return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
+                "cuda: backend or out_bytes_per_second is NULL");
+  if (bytes == 0)
+    return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
+                "cuda: cannot measure the bandwidth over 0 bytes (bandwidth)");
+  if (bytes > SIZE_MAX)
+    return fail(&sink, BRICK_ERROR_OUT_OF_MEMORY,
+                "cuda: %llu bytes do not fit in size_t (bandwidth)",
+                (unsigned long long)bytes);
+  CUresult result = b->cu.cuCtxPushCurrent(b->context);
+  if (result != CUDA_SUCCESS)
+    return cuda_fail(b, &sink, BRICK_ERROR_INTERNAL, "cuCtxPushCurrent_v2",
+                     result, NULL);
+  CUdeviceptr source = 0, destination = 0;
+  brick_status_t status = BRICK_OK;
+  if ((result = b->cu.cuMemAlloc(&source, (size_t)bytes)) != CUDA_SUCCESS ||
+      (result = b->cu.cuMemAlloc(&destination, (size_t)bytes)) != CUDA_SUCCESS)
+    status = cuda_fail(b, &sink, BRICK_ERROR_INTERNAL, "cuMemAlloc_v2", result,
+                       "bandwidth");
+  double seconds = 0;
+  if (status == BRICK_OK)
+    status =
+        time_copies(b, destination, source, (size_t)bytes, &seconds, &sink);
+  if (status == BRICK_OK && !(seconds > 0))
+    status = fail(&sink, BRICK_ERROR_INTERNAL,
+                  "cuda: a copy of %llu bytes took no measurable time "
+                  "(bandwidth)",
+                  (unsigned long long)bytes);
+  /* A failed copy may leave the context unusable; the frees are attempted
+   * regardless, and destroying the context reclaims what they cannot. */
+  if (destination)
+    b->cu.cuMemFree(destination);
+  if (source)
+    b->cu.cuMemFree(source);
+  CUcontext popped;
+  b->cu.cuCtxPopCurrent(&popped);
+  if (status != BRICK_OK)
+    return status;
+  /* Each copy reads `bytes` and writes `bytes`. */
+  *out_bytes_per_second = 2.0 * (double)bytes / seconds;
+  return BRICK_OK;
 }

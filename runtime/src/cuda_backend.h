@@ -77,6 +77,23 @@ brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *backend,
 /* The device's name as the driver reports it ("NVIDIA H100 80GB HBM3"). */
 const char *brick_cuda_backend_device_name(const brick_cuda_backend_t *backend);
 
+/* The device's copy bandwidth in bytes per second, in `*out_bytes_per_second`
+ * (0 on entry and on failure): allocates two device buffers of `bytes`,
+ * copies one to the other once to warm up, then times five copies (each up
+ * to a cuCtxSynchronize) and keeps the fastest. A copy reads and writes
+ * `bytes`, so the bandwidth is 2 * bytes over its time. This is the copy
+ * bandwidth, not the pure read bandwidth: the practical roofline of a
+ * decode step, which reads its weights and writes little, and what the
+ * device sustains outside a hand-tuned read kernel. `bytes` should be well
+ * past the device's L2 cache. Both buffers are freed on every path.
+ * Returns BRICK_ERROR_INVALID_ARGUMENT (0 bytes, NULL arguments),
+ * BRICK_ERROR_OUT_OF_MEMORY (the device cannot hold the buffers) or
+ * BRICK_ERROR_INTERNAL (a failing driver call, a copy too short to time),
+ * with a message in `error`. */
+brick_status_t brick_cuda_backend_measure_bandwidth(
+    brick_cuda_backend_t *backend, uint64_t bytes, double *out_bytes_per_second,
+    char *error, size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
  *
  * On the CPU the CODE section is a shared object, loaded and called; on a
  * CUDA device it is a GPU program that cuda_backend.c replays. Both fill
- * the same logits, trace and sizes, so only create, step and reset branch.
+ * the same logits, trace and sizes, so only create, step and reset branch
+ * (and the device's own queries: its name, its bandwidth).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -404,6 +405,30 @@ uint64_t brick_session_cache_bytes(const brick_session_t *session) {
 }
 brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session) {
   return session->tokenizer;
+}
+
+int brick_session_device(const brick_session_t *session) {
+  return session->cuda ? BRICK_DEVICE_CUDA : BRICK_DEVICE_CPU;
+}
+const char *brick_session_device_name(const brick_session_t *session) {
+  return session->cuda ? brick_cuda_backend_device_name(session->cuda) : "cpu";
+}
+
+brick_status_t brick_session_device_bandwidth(brick_session_t *session,
+                                              uint64_t bytes,
+                                              double *out_bytes_per_second) {
+  if (out_bytes_per_second)
+    *out_bytes_per_second = 0;
+  if (!session || !out_bytes_per_second)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "session or out_bytes_per_second is NULL");
+  if (!session->cuda)
+    return fail(BRICK_ERROR_UNSUPPORTED,
+                "a CPU session has no device memory to measure; the CPU's "
+                "roofline is the host's memory bandwidth (device)");
+  return brick_cuda_backend_measure_bandwidth(
+      session->cuda, bytes, out_bytes_per_second, g_last_error,
+      sizeof(g_last_error));
 }
 
 const float *brick_session_trace(const brick_session_t *session,

@@ -70,7 +70,7 @@ static struct {
   allocation_t allocations[256];
   int live_allocations, live_modules, live_contexts;
   long allocation_calls;
-  int launches;
+  int launches, device_copies;
   unsigned grid[3], block[3];
 } g = {.devices = 1, .major = 9};
 
@@ -101,6 +101,8 @@ FAKE_EXPORT int fake_cuda_live(void) {
 FAKE_EXPORT int fake_cuda_depth(void) { return g_depth; }
 FAKE_EXPORT long fake_cuda_allocation_calls(void) { return g.allocation_calls; }
 FAKE_EXPORT int fake_cuda_launches(void) { return g.launches; }
+/* Successful cuMemcpyDtoD_v2 calls so far. */
+FAKE_EXPORT int fake_cuda_device_copies(void) { return g.device_copies; }
 FAKE_EXPORT void fake_cuda_last_launch(unsigned grid[3], unsigned block[3]) {
   memcpy(grid, g.grid, sizeof(g.grid));
   memcpy(block, g.block, sizeof(g.block));
@@ -482,5 +484,16 @@ FAKE_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr destination, unsigned char value,
   if (!find(destination, size))
     return CUDA_ERROR_INVALID_VALUE;
   memset((void *)(uintptr_t)destination, value, size);
+  return CUDA_SUCCESS;
+}
+
+FAKE_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr destination,
+                                     CUdeviceptr source, size_t size) {
+  FAKE_INJECT("cuMemcpyDtoD_v2");
+  FAKE_NEED_CONTEXT();
+  if (!find(destination, size) || !find(source, size))
+    return CUDA_ERROR_INVALID_VALUE;
+  memcpy((void *)(uintptr_t)destination, (const void *)(uintptr_t)source, size);
+  ++g.device_copies;
   return CUDA_SUCCESS;
 }

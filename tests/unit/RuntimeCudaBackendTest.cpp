@@ -3,8 +3,10 @@
 // runtime/src/cuda_backend.c where no GPU is: target cpus parse into the
 // compute capability they need; a missing driver, the toolkit's stub driver
 // (every call fails) and a library that is no driver each fail creation
-// with one message and a NULL backend. The backend running programs is
-// tested through sessions on a fake driver (artifact/GpuSessionTest.cpp).
+// with one message and a NULL backend. On the fake driver
+// (FakeCudaDriver.c) the bandwidth measurement copies between two buffers
+// it frees on every path. The backend running programs is tested through
+// sessions on the fake driver (artifact/GpuSessionTest.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
 #include <dlfcn.h>
 #include <filesystem>
 #include <string>
@@ -174,6 +177,148 @@ TEST(RuntimeCudaBackendTest, NullArguments) {
                                       &backend, error, sizeof(error)),
             BRICK_ERROR_INVALID_ARGUMENT);
   brick_cuda_backend_free(nullptr); // a no-op
+}
+
+/// A backend of the minimal program on the fake driver, and the driver's
+/// controls; every test ends with nothing left allocated or current.
+class FakeDriverBackendTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    driver = dlopen(BRICK_FAKE_CUDA_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(driver, nullptr) << dlerror();
+    failAt = reinterpret_cast<void (*)(const char *, int, int)>(
+        dlsym(driver, "fake_cuda_fail"));
+    live = reinterpret_cast<int (*)()>(dlsym(driver, "fake_cuda_live"));
+    depth = reinterpret_cast<int (*)()>(dlsym(driver, "fake_cuda_depth"));
+    allocationCalls = reinterpret_cast<long (*)()>(
+        dlsym(driver, "fake_cuda_allocation_calls"));
+    deviceCopies =
+        reinterpret_cast<int (*)()>(dlsym(driver, "fake_cuda_device_copies"));
+    ASSERT_TRUE(failAt && live && depth && allocationCalls && deviceCopies);
+    failAt("", 0, 0);
+    char error[1024] = "";
+    ASSERT_EQ(brick_cuda_backend_create(minimal.program, nullptr, "sm_90",
+                                        BRICK_FAKE_CUDA_LIBRARY, 0, &backend,
+                                        error, sizeof(error)),
+              BRICK_OK)
+        << error;
+  }
+  void TearDown() override {
+    brick_cuda_backend_free(backend);
+    if (driver) {
+      EXPECT_EQ(live(), 0) << "device memory, a module or a context leaked";
+      EXPECT_EQ(depth(), 0) << "a context was left current";
+      dlclose(driver);
+    }
+  }
+
+  Minimal minimal;
+  brick_cuda_backend_t *backend = nullptr;
+  void *driver = nullptr;
+  void (*failAt)(const char *, int, int) = nullptr;
+  int (*live)() = nullptr;
+  int (*depth)() = nullptr;
+  long (*allocationCalls)() = nullptr;
+  int (*deviceCopies)() = nullptr;
+};
+
+// Test: the bandwidth is measured over two fresh buffers, one warm-up copy
+// and five timed ones, and both buffers are freed. Oracle: the fake copies
+// with memcpy, so only a positive, finite rate can be checked, not a value.
+TEST_F(FakeDriverBackendTest, MeasureBandwidth) {
+  int before = live();
+  ASSERT_GT(before, 0); // the context, the module and the logits
+  long allocationsBefore = allocationCalls();
+  int copiesBefore = deviceCopies();
+  double bandwidth = -1;
+  char error[512] = "";
+  ASSERT_EQ(brick_cuda_backend_measure_bandwidth(backend, 1 << 20, &bandwidth,
+                                                 error, sizeof(error)),
+            BRICK_OK)
+      << error;
+  EXPECT_GT(bandwidth, 0);
+  EXPECT_TRUE(std::isfinite(bandwidth));
+  EXPECT_EQ(allocationCalls() - allocationsBefore, 2);
+  EXPECT_EQ(deviceCopies() - copiesBefore, 6);
+  EXPECT_EQ(live(), before);
+  EXPECT_EQ(depth(), 0);
+}
+
+// Test: arguments refused before the driver is called.
+TEST_F(FakeDriverBackendTest, MeasureBandwidthArguments) {
+  long allocationsBefore = allocationCalls();
+  double bandwidth = -1;
+  char error[512] = "";
+  EXPECT_EQ(brick_cuda_backend_measure_bandwidth(backend, 0, &bandwidth, error,
+                                                 sizeof(error)),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(bandwidth, 0);
+  EXPECT_STREQ(error,
+               "cuda: cannot measure the bandwidth over 0 bytes (bandwidth)");
+  EXPECT_EQ(brick_cuda_backend_measure_bandwidth(backend, 1024, nullptr, error,
+                                                 sizeof(error)),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  bandwidth = -1;
+  EXPECT_EQ(brick_cuda_backend_measure_bandwidth(nullptr, 1024, &bandwidth,
+                                                 nullptr, 0),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(bandwidth, 0);
+  EXPECT_EQ(allocationCalls(), allocationsBefore);
+}
+
+// Test: each driver call of the measurement, failing, fails it with the
+// call's name, a zero rate, both buffers freed and the context popped; the
+// next measurement succeeds.
+TEST_F(FakeDriverBackendTest, MeasureBandwidthFailures) {
+  struct {
+    const char *function;
+    int call, result;
+    brick_status_t status;
+    const char *message;
+  } cases[] = {
+      {"cuCtxPushCurrent_v2", 1, 201, BRICK_ERROR_INTERNAL,
+       "cuda: cuCtxPushCurrent_v2 failed: CUDA_ERROR_INVALID_CONTEXT (invalid "
+       "device context)"},
+      {"cuMemAlloc_v2", 1, 2, BRICK_ERROR_OUT_OF_MEMORY,
+       "cuda: cuMemAlloc_v2 failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory) "
+       "(bandwidth)"},
+      // The first buffer is allocated: it must be freed.
+      {"cuMemAlloc_v2", 2, 2, BRICK_ERROR_OUT_OF_MEMORY,
+       "cuda: cuMemAlloc_v2 failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory) "
+       "(bandwidth)"},
+      // The warm-up copy, then a timed one.
+      {"cuMemcpyDtoD_v2", 1, 700, BRICK_ERROR_INTERNAL,
+       "cuda: cuMemcpyDtoD_v2 failed: CUDA_ERROR_ILLEGAL_ADDRESS (an illegal "
+       "memory access was encountered) (bandwidth)"},
+      {"cuMemcpyDtoD_v2", 4, 999, BRICK_ERROR_INTERNAL,
+       "cuda: cuMemcpyDtoD_v2 failed: CUDA_ERROR_UNKNOWN (unknown error) "
+       "(bandwidth)"},
+      {"cuCtxSynchronize", 6, 719, BRICK_ERROR_INTERNAL,
+       "cuda: cuCtxSynchronize failed: CUDA_ERROR_LAUNCH_FAILED (unspecified "
+       "launch failure) (bandwidth)"},
+  };
+  int before = live();
+  for (const auto &c : cases) {
+    SCOPED_TRACE(std::string(c.function) + " call " + std::to_string(c.call));
+    failAt(c.function, c.call, c.result);
+    double bandwidth = -1;
+    char error[512] = "";
+    EXPECT_EQ(brick_cuda_backend_measure_bandwidth(backend, 4096, &bandwidth,
+                                                   error, sizeof(error)),
+              c.status);
+    EXPECT_EQ(bandwidth, 0);
+    EXPECT_EQ(std::string(error), c.message);
+    EXPECT_EQ(live(), before);
+    EXPECT_EQ(depth(), 0);
+  }
+  failAt("", 0, 0);
+  double bandwidth = 0;
+  char error[512] = "";
+  EXPECT_EQ(brick_cuda_backend_measure_bandwidth(backend, 1 << 20, &bandwidth,
+                                                 error, sizeof(error)),
+            BRICK_OK)
+      << error;
+  EXPECT_GT(bandwidth, 0);
 }
 
 } // namespace

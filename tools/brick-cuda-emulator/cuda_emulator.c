@@ -74,15 +74,33 @@ static int g_context_token;
 
 EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
   switch (error) {
-  case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
-  case CUDA_ERROR_INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
-  case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
-  case CUDA_ERROR_NOT_INITIALIZED: *name = "CUDA_ERROR_NOT_INITIALIZED"; break;
-  case CUDA_ERROR_INVALID_IMAGE: *name = "CUDA_ERROR_INVALID_IMAGE"; break;
-  case CUDA_ERROR_INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
-  case CUDA_ERROR_INVALID_HANDLE: *name = "CUDA_ERROR_INVALID_HANDLE"; break;
-  case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
-  default: *name = "CUDA_ERROR_UNKNOWN"; return CUDA_ERROR_INVALID_VALUE;
+  case CUDA_SUCCESS:
+    *name = "CUDA_SUCCESS";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *name = "CUDA_ERROR_INVALID_VALUE";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *name = "CUDA_ERROR_OUT_OF_MEMORY";
+    break;
+  case CUDA_ERROR_NOT_INITIALIZED:
+    *name = "CUDA_ERROR_NOT_INITIALIZED";
+    break;
+  case CUDA_ERROR_INVALID_IMAGE:
+    *name = "CUDA_ERROR_INVALID_IMAGE";
+    break;
+  case CUDA_ERROR_INVALID_PTX:
+    *name = "CUDA_ERROR_INVALID_PTX";
+    break;
+  case CUDA_ERROR_INVALID_HANDLE:
+    *name = "CUDA_ERROR_INVALID_HANDLE";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    break;
+  default:
+    *name = "CUDA_ERROR_UNKNOWN";
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }
@@ -90,7 +108,7 @@ EXPORT CUresult cuGetErrorName(CUresult error, const char **name) {
 EXPORT CUresult cuGetErrorString(CUresult error, const char **text) {
   const char *name;
   CUresult known = cuGetErrorName(error, &name);
-  *text = error == CUDA_SUCCESS ? "no error"
+  *text = error == CUDA_SUCCESS   ? "no error"
           : known == CUDA_SUCCESS ? "reported by the Brick CUDA emulator"
                                   : "unknown error";
   return known;
@@ -148,12 +166,10 @@ EXPORT CUresult cuCtxCreate_v2(void **context, unsigned flags,
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuCtxDestroy_v2(void *context) {
-  return context == &g_context_token ? CUDA_SUCCESS
-                                     : CUDA_ERROR_INVALID_HANDLE;
+  return context == &g_context_token ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 EXPORT CUresult cuCtxPushCurrent_v2(void *context) {
-  return context == &g_context_token ? CUDA_SUCCESS
-                                     : CUDA_ERROR_INVALID_HANDLE;
+  return context == &g_context_token ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 EXPORT CUresult cuCtxPopCurrent_v2(void **context) {
   if (context)
@@ -292,6 +308,12 @@ EXPORT CUresult cuMemcpyDtoH_v2(void *to, CUdeviceptr from, size_t bytes) {
   return CUDA_SUCCESS;
 }
 
+EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr to, CUdeviceptr from,
+                                size_t bytes) {
+  memcpy((void *)(uintptr_t)to, (const void *)(uintptr_t)from, bytes);
+  return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuMemsetD8_v2(CUdeviceptr to, unsigned char value,
                               size_t bytes) {
   memset((void *)(uintptr_t)to, value, bytes);
@@ -316,8 +338,8 @@ EXPORT CUresult cuLaunchKernel(void *handle, unsigned grid_x, unsigned grid_y,
     return CUDA_ERROR_OUT_OF_MEMORY;
   memcpy(arguments, parameters, count * sizeof(void *));
   /* block x, y, z; thread x, y, z; block size; grid size. */
-  int64_t ids[12] = {0, 0, 0, 0, 0, 0, block_x, block_y, block_z,
-                     grid_x, grid_y, grid_z};
+  int64_t ids[12] = {0,       0,       0,       0,      0,      0,
+                     block_x, block_y, block_z, grid_x, grid_y, grid_z};
   for (int i = 0; i < 12; ++i)
     arguments[count + i] = &ids[i];
   for (ids[2] = 0; ids[2] < grid_z; ++ids[2])

@@ -1,10 +1,12 @@
 //===- Bench.cpp - brick-run --bench --------------------------------------===//
 //
 // Decode is a matrix-vector product per weight, so a token costs at least
-// its weight bytes over the memory bandwidth. The bandwidth is measured here,
-// in the same run and on the same machine state, by streaming a buffer
-// larger than the last-level cache; the report is the decode rate against
-// that roofline.
+// its weight bytes over the memory bandwidth. The bandwidth is measured in
+// the same run and on the same machine state, over buffers larger than the
+// last-level cache, in the memory the weights live in: on the CPU by
+// streaming a host buffer, on a CUDA device by the runtime's device-to-device
+// copy (brick_session_device_bandwidth). The report is the decode rate
+// against that roofline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -71,6 +74,22 @@ double measureReadBandwidth(uint64_t bytes) {
   return static_cast<double>(buffer.size() * sizeof(uint64_t)) / best;
 }
 
+/// The CUDA device's copy bandwidth over buffers of `bytes`, halving them
+/// while the device, which also holds the weights, cannot fit two; not
+/// below 256 MiB, past any GPU's L2. False with the runtime's message.
+bool measureDeviceBandwidth(DecodeSession &session, uint64_t bytes,
+                            double &bandwidth, std::string &error) {
+  for (;;) {
+    brick_status_t status = session.deviceBandwidth(bytes, bandwidth, error);
+    if (status == BRICK_OK)
+      return true;
+    if (status != BRICK_ERROR_OUT_OF_MEMORY ||
+        bytes / 2 < (uint64_t(256) << 20))
+      return false;
+    bytes /= 2;
+  }
+}
+
 uint64_t peakResidentBytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -117,16 +136,34 @@ int brick_run::runBench(DecodeSession &session,
   }
   // Before the bandwidth buffer below inflates it.
   uint64_t peak = peakResidentBytes();
-  // Four times the weights, kept within [256 MiB, 1 GiB]: past any
-  // last-level cache, yet never a second copy of a multi-gigabyte model.
-  double bandwidth = measureReadBandwidth(std::clamp<uint64_t>(
-      4 * session.weightBytes(), uint64_t(256) << 20, uint64_t(1) << 30));
+  const bool onDevice = session.device() == BRICK_DEVICE_CUDA;
+  double bandwidth = 0;
+  if (onDevice) {
+    // Four times the weights, kept within [256 MiB, 4 GiB]: past any GPU's
+    // L2, and long enough a copy that launch overhead does not count.
+    std::string error;
+    if (!measureDeviceBandwidth(session,
+                                std::clamp<uint64_t>(4 * session.weightBytes(),
+                                                     uint64_t(256) << 20,
+                                                     uint64_t(4) << 30),
+                                bandwidth, error)) {
+      std::fprintf(stderr, "error: %s\n", error.c_str());
+      return 1;
+    }
+  } else {
+    // Four times the weights, kept within [256 MiB, 1 GiB]: past any
+    // last-level cache, yet never a second copy of a multi-gigabyte model.
+    bandwidth = measureReadBandwidth(std::clamp<uint64_t>(
+        4 * session.weightBytes(), uint64_t(256) << 20, uint64_t(1) << 30));
+  }
 
   double tokensPerSecond =
       static_cast<double>(steps - promptLength) / bestDecode;
   double rooflineTokensPerSecond =
       bandwidth / static_cast<double>(std::max<uint64_t>(readBytes, 1));
   std::printf("threads                %d\n", session.threads());
+  if (onDevice)
+    std::printf("device                 %s\n", session.deviceName());
   std::printf("prompt tokens          %lld (BOS included, one block)\n",
               (long long)promptLength);
   std::printf("prompt tokens/s        %.1f\n",
@@ -140,9 +177,14 @@ int brick_run::runBench(DecodeSession &session,
               (unsigned long long)session.weightBytes());
   std::printf("KV cache bytes         %llu\n",
               (unsigned long long)session.cacheBytes());
-  std::printf("read bandwidth GB/s    %.2f (measured in this run, best of 1 "
-              "and all threads)\n",
-              bandwidth / 1e9);
+  if (onDevice)
+    std::printf("read bandwidth GB/s    %.2f (device copy bandwidth, measured "
+                "in this run)\n",
+                bandwidth / 1e9);
+  else
+    std::printf("read bandwidth GB/s    %.2f (measured in this run, best of 1 "
+                "and all threads)\n",
+                bandwidth / 1e9);
   std::printf("roofline tokens/s      %.1f\n", rooflineTokensPerSecond);
   std::printf("fraction of roofline   %.3f\n",
               tokensPerSecond / rooflineTokensPerSecond);

@@ -42,3 +42,13 @@ float *DecodeSession::prompt(const std::vector<int32_t> &tokens) {
       brick_session_prompt(session, tokens.data(), tokens.size(), &logits);
   return orDie(status, logits);
 }
+
+brick_status_t DecodeSession::deviceBandwidth(uint64_t bytes,
+                                              double &bytesPerSecond,
+                                              std::string &error) {
+  brick_status_t status =
+      brick_session_device_bandwidth(session, bytes, &bytesPerSecond);
+  if (status != BRICK_OK)
+    error = brick_session_last_error();
+  return status;
+}

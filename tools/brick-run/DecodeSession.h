@@ -46,6 +46,16 @@ public:
   /// classifier).
   uint64_t readBytes() const { return brick_session_read_bytes(session); }
   uint64_t cacheBytes() const { return brick_session_cache_bytes(session); }
+  /// Where the session runs, and that device's name ("cpu" on the CPU).
+  brick_device_t device() const {
+    return static_cast<brick_device_t>(brick_session_device(session));
+  }
+  const char *deviceName() const { return brick_session_device_name(session); }
+  /// A CUDA device's copy bandwidth over two buffers of `bytes`, measured
+  /// now (brick_session_device_bandwidth); returns the runtime's status,
+  /// with `error` set to its message on failure.
+  brick_status_t deviceBandwidth(uint64_t bytes, double &bytesPerSecond,
+                                 std::string &error);
   brick_session_t *handle() const { return session; }
   brick_tokenizer_t *tokenizer() const {
     return brick_session_tokenizer(session);

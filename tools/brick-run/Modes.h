@@ -21,7 +21,9 @@ int runPerplexity(DecodeSession &session, const std::string &textPath,
 /// Runs `prompt` (one step a token until prompt blocks exist), then decodes
 /// greedily to `steps` positions, and prints prompt and decode throughput,
 /// ms per token, peak memory, the weight bytes a token reads and that
-/// against the read bandwidth of this machine measured in the same run.
+/// against the memory bandwidth measured in the same run where the weights
+/// live: the host's read bandwidth on the CPU, the device's copy bandwidth
+/// on a CUDA GPU (then also the device's name).
 int runBench(DecodeSession &session, const std::vector<int32_t> &prompt,
              int64_t steps);
 

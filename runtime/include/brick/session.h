@@ -118,6 +118,27 @@ const char *brick_session_trace_columns(const brick_session_t *session);
 /* The artifact's tokenizer, owned by the session. */
 brick_tokenizer_t *brick_session_tokenizer(const brick_session_t *session);
 
+/* The brick_device_t the session runs on. */
+int brick_session_device(const brick_session_t *session);
+/* The device's name, owned by the session: "cpu" on the CPU, the name the
+ * driver reports on a CUDA device ("NVIDIA H100 80GB HBM3"). */
+const char *brick_session_device_name(const brick_session_t *session);
+/* Measures the memory bandwidth of a CUDA session's device, in bytes per
+ * second, into `*out_bytes_per_second` (0 on entry and on failure): the
+ * best of five device-to-device copies of `bytes` between two buffers
+ * allocated for the measurement and freed after it, each copy counted as
+ * reading and writing `bytes`. That is the copy bandwidth, the practical
+ * roofline for a decode step, which mostly reads weights. `bytes` should
+ * be well past the device's cache, and fit twice beside the weights.
+ * Returns BRICK_ERROR_UNSUPPORTED on a CPU session (which has no device
+ * memory of its own: measure the host's), BRICK_ERROR_INVALID_ARGUMENT
+ * (NULL arguments, 0 bytes), BRICK_ERROR_OUT_OF_MEMORY (the device cannot
+ * hold the buffers) or BRICK_ERROR_INTERNAL (a failing driver call), with
+ * the message in brick_session_last_error(). */
+brick_status_t brick_session_device_bandwidth(brick_session_t *session,
+                                              uint64_t bytes,
+                                              double *out_bytes_per_second);
+
 #ifdef __cplusplus
 }
 #endif

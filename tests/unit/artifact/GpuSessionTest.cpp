@@ -5,7 +5,8 @@
 // them (and the CUDA device CPU artifacts); malformed GPU programs, a
 // missing driver and the toolkit's stub driver fail creation cleanly; and
 // on the fake driver (FakeCudaDriver.c, loaded via BRICK_CUDA_LIBRARY) the
-// toy model of GpuProgramBuilder.h runs end to end. Oracle for the logits:
+// toy model of GpuProgramBuilder.h runs end to end and measures the
+// device's bandwidth (a CPU session refuses to). Oracle for the logits:
 // the fake kernel's formula, worked out by hand for the tokens stepped.
 // Every failure is checked to leave no device allocation, module or
 // context behind and the context stack balanced.
@@ -74,8 +75,12 @@ class GpuArtifact {
 public:
   explicit GpuArtifact(const GpuProgramBuilder &program,
                        const std::string &cpu = "sm_90",
-                       const std::string &triple = "nvptx64-nvidia-cuda") {
-    code = program.build();
+                       const std::string &triple = "nvptx64-nvidia-cuda")
+      : GpuArtifact(program.build(), {triple, cpu, {"+ptx80"}}) {}
+  /// The same tensor and tokenizer with any `code` and `target` (a host
+  /// code object for a CPU session).
+  GpuArtifact(std::vector<uint8_t> codeBytes, const ArtifactTarget &target)
+      : code(std::move(codeBytes)) {
     tokenizer = canonicalTokenizer(8);
     weights.resize(8 * sizeof(float));
     for (int v = 0; v < 8; ++v) {
@@ -86,7 +91,7 @@ public:
     ArtifactManifest &m = contents.manifest;
     m.configuration = "gpu";
     m.model = llvm::json::Object{{"vocab_size", 8}};
-    m.target = {triple, cpu, {"+ptx80"}};
+    m.target = target;
     contents.tensors.push_back(brick::formats::TensorPayload::fromBytes(
         "tok_embeddings.weight", brick::formats::DType::F32, {8}, weights));
     contents.code = code;
@@ -176,6 +181,35 @@ TEST(GpuSessionTest, CudaDeviceRefusesCpuArtifact) {
                         "triple)",
                     /*exact=*/true);
   brick_artifact_close(artifact);
+}
+
+// Test: a CPU session (on FakeDecodeCode.c, which really steps) is on the
+// "cpu" device and refuses to measure device bandwidth: the host's is its
+// roofline, which brick-run measures itself.
+TEST(GpuSessionTest, CpuSessionHasNoDeviceBandwidth) {
+  GpuArtifact cpu(readBytes(BRICK_FAKE_DECODE_CODE),
+                  {hostTriple(), "generic", {hostBaselineFeature()}});
+  ASSERT_NE(cpu.artifact, nullptr);
+  brick_session_options_t options{};
+  options.threads = 1;
+  brick_session_t *session = nullptr;
+  ASSERT_EQ(brick_session_create(cpu.artifact, &options, &session), BRICK_OK)
+      << brick_session_last_error();
+  float *logits = nullptr;
+  ASSERT_EQ(brick_session_step(session, 3, &logits), BRICK_OK);
+  EXPECT_EQ(logits[5], 8.0f); // token + v: the code object ran
+  EXPECT_EQ(brick_session_device(session), BRICK_DEVICE_CPU);
+  EXPECT_STREQ(brick_session_device_name(session), "cpu");
+  double bandwidth = -1;
+  EXPECT_EQ(brick_session_device_bandwidth(session, 1 << 20, &bandwidth),
+            BRICK_ERROR_UNSUPPORTED);
+  EXPECT_EQ(bandwidth, 0);
+  EXPECT_EQ(std::string(brick_session_last_error()),
+            "a CPU session has no device memory to measure; the CPU's "
+            "roofline is the host's memory bandwidth (device)");
+  EXPECT_EQ(brick_session_device_bandwidth(session, 1 << 20, nullptr),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  brick_session_free(session);
 }
 
 // Test: a device value outside brick_device_t.
@@ -413,6 +447,44 @@ TEST_F(FakeCudaTest, RunsTheToyModel) {
   // The session's own checks still hold.
   EXPECT_EQ(brick_session_step(session, 8, &logits),
             BRICK_ERROR_INVALID_ARGUMENT);
+  brick_session_free(session);
+}
+
+// Test: a CUDA session names the driver's device and measures its
+// bandwidth through the backend, over two buffers it frees again; a
+// failing copy fails the measurement and leaves the session usable.
+// Oracle: the fake copies with memcpy, so only a positive rate is checked.
+TEST_F(FakeCudaTest, DeviceBandwidth) {
+  GpuArtifact gpu(sampleGpuProgram());
+  brick_session_t *session = create(gpu.artifact);
+  ASSERT_NE(session, nullptr);
+  EXPECT_EQ(brick_session_device(session), BRICK_DEVICE_CUDA);
+  EXPECT_STREQ(brick_session_device_name(session), "Fake GPU 0");
+  int before = live();
+  long allocationsBefore = allocationCalls();
+  double bandwidth = -1;
+  ASSERT_EQ(brick_session_device_bandwidth(session, 1 << 20, &bandwidth),
+            BRICK_OK)
+      << brick_session_last_error();
+  EXPECT_GT(bandwidth, 0);
+  EXPECT_EQ(allocationCalls() - allocationsBefore, 2);
+  EXPECT_EQ(live(), before);
+  EXPECT_EQ(depth(), 0);
+
+  failAt("cuMemcpyDtoD_v2", 2, 999);
+  EXPECT_EQ(brick_session_device_bandwidth(session, 1 << 20, &bandwidth),
+            BRICK_ERROR_INTERNAL);
+  EXPECT_EQ(bandwidth, 0);
+  EXPECT_EQ(std::string(brick_session_last_error()),
+            "cuda: cuMemcpyDtoD_v2 failed: CUDA_ERROR_UNKNOWN (unknown error) "
+            "(bandwidth)");
+  EXPECT_EQ(live(), before);
+  EXPECT_EQ(depth(), 0);
+  failAt("", 0, 0);
+  float *logits = nullptr;
+  ASSERT_EQ(brick_session_step(session, 3, &logits), BRICK_OK)
+      << brick_session_last_error();
+  expectLogits(logits, {3});
   brick_session_free(session);
 }
 
