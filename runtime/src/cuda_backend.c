@@ -17,6 +17,7 @@
 
 #define _GNU_SOURCE
 #include "cuda_backend.h"
+#include "error_sink.h"
 
 #include "brick/decode_abi.h"
 
@@ -114,26 +115,6 @@ struct brick_cuda_backend_t {
   uint64_t cache_bytes, trace_bytes, logits_bytes;
   char reset_error[512]; /* non-empty after a failed reset */
 };
-
-typedef struct sink_t {
-  char *text;
-  size_t size;
-} sink_t;
-
-static brick_status_t fail(sink_t *sink, brick_status_t status,
-                           const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static brick_status_t fail(sink_t *sink, brick_status_t status,
-                           const char *format, ...) {
-  if (sink->text && sink->size) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(sink->text, sink->size, format, args);
-    va_end(args);
-  }
-  return status;
-}
 
 /* The error's name and description; drivers that cannot describe it (the
  * toolkit's stub library answers every call with an error) get the names

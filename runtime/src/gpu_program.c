@@ -12,6 +12,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "error_sink.h"
 #include "gpu_program_reader.h"
 
 #include "brick/decode_abi.h"
@@ -25,27 +26,6 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the GPU program layout is little-endian; add byte swapping here"
 #endif
-
-/* Where a failing parse or evaluation writes its message. */
-typedef struct sink_t {
-  char *text;
-  size_t size;
-} sink_t;
-
-static brick_status_t fail(sink_t *sink, brick_status_t status,
-                           const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static brick_status_t fail(sink_t *sink, brick_status_t status,
-                           const char *format, ...) {
-  if (sink->text && sink->size) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(sink->text, sink->size, format, args);
-    va_end(args);
-  }
-  return status;
-}
 
 /*===--- Parsing ----------------------------------------------------------===*/
 
