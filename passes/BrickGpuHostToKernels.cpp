@@ -56,9 +56,10 @@ bool mayWrite(gpu::LaunchOp launch, Value buffer) {
   return launch
       ->walk([&](Operation *op) {
         auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+        // An op that says nothing of its effects may write anything; one
+        // whose effects are its body's is judged by the ops inside.
         if (!effects)
-          return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-                         op->getNumRegions() == 0
+          return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()
                      ? WalkResult::advance()
                      : WalkResult::interrupt();
         SmallVector<MemoryEffects::EffectInstance> instances;
