@@ -218,6 +218,11 @@ EXPORT CUresult cuModuleLoadDataEx(void **out_module, const void *image,
   emulated_module_t *module = calloc(1, sizeof(*module));
   if (!module)
     return CUDA_ERROR_OUT_OF_MEMORY;
+  /* A bare file name is a file here, not a library on the search path. */
+  char local[4096];
+  if (!strchr(path, '/') && snprintf(local, sizeof(local), "./%s", path) <
+                                (int)sizeof(local))
+    path = local;
   module->kernels = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!module->kernels) {
     snprintf(log, sizeof(log), "cannot load %s: %s", path, dlerror());
