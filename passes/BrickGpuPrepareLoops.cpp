@@ -13,6 +13,7 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -43,6 +44,47 @@ std::optional<int64_t> constantExtent(scf::ParallelOp loop, unsigned dim) {
   if (!lower || !upper || !step || *step <= 0 || *upper <= *lower)
     return std::nullopt;
   return llvm::divideCeil(*upper - *lower, *step);
+}
+
+/// Maps a tiled nest to the GPU: the tile's innermost dimension to
+/// threadIdx.x (consecutive iterations, consecutive lanes of a warp), and
+/// the longest dimension of the tiles to blockIdx.x, whose limit is 2^31 - 1
+/// where y and z stop at 65535 (a vocabulary of 128K rows has as many
+/// tiles). A dimension of dynamic extent counts as the longest.
+/// `tiles` holds the number of tiles along each dimension, if static.
+LogicalResult mapToProcessors(scf::ParallelOp blocks, scf::ParallelOp threads,
+                              ArrayRef<std::optional<int64_t>> tiles) {
+  MLIRContext *context = blocks.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
+  auto mapping = [&](gpu::Processor processor) {
+    return gpu::ParallelLoopDimMappingAttr::get(context, processor, identity,
+                                                identity);
+  };
+  unsigned rank = blocks.getNumLoops();
+  unsigned longest = 0;
+  int64_t longestExtent = -1;
+  for (unsigned dim = 0; dim < rank; ++dim) {
+    int64_t extent = tiles[dim].value_or(std::numeric_limits<int64_t>::max());
+    if (extent > longestExtent) {
+      longest = dim;
+      longestExtent = extent;
+    }
+  }
+  SmallVector<gpu::ParallelLoopDimMappingAttr> blockMapping, threadMapping;
+  unsigned nextBlock = 1, nextThread = 1;
+  for (unsigned dim = 0; dim < rank; ++dim) {
+    blockMapping.push_back(
+        mapping(dim == longest ? gpu::Processor::BlockX
+                               : static_cast<gpu::Processor>(nextBlock++)));
+    threadMapping.push_back(mapping(
+        dim == rank - 1 ? gpu::Processor::ThreadX
+                        : static_cast<gpu::Processor>(
+                              static_cast<unsigned>(gpu::Processor::ThreadX) +
+                              nextThread++)));
+  }
+  if (failed(gpu::setMappingAttr(blocks, blockMapping)))
+    return failure();
+  return gpu::setMappingAttr(threads, threadMapping);
 }
 
 struct BrickGpuPrepareLoops
@@ -99,7 +141,19 @@ struct BrickGpuPrepareLoops
       if (auto extent = constantExtent(loop, rank - 1))
         tileSizes.back() =
             std::min<int64_t>(blockSize, llvm::alignTo(*extent, 32));
-      scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/true);
+      SmallVector<std::optional<int64_t>> tiles;
+      for (unsigned dim = 0; dim < rank; ++dim) {
+        std::optional<int64_t> extent = constantExtent(loop, dim);
+        tiles.push_back(extent ? std::optional<int64_t>(
+                                     llvm::divideCeil(*extent, tileSizes[dim]))
+                               : std::nullopt);
+      }
+      auto [blocks, threads] =
+          scf::tileParallelLoop(loop, tileSizes, /*noMinMaxBounds=*/true);
+      if (failed(mapToProcessors(blocks, threads, tiles))) {
+        loop.emitError("cannot map this loop to blocks and threads");
+        return signalPassFailure();
+      }
     }
   }
 };

@@ -212,17 +212,21 @@ def BrickGpuPrepareLoops
     host-level `scf.for` with a constant trip count that contains an
     `scf.parallel` (the routed FFN's loop over its top-k bricks, the
     per-token loop) is unrolled; one with a dynamic trip count is an error.
-    Then every outermost `scf.parallel` is tiled for a launch: its innermost
-    dimension by `block-size` (the threads of a block), the others by 1,
-    with constant inner bounds and a guard (`no-min-max-bounds`), so that
-    `gpu-map-parallel-loops` maps tiles to blocks and the inside of a tile
-    to threads.
+    Then every outermost `scf.parallel` of up to three dimensions is tiled
+    for a launch: its innermost dimension by `block-size` (the threads of a
+    block; whole warps for a shorter loop), the others by 1, with constant
+    inner bounds and a guard (`no-min-max-bounds`), and mapped for
+    `convert-parallel-loops-to-gpu`: the tile's innermost dimension to
+    `threadIdx.x`, so a warp's lanes take consecutive iterations, and the
+    longest tile dimension (a dynamic one counts as longest) to
+    `blockIdx.x`, the only grid dimension allowed more than 65535 blocks.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
            "Threads per block along a loop's innermost dimension">,
   ];
   let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",

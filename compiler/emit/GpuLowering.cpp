@@ -173,7 +173,6 @@ mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createBrickGpuPrepareLoops(
       BrickGpuPrepareLoopsOptions{options.blockSize}));
-  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLowerAffinePass());

@@ -45,6 +45,10 @@ func.func @rows(%x: memref<64xf32>, %w: memref<300x64xf32>, %y: memref<300xf32>)
 // CHECK:         %[[STEP:.*]] = arith.muli %[[C1]], %[[C128]] : index
 // CHECK:         scf.parallel ({{.*}}) to (%{{.*}}, %{{.*}}) step (%[[ONE]], %[[STEP]])
 // CHECK-NEXT:      scf.parallel ({{.*}}) to (%[[ONE]], %[[STEP]])
+// The positions (a dynamic count) take blockIdx.x, the heads y; inside a
+// tile the positions are threadIdx.x.
+// CHECK:           } {mapping = [#gpu.loop_dim_map<processor = thread_y, {{.*}}>, #gpu.loop_dim_map<processor = thread_x, {{.*}}>]}
+// CHECK:         } {mapping = [#gpu.loop_dim_map<processor = block_y, {{.*}}>, #gpu.loop_dim_map<processor = block_x, {{.*}}>]}
 func.func @scores(%s: memref<8x?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -52,6 +56,26 @@ func.func @scores(%s: memref<8x?xf32>, %n: index) {
   %zero = arith.constant 0.0 : f32
   scf.parallel (%h, %p) = (%c0, %c0) to (%c8, %n) step (%c1, %c1) {
     memref.store %zero, %s[%h, %p] : memref<8x?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Split partial sums over a 128K vocabulary: 128K tiles of one warp. The
+// rows take blockIdx.x (y and z stop at 65535), the lanes threadIdx.x.
+// CHECK-LABEL: func.func @vocab
+// CHECK:           } {mapping = [#gpu.loop_dim_map<processor = thread_y, {{.*}}>, #gpu.loop_dim_map<processor = thread_z, {{.*}}>, #gpu.loop_dim_map<processor = thread_x, {{.*}}>]}
+// CHECK:         } {mapping = [#gpu.loop_dim_map<processor = block_y, {{.*}}>, #gpu.loop_dim_map<processor = block_x, {{.*}}>, #gpu.loop_dim_map<processor = block_z, {{.*}}>]}
+func.func @vocab(%partial: memref<1x128256x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %rows = arith.constant 128256 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%t, %n, %l) = (%c0, %c0, %c0) to (%c1, %rows, %c32) step (%c1, %c1, %c1) {
+    memref.store %zero, %partial[%t, %n, %l] : memref<1x128256x32xf32>
     scf.reduce
   }
   return
