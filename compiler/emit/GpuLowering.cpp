@@ -150,10 +150,12 @@ mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
     return gpuError("CUDA's libdevice is not at " + libdevice +
                     " (the GPU math functions); pass --cuda-path");
 
-  // Long reductions spread over warp lanes while still on tensors.
+  // On tensors: elementwise chains fused into one op (one kernel where
+  // there were several), long reductions spread over warp lanes.
   // (Canonicalised first: the token count is static by now.)
   PassManager split(context);
   split.addPass(createCanonicalizerPass());
+  split.addPass(createLinalgElementwiseOpFusionPass());
   BrickGpuSplitReductionsOptions splitOptions;
   splitOptions.minSize = options.splitReductionMinSize;
   split.addNestedPass<func::FuncOp>(
