@@ -220,8 +220,8 @@ EXPORT CUresult cuModuleLoadDataEx(void **out_module, const void *image,
     return CUDA_ERROR_OUT_OF_MEMORY;
   /* A bare file name is a file here, not a library on the search path. */
   char local[4096];
-  if (!strchr(path, '/') && snprintf(local, sizeof(local), "./%s", path) <
-                                (int)sizeof(local))
+  if (!strchr(path, '/') &&
+      snprintf(local, sizeof(local), "./%s", path) < (int)sizeof(local))
     path = local;
   module->kernels = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!module->kernels) {
@@ -347,13 +347,25 @@ EXPORT CUresult cuLaunchKernel(void *handle, unsigned grid_x, unsigned grid_y,
                      block_x, block_y, block_z, grid_x, grid_y, grid_z};
   for (int i = 0; i < 12; ++i)
     arguments[count + i] = &ids[i];
-  for (ids[2] = 0; ids[2] < grid_z; ++ids[2])
-    for (ids[1] = 0; ids[1] < grid_y; ++ids[1])
-      for (ids[0] = 0; ids[0] < grid_x; ++ids[0])
-        for (ids[5] = 0; ids[5] < block_z; ++ids[5])
-          for (ids[4] = 0; ids[4] < block_y; ++ids[4])
-            for (ids[3] = 0; ids[3] < block_x; ++ids[3])
-              function->entry(arguments);
+  /* Threads of one launch must not depend on each other (Brick's kernels
+   * share no memory and never wait): any order gives the same bits.
+   * BRICK_EMULATED_ORDER=reverse runs the last thread first, so a test can
+   * compare both orders and catch a race the forward order would hide. */
+  const char *order = getenv("BRICK_EMULATED_ORDER");
+  int reverse = order && strcmp(order, "reverse") == 0;
+  uint64_t block = (uint64_t)block_x * block_y * block_z;
+  uint64_t total = (uint64_t)grid_x * grid_y * grid_z * block;
+  for (uint64_t step = 0; step < total; ++step) {
+    uint64_t linear = reverse ? total - 1 - step : step;
+    uint64_t thread = linear % block, tile = linear / block;
+    ids[3] = (int64_t)(thread % block_x);
+    ids[4] = (int64_t)(thread / block_x % block_y);
+    ids[5] = (int64_t)(thread / block_x / block_y);
+    ids[0] = (int64_t)(tile % grid_x);
+    ids[1] = (int64_t)(tile / grid_x % grid_y);
+    ids[2] = (int64_t)(tile / grid_x / grid_y);
+    function->entry(arguments);
+  }
   free(arguments);
   return CUDA_SUCCESS;
 }
