@@ -56,6 +56,7 @@ private:
   uint32_t registerCount = 1; // register 0 is the position
   llvm::DenseMap<Value, uint32_t> registers;
   llvm::DenseMap<int64_t, uint32_t> constants;
+  llvm::DenseMap<uint32_t, int64_t> constantValue; // the other way round
   llvm::DenseMap<Value, BufferInfo> buffers;
   llvm::StringMap<uint32_t> kernelIndex;
   std::vector<std::string> kernelNames;
@@ -67,8 +68,10 @@ private:
 
 uint32_t ProgramBuilder::constant(int64_t value) {
   auto [it, inserted] = constants.try_emplace(value, 0);
-  if (inserted)
+  if (inserted) {
     it->second = emit(BRICK_GPU_OP_CONST, 0, 0, 0, value);
+    constantValue[it->second] = value;
+  }
   return it->second;
 }
 
@@ -297,6 +300,31 @@ llvm::Error ProgramBuilder::translateLaunch(gpu::LaunchFuncOp launch) {
       return reg.takeError();
     (i < 3 ? record.grid[i] : record.block[i - 3]) = *reg;
   }
+  // CUDA's limits, where the sizes are known now: a launch past them would
+  // only fail on the device.
+  auto known = [&](uint32_t reg) -> std::optional<int64_t> {
+    auto found = constantValue.find(reg);
+    if (found == constantValue.end())
+      return std::nullopt;
+    return found->second;
+  };
+  static const int64_t kLimits[6] = {2147483647, 65535, 65535, 1024, 1024, 64};
+  int64_t threads = 1;
+  for (int i = 0; i < 6; ++i) {
+    std::optional<int64_t> size =
+        known(i < 3 ? record.grid[i] : record.block[i - 3]);
+    if (size && (*size < 1 || *size > kLimits[i]))
+      return opError(launch, llvm::Twine(i < 3 ? "grid " : "block ") +
+                                 llvm::StringRef("xyz").substr(i % 3, 1) +
+                                 " is " + llvm::Twine(*size) +
+                                 ", outside CUDA's 1.." +
+                                 llvm::Twine(kLimits[i]));
+    if (size && i >= 3)
+      threads *= *size;
+  }
+  if (threads > 1024)
+    return opError(launch, "a block of " + llvm::Twine(threads) +
+                               " threads, past CUDA's 1024");
   record.first_argument = static_cast<uint32_t>(arguments.size());
   for (Value operand : launch.getKernelOperands()) {
     brick_gpu_argument_t argument{};
