@@ -19,9 +19,12 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace brick::test {
 
@@ -224,6 +227,22 @@ inline GpuProgramBuilder sampleGpuProgram() {
   p.ptx = "//\n.version 8.0\n.target sm_90\n.address_size 64\n"
           ".visible .entry brick_test_step(\n)\n{\n\tret;\n}\n";
   return p;
+}
+
+/// A `libcuda.so.1` symlink, in a fresh directory named after `tag`, to the
+/// CUDA toolkit's stub driver (every call fails, cuInit first), as the
+/// runtime would find a driver; empty when the toolkit has no stub.
+inline std::filesystem::path stubDriverLink(const std::string &tag) {
+  const std::filesystem::path stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
+  if (!std::filesystem::exists(stub))
+    return {};
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              (tag + "-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::path link = dir / "libcuda.so.1";
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(stub, link);
+  return link;
 }
 
 } // namespace brick::test

@@ -147,15 +147,9 @@ TEST(RuntimeCudaBackendTest, BadArchBeforeDriver) {
 // CUDA_ERROR_STUB_LIBRARY, even cuGetErrorName) fails cleanly at cuInit,
 // loaded through a libcuda.so.1 symlink as the runtime would find it.
 TEST(RuntimeCudaBackendTest, StubDriverFailsAtCuInit) {
-  const std::filesystem::path stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
-  if (!std::filesystem::exists(stub))
-    GTEST_SKIP() << stub << " is not installed";
-  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                              ("brick-cuda-stub-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::path link = dir / "libcuda.so.1";
-  std::filesystem::remove(link);
-  std::filesystem::create_symlink(stub, link);
+  std::filesystem::path link = stubDriverLink("brick-cuda-stub");
+  if (link.empty())
+    GTEST_SKIP() << "the CUDA toolkit's stub driver is not installed";
   std::string message =
       expectCreateFails(link.c_str(), "sm_90", BRICK_ERROR_UNSUPPORTED);
   EXPECT_EQ(message, "cuda: cuInit failed: CUDA_ERROR_STUB_LIBRARY (the "
@@ -163,7 +157,7 @@ TEST(RuntimeCudaBackendTest, StubDriverFailsAtCuInit) {
   // Twice: the failed driver was unloaded and loads again.
   EXPECT_EQ(expectCreateFails(link.c_str(), "sm_90", BRICK_ERROR_UNSUPPORTED),
             message);
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(link.parent_path());
 }
 
 // Test: NULL arguments.

@@ -284,15 +284,9 @@ TEST(GpuSessionTest, NoDriver) {
 // Test: the toolkit's stub driver, named by BRICK_CUDA_LIBRARY through a
 // libcuda.so.1 symlink, fails at cuInit.
 TEST(GpuSessionTest, StubDriver) {
-  const std::filesystem::path stub = "/usr/local/cuda/lib64/stubs/libcuda.so";
-  if (!std::filesystem::exists(stub))
-    GTEST_SKIP() << stub << " is not installed";
-  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
-                              ("brick-gpu-stub-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::path link = dir / "libcuda.so.1";
-  std::filesystem::remove(link);
-  std::filesystem::create_symlink(stub, link);
+  std::filesystem::path link = stubDriverLink("brick-gpu-stub");
+  if (link.empty())
+    GTEST_SKIP() << "the CUDA toolkit's stub driver is not installed";
   ScopedLibrary library(link.c_str());
   GpuArtifact gpu(sampleGpuProgram());
   brick_session_options_t options = cudaOptions();
@@ -300,7 +294,7 @@ TEST(GpuSessionTest, StubDriver) {
                     "cuda: cuInit failed: CUDA_ERROR_STUB_LIBRARY (the driver "
                     "gives no description)",
                     true);
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(link.parent_path());
 }
 
 /*===--- On the fake driver -----------------------------------------------===*/
