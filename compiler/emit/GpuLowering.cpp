@@ -174,6 +174,8 @@ mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
+  // Loops over the same elements share a kernel (a fill and the reduction
+  // that accumulates into it, an op and its elementwise consumer).
   pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
   pm.addNestedPass<func::FuncOp>(createBrickGpuPrepareLoops(
       BrickGpuPrepareLoopsOptions{options.blockSize}));
