@@ -67,10 +67,21 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
                          {"max_seq", hp.getMaxSeq()},
                          {"rope_theta", hp.getRopeTheta().convertToDouble()},
                          {"norm_eps", hp.getNormEps().convertToDouble()}};
-  manifest.target.triple = request.target.triple;
-  manifest.target.cpu = request.target.cpu;
+  // A GPU chip without features gets the PTX ISA it needs, resolved (and
+  // an unknown chip refused) before any work.
+  bool gpu = isGpuTriple(request.target.triple);
+  TargetSpec target = request.target;
+  if (gpu && target.features.empty()) {
+    auto ptx = ptxFeatureFor(target.cpu);
+    if (!ptx)
+      return compileError(path + ": " + llvm::toString(ptx.takeError()) +
+                          " (brickc compile)");
+    target.features = *ptx;
+  }
+  manifest.target.triple = target.triple;
+  manifest.target.cpu = target.cpu;
   SmallVector<StringRef> features;
-  StringRef(request.target.features).split(features, ',', -1, false);
+  StringRef(target.features).split(features, ',', -1, false);
   for (StringRef feature : features)
     manifest.target.features.push_back(feature.trim().str());
   manifest.keptBricks.resize(hp.getLayers());
@@ -185,7 +196,6 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
 
   // A GPU step computes the down projection densely: skipping zero neurons
   // one by one is a serial loop there.
-  bool gpu = isGpuTriple(request.target.triple);
   PassManager lower(context);
   lower.addNestedPass<func::FuncOp>(createBrickLowerAttention());
   lower.addPass(createBrickLowerToLinalg(BrickLowerToLinalgOptions{!gpu}));
@@ -234,21 +244,21 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   contents.tokenizer = tokenizer;
 
   if (gpu) {
-    auto ptx = lowerToGpuKernels(module, request.target, request.gpu);
+    auto ptx = lowerToGpuKernels(module, target, request.gpu);
     if (!ptx)
       return compileError(path + ": " + llvm::toString(ptx.takeError()) +
                           " (brickc compile)");
-    if (!request.gpu.hostKernelsPath.empty()) {
+    if (!request.gpuHostKernelsPath.empty()) {
       auto kernels = compileKernelsForHost(module);
       if (!kernels)
         return compileError(path + ": " + llvm::toString(kernels.takeError()) +
                             " (brickc compile)");
       if (llvm::Error error = llvm::writeToOutput(
-              request.gpu.hostKernelsPath, [&](llvm::raw_ostream &os) {
+              request.gpuHostKernelsPath, [&](llvm::raw_ostream &os) {
                 os << *kernels;
                 return llvm::Error::success();
               }))
-        return compileError(request.gpu.hostKernelsPath + ": " +
+        return compileError(request.gpuHostKernelsPath + ": " +
                             llvm::toString(std::move(error)));
     }
     auto program = writeGpuProgram(
@@ -256,8 +266,6 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     if (!program)
       return compileError(path + ": " + llvm::toString(program.takeError()) +
                           " (brickc compile)");
-    if (manifest.target.features.empty())
-      manifest.target.features.push_back(*ptxFeatureFor(request.target.cpu));
     contents.code = *program;
     return ::brick::artifact::writeArtifact(path, contents);
   }
@@ -295,10 +303,10 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
       /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_TRACE_COLUMNS,
       builder.getStringAttr(traceColumns));
 
-  auto object = emitObjectFile(module, request.target);
+  auto object = emitObjectFile(module, target);
   if (!object)
     return object.takeError();
-  auto library = linkSharedObject(*object, request.target);
+  auto library = linkSharedObject(*object, target);
   if (!library)
     return library.takeError();
   contents.code = llvm::ArrayRef<uint8_t>(

@@ -1,4 +1,5 @@
-//===- CompileArtifact.h - A brick graph into one artifact -------*- C++ -*-===//
+//===- CompileArtifact.h - A brick graph into one artifact -------*- C++
+//-*-===//
 //
 // `brickc compile` in library form: the graph's forward pass is outlined
 // into a one-token decode function, lowered, compiled for the target into a
@@ -38,6 +39,9 @@ struct CompileRequest {
   WeightStorage weightStorage = WeightStorage::AsImported;
   /// How NVPTX targets (nvptx64-*) are compiled.
   GpuLoweringOptions gpu;
+  /// NVPTX targets: where to write the kernels compiled for this CPU
+  /// (GpuHostEmulation.h) as well, or nothing.
+  std::string gpuHostKernelsPath;
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is

@@ -72,7 +72,8 @@ mlir::brick::compileKernelsForHost(ModuleOp module) {
   OpBuilder builder = OpBuilder::atBlockEnd(hostModule->getBody());
   for (Operation &op : *kernels.getBody()) {
     if (auto kernel = dyn_cast<gpu::GPUFuncOp>(op)) {
-      auto copy = cast<gpu::GPUFuncOp>(op.clone());
+      // convertKernel takes the body; the module keeps its kernel.
+      gpu::GPUFuncOp copy = kernel.clone();
       convertKernel(copy, builder);
       copy.erase();
     } else {

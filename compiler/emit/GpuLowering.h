@@ -32,9 +32,6 @@ struct GpuLoweringOptions {
   int64_t splitReductionMinSize = 256;
   /// The CUDA toolkit whose libdevice provides the math functions.
   std::string cudaPath = "/usr/local/cuda";
-  /// Where to write the kernels compiled for this CPU (GpuHostEmulation.h),
-  /// or nothing.
-  std::string hostKernelsPath;
 };
 
 /// True for triples Brick compiles to PTX (nvptx64-*).

@@ -46,8 +46,8 @@ private:
   uint32_t emit(brick_gpu_opcode_t opcode, uint32_t a, uint32_t b = 0,
                 uint32_t c = 0, int64_t immediate = 0);
   llvm::Expected<uint32_t> registerOf(Operation *user, Value value);
-  uint32_t addBuffer(Value value, brick_gpu_buffer_kind_t kind, uint32_t index,
-                     uint32_t bytesRegister, SmallVector<uint32_t> sizes);
+  void addBuffer(Value value, brick_gpu_buffer_kind_t kind, uint32_t index,
+                 uint32_t bytesRegister, SmallVector<uint32_t> sizes);
   /// Registers of `type`'s sizes, dynamic ones from `dynamicSizes`.
   llvm::Expected<SmallVector<uint32_t>>
   sizesOf(Operation *user, MemRefType type, ValueRange dynamicSizes);
@@ -56,7 +56,6 @@ private:
   uint32_t registerCount = 1; // register 0 is the position
   llvm::DenseMap<Value, uint32_t> registers;
   llvm::DenseMap<int64_t, uint32_t> constants;
-  llvm::DenseMap<uint32_t, int64_t> constantValue; // the other way round
   llvm::DenseMap<Value, BufferInfo> buffers;
   llvm::StringMap<uint32_t> kernelIndex;
   std::vector<std::string> kernelNames;
@@ -68,10 +67,8 @@ private:
 
 uint32_t ProgramBuilder::constant(int64_t value) {
   auto [it, inserted] = constants.try_emplace(value, 0);
-  if (inserted) {
+  if (inserted)
     it->second = emit(BRICK_GPU_OP_CONST, 0, 0, 0, value);
-    constantValue[it->second] = value;
-  }
   return it->second;
 }
 
@@ -96,17 +93,16 @@ llvm::Expected<uint32_t> ProgramBuilder::registerOf(Operation *user,
   return opError(user, "an operand is not an integer the host computes");
 }
 
-uint32_t ProgramBuilder::addBuffer(Value value, brick_gpu_buffer_kind_t kind,
-                                   uint32_t index, uint32_t bytesRegister,
-                                   SmallVector<uint32_t> sizes) {
+void ProgramBuilder::addBuffer(Value value, brick_gpu_buffer_kind_t kind,
+                               uint32_t index, uint32_t bytesRegister,
+                               SmallVector<uint32_t> sizes) {
   brick_gpu_buffer_t buffer{};
   buffer.kind = kind;
   buffer.index = index;
   buffer.bytes_register = bytesRegister;
   bufferTable.push_back(buffer);
-  uint32_t position = static_cast<uint32_t>(bufferTable.size() - 1);
-  buffers[value] = BufferInfo{position, std::move(sizes)};
-  return position;
+  buffers[value] = BufferInfo{static_cast<uint32_t>(bufferTable.size() - 1),
+                              std::move(sizes)};
 }
 
 llvm::Expected<SmallVector<uint32_t>>
@@ -302,11 +298,11 @@ llvm::Error ProgramBuilder::translateLaunch(gpu::LaunchFuncOp launch) {
   }
   // CUDA's limits, where the sizes are known now: a launch past them would
   // only fail on the device.
+  // Register r is written by instruction r - 1 (emit's numbering).
   auto known = [&](uint32_t reg) -> std::optional<int64_t> {
-    auto found = constantValue.find(reg);
-    if (found == constantValue.end())
+    if (reg == 0 || instructions[reg - 1].opcode != BRICK_GPU_OP_CONST)
       return std::nullopt;
-    return found->second;
+    return instructions[reg - 1].immediate;
   };
   static const int64_t kLimits[6] = {2147483647, 65535, 65535, 1024, 1024, 64};
   int64_t threads = 1;

@@ -109,6 +109,36 @@ static brick_status_t start_threads(brick_session_t *session, int threads) {
   return BRICK_OK;
 }
 
+/* What the CPU code and a GPU program both describe: the sizes of
+ * decode_abi.h's `info`, the weight bytes stored and read per step
+ * (`fraction` per tensor; NULL reads all), the trace's column names, and
+ * the host buffers for the logits and the trace. */
+static brick_status_t take_sizes(brick_session_t *s,
+                                 const brick_artifact_t *artifact,
+                                 const int64_t *info, const double *fraction,
+                                 const char *trace_names) {
+  s->vocab = info[BRICK_DECODE_INFO_VOCAB];
+  s->max_seq = info[BRICK_DECODE_INFO_MAX_SEQ];
+  s->cache_floats = (uint64_t)info[BRICK_DECODE_INFO_CACHE_FLOATS];
+  s->trace_rows = info[BRICK_DECODE_INFO_TRACE_ROWS];
+  s->trace_columns = info[BRICK_DECODE_INFO_TRACE_COLUMNS];
+  s->trace_names = trace_names;
+  uint32_t tensors = brick_artifact_tensor_count(artifact);
+  for (uint32_t i = 0; i < tensors; ++i) {
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, i, &tensor);
+    s->weight_bytes += tensor.size;
+    s->read_bytes +=
+        (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
+  }
+  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
+  s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
+  s->logits = calloc((size_t)s->vocab, sizeof(float));
+  if (!s->logits || !s->trace)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the logits");
+  return BRICK_OK;
+}
+
 static brick_status_t bind(brick_session_t *s,
                            const brick_artifact_t *artifact) {
   const int64_t *version = dlsym(s->code, BRICK_DECODE_ABI_VERSION_SYMBOL);
@@ -128,22 +158,19 @@ static brick_status_t bind(brick_session_t *s,
                 "the code expects %lld tensors, the artifact has %u "
                 "(TENSORS)",
                 (long long)sizes[BRICK_DECODE_INFO_TENSORS], tensors);
-  s->vocab = sizes[BRICK_DECODE_INFO_VOCAB];
-  s->max_seq = sizes[BRICK_DECODE_INFO_MAX_SEQ];
-  s->cache_floats = (uint64_t)sizes[BRICK_DECODE_INFO_CACHE_FLOATS];
-  s->trace_rows = sizes[BRICK_DECODE_INFO_TRACE_ROWS];
-  s->trace_columns = sizes[BRICK_DECODE_INFO_TRACE_COLUMNS];
-  s->trace_names = dlsym(s->code, BRICK_DECODE_TRACE_COLUMNS);
-  if (!s->trace_names)
+  const char *trace_names = dlsym(s->code, BRICK_DECODE_TRACE_COLUMNS);
+  if (!trace_names)
     return fail(BRICK_ERROR_MALFORMED,
                 "the code has no " BRICK_DECODE_TRACE_COLUMNS " (CODE)");
-  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
-  s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
+  brick_status_t status =
+      take_sizes(s, artifact, sizes, dlsym(s->code, BRICK_DECODE_READ_FRACTION),
+                 trace_names);
+  if (status != BRICK_OK)
+    return status;
   s->cache = calloc(s->cache_floats ? s->cache_floats : 1, sizeof(float));
-  s->logits = calloc((size_t)s->vocab, sizeof(float));
   s->weights = calloc(tensors ? tensors : 1, sizeof(void *));
   s->args = calloc((size_t)tensors + 5, sizeof(void *));
-  if (!s->cache || !s->logits || !s->trace || !s->weights || !s->args)
+  if (!s->cache || !s->weights || !s->args)
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the KV cache");
   s->token_pointer = &s->token;
   s->cache_pointer = s->cache;
@@ -154,14 +181,10 @@ static brick_status_t bind(brick_session_t *s,
   s->args[0] = &s->token_pointer;
   s->args[1] = &s->pos;
   s->args[2] = &s->cache_pointer;
-  const double *fraction = dlsym(s->code, BRICK_DECODE_READ_FRACTION);
   for (uint32_t i = 0; i < tensors; ++i) {
     brick_artifact_tensor_t tensor;
     brick_artifact_tensor_at(artifact, i, &tensor);
     s->weights[i] = tensor.data;
-    s->weight_bytes += tensor.size;
-    s->read_bytes +=
-        (uint64_t)((double)tensor.size * (fraction ? fraction[i] : 1.0));
     s->args[3 + i] = &s->weights[i];
   }
   s->args[3 + tensors] = &s->trace_pointer;
@@ -180,25 +203,8 @@ static brick_status_t bind_gpu(brick_session_t *s,
       code, code_size, tensors, &s->gpu, error, sizeof(error));
   if (status != BRICK_OK)
     return fail(status, "%s", error);
-  const int64_t *info = s->gpu->info;
-  s->vocab = info[BRICK_DECODE_INFO_VOCAB];
-  s->max_seq = info[BRICK_DECODE_INFO_MAX_SEQ];
-  s->cache_floats = (uint64_t)info[BRICK_DECODE_INFO_CACHE_FLOATS];
-  s->trace_rows = info[BRICK_DECODE_INFO_TRACE_ROWS];
-  s->trace_columns = info[BRICK_DECODE_INFO_TRACE_COLUMNS];
-  s->trace_names = s->gpu->trace_columns;
-  for (uint32_t i = 0; i < tensors; ++i) {
-    brick_artifact_tensor_t tensor;
-    brick_artifact_tensor_at(artifact, i, &tensor);
-    s->weight_bytes += tensor.size;
-    s->read_bytes += (uint64_t)((double)tensor.size * s->gpu->read_fraction[i]);
-  }
-  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
-  s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
-  s->logits = calloc((size_t)s->vocab, sizeof(float));
-  if (!s->logits || !s->trace)
-    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the logits");
-  return BRICK_OK;
+  return take_sizes(s, artifact, s->gpu->info, s->gpu->read_fraction,
+                    s->gpu->trace_columns);
 }
 
 /* Loads the driver and readies the device (cuda_backend.h). */

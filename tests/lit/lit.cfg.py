@@ -65,11 +65,16 @@ elif os.environ.get("BRICK_REQUIRE_CUDA_TOOLKIT"):
     lit_config.fatal(
         "BRICK_REQUIRE_CUDA_TOOLKIT is set but there is no ptxas or libdevice "
         f"under {cuda_path}: install the CUDA toolkit or set CUDA_PATH")
-# The driver stub of the toolkit, a driver that cannot start.
+# The driver stub of the toolkit, a driver that cannot start; part of the
+# toolkit CI requires.
 stub = os.path.join(cuda_path, "lib64", "stubs", "libcuda.so")
 if os.path.exists(stub):
     config.available_features.add("cuda-stub")
     config.substitutions.append(("%cuda_stub", stub))
+elif os.environ.get("BRICK_REQUIRE_CUDA_TOOLKIT"):
+    lit_config.fatal(
+        f"BRICK_REQUIRE_CUDA_TOOLKIT is set but {stub} is missing: the "
+        "no-driver test needs the toolkit's stub driver")
 # A machine with an NVIDIA driver runs --device cuda for real, so the
 # no-driver checks do not apply there.
 import ctypes

@@ -299,7 +299,7 @@ int runCompile(const CompileArgs &args) {
   request.workItemMinWork = args.workItemMinWork;
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
-  request.gpu.hostKernelsPath = args.hostKernels;
+  request.gpuHostKernelsPath = args.hostKernels;
   request.gpu.splitReductionMinSize = args.gpuSplitMinSize;
   std::string pack;
   if (!args.config.empty()) {
@@ -608,8 +608,10 @@ int main(int argc, char **argv) {
       "unless overridden");
   compileCommand->add_option("--target-triple", compileArgs.triple,
                              "LLVM target triple (default: this machine)");
-  compileCommand->add_option("--target-cpu", compileArgs.cpu,
-                             "CPU to tune for (default: this machine's)");
+  compileCommand->add_option(
+      "--target-cpu", compileArgs.cpu,
+      "CPU to tune for (default: this machine's); for nvptx64 the GPU chip, "
+      "sm_80 (default) to sm_90a");
   compileCommand->add_option(
       "--target-features", compileArgs.features,
       "Comma-separated +feature list (default: this machine's)");
