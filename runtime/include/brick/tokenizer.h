@@ -48,7 +48,7 @@ typedef enum brick_tokenizer_algorithm_t {
 } brick_tokenizer_algorithm_t;
 
 /* The split applied before byte-level BPE; each is one fixed regular
- * expression, matched by hand-written code (see tokenizer.cpp):
+ * expression, matched by hand-written code (tokenizer_pretokenize.cpp):
  * - GPT2:
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * - LLAMA3 (one pattern, cut after \p{N}{1,3}|):

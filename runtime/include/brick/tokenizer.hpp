@@ -2,9 +2,9 @@
 //
 // The canonical tokenizer model as plain data, for the compiler's converters
 // (which build one and serialise it) and for tests, plus a move-only RAII
-// wrapper over brick_tokenizer_t. Implemented in runtime/src/tokenizer.cpp,
-// so it too is free of LLVM and of exceptions: every fallible call returns a
-// brick_status_t and, when asked, one line saying which field was wrong.
+// wrapper over brick_tokenizer_t. Implemented in runtime/src/tokenizer_*.cpp,
+// so it too is free of LLVM and of exceptions: every fallible call returns
+// a brick_status_t and, when asked, one line saying which field was wrong.
 //
 //===----------------------------------------------------------------------===//
 

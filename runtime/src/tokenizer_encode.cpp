@@ -1,0 +1,192 @@
+//===- tokenizer_encode.cpp - Text to token ids ---------------------------===//
+//
+// brick::encodeText: splits the text at literal pieces, then encodes each
+// segment with SentencePiece BPE (run.c's encode: characters, byte
+// fallback, merges by score) or byte-level BPE (pre-tokenize, bytes, merges
+// by rank).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tokenizer_bpe.h"
+#include "tokenizer_handle.h"
+#include "tokenizer_pretokenize.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+using namespace brick::detail;
+
+namespace {
+
+/// Appends the initial symbol(s) for one character (or one byte) that is not
+/// itself a piece: its byte pieces when allowed, otherwise <unk>.
+brick_status_t appendUnknown(const brick_tokenizer_t &t, std::string_view ch,
+                             bool byteFallback, bool &lastWasUnknown,
+                             std::vector<int32_t> &ids) {
+  if (byteFallback) {
+    bool all = true;
+    for (char b : ch)
+      all = all && t.byteIds[static_cast<unsigned char>(b)] >= 0;
+    if (all) {
+      for (char b : ch)
+        ids.push_back(t.byteIds[static_cast<unsigned char>(b)]);
+      lastWasUnknown = false;
+      return BRICK_OK;
+    }
+  }
+  if (t.model.unkId < 0)
+    return BRICK_ERROR_INVALID_ARGUMENT;
+  if (!(lastWasUnknown && (t.model.flags & BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN)))
+    ids.push_back(t.model.unkId);
+  lastWasUnknown = true;
+  return BRICK_OK;
+}
+
+/// SentencePiece BPE on one segment, following run.c's encode: the dummy
+/// prefix is its own first character; a character is a lead byte plus the
+/// continuation bytes after it, at most four bytes in all (so invalid UTF-8
+/// still groups as run.c groups it); a character that is a piece is one
+/// symbol, any other falls back to bytes (or <unk>).
+brick_status_t encodeSentencePiece(const brick_tokenizer_t &t,
+                                   std::string_view text, bool dummyPrefix,
+                                   std::vector<int32_t> &out) {
+  if (text.empty())
+    return BRICK_OK;
+  bool byteFallback = t.model.flags & BRICK_TOKENIZER_FLAG_BYTE_FALLBACK;
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() + 1);
+  bool lastWasUnknown = false;
+  auto addChar = [&](std::string_view ch) -> brick_status_t {
+    auto it = t.pieceIds.find(ch);
+    if (it != t.pieceIds.end()) {
+      ids.push_back(it->second);
+      lastWasUnknown = false;
+      return BRICK_OK;
+    }
+    return appendUnknown(t, ch, byteFallback, lastWasUnknown, ids);
+  };
+  if (dummyPrefix)
+    if (brick_status_t status = addChar(" "))
+      return status;
+  for (size_t p = 0; p < text.size();) {
+    size_t length = 1;
+    while (p + length < text.size() && length < 4 &&
+           (static_cast<unsigned char>(text[p + length]) & 0xC0) == 0x80)
+      ++length;
+    if (brick_status_t status = addChar(text.substr(p, length)))
+      return status;
+    p += length;
+  }
+  mergePairs(t, ids);
+  out.insert(out.end(), ids.begin(), ids.end());
+  return BRICK_OK;
+}
+
+/// Byte-level BPE on one segment: pre-tokenize, then merge each pre-token's
+/// bytes by rank.
+brick_status_t encodeByteLevel(const brick_tokenizer_t &t,
+                               std::string_view segment, bool dummyPrefix,
+                               std::vector<int32_t> &out) {
+  std::string prefixed;
+  if (dummyPrefix) {
+    prefixed.reserve(segment.size() + 1);
+    prefixed += ' ';
+    prefixed.append(segment.data(), segment.size());
+    segment = prefixed;
+  }
+  std::vector<std::pair<size_t, size_t>> words;
+  preTokenize(t.model.preTokenizer, segment, words);
+  std::vector<int32_t> ids;
+  for (const auto &range : words) {
+    std::string_view word =
+        segment.substr(range.first, range.second - range.first);
+    if (t.model.flags & BRICK_TOKENIZER_FLAG_IGNORE_MERGES) {
+      auto it = t.pieceIds.find(word);
+      if (it != t.pieceIds.end()) {
+        out.push_back(it->second);
+        continue;
+      }
+    }
+    ids.clear();
+    bool lastWasUnknown = false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      int32_t id = t.byteIds[static_cast<unsigned char>(word[i])];
+      if (id >= 0) {
+        ids.push_back(id);
+        lastWasUnknown = false;
+      } else if (brick_status_t status =
+                     appendUnknown(t, word.substr(i, 1), /*byteFallback=*/false,
+                                   lastWasUnknown, ids)) {
+        return status;
+      }
+    }
+    mergePairs(t, ids);
+    out.insert(out.end(), ids.begin(), ids.end());
+  }
+  return BRICK_OK;
+}
+
+brick_status_t encodeSegment(const brick_tokenizer_t &t,
+                             std::string_view segment, bool atTextStart,
+                             std::vector<int32_t> &out) {
+  uint32_t flags = t.model.flags;
+  bool dummyPrefix =
+      (flags & BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX) && !segment.empty() &&
+      (atTextStart ||
+       (flags & BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT)) &&
+      !((flags & BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_UNLESS_SPACE) &&
+        segment[0] == ' ');
+  if (t.model.algorithm == BRICK_TOKENIZER_ALGORITHM_BYTE_LEVEL_BPE)
+    return encodeByteLevel(t, segment, dummyPrefix, out);
+  return encodeSentencePiece(t, segment, dummyPrefix, out);
+}
+
+/// The longest literal piece starting at `p`, or -1.
+int32_t matchLiteral(const brick_tokenizer_t &t, std::string_view text,
+                     size_t p) {
+  for (int32_t id : t.literals[static_cast<unsigned char>(text[p])]) {
+    const std::string &piece = t.model.pieces[id].text;
+    if (text.compare(p, piece.size(), piece) == 0)
+      return id;
+  }
+  return -1;
+}
+
+} // namespace
+
+brick_status_t brick::encodeText(const brick_tokenizer_t *t,
+                                 std::string_view text, bool addBos,
+                                 std::vector<int32_t> &ids) {
+  ids.clear();
+  if (!t)
+    return BRICK_ERROR_INVALID_ARGUMENT;
+  if (addBos && t->model.bosId >= 0)
+    ids.push_back(t->model.bosId);
+  size_t segmentStart = 0;
+  if (t->hasLiterals) {
+    for (size_t p = 0; p < text.size();) {
+      int32_t literal = matchLiteral(*t, text, p);
+      if (literal < 0) {
+        ++p;
+        continue;
+      }
+      if (brick_status_t status =
+              encodeSegment(*t, text.substr(segmentStart, p - segmentStart),
+                            segmentStart == 0, ids)) {
+        ids.clear();
+        return status;
+      }
+      ids.push_back(literal);
+      p += t->model.pieces[literal].text.size();
+      segmentStart = p;
+    }
+  }
+  if (brick_status_t status = encodeSegment(*t, text.substr(segmentStart),
+                                            segmentStart == 0, ids)) {
+    ids.clear();
+    return status;
+  }
+  return BRICK_OK;
+}
