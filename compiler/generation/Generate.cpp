@@ -2,13 +2,14 @@
 
 #include "compiler/generation/Generate.h"
 
+#include "brick/perplexity.h"
 #include "brick/sampler.h"
 
 #include "llvm/Support/FileSystem.h"
 
 #include <cctype>
-#include <cmath>
 #include <memory>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -31,6 +32,15 @@ encode(const brick_tokenizer_t *tokenizer, llvm::StringRef text) {
   std::vector<int32_t> result(ids, ids + count);
   brick_tokenizer_buffer_free(ids);
   return result;
+}
+
+/// Refuses logits that do not cover the tokenizer's vocabulary.
+static llvm::Error checkVocab(const Eigen::MatrixXf &logits, int32_t vocab) {
+  if (logits.cols() == vocab)
+    return llvm::Error::success();
+  return generationError("the model has " + llvm::Twine(logits.cols()) +
+                         " logits but the tokenizer " + llvm::Twine(vocab) +
+                         " tokens");
 }
 
 /// run.c's safe_printf: a piece that is one unprintable byte (a control
@@ -83,10 +93,8 @@ mlir::brick::generate(ReferenceExecutor &executor,
     auto logits = executor.forward({token}, pos);
     if (!logits)
       return logits.takeError();
-    if (logits->cols() != vocab)
-      return generationError("the model has " + llvm::Twine(logits->cols()) +
-                             " logits but the tokenizer " + llvm::Twine(vocab) +
-                             " tokens");
+    if (llvm::Error error = checkVocab(*logits, vocab))
+      return std::move(error);
     // Row-major copy of the one row: the sampler rewrites it in place.
     std::vector<float> row(logits->data(), logits->data() + vocab);
     if (dump)
@@ -125,6 +133,48 @@ mlir::brick::generate(ReferenceExecutor &executor,
   return result;
 }
 
+namespace {
+
+/// The oracle as brick_perplexity_evaluate's model: a window's first
+/// position runs the whole window from an empty cache, and each position
+/// then reads its row of the result.
+struct OracleWindow {
+  ReferenceExecutor &executor;
+  int32_t vocab;
+  Eigen::MatrixXf logits;
+  /// The current row, contiguous (Eigen matrices are column-major).
+  std::vector<float> row;
+  /// Why the executor failed, returned instead of the runtime's status.
+  std::optional<llvm::Error> error;
+};
+
+} // namespace
+
+static brick_status_t oracleLogits(void *user, const int32_t *window,
+                                   size_t count, size_t position,
+                                   const float **outLogits) {
+  auto &state = *static_cast<OracleWindow *>(user);
+  if (position == 0) {
+    state.executor.reset();
+    auto logits =
+        state.executor.forward(llvm::ArrayRef<int32_t>(window, count), 0);
+    if (!logits) {
+      state.error.emplace(logits.takeError());
+      return BRICK_ERROR_INTERNAL;
+    }
+    if (llvm::Error error = checkVocab(*logits, state.vocab)) {
+      state.error.emplace(std::move(error));
+      return BRICK_ERROR_INTERNAL;
+    }
+    state.logits = std::move(*logits);
+  }
+  state.row.resize(state.vocab);
+  Eigen::Map<Eigen::RowVectorXf>(state.row.data(), state.vocab) =
+      state.logits.row(position);
+  *outLogits = state.row.data();
+  return BRICK_OK;
+}
+
 llvm::Expected<PerplexityResult>
 mlir::brick::perplexity(ReferenceExecutor &executor,
                         const brick_tokenizer_t *tokenizer,
@@ -138,27 +188,20 @@ mlir::brick::perplexity(ReferenceExecutor &executor,
   if (context < 2)
     return generationError("--context must be at least 2, got " +
                            llvm::Twine(context));
+  OracleWindow state{
+      executor, brick_tokenizer_vocab_size(tokenizer), {}, {}, std::nullopt};
+  brick_perplexity_t scored;
+  brick_status_t status =
+      brick_perplexity_evaluate(tokens->data(), tokens->size(), context,
+                                state.vocab, oracleLogits, &state, &scored);
+  if (state.error)
+    return std::move(*state.error);
+  if (status != BRICK_OK)
+    return generationError(llvm::Twine("cannot score the text: ") +
+                           brick_status_string(status));
   PerplexityResult result;
-  double totalNll = 0;
-  // Windows overlap by one token so that every token after the first is
-  // predicted exactly once.
-  for (size_t start = 0; start + 1 < tokens->size();
-       start += static_cast<size_t>(context - 1)) {
-    size_t end = std::min(tokens->size(), start + static_cast<size_t>(context));
-    llvm::ArrayRef<int32_t> window(tokens->data() + start, end - start);
-    executor.reset();
-    auto logits = executor.forward(window, 0);
-    if (!logits)
-      return logits.takeError();
-    for (size_t i = 0; i + 1 < window.size(); ++i) {
-      Eigen::VectorXd row = logits->row(i).cast<double>().transpose();
-      double maxLogit = row.maxCoeff();
-      double logSum = maxLogit + std::log((row.array() - maxLogit).exp().sum());
-      totalNll += logSum - row(window[i + 1]);
-      ++result.predicted;
-    }
-  }
-  result.meanNll = totalNll / static_cast<double>(result.predicted);
-  result.perplexity = std::exp(result.meanNll);
+  result.perplexity = scored.perplexity;
+  result.meanNll = scored.mean_nll;
+  result.predicted = scored.predicted;
   return result;
 }

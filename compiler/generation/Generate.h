@@ -62,8 +62,9 @@ struct PerplexityResult {
 };
 
 /// Perplexity of `text` (BOS added) under the model, evaluated in windows
-/// of `context` positions: each window restarts the KV cache and predicts
-/// its tokens from the ones before them in the window.
+/// of `context` positions (brick/perplexity.h, as brick-run --perplexity):
+/// each window restarts the KV cache and predicts its tokens from the ones
+/// before them in the window.
 llvm::Expected<PerplexityResult> perplexity(ReferenceExecutor &executor,
                                             const brick_tokenizer_t *tokenizer,
                                             llvm::StringRef text,

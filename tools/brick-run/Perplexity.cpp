@@ -2,9 +2,9 @@
 
 #include "Modes.h"
 
-#include <algorithm>
+#include "brick/perplexity.h"
+
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -12,6 +12,18 @@
 #include <vector>
 
 using namespace brick_run;
+
+/// The artifact as brick_perplexity_evaluate's model: the session steps one
+/// id per call, from an empty cache at each window's start.
+static brick_status_t sessionLogits(void *user, const int32_t *window,
+                                    size_t /*count*/, size_t position,
+                                    const float **outLogits) {
+  auto &session = *static_cast<DecodeSession *>(user);
+  if (position == 0)
+    session.reset();
+  *outLogits = session.step(window[position]);
+  return BRICK_OK;
+}
 
 int brick_run::runPerplexity(DecodeSession &session,
                              const std::string &textPath, int64_t context) {
@@ -50,27 +62,18 @@ int brick_run::runPerplexity(DecodeSession &session,
     return 1;
   }
 
-  double totalNll = 0;
-  int64_t predicted = 0;
-  const int64_t vocab = session.vocab();
-  for (size_t start = 0; start + 1 < tokens.size();
-       start += static_cast<size_t>(context - 1)) {
-    size_t end = std::min(tokens.size(), start + static_cast<size_t>(context));
-    session.reset();
-    for (size_t i = start; i + 1 < end; ++i) {
-      const float *logits = session.step(tokens[i]);
-      double maxLogit = *std::max_element(logits, logits + vocab);
-      double sum = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        sum += std::exp(double(logits[v]) - maxLogit);
-      totalNll += maxLogit + std::log(sum) - double(logits[tokens[i + 1]]);
-      ++predicted;
-    }
+  brick_perplexity_t result;
+  if (brick_status_t status = brick_perplexity_evaluate(
+          tokens.data(), tokens.size(), context, session.vocab(), sessionLogits,
+          &session, &result)) {
+    std::fprintf(stderr,
+                 "error: %s: cannot score the text: %s (--perplexity)\n",
+                 textPath.c_str(), brick_status_string(status));
+    return 1;
   }
-  double meanNll = totalNll / static_cast<double>(predicted);
   std::printf("perplexity %.4f over %lld tokens (mean NLL %.6f nats, "
               "context %lld)\n",
-              std::exp(meanNll), (long long)predicted, meanNll,
+              result.perplexity, (long long)result.predicted, result.mean_nll,
               (long long)context);
   return 0;
 }
