@@ -69,9 +69,9 @@ ReferenceExecutor::create(ModelOp model, ExecutorOptions options) {
   {
     ErrorCapture errors(model.getContext());
     if (failed(verify(model)))
-      return llvm::createStringError("model @" + model.getSymName() +
-                                     " does not verify: " +
-                                     errors.joined("; "));
+      return llvm::createStringError(
+          "model @" + model.getSymName() +
+          " does not verify: " + errors.joined("; "));
   }
   ForwardOp forwardOp = model.getForward();
   if (!forwardOp)

@@ -10,9 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
+#include "compiler/generation/Generate.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/profile/Ari.h"
-#include "compiler/generation/Generate.h"
 #include "compiler/profile/ProfileDriver.h"
 #include "compiler/specialize/Specialize.h"
 #include "compiler/tokenizers/GraphTokenizer.h"
