@@ -2,8 +2,9 @@
 
 #include "compiler/GraphIO.h"
 
+#include "compiler/ErrorCapture.h"
+
 #include "mlir/Bytecode/BytecodeWriter.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/Support/FileOutputBuffer.h"
@@ -23,24 +24,21 @@ mlir::brick::readGraph(MLIRContext *context, StringRef path) {
   context->getOrLoadDialect<BrickDialect>();
   if (!llvm::sys::fs::exists(path))
     return graphError(path + ": no such file (GRAPH)");
-  std::string message;
-  ScopedDiagnosticHandler handler(context, [&](Diagnostic &diag) {
-    if (!message.empty() || diag.getSeverity() != DiagnosticSeverity::Error)
-      return success();
-    llvm::raw_string_ostream os(message);
-    if (auto loc = dyn_cast<FileLineColLoc>(diag.getLocation()))
-      os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
-         << loc.getColumn() << ": ";
-    else
-      os << path << ": ";
-    os << diag.str();
-    return success();
-  });
+  ErrorCapture errors(context);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(path, context);
-  if (!module)
-    return graphError(message.empty() ? (path + ": cannot parse graph").str()
-                                      : message);
-  return module;
+  if (module)
+    return module;
+  if (!errors.hasError())
+    return graphError(path + ": cannot parse graph");
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (auto loc = dyn_cast<FileLineColLoc>(errors.firstLocation()))
+    os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
+       << loc.getColumn() << ": ";
+  else
+    os << path << ": ";
+  os << errors.first();
+  return graphError(message);
 }
 
 llvm::Expected<ModelOp> mlir::brick::getSingleModel(ModuleOp module,

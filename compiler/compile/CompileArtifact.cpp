@@ -7,9 +7,9 @@
 #include "compiler/emit/GpuHostEmulation.h"
 #include "compiler/emit/GpuProgramWriter.h"
 #include "compiler/emit/ObjectEmitter.h"
-#include "compiler/export/TensorBytes.h"
-#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/materialize/TensorBytes.h"
 #include "compiler/reference/WeightLoader.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 #include "passes/Passes.h"
 
 #include "brick/decode_abi.h"

@@ -3,13 +3,13 @@
 #include "compiler/export/ModelExporter.h"
 
 #include "compiler/export/LlamaRoles.h"
-#include "compiler/export/TensorBytes.h"
 #include "compiler/formats/GgufWriter.h"
 #include "compiler/formats/SafetensorsWriter.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/LlamaTensorNames.h"
+#include "compiler/materialize/TensorBytes.h"
 #include "compiler/reference/WeightEvaluator.h"
 #include "compiler/tokenizers/ByteLevelAlphabet.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"

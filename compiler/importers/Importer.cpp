@@ -2,10 +2,10 @@
 
 #include "compiler/importers/Importer.h"
 
+#include "compiler/ErrorCapture.h"
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/importers/ImportError.h"
 
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -56,16 +56,11 @@ llvm::Error mlir::brick::setTokenizer(ModelBuilder &builder, StringRef path) {
 
 /// Verifies the imported graph, turning diagnostics into one error.
 static llvm::Error verifyImport(ModuleOp module, StringRef path) {
-  std::string message;
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
-    if (message.empty())
-      message = diag.str();
-    return success();
-  });
+  ErrorCapture errors(module.getContext());
   if (succeeded(verify(module)))
     return llvm::Error::success();
   return importError(path, "graph",
-                     "imported graph does not verify: " + message);
+                     "imported graph does not verify: " + errors.first());
 }
 
 llvm::Expected<OwningOpRef<ModuleOp>>

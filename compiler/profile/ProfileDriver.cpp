@@ -4,9 +4,9 @@
 
 #include "compiler/profile/RouterOps.h"
 
+#include "compiler/ErrorCapture.h"
 #include "compiler/GraphIO.h"
 #include "compiler/ModelBuilder.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/profile/ActivationStatistics.h"
 #include "compiler/profile/BalancedKMeans.h"
@@ -17,9 +17,9 @@
 #include "compiler/profile/SideFile.h"
 #include "compiler/reference/ReferenceExecutor.h"
 #include "compiler/reference/WeightEvaluator.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/DenseSet.h"
@@ -234,15 +234,10 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
 
 /// The verifier's first error as one line.
 llvm::Error verifyGraph(ModelOp model, llvm::StringRef outputPath) {
-  std::string message;
-  ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
-    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-      message = diag.str();
-    return success();
-  });
+  ErrorCapture errors(model.getContext());
   if (failed(verify(model)))
     return profileError(outputPath + ": the profiled graph does not verify: " +
-                        message + " (brick.model)");
+                        errors.first() + " (brick.model)");
   return llvm::Error::success();
 }
 

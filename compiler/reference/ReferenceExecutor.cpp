@@ -8,9 +8,9 @@
 
 #include "compiler/reference/ReferenceExecutor.h"
 
+#include "compiler/ErrorCapture.h"
 #include "compiler/reference/Kernels.h"
 
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -66,16 +66,12 @@ Expected<std::unique_ptr<ReferenceExecutor>>
 ReferenceExecutor::create(ModelOp model, ExecutorOptions options) {
   // The interpreter trusts the verifier (types, symbols, shapes), so an
   // invalid graph is refused here, with the verifier's own message.
-  std::string diagnostics;
   {
-    ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
-      if (diag.getSeverity() == DiagnosticSeverity::Error)
-        diagnostics += (diagnostics.empty() ? "" : "; ") + diag.str();
-      return success();
-    });
+    ErrorCapture errors(model.getContext());
     if (failed(verify(model)))
-      return llvm::createStringError("model @" + model.getSymName() +
-                                     " does not verify: " + diagnostics);
+      return llvm::createStringError(
+          "model @" + model.getSymName() +
+          " does not verify: " + errors.joined("; "));
   }
   ForwardOp forwardOp = model.getForward();
   if (!forwardOp)

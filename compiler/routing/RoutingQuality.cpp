@@ -4,9 +4,9 @@
 
 #include "compiler/GraphIO.h"
 #include "compiler/generation/Generate.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/reference/ReferenceExecutor.h"
 #include "compiler/specialize/Specialize.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"

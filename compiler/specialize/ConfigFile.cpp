@@ -2,8 +2,9 @@
 
 #include "compiler/specialize/ConfigFile.h"
 
+#include "compiler/ErrorCapture.h"
+
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -193,16 +194,11 @@ llvm::Error mlir::brick::addConfig(ModelOp model, const ConfigFile &config,
     existing->erase();
 
   // The verifier knows which capabilities and plugins the graph has.
-  std::string message;
-  ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
-    if (message.empty())
-      message = diag.str();
-    return success();
-  });
+  ErrorCapture errors(model.getContext());
   if (succeeded(verify(model)))
     return llvm::Error::success();
   op.erase();
   return configError(source, "name",
                      "configuration @" + config.name +
-                         " does not fit the graph: " + message);
+                         " does not fit the graph: " + errors.first());
 }

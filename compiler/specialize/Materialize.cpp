@@ -2,10 +2,10 @@
 
 #include "compiler/specialize/Materialize.h"
 
-#include "compiler/export/TensorBytes.h"
 #include "compiler/formats/Safetensors.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/importers/ExternalWeight.h"
+#include "compiler/materialize/TensorBytes.h"
 #include "compiler/reference/WeightEvaluator.h"
 
 #include "mlir/IR/Builders.h"

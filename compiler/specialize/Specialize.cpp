@@ -2,10 +2,10 @@
 
 #include "compiler/specialize/Specialize.h"
 
+#include "compiler/ErrorCapture.h"
 #include "compiler/Pipelines.h"
 #include "compiler/specialize/Materialize.h"
 
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 
 using namespace mlir;
@@ -44,17 +44,12 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
   options.config = request.config.name;
   options.keepUnfused = request.keepUnfused;
   buildSpecializeModelPipeline(pm, options);
-  std::string message;
   {
-    ScopedDiagnosticHandler handler(model.getContext(), [&](Diagnostic &diag) {
-      if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-        message = diag.str();
-      return success();
-    });
+    ErrorCapture errors(model.getContext());
     if (failed(pm.run(model)))
       return specializeError(request.configSource +
-                             ": specialization failed: " + message + " (" +
-                             request.config.name + ")");
+                             ": specialization failed: " + errors.first() +
+                             " (" + request.config.name + ")");
   }
 
   auto selection = *model.getBody().getOps<SelectionOp>().begin();

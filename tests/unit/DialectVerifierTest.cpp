@@ -8,6 +8,7 @@
 
 #include "TestModels.h"
 
+#include "compiler/ErrorCapture.h"
 #include "compiler/Registration.h"
 
 #include "mlir/IR/Verifier.h"
@@ -30,15 +31,10 @@ protected:
 
   /// Verifies `module` and returns the first diagnostic, empty on success.
   std::string firstError(ModuleOp module) {
-    std::string message;
-    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-      if (message.empty())
-        message = diag.str();
-      return success();
-    });
+    ErrorCapture errors(&context);
     if (succeeded(verify(module)))
       return "";
-    return message;
+    return errors.first();
   }
 
   MLIRContext context;

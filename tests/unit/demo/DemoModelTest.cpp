@@ -21,8 +21,8 @@
 #include "compiler/Registration.h"
 #include "compiler/formats/Safetensors.h"
 #include "compiler/generation/Generate.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/SmallString.h"

@@ -11,8 +11,8 @@
 #include "compiler/generation/Generate.h"
 #include "../SharedModels.h"
 #include "compiler/Registration.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/importers/Importer.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"

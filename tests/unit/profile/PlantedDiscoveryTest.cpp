@@ -10,12 +10,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
+#include "compiler/generation/Generate.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/profile/Ari.h"
-#include "compiler/generation/Generate.h"
-#include "compiler/generation/GraphTokenizer.h"
 #include "compiler/profile/ProfileDriver.h"
 #include "compiler/specialize/Specialize.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 #include "examples/demo-model/DemoModel.h"
 
 #include "llvm/Support/FileSystem.h"

@@ -1,14 +1,13 @@
-//===- TensorBytes.h - fp32 matrices as stored tensor bytes ------*- C++
-//-*-===//
+//===- TensorBytes.h - fp32 matrices as stored tensor bytes -----*- C++ -*-===//
 //
-// Export and materialisation evaluate weights in fp32 and store them in the
-// element type the graph declares (f32, f16 or bf16, rounded to nearest
-// even), row by row.
+// Materialisation, export and compilation evaluate weights in fp32 and store
+// them in the element type the graph declares (f32, f16 or bf16, rounded to
+// nearest even), row by row.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BRICK_COMPILER_EXPORT_TENSORBYTES_H
-#define BRICK_COMPILER_EXPORT_TENSORBYTES_H
+#ifndef BRICK_COMPILER_MATERIALIZE_TENSORBYTES_H
+#define BRICK_COMPILER_MATERIALIZE_TENSORBYTES_H
 
 #include "compiler/formats/DType.h"
 
@@ -32,4 +31,4 @@ void encodeMatrix(const Eigen::MatrixXf &matrix, ::brick::formats::DType dtype,
 
 } // namespace mlir::brick
 
-#endif // BRICK_COMPILER_EXPORT_TENSORBYTES_H
+#endif // BRICK_COMPILER_MATERIALIZE_TENSORBYTES_H

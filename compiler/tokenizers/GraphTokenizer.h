@@ -1,8 +1,7 @@
-//===- GraphTokenizer.h - The tokenizer a brick graph names ------*- C++
-//-*-===//
+//===- GraphTokenizer.h - The tokenizer a brick graph names -----*- C++ -*-===//
 
-#ifndef BRICK_COMPILER_GENERATION_GRAPHTOKENIZER_H
-#define BRICK_COMPILER_GENERATION_GRAPHTOKENIZER_H
+#ifndef BRICK_COMPILER_TOKENIZERS_GRAPHTOKENIZER_H
+#define BRICK_COMPILER_TOKENIZERS_GRAPHTOKENIZER_H
 
 #include "dialects/Brick/BrickOps.h"
 
@@ -32,4 +31,4 @@ llvm::Expected<TokenizerPtr> loadTokenizer(ModelOp model,
 
 } // namespace mlir::brick
 
-#endif // BRICK_COMPILER_GENERATION_GRAPHTOKENIZER_H
+#endif // BRICK_COMPILER_TOKENIZERS_GRAPHTOKENIZER_H

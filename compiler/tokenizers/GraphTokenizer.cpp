@@ -1,6 +1,6 @@
 //===- GraphTokenizer.cpp - The tokenizer a brick graph names -------------===//
 
-#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "compiler/formats/Gguf.h"
 #include "compiler/tokenizers/GgufVocab.h"

@@ -1,6 +1,6 @@
 //===- TensorBytes.cpp - fp32 matrices as stored tensor bytes -------------===//
 
-#include "compiler/export/TensorBytes.h"
+#include "compiler/materialize/TensorBytes.h"
 
 #include "compiler/reference/HalfFloat.h"
 
