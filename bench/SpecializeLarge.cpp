@@ -8,11 +8,16 @@
 // specialises to a 40% FFN budget with the adapter fused, materialising the
 // new weights. Prints the time and the peak resident memory, which must stay
 // under 2 GiB: materialisation holds one tensor and its inputs at a time.
+// Leaves WORKDIR/profiled.mlir (the graph with its bricks, before
+// specialisation), WORKDIR/code40.yaml (the same configuration as a file)
+// and WORKDIR/specialized.mlir for bench/compile-large.sh, which compiles
+// them in processes of their own.
 //
 //   brick-bench-specialize-large WORKDIR
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/importers/Importer.h"
@@ -193,6 +198,13 @@ int main(int argc, char **argv) {
           neurons, {{"code", code}, {"math", 0.07 - code / 3}});
     }
 
+  if (llvm::Error error = writeGraph(**module, work + "/profiled.mlir")) {
+    llvm::errs() << "error: " << llvm::toString(std::move(error)) << "\n";
+    return 1;
+  }
+  writeText(work + "/code40.yaml", "name: code40\ncapabilities: [code]\n"
+                                   "plugins: [{name: sql}]\nffn_keep: 0.4\n");
+
   SpecializeRequest request;
   request.baseDir = work;
   request.config.name = "code40";
@@ -207,6 +219,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   auto done = std::chrono::steady_clock::now();
+  if (llvm::Error error = writeGraph(**module, work + "/specialized.mlir")) {
+    llvm::errs() << "error: " << llvm::toString(std::move(error)) << "\n";
+    return 1;
+  }
   report->print(llvm::outs());
   auto seconds = [](auto a, auto b) {
     return std::chrono::duration<double>(b - a).count();

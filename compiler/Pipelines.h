@@ -1,8 +1,17 @@
-//===- Pipelines.h - Brick's pass pipelines ----------------------*- C++
-//-*-===//
+//===- Pipelines.h - Brick's pass pipelines ----------------------*- C++ -*-===//
 //
 // Every pipeline is assembled here, in one place (IREE's buildXPassPipeline
-// style), and registered so brick-opt can run it by name.
+// style), and registered so brick-opt can run it, and each of its stages,
+// by name. `brickc compile` runs the same builders, so a lowering replayed
+// stage by stage in brick-opt is the lowering the compiler did:
+//
+//   brick-specialize                  select, fuse, prune, route
+//   brick-lower-cpu  = brick-lower-decode-to-tensors
+//                      brick-lower-cpu-to-loops   (brick-bufferize-decode...)
+//                      brick-lower-to-llvm
+//   brick-lower-gpu  = brick-lower-decode-to-tensors{sparse-relu-down=0}
+//                      brick-lower-gpu-to-kernels (brick-bufferize-decode...)
+//                      brick-lower-gpu-to-ptx
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,7 +44,143 @@ void buildSpecializePipeline(OpPassManager &pm,
 void buildSpecializeModelPipeline(OpPassManager &modelPm,
                                   const SpecializeOptions &options);
 
-/// Registers `brick-specialize`.
+/// Multiply-adds from which a product becomes work items for the runtime's
+/// threads (brick-outline-work-items).
+constexpr int64_t kDefaultWorkItemMinWork = 65536;
+
+struct DecodeToTensorsOptions
+    : public PassPipelineOptions<DecodeToTensorsOptions> {
+  Option<std::string> decodeName{
+      *this, "decode-name",
+      llvm::cl::desc("Name of the decode function (the runtime calls "
+                     "brick_decode)"),
+      llvm::cl::init("brick_decode")};
+  Option<std::string> weightDtype{
+      *this, "weight-dtype",
+      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::init("f32")};
+  Option<bool> sparseReluDown{
+      *this, "sparse-relu-down",
+      llvm::cl::desc("ReLU FFNs skip the down rows of zero neurons"),
+      llvm::cl::init(true)};
+};
+
+/// A model's forward pass into a one-token decode function in linalg on
+/// tensors: brick-outline-forward, brick-strip-models, brick-narrow-weights,
+/// brick-lower-attention, brick-lower-to-linalg.
+void buildDecodeToTensorsPipeline(OpPassManager &pm,
+                                  const DecodeToTensorsOptions &options);
+
+/// One-shot bufferisation of decode functions at their boundaries
+/// (identity layouts), arguments returned dropped
+/// (brick-drop-argument-results), other results as out-parameters. Needs
+/// registerBrickCodegenInterfaces.
+void buildBufferizeDecodePipeline(OpPassManager &pm);
+
+struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
+  Option<int64_t> workItemMinWork{
+      *this, "work-item-min-work",
+      llvm::cl::desc("Multiply-adds from which a product becomes work items"),
+      llvm::cl::init(kDefaultWorkItemMinWork)};
+};
+
+/// Bufferisation, buffer deallocation, work items for the runtime's
+/// threads, linalg to loops, affine lowered, math functions without an LLVM
+/// intrinsic as libm calls.
+void buildCpuToLoopsPipeline(OpPassManager &pm,
+                             const CpuToLoopsOptions &options);
+
+struct ToLLVMOptions : public PassPipelineOptions<ToLLVMOptions> {
+  Option<bool> barePointers{
+      *this, "bare-pointers",
+      llvm::cl::desc("Memref arguments as bare pointers (C callable)"),
+      llvm::cl::init(true)};
+};
+
+/// func/scf/arith/math/memref/vector to the LLVM dialect.
+void buildToLLVMPipeline(OpPassManager &pm, const ToLLVMOptions &options);
+
+struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
+  Option<std::string> weightDtype{
+      *this, "weight-dtype",
+      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::init("f32")};
+  Option<int64_t> workItemMinWork{
+      *this, "work-item-min-work",
+      llvm::cl::desc("Multiply-adds from which a product becomes work items"),
+      llvm::cl::init(kDefaultWorkItemMinWork)};
+};
+
+/// A graph's forward pass to a C-callable LLVM-dialect decode function.
+void buildCpuLoweringPipeline(OpPassManager &pm,
+                              const CpuLoweringOptions &options);
+
+struct GpuToKernelsOptions : public PassPipelineOptions<GpuToKernelsOptions> {
+  Option<int64_t> splitMinSize{
+      *this, "split-min",
+      llvm::cl::desc("Reductions from this length on spread over warp lanes"),
+      llvm::cl::init(256)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block along a loop's innermost dimension"),
+      llvm::cl::init(128)};
+};
+
+/// A decode function in linalg on tensors into a host function of
+/// launches over `gpu.module @brick_kernels`: elementwise fusion, split
+/// reductions, bufferisation, loops mapped to blocks and threads, host work
+/// moved into kernels, kernels outlined and merged.
+void buildGpuToKernelsPipeline(OpPassManager &pm,
+                               const GpuToKernelsOptions &options);
+
+struct GpuToPtxOptions : public PassPipelineOptions<GpuToPtxOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU chip (sm_80)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (+ptx70); default: the chip's"),
+      llvm::cl::init("")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit whose libdevice the kernels link"),
+      llvm::cl::init("/usr/local/cuda")};
+};
+
+/// The kernels of every `gpu.module` to NVVM and to PTX (a `gpu.binary`);
+/// host functions are left alone. Needs registerBrickCodegenInterfaces.
+void buildGpuToPtxPipeline(OpPassManager &pm, const GpuToPtxOptions &options);
+
+struct GpuLoweringOptionsForPipeline
+    : public PassPipelineOptions<GpuLoweringOptionsForPipeline> {
+  Option<std::string> weightDtype{
+      *this, "weight-dtype",
+      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::init("f32")};
+  Option<int64_t> splitMinSize{
+      *this, "split-min",
+      llvm::cl::desc("Reductions from this length on spread over warp lanes"),
+      llvm::cl::init(256)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block along a loop's innermost dimension"),
+      llvm::cl::init(128)};
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU chip (sm_80)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit whose libdevice the kernels link"),
+      llvm::cl::init("/usr/local/cuda")};
+};
+
+/// A graph's forward pass to a launch list over PTX kernels.
+void buildGpuLoweringPipeline(OpPassManager &pm,
+                              const GpuLoweringOptionsForPipeline &options);
+
+/// The PTX ISA feature of a chip Brick targets ("+ptx80" for sm_90), or
+/// empty for one it does not.
+std::string ptxFeatureOfChip(llvm::StringRef chip);
+
+/// Registers every pipeline above and its stages.
 void registerBrickPipelines();
 
 } // namespace mlir::brick

@@ -12,7 +12,15 @@ namespace mlir::brick {
 /// (linalg, tensor, memref, vector, scf, arith, math, func, affine,
 /// bufferization, gpu, nvvm, llvm) to `registry`. Only these are registered:
 /// registering everything upstream costs build time and binary size.
+/// Also adds the interfaces code generation needs on them
+/// (registerBrickCodegenInterfaces).
 void registerBrickDialects(DialectRegistry &registry);
+
+/// Adds the external interfaces the lowering pipelines use: bufferisation
+/// of arith, linalg, tensor, scf and function boundaries; conversion to
+/// LLVM of the dialects inside GPU kernels; the NVVM target and the
+/// translations to LLVM IR that produce PTX.
+void registerBrickCodegenInterfaces(DialectRegistry &registry);
 
 /// Registers every Brick pass and pipeline with the global registries.
 void registerBrickPassesAndPipelines();

@@ -9,6 +9,8 @@
 #include "passes/LinalgLowering.h"
 #include "passes/Passes.h"
 
+#include "dialects/Brick/DecodeSignature.h"
+
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::brick {
@@ -38,13 +40,14 @@ struct BrickLowerToLinalgPass
   /// skips the rows of its zero neurons.
   void transposeReluDownArguments(ModuleOp module) {
     for (auto func : module.getOps<func::FuncOp>()) {
-      if (func.isExternal() || !func->hasAttr("brick.weights"))
+      if (func.isExternal() || !DecodeSignature::isDecodeFunction(func))
         continue;
-      bool changed = false;
-      for (BlockArgument argument : func.getArguments()) {
+      DecodeSignature signature(func);
+      for (unsigned index = 0; index < signature.getNumWeights(); ++index) {
+        BlockArgument argument = signature.getWeight(index);
         auto type = dyn_cast<RankedTensorType>(argument.getType());
         if (!type || type.getRank() != 2 || argument.use_empty() ||
-            func.getArgAttr(argument.getArgNumber(), "brick.transposed"))
+            signature.isTransposed(index))
           continue;
         bool onlyReluDown =
             llvm::all_of(argument.getUses(), [](OpOperand &use) {
@@ -53,16 +56,12 @@ struct BrickLowerToLinalgPass
             });
         if (!onlyReluDown)
           continue;
-        argument.setType(RankedTensorType::get(
-            {type.getDimSize(1), type.getDimSize(0)}, type.getElementType()));
-        func.setArgAttr(argument.getArgNumber(), "brick.transposed",
-                        UnitAttr::get(func.getContext()));
-        changed = true;
+        signature.setWeightType(
+            index, RankedTensorType::get(
+                       {type.getDimSize(1), type.getDimSize(0)},
+                       type.getElementType()));
+        signature.setTransposed(index);
       }
-      if (changed)
-        func.setFunctionType(FunctionType::get(
-            func.getContext(), func.getBody().getArgumentTypes(),
-            func.getFunctionType().getResults()));
     }
   }
 
@@ -103,13 +102,9 @@ struct BrickLowerToLinalgPass
         if (auto trace = traceRow(op))
           recordTrace(builder, op,
                       lower.traceMass(hidden, trace->columnOf, trace->columns));
-        auto down = dyn_cast<BlockArgument>(ffn.getDown());
-        auto owner =
-            down ? dyn_cast<func::FuncOp>(down.getOwner()->getParentOp())
-                 : func::FuncOp();
-        if (owner && owner.getArgAttr(down.getArgNumber(), "brick.transposed"))
+        if (isTransposedWeight(ffn.getDown()))
           result = lower.downSkippingZeros(
-              hidden, down,
+              hidden, ffn.getDown(),
               cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(1));
         else
           result = lower.linear(hidden, ffn.getDown(), Value());
@@ -131,22 +126,35 @@ struct BrickLowerToLinalgPass
     }
   }
 
+  /// Whether `weight` is a decode function's weight argument stored
+  /// transposed.
+  static bool isTransposedWeight(Value weight) {
+    auto argument = dyn_cast<BlockArgument>(weight);
+    auto owner = argument
+                     ? dyn_cast<func::FuncOp>(argument.getOwner()->getParentOp())
+                     : func::FuncOp();
+    if (!owner || !DecodeSignature::isDecodeFunction(owner))
+      return false;
+    DecodeSignature signature(owner);
+    std::optional<unsigned> index = signature.getWeightIndex(weight);
+    return index && signature.isTransposed(*index);
+  }
+
   /// Where an FFN brick-outline-forward gave a trace row puts its masses.
   struct TraceRow {
     int64_t row, columns;
     ArrayRef<int64_t> columnOf;
   };
   static std::optional<TraceRow> traceRow(Operation *op) {
-    auto row = op->getAttrOfType<IntegerAttr>("brick.trace_row");
-    auto columnOf = op->getAttrOfType<DenseI64ArrayAttr>("brick.trace_columns");
-    if (!row || !columnOf)
+    std::optional<TraceRowAssignment> assigned = getTraceRow(op);
+    if (!assigned)
       return std::nullopt;
     auto func = op->getParentOfType<func::FuncOp>();
     auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
     auto traceType =
         cast<RankedTensorType>(ret->getOperands().back().getType());
-    return TraceRow{row.getInt(), traceType.getDimSize(1),
-                    columnOf.asArrayRef()};
+    return TraceRow{assigned->row, traceType.getDimSize(1),
+                    assigned->columnOfNeuron};
   }
 
   /// Inserts an FFN's brick masses ([columns]) into the trace the function

@@ -15,6 +15,8 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/Brick/DecodeSignature.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
@@ -81,8 +83,14 @@ struct BrickOutlineForwardPass
   using BrickOutlineForwardBase::BrickOutlineForwardBase;
 
   void runOnOperation() override {
-    for (auto model : llvm::make_early_inc_range(
-             getOperation().getBody()->getOps<ModelOp>()))
+    auto models = getOperation().getBody()->getOps<ModelOp>();
+    if (!decodeName.empty() && std::distance(models.begin(), models.end()) > 1) {
+      getOperation().emitError("brick-outline-forward: decode-name names one "
+                               "function but the module holds several "
+                               "models");
+      return signalPassFailure();
+    }
+    for (auto model : llvm::make_early_inc_range(models))
       if (ForwardOp forward = model.getForward())
         if (failed(outline(model, forward)))
           return signalPassFailure();
@@ -91,23 +99,11 @@ struct BrickOutlineForwardPass
   LogicalResult outline(ModelOp model, ForwardOp forward) {
     MLIRContext *context = &getContext();
     Block &body = forward.getBody().front();
-    // Weights in order of first use, one argument each.
-    llvm::MapVector<StringAttr, RankedTensorType> weights;
-    WalkResult walk = forward.walk([&](Operation *op) {
-      if (auto ref = dyn_cast<WeightRefOp>(op)) {
-        weights.insert({ref.getWeightAttr().getAttr(),
-                        cast<RankedTensorType>(ref.getType())});
-        return WalkResult::advance();
-      }
-      if (op->hasTrait<WeightExpression>()) {
-        op->emitOpError("brick-outline-forward: materialise weight "
-                        "expressions before outlining");
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return failure();
+    // Weights and the weight expressions computed with, in program order,
+    // one argument each; expressions stay in the model, where the compiler
+    // evaluates them when it writes the weights.
+    SmallVector<ForwardWeight> weights =
+        collectForwardWeights(model, forward.getBody());
 
     // One trace row per FFN, as wide as the layer with the most bricks.
     SmallVector<Operation *> ffns;
@@ -132,32 +128,32 @@ struct BrickOutlineForwardPass
 
     auto logitsType = cast<RankedTensorType>(forward.getResultTypes().front());
     Type i32 = IntegerType::get(context, 32);
-    SmallVector<Type> inputs = {RankedTensorType::get({1}, i32),
-                                IndexType::get(context),
-                                body.getArgument(2).getType()};
-    for (auto &entry : weights)
-      inputs.push_back(entry.second);
-    inputs.push_back(traceType);
+    SmallVector<Type> weightTypes;
+    for (const ForwardWeight &weight : weights)
+      weightTypes.push_back(weight.value.getType());
+    SmallVector<Type> inputs = DecodeSignature::inputTypes(
+        RankedTensorType::get({1}, i32), IndexType::get(context),
+        body.getArgument(2).getType(), weightTypes, traceType);
     auto resultType = RankedTensorType::get({1, logitsType.getDimSize(1)},
                                             logitsType.getElementType());
     OpBuilder builder(context);
     builder.setInsertionPointAfter(model);
     auto func = func::FuncOp::create(
-        builder, forward.getLoc(), (model.getSymName() + "_decode").str(),
+        builder, forward.getLoc(),
+        decodeName.empty() ? (model.getSymName() + "_decode").str()
+                           : decodeName.getValue(),
         builder.getFunctionType(inputs, {resultType, traceType}));
-    SmallVector<Attribute> symbols;
-    for (auto &entry : weights)
-      symbols.push_back(FlatSymbolRefAttr::get(entry.first));
-    func->setAttr("brick.weights", builder.getArrayAttr(symbols));
+    SmallVector<StringRef> names;
+    for (const ForwardWeight &weight : weights)
+      names.push_back(weight.name);
+    DecodeSignature::declare(func, names);
     SmallVector<Attribute> rowNames;
-    for (TraceRow &row : trace)
-      rowNames.push_back(row.describe(builder));
-    func->setAttr("brick.trace_bricks", builder.getArrayAttr(rowNames));
     SmallVector<int64_t> rowLayers;
-    for (TraceRow &row : trace)
+    for (TraceRow &row : trace) {
+      rowNames.push_back(row.describe(builder));
       rowLayers.push_back(row.layer);
-    func->setAttr("brick.trace_layers",
-                  builder.getDenseI64ArrayAttr(rowLayers));
+    }
+    setTraceLayout(func, rowLayers, builder.getArrayAttr(rowNames));
     // The runtime's buffer, updated in place by the lowered FFNs.
     func.setArgAttr(static_cast<unsigned>(inputs.size() - 1),
                     "bufferization.writable", builder.getBoolAttr(true));
@@ -166,28 +162,38 @@ struct BrickOutlineForwardPass
 
     IRMapping mapping;
     // The body works on token blocks of unknown length; cast the one token.
+    DecodeSignature signature(func);
     mapping.map(body.getArgument(0),
-                tensor::CastOp::create(builder, forward.getLoc(),
-                                       body.getArgument(0).getType(),
-                                       entry->getArgument(0)));
-    mapping.map(body.getArgument(1), entry->getArgument(1));
-    mapping.map(body.getArgument(2), entry->getArgument(2));
-    unsigned index = 3;
-    llvm::DenseMap<StringAttr, Value> weightArgs;
-    for (auto &w : weights)
-      weightArgs[w.first] = entry->getArgument(index++);
+                tensor::CastOp::create(
+                    builder, forward.getLoc(), body.getArgument(0).getType(),
+                    entry->getArgument(DecodeSignature::kTokenArgument)));
+    mapping.map(body.getArgument(1),
+                entry->getArgument(DecodeSignature::kPositionArgument));
+    mapping.map(body.getArgument(2),
+                entry->getArgument(DecodeSignature::kCacheArgument));
+    llvm::StringMap<Value> argumentOfSymbol;
+    for (auto [index, weight] : llvm::enumerate(weights)) {
+      BlockArgument argument = signature.getWeight(index);
+      if (weight.isExpression)
+        mapping.map(weight.value, argument);
+      else
+        argumentOfSymbol[weight.name] = argument;
+    }
     for (Operation &op : body.without_terminator()) {
+      // Weights are arguments: references resolve to theirs, and
+      // expressions stay behind unless they became one.
       if (auto ref = dyn_cast<WeightRefOp>(op)) {
-        mapping.map(ref.getResult(),
-                    weightArgs.lookup(ref.getWeightAttr().getAttr()));
+        if (Value argument = argumentOfSymbol.lookup(ref.getWeight()))
+          mapping.map(ref.getResult(), argument);
         continue;
       }
+      if (op.hasTrait<WeightExpression>())
+        continue;
       Operation *copy = builder.clone(op, mapping);
       if (auto at = llvm::find(ffns, &op); at != ffns.end()) {
         size_t row = static_cast<size_t>(at - ffns.begin());
-        copy->setAttr("brick.trace_row", builder.getI64IntegerAttr(row));
-        copy->setAttr("brick.trace_columns",
-                      builder.getDenseI64ArrayAttr(trace[row].columnOfNeuron));
+        setTraceRow(copy, static_cast<int64_t>(row),
+                    trace[row].columnOfNeuron);
       }
     }
     auto ret = cast<ReturnOp>(body.getTerminator());

@@ -21,6 +21,10 @@
 
 namespace mlir::brick {
 
+/// Name of the one kernel module every launch of a GPU step refers to
+/// (brick-gpu-merge-kernels).
+inline constexpr llvm::StringLiteral kGpuKernelModule = "brick_kernels";
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -154,11 +154,21 @@ def BrickOutlineForward : Pass<"brick-outline-forward", "::mlir::ModuleOp"> {
     Creates, next to each `brick.model`, a `func.func @<model>_decode(%token:
     tensor<1xi32>, %pos: index, %cache: !brick.kv_cache<...>, %w0, %w1, ...)
     -> tensor<1xVOCABxf32>` computing the model's forward pass for one token:
-    every weight the pass reads becomes an argument, in order of first use,
-    listed by symbol in the function's `brick.weights` attribute so a caller
-    can bind each to its bytes. Shapes at the boundary are static, as C
-    callers need. Weight expressions must have been materialised.
+    every weight the pass reads becomes an argument, in program order, named
+    in the function's `brick.weights` attribute so a caller can bind each to
+    its bytes. A weight expression the pass computes with (a pruned or fused
+    weight not yet materialised) is an argument too, named after the weight
+    it starts from (`<symbol>.specialized`); the expression stays in the
+    model for the compiler to evaluate. The trace is described by
+    `brick.trace_layers` and `brick.trace_bricks`, each FFN's row by
+    `brick.trace_row` and `brick.trace_columns` (DecodeSignature.h). Shapes
+    at the boundary are static, as C callers need.
   }];
+  let options = [
+    Option<"decodeName", "decode-name", "std::string", /*default=*/"\"\"",
+           "Name of the decode function (default: <model>_decode); one "
+           "model at most then">,
+  ];
   let dependentDialects = [
     "::mlir::func::FuncDialect",
     "::mlir::tensor::TensorDialect",
@@ -279,6 +289,77 @@ def BrickGpuSplitReductions
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
+}
+
+//===----------------------------------------------------------------------===//
+// Stages of the lowering pipelines (compiler/Pipelines.h) that are not
+// upstream passes.
+//===----------------------------------------------------------------------===//
+
+def BrickStripModels : Pass<"brick-strip-models", "::mlir::ModuleOp"> {
+  let summary = "Drop brick.model ops whose forward pass is outlined";
+  let description = [{
+    After `brick-outline-forward`, a decode function names its weights
+    (`brick.weights`) and holds everything it computes; the model it came
+    from only describes where the weights' bytes are, which the compiler
+    reads before lowering. This pass erases every `brick.model`, so what is
+    left is code, as `brick-lower-cpu` and `brick-lower-gpu` need. A model
+    with a forward pass and no `@<model>_decode` function is an error: its
+    computation would be lost.
+  }];
+}
+
+def BrickNarrowWeights
+    : Pass<"brick-narrow-weights", "::mlir::func::FuncOp"> {
+  let summary = "Store a decode function's f32 weight matrices narrower";
+  let description = [{
+    On a decode function (one naming its `brick.weights`), every f32 weight
+    argument of rank 2 becomes `dtype` (f16 or bf16): half the bytes a step
+    streams. The lowering widens each element and accumulates in f32; the
+    compiler rounds the values to nearest even when it writes them.
+    Vectors (norm gains) stay f32. `dtype=f32` changes nothing.
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Element type of the stored matrices: f32, f16 or bf16">,
+  ];
+}
+
+def BrickDropArgumentResults
+    : Pass<"brick-drop-argument-results", "::mlir::ModuleOp"> {
+  let summary = "Drop function results that are one of its own arguments";
+  let description = [{
+    Runs after one-shot bufferisation. A result that bufferised to one of
+    the function's arguments (the trace, written in place) needs no
+    out-parameter: the caller already holds the buffer. Upstream's
+    `drop-equivalent-buffer-results` leaves public functions alone, and
+    decode functions are called from outside the module.
+  }];
+}
+
+def BrickGpuCopiesToLinalg
+    : Pass<"brick-gpu-copies-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn buffer copies into linalg.copy for GPU kernels";
+  let description = [{
+    Runs after bufferisation, on the way to NVPTX: every `memref.copy`
+    becomes a `linalg.copy`, so it maps to threads like any other loop nest
+    instead of being a copy the host would have to run.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def BrickGpuMergeKernels
+    : Pass<"brick-gpu-merge-kernels", "::mlir::ModuleOp"> {
+  let summary = "Merge the outlined kernel modules into @brick_kernels";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which gives every kernel a
+    `gpu.module` of its own. The runtime loads one PTX module, so the
+    kernels move into one `gpu.module @brick_kernels`, each renamed after
+    the module it came from (outlined modules have unique names, their
+    kernels not), globals they share kept once, and every `gpu.launch_func`
+    renamed to match. A module without kernels is an error.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // BRICK_PASSES_TD

@@ -33,7 +33,7 @@ struct CompileRequest {
   /// The configuration's name, recorded in the manifest.
   std::string configuration = "full";
   /// Multiply-adds from which a product becomes work items for the
-  /// runtime's threads.
+  /// runtime's threads (kDefaultWorkItemMinWork, Pipelines.h).
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   /// How f32 weight matrices are stored: as they are, or narrowed.
   WeightStorage weightStorage = WeightStorage::AsImported;
@@ -42,6 +42,10 @@ struct CompileRequest {
   /// NVPTX targets: where to write the kernels compiled for this CPU
   /// (GpuHostEmulation.h) as well, or nothing.
   std::string gpuHostKernelsPath;
+  /// Where to write the module as the lowering leaves it (what brick-opt's
+  /// brick-lower-cpu or brick-lower-gpu produce from the graph), or
+  /// nothing.
+  std::string loweredPath;
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is

@@ -13,6 +13,7 @@
 #define BRICK_COMPILER_EMIT_GPULOWERING_H
 
 #include "compiler/emit/TargetSpec.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -20,9 +21,6 @@
 #include <string>
 
 namespace mlir::brick {
-
-/// Name of the one kernel module every launch refers to.
-inline constexpr llvm::StringLiteral kGpuKernelModule = "brick_kernels";
 
 struct GpuLoweringOptions {
   /// Threads per block along a parallel loop's innermost dimension.
@@ -41,12 +39,26 @@ bool isGpuTriple(llvm::StringRef triple);
 /// sm_90), or an error for a chip Brick does not target.
 llvm::Expected<std::string> ptxFeatureFor(llvm::StringRef chip);
 
+/// What lowerToGpuKernels produces besides the host function.
+struct GpuKernels {
+  /// The PTX of `gpu.module @brick_kernels`.
+  std::string ptx;
+  /// A module holding the `gpu.binary @brick_kernels` that PTX came from.
+  OwningOpRef<ModuleOp> binary;
+};
+
 /// Lowers `module`'s functions, in linalg on tensors, to host functions of
-/// launches over the kernels of `gpu.module @brick_kernels`, and returns
-/// that module's PTX. `target.cpu` is the chip (sm_80, sm_90).
-llvm::Expected<std::string>
-lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
-                  const GpuLoweringOptions &options);
+/// launches over the kernels of `gpu.module @brick_kernels`
+/// (brick-lower-gpu-to-kernels), which stays in `module`, and compiles that
+/// module to PTX (brick-lower-gpu-to-ptx) on a copy. `target.cpu` is the
+/// chip (sm_80, sm_90).
+llvm::Expected<GpuKernels> lowerToGpuKernels(ModuleOp module,
+                                             const TargetSpec &target,
+                                             const GpuLoweringOptions &options);
+
+/// Replaces `module`'s `gpu.module @brick_kernels` by the binary of
+/// `kernels`: what brick-lower-gpu leaves in one module.
+void replaceKernelsWithBinary(ModuleOp module, GpuKernels &kernels);
 
 } // namespace mlir::brick
 

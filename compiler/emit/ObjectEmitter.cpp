@@ -3,34 +3,17 @@
 #include "compiler/emit/ObjectEmitter.h"
 
 #include "brick/decode_abi.h"
+#include "compiler/ErrorCapture.h"
+#include "compiler/Pipelines.h"
+#include "compiler/Registration.h"
 #include "passes/Passes.h"
 
-#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
-#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
-#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
-#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
-#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
-#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/Passes.h"
-#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
-#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/Passes.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -54,107 +37,43 @@ static llvm::Error emitterError(const llvm::Twine &message) {
 
 llvm::Error mlir::brick::runPipeline(PassManager &pm, ModuleOp module,
                                      llvm::StringRef what) {
-  std::string message;
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
-    if (message.empty() && diag.getSeverity() == DiagnosticSeverity::Error)
-      message = diag.str();
-    return success();
-  });
+  ErrorCapture errors(module.getContext());
   if (failed(pm.run(module)))
-    return emitterError(what + " failed: " + message);
+    return emitterError(what + " failed: " + errors.first());
   return llvm::Error::success();
 }
 
-/// Results that bufferised to one of the function's own arguments (the
-/// trace, written in place) need no out-parameter: the caller already holds
-/// the buffer. Upstream's drop-equivalent-buffer-results leaves public
-/// functions alone, and these are called from outside the module.
-static void dropResultsThatAreArguments(ModuleOp module) {
-  for (auto func : module.getOps<func::FuncOp>()) {
-    if (func.isExternal())
-      continue;
-    auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
-    llvm::BitVector drop(ret.getNumOperands());
-    for (OpOperand &operand : ret->getOpOperands())
-      if (auto argument = dyn_cast<BlockArgument>(operand.get()))
-        drop.set(operand.getOperandNumber());
-    if (drop.none())
-      continue;
-    ret->eraseOperands(drop);
-    (void)func.eraseResults(drop);
-  }
+/// The interfaces the lowering needs, for contexts not made by the tools.
+static void appendCodegenInterfaces(MLIRContext *context) {
+  DialectRegistry registry;
+  registerBrickCodegenInterfaces(registry);
+  context->appendDialectRegistry(registry);
+  context->loadAllAvailableDialects();
 }
 
 llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
-  MLIRContext *context = module.getContext();
-  DialectRegistry registry;
-  arith::registerBufferizableOpInterfaceExternalModels(registry);
-  linalg::registerBufferizableOpInterfaceExternalModels(registry);
-  tensor::registerBufferizableOpInterfaceExternalModels(registry);
-  scf::registerBufferizableOpInterfaceExternalModels(registry);
-  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
-      registry);
-  context->appendDialectRegistry(registry);
-  context->loadAllAvailableDialects();
-
-  PassManager pm(context);
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  if (llvm::Error error = runPipeline(pm, module, "bufferization"))
-    return error;
-  dropResultsThatAreArguments(module);
-
-  pm.clear();
-  // Kernels are called from outside the module, so their public results
-  // become out-parameters too; the result buffer is written in place.
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.modifyPublicFunctions = true;
-  outParams.hoistStaticAllocs = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  appendCodegenInterfaces(module.getContext());
+  PassManager pm(module.getContext());
+  buildBufferizeDecodePipeline(pm);
   return runPipeline(pm, module, "bufferization");
 }
 
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
                                           int64_t workItemMinWork) {
-  if (llvm::Error error = bufferizeStep(module))
-    return error;
+  appendCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
-  // Intermediate buffers are freed before the kernel returns.
-  bufferization::buildBufferDeallocationPipeline(pm);
-  // The large contractions become work items for the runtime's threads.
-  pm.addPass(createBrickOutlineWorkItems(
-      BrickOutlineWorkItemsOptions{workItemMinWork}));
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createLowerAffinePass());
-  // erf and tanh have no LLVM intrinsic; they become libm calls.
-  pm.addPass(createConvertMathToLibmPass());
+  CpuToLoopsOptions options;
+  options.workItemMinWork = workItemMinWork;
+  buildCpuToLoopsPipeline(pm, options);
   return runPipeline(pm, module, "bufferization");
 }
 
 llvm::Error mlir::brick::lowerToLLVMDialect(ModuleOp module,
                                             bool barePointers) {
-  MLIRContext *context = module.getContext();
-  PassManager pm(context);
-  // Subviews and reshapes become plain pointer arithmetic first.
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  ConvertVectorToLLVMPassOptions vectorOptions;
-  // Work items sum their accumulators lane by lane; the final horizontal
-  // sum may reassociate too (a tree, not 16 dependent adds).
-  vectorOptions.reassociateFPReductions = true;
-  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  ConvertFuncToLLVMPassOptions funcOptions;
-  funcOptions.useBarePtrCallConv = barePointers;
-  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  PassManager pm(module.getContext());
+  ToLLVMOptions options;
+  options.barePointers = barePointers;
+  buildToLLVMPipeline(pm, options);
   return runPipeline(pm, module, "lowering to the LLVM dialect");
 }
 

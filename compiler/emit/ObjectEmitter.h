@@ -13,6 +13,7 @@
 #ifndef BRICK_COMPILER_EMIT_OBJECTEMITTER_H
 #define BRICK_COMPILER_EMIT_OBJECTEMITTER_H
 
+#include "compiler/Pipelines.h"
 #include "compiler/emit/TargetSpec.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -23,26 +24,26 @@
 
 namespace mlir::brick {
 
-/// Bufferizes a module of linalg-on-tensors functions (function results
-/// become trailing out-parameters) and lowers linalg to loops, ready for
-/// lowerToLLVMDialect. Contractions of at least `workItemMinWork`
-/// multiply-adds become work items for the runtime's threads
-/// (brick-outline-work-items).
 /// Runs `pm` on `module`, turning its first error into an llvm::Error that
 /// starts with `what`.
 llvm::Error runPipeline(PassManager &pm, ModuleOp module, llvm::StringRef what);
 
-/// Bufferises `module`'s functions: results that are arguments are dropped,
-/// the other results become out-parameters (the logits).
+/// Bufferises `module`'s functions (brick-bufferize-decode): results that
+/// are arguments are dropped, the other results become out-parameters (the
+/// logits).
 llvm::Error bufferizeStep(ModuleOp module);
 
-constexpr int64_t kDefaultWorkItemMinWork = 65536;
+/// Bufferizes a module of linalg-on-tensors functions and lowers linalg to
+/// loops (brick-lower-cpu-to-loops), ready for lowerToLLVMDialect.
+/// Contractions of at least `workItemMinWork` multiply-adds become work
+/// items for the runtime's threads (brick-outline-work-items).
 llvm::Error bufferizeToLoops(ModuleOp module,
                              int64_t workItemMinWork = kDefaultWorkItemMinWork);
 
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
-/// dialect in place. Functions get bare-pointer memref arguments (static
-/// shapes), so they are callable as plain C functions.
+/// dialect in place (brick-lower-to-llvm). With `barePointers`, functions
+/// get bare-pointer memref arguments (static shapes), so they are callable
+/// as plain C functions.
 llvm::Error lowerToLLVMDialect(ModuleOp module, bool barePointers = true);
 
 /// Translates an LLVM-dialect `module` to LLVM IR, optimises it at O3 for

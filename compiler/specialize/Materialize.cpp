@@ -7,25 +7,13 @@
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/materialize/TensorBytes.h"
 #include "compiler/reference/WeightEvaluator.h"
+#include "dialects/Brick/DecodeSignature.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/SetVector.h"
-#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::brick;
 namespace fmt = ::brick::formats;
-
-/// The first weight symbol an expression reads, to name what it computes.
-static StringRef baseSymbol(Value value) {
-  Operation *op = value.getDefiningOp();
-  while (op && !isa<WeightRefOp>(op) && op->getNumOperands() > 0)
-    op = op->getOperand(0).getDefiningOp();
-  if (auto ref = dyn_cast_or_null<WeightRefOp>(op))
-    return ref.getWeight();
-  return "weight";
-}
 
 llvm::Expected<MaterializeResult>
 mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
@@ -35,32 +23,17 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
   if (!forward)
     return result;
 
-  // Expressions compute ops use, in program order, each once.
-  llvm::SetVector<Value> roots;
-  forward.walk([&](Operation *op) {
-    if (isa<WeightRefOp>(op) || op->hasTrait<WeightExpression>())
-      return;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp();
-          def && def->hasTrait<WeightExpression>())
-        roots.insert(operand);
-  });
+  // Expressions compute ops use, in program order, each once, with the
+  // names the pack gives them (the same a decode function would).
+  SmallVector<Value> roots;
+  std::vector<std::string> names;
+  for (ForwardWeight &weight : collectForwardWeights(model, forward.getBody()))
+    if (weight.isExpression) {
+      roots.push_back(weight.value);
+      names.push_back(std::move(weight.name));
+    }
   if (roots.empty())
     return result;
-
-  // Names for the pack: the symbol each expression starts from, made unique
-  // against the model's symbols and each other.
-  llvm::StringSet<> taken;
-  std::vector<std::string> names;
-  for (Value root : roots) {
-    std::string base = (baseSymbol(root) + ".specialized").str();
-    std::string name = base;
-    for (int i = 1;
-         taken.contains(name) || SymbolTable::lookupSymbolIn(model, name); ++i)
-      name = base + "." + std::to_string(i);
-    taken.insert(name);
-    names.push_back(name);
-  }
 
   std::vector<fmt::TensorPayload> payloads;
   std::string base = baseDir.str();

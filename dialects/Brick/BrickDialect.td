@@ -26,6 +26,28 @@ def Brick_Dialect : Dialect {
     (`brick.config`) say which capabilities, plugins, FFN budget, routing and
     target one specialized artifact serves.
   }];
+  // The contract between brick-outline-forward, the lowering and the
+  // compiler: what a decode function's arguments and FFNs mean. Declared
+  // here so every reader and writer goes through typed helpers
+  // (DecodeSignature.h), and verified by the dialect.
+  let discardableAttrs = (ins
+    // On a decode function: the name of each weight argument, in order,
+    // which is also its name in the artifact's tensor table.
+    "::mlir::ArrayAttr":$weights,
+    // On a decode function: per trace row, [[brick name, neurons], ...].
+    "::mlir::ArrayAttr":$trace_bricks,
+    // On a decode function: the layer of each trace row.
+    "::mlir::DenseI64ArrayAttr":$trace_layers,
+    // On an FFN of a decode function: the trace row it fills.
+    "::mlir::IntegerAttr":$trace_row,
+    // On an FFN of a decode function: the trace column of each neuron.
+    "::mlir::DenseI64ArrayAttr":$trace_columns,
+    // On a weight argument of a decode function: stored [in, out] (a ReLU
+    // FFN's down projection that skips zero neurons reads it by rows).
+    "::mlir::UnitAttr":$transposed
+  );
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
   let extraClassDeclaration = [{

@@ -232,7 +232,7 @@ struct CompileArgs {
   std::string graph, config, output;
   std::string triple, cpu, features;
   std::string cudaPath = GpuLoweringOptions().cudaPath;
-  std::string hostKernels;
+  std::string hostKernels, lowered;
   int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   WeightStorage weightStorage = WeightStorage::AsImported;
@@ -300,8 +300,8 @@ int runCompile(const CompileArgs &args) {
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
   request.gpuHostKernelsPath = args.hostKernels;
+  request.loweredPath = args.lowered;
   request.gpu.splitReductionMinSize = args.gpuSplitMinSize;
-  std::string pack;
   if (!args.config.empty()) {
     auto config = readConfigFile(args.config);
     if (!config)
@@ -314,9 +314,8 @@ int runCompile(const CompileArgs &args) {
     specialize.baseDir = request.baseDir;
     specialize.config = *config;
     specialize.configSource = args.config;
-    // The materialised weights live until the artifact holds its copy.
-    pack = args.output + ".weights.tmp";
-    specialize.packPath = pack;
+    // No pack: compileArtifact evaluates the weight expressions as it
+    // writes the artifact, one tensor at a time.
     auto report = specializeModel(*model, specialize);
     if (!report)
       return fail(report.takeError());
@@ -331,10 +330,7 @@ int runCompile(const CompileArgs &args) {
     request.target.cpu = args.cpu;
   if (!args.features.empty())
     request.target.features = args.features;
-  llvm::Error error = compileArtifact(**module, request, args.output);
-  if (!pack.empty())
-    llvm::sys::fs::remove(pack);
-  if (error)
+  if (llvm::Error error = compileArtifact(**module, request, args.output))
     return fail(std::move(error));
   return 0;
 }
@@ -646,6 +642,10 @@ int main(int argc, char **argv) {
       "--host-kernels", compileArgs.hostKernels,
       "Also write the GPU kernels compiled for this CPU, one call per "
       "thread, for brick-gpu-emulate (nvptx64 targets only)");
+  compileCommand->add_option(
+      "--dump-lowered", compileArgs.lowered,
+      "Also write the module as the lowering leaves it (what brick-opt's "
+      "brick-lower-cpu or brick-lower-gpu produce from GRAPH) to FILE");
   compileCommand
       ->add_option("-o,--output", compileArgs.output, "The artifact to write")
       ->required();

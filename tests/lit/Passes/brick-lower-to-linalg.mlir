@@ -114,14 +114,14 @@ func.func @traced(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf
 
 // -----
 
-// Test: in an entry function (one listing brick.weights), a ReLU FFN's down
+// Test: in a decode function (one naming its brick.weights), a ReLU FFN's down
 // weight, used for nothing else, becomes a [neurons, outputs] argument
 // marked brick.transposed, and the down projection walks the neurons,
 // adding the row of each whose activation is non-zero (scf.if skips the
 // rest). The gated SiLU FFN's down is left as it is.
 // CHECK-LABEL: func.func @relu_entry
 // CHECK-SAME: %[[DOWN:[a-z0-9_]+]]: tensor<4x2xf32> {brick.transposed}
-// CHECK-SAME: %[[DOWN2:[a-z0-9_]+]]: tensor<2x4xf32>)
+// CHECK-SAME: %[[DOWN2:[a-z0-9_]+]]: tensor<2x4xf32>, %{{[a-z0-9_]+}}: tensor<1x1xf32>)
 // CHECK: arith.maximumf
 // CHECK: scf.for %[[T:[a-z0-9_]+]] = {{.*}} -> (tensor<?x2xf32>)
 // CHECK:   scf.for %[[N:[a-z0-9_]+]] = {{.*}} -> (tensor<1x2xf32>)
@@ -132,7 +132,7 @@ func.func @traced(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf
 // CHECK:       arith.mulf %[[H]]
 // CHECK:     } else {
 // CHECK: ins(%{{.*}}, %[[DOWN2]] : tensor<?x4xf32>, tensor<2x4xf32>)
-func.func @relu_entry(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>, %down2: tensor<2x4xf32>) -> tensor<?x2xf32> attributes {brick.weights = []} {
+func.func @relu_entry(%token: tensor<1xi32>, %pos: index, %cache: tensor<1xf32>, %x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>, %down2: tensor<2x4xf32>, %trace: tensor<1x1xf32>) -> tensor<?x2xf32> attributes {brick.weights = ["x", "up", "down", "down2"]} {
   %y = brick.ffn %x, up %up, down %down layer 0 act relu : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
   %z = brick.ffn %y, up %up, down %down2 gate %up layer 1 act silu : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
   return %z : tensor<?x2xf32>
@@ -144,10 +144,10 @@ func.func @relu_entry(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2
 // (transposing it would break the other use): no brick.transposed, the
 // dense down projection.
 // CHECK-LABEL: func.func @relu_shared
-// CHECK-SAME: %{{[a-z0-9_]+}}: tensor<2x2xf32>) -> tensor<?x2xf32>
+// CHECK-SAME: %{{[a-z0-9_]+}}: tensor<2x2xf32>, %{{[a-z0-9_]+}}: tensor<1x1xf32>) -> tensor<?x2xf32>
 // CHECK-NOT: brick.transposed
 // CHECK-NOT: scf.if
-func.func @relu_shared(%x: tensor<?x2xf32>, %w: tensor<2x2xf32>) -> tensor<?x2xf32> attributes {brick.weights = []} {
+func.func @relu_shared(%token: tensor<1xi32>, %pos: index, %cache: tensor<1xf32>, %x: tensor<?x2xf32>, %w: tensor<2x2xf32>, %trace: tensor<1x1xf32>) -> tensor<?x2xf32> attributes {brick.weights = ["x", "w"]} {
   %y = brick.ffn %x, up %w, down %w layer 0 act relu : (tensor<?x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
 }

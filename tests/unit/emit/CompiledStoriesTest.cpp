@@ -15,6 +15,7 @@
 #include "../SharedModels.h"
 #include "CompileForTest.h"
 
+#include "dialects/Brick/DecodeSignature.h"
 #include "compiler/Registration.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/reference/ReferenceExecutor.h"
@@ -50,11 +51,11 @@ TEST(CompiledStoriesTest, GreedyDecodeMatchesRunC) {
   ASSERT_TRUE(succeeded(outline.run(*module)));
   // Where each weight's bytes are, then the model goes: only code remains.
   ModelOp model = *module->getBody()->getOps<ModelOp>().begin();
-  auto decode = *module->getBody()->getOps<func::FuncOp>().begin();
+  DecodeSignature decode(DecodeSignature::lookup(*module));
   std::vector<uint64_t> offsets;
-  for (auto symbol : cast<ArrayAttr>(decode->getAttr("brick.weights"))
-                         .getAsRange<FlatSymbolRefAttr>()) {
-    auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, symbol));
+  for (unsigned index = 0; index < decode.getNumWeights(); ++index) {
+    auto weight = cast<WeightOp>(
+        SymbolTable::lookupSymbolIn(model, decode.getWeightName(index)));
     offsets.push_back(cast<ExternalAttr>(weight.getSource()).getOffset());
   }
   EXPECT_EQ(offsets.size(), 47u); // embedding, 9 per layer, final norm

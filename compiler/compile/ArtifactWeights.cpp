@@ -1,0 +1,91 @@
+//===- ArtifactWeights.cpp - A decode function's weights, streamed --------===//
+
+#include "compiler/compile/ArtifactWeights.h"
+
+#include "compiler/materialize/TensorBytes.h"
+#include "compiler/reference/HalfFloat.h"
+#include "compiler/reference/WeightEvaluator.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::brick;
+namespace fmt = ::brick::formats;
+
+std::vector<StoredWeight>
+mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
+  std::vector<StoredWeight> stored;
+  for (unsigned index = 0; index < signature.getNumWeights(); ++index)
+    stored.push_back(
+        {signature.getWeightName(index).str(),
+         cast<RankedTensorType>(signature.getWeight(index).getType()),
+         signature.isTransposed(index)});
+  return stored;
+}
+
+/// Writes `matrix` transposed as `dtype`: stored row c is column c. Eigen
+/// keeps matrices column by column, so this walks the values in memory
+/// order and needs no transposed copy.
+static void encodeTransposed(const Eigen::MatrixXf &matrix, fmt::DType dtype,
+                             llvm::MutableArrayRef<uint8_t> out) {
+  size_t count = static_cast<size_t>(matrix.size());
+  const float *values = matrix.data();
+  if (dtype == fmt::DType::F32) {
+    std::memcpy(out.data(), values, count * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t bits = dtype == fmt::DType::F16
+                        ? reference::floatToHalfBits(values[i])
+                        : reference::floatToBfloat16Bits(values[i]);
+    std::memcpy(out.data() + 2 * i, &bits, 2);
+  }
+}
+
+llvm::Expected<std::vector<fmt::TensorPayload>>
+mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
+                                   llvm::ArrayRef<StoredWeight> stored,
+                                   llvm::StringRef baseDir) {
+  if (sources.size() != stored.size())
+    return llvm::createStringError(
+        "the decode function has %zu weight arguments but the forward pass "
+        "computes with %zu weights",
+        stored.size(), sources.size());
+  std::vector<fmt::TensorPayload> payloads;
+  std::string base = baseDir.str();
+  for (auto [source, weight] : llvm::zip(sources, stored)) {
+    auto valueType = cast<RankedTensorType>(source.value.getType());
+    ArrayRef<int64_t> shape = weight.type.getShape();
+    bool shapesAgree =
+        weight.transposed
+            ? shape.size() == 2 && valueType.getRank() == 2 &&
+                  shape[0] == valueType.getDimSize(1) &&
+                  shape[1] == valueType.getDimSize(0)
+            : shape == valueType.getShape();
+    if (source.name != weight.name || !shapesAgree)
+      return llvm::createStringError(
+          "weight '%s' of the decode function does not match the forward "
+          "pass's '%s'",
+          weight.name.c_str(), source.name.c_str());
+    fmt::TensorPayload payload;
+    payload.name = weight.name;
+    payload.dtype = storageDType(weight.type.getElementType());
+    payload.shape.assign(shape.begin(), shape.end());
+    payload.fill = [value = source.value, base, dtype = payload.dtype,
+                    transposed = weight.transposed](
+                       llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
+      // An evaluator per tensor: what it decodes dies with the tensor.
+      reference::WeightEvaluator evaluator(base);
+      auto values = evaluator.evaluate(value);
+      if (!values)
+        return values.takeError();
+      if (transposed)
+        encodeTransposed(*values, dtype, out);
+      else
+        encodeMatrix(*values, dtype, out);
+      return llvm::Error::success();
+    };
+    payloads.push_back(std::move(payload));
+  }
+  return payloads;
+}

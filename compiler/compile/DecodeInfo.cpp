@@ -1,0 +1,91 @@
+//===- DecodeInfo.cpp - What the runtime learns about a decode step -------===//
+
+#include "compiler/compile/DecodeInfo.h"
+
+#include "brick/decode_abi.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+/// One line per trace row: its layer, then each column's brick and size.
+static std::string describeTraceColumns(func::FuncOp decode) {
+  std::string text;
+  std::optional<TraceLayout> layout = getTraceLayout(decode);
+  if (!layout)
+    return text;
+  for (auto [layer, row] : llvm::zip(layout->layers, layout->bricks)) {
+    text += std::to_string(layer);
+    for (auto column : cast<ArrayAttr>(row).getAsRange<ArrayAttr>())
+      text += "\t" + cast<StringAttr>(column[0]).getValue().str() + "\t" +
+              std::to_string(cast<IntegerAttr>(column[1]).getInt());
+    text += "\n";
+  }
+  return text;
+}
+
+DecodeInfo mlir::brick::describeDecode(ModelOp model,
+                                       const DecodeSignature &decode) {
+  HParamsAttr hp = model.getHparams();
+  DecodeInfo info;
+  auto traceType = cast<RankedTensorType>(decode.getTrace().getType());
+  info.sizes.resize(BRICK_DECODE_INFO_COUNT);
+  info.sizes[BRICK_DECODE_INFO_VOCAB] = hp.getVocab();
+  info.sizes[BRICK_DECODE_INFO_MAX_SEQ] = hp.getMaxSeq();
+  info.sizes[BRICK_DECODE_INFO_CACHE_FLOATS] =
+      hp.getLayers() * 2 * hp.getMaxSeq() * hp.getKvHeads() * hp.getHeadDim();
+  info.sizes[BRICK_DECODE_INFO_TENSORS] = decode.getNumWeights();
+  info.sizes[BRICK_DECODE_INFO_TRACE_ROWS] = traceType.getDimSize(0);
+  info.sizes[BRICK_DECODE_INFO_TRACE_COLUMNS] = traceType.getDimSize(1);
+
+  // Routed FFNs read k windows of their bricks' rows and columns; every
+  // other weight is read whole.
+  info.readFraction.assign(decode.getNumWeights(), 1.0);
+  decode.getFunction().walk([&](RoutedFfnOp routed) {
+    int64_t span = 0;
+    for (int64_t size : routed.getBricks())
+      span = std::max(span, size);
+    int64_t chosen = std::min<int64_t>(
+        routed.getTopK(), static_cast<int64_t>(routed.getBricks().size()));
+    double fraction =
+        std::min(1.0, double(chosen * span) /
+                          double(std::max<int64_t>(routed.getWidth(), 1)));
+    for (Value weight : {routed.getUp(), routed.getDown(), routed.getGate()})
+      if (std::optional<unsigned> index = decode.getWeightIndex(weight))
+        info.readFraction[*index] = fraction;
+  });
+  info.traceColumns = describeTraceColumns(decode.getFunction());
+  return info;
+}
+
+void mlir::brick::addDecodeInfoGlobals(ModuleOp module, const DecodeInfo &info) {
+  OpBuilder builder(module.getContext());
+  builder.setInsertionPointToEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto i64 = builder.getI64Type();
+  auto sizes = static_cast<int64_t>(info.sizes.size());
+  LLVM::GlobalOp::create(
+      builder, loc, LLVM::LLVMArrayType::get(i64, sizes), /*isConstant=*/true,
+      LLVM::Linkage::External, BRICK_DECODE_INFO,
+      DenseElementsAttr::get(RankedTensorType::get({sizes}, i64),
+                             ArrayRef<int64_t>(info.sizes)));
+  LLVM::GlobalOp::create(builder, loc, i64, /*isConstant=*/true,
+                         LLVM::Linkage::External,
+                         BRICK_DECODE_ABI_VERSION_SYMBOL,
+                         builder.getI64IntegerAttr(BRICK_DECODE_ABI_VERSION));
+  auto tensors = static_cast<int64_t>(info.readFraction.size());
+  LLVM::GlobalOp::create(
+      builder, loc, LLVM::LLVMArrayType::get(builder.getF64Type(), tensors),
+      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_READ_FRACTION,
+      DenseElementsAttr::get(
+          RankedTensorType::get({tensors}, builder.getF64Type()),
+          ArrayRef<double>(info.readFraction)));
+  std::string columns = info.traceColumns;
+  columns.push_back('\0');
+  LLVM::GlobalOp::create(
+      builder, loc,
+      LLVM::LLVMArrayType::get(builder.getI8Type(), columns.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_TRACE_COLUMNS,
+      builder.getStringAttr(columns));
+}
