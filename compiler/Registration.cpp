@@ -30,6 +30,14 @@ void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
               scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
 }
 
+std::unique_ptr<mlir::MLIRContext> mlir::brick::createBrickContext() {
+  DialectRegistry registry;
+  registerBrickDialects(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
 void mlir::brick::registerBrickPassesAndPipelines() {
   registerBrickPasses();
   registerBrickPipelines();

@@ -5,6 +5,9 @@
 #define BRICK_COMPILER_REGISTRATION_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <memory>
 
 namespace mlir::brick {
 
@@ -13,6 +16,10 @@ namespace mlir::brick {
 /// bufferization, gpu, nvvm, llvm) to `registry`. Only these are registered:
 /// registering everything upstream costs build time and binary size.
 void registerBrickDialects(DialectRegistry &registry);
+
+/// A context with the dialects of registerBrickDialects registered and
+/// loaded: what a tool reads, rewrites and lowers brick graphs in.
+std::unique_ptr<MLIRContext> createBrickContext();
 
 /// Registers every Brick pass and pipeline with the global registries.
 void registerBrickPassesAndPipelines();
