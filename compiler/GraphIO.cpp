@@ -3,6 +3,7 @@
 #include "compiler/GraphIO.h"
 
 #include "compiler/ErrorCapture.h"
+#include "compiler/Registration.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/OperationSupport.h"
@@ -77,4 +78,19 @@ std::string mlir::brick::graphDirectory(StringRef path) {
   SmallString<256> absolute(path);
   llvm::sys::fs::make_absolute(absolute);
   return llvm::sys::path::parent_path(absolute).str();
+}
+
+llvm::Expected<OpenedGraph> mlir::brick::openGraph(StringRef path) {
+  OpenedGraph graph;
+  graph.context = createBrickContext();
+  auto module = readGraph(graph.context.get(), path);
+  if (!module)
+    return module.takeError();
+  graph.module = std::move(*module);
+  auto model = getSingleModel(*graph.module, path);
+  if (!model)
+    return model.takeError();
+  graph.model = *model;
+  graph.baseDir = graphDirectory(path);
+  return graph;
 }

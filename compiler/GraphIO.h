@@ -13,8 +13,12 @@
 #include "dialects/Brick/BrickOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
 
 namespace mlir::brick {
 
@@ -33,6 +37,21 @@ llvm::Error writeGraph(ModuleOp module, llvm::StringRef path);
 /// The directory relative weight and tokenizer paths of the graph at `path`
 /// resolve against.
 std::string graphDirectory(llvm::StringRef path);
+
+/// A graph file opened for one command: its own context (declared first, so
+/// it outlives the module), the module, its single model and the directory
+/// the model's relative paths resolve against.
+struct OpenedGraph {
+  std::unique_ptr<MLIRContext> context;
+  OwningOpRef<ModuleOp> module;
+  ModelOp model;
+  std::string baseDir;
+};
+
+/// Reads the graph at `path` into a fresh context (createBrickContext) and
+/// finds its single model: readGraph, getSingleModel and graphDirectory in
+/// one, with their errors.
+llvm::Expected<OpenedGraph> openGraph(llvm::StringRef path);
 
 } // namespace mlir::brick
 

@@ -74,6 +74,14 @@ void mlir::brick::registerBrickCodegenInterfaces(DialectRegistry &registry) {
   registerNVVMDialectTranslation(registry);
 }
 
+std::unique_ptr<mlir::MLIRContext> mlir::brick::createBrickContext() {
+  DialectRegistry registry;
+  registerBrickDialects(registry);
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
 void mlir::brick::registerBrickPassesAndPipelines() {
   registerBrickPasses();
   registerBrickPipelines();

@@ -5,6 +5,9 @@
 #define BRICK_COMPILER_REGISTRATION_H
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <memory>
 
 namespace mlir::brick {
 
@@ -21,6 +24,9 @@ void registerBrickDialects(DialectRegistry &registry);
 /// LLVM of the dialects inside GPU kernels; the NVVM target and the
 /// translations to LLVM IR that produce PTX.
 void registerBrickCodegenInterfaces(DialectRegistry &registry);
+/// A context with the dialects of registerBrickDialects registered and
+/// loaded: what a tool reads, rewrites and lowers brick graphs in.
+std::unique_ptr<MLIRContext> createBrickContext();
 
 /// Registers every Brick pass and pipeline with the global registries.
 void registerBrickPassesAndPipelines();

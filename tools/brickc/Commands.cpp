@@ -1,0 +1,23 @@
+//===- Commands.cpp - What brickc's subcommands share ---------------------===//
+
+#include "tools/brickc/Commands.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::brick;
+
+int mlir::brick::fail(llvm::Error error) {
+  llvm::handleAllErrors(std::move(error), [](const llvm::ErrorInfoBase &info) {
+    llvm::errs() << "error: " << info.message() << "\n";
+  });
+  return 1;
+}
+
+void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {
+  // CLI11 turns a RuntimeError into the exit status of CLI11_PARSE's
+  // `app.exit` without printing anything.
+  command->final_callback([action = std::move(action)] {
+    if (int status = action())
+      throw CLI::RuntimeError(status);
+  });
+}

@@ -1,0 +1,133 @@
+//===- CompileCommand.cpp - brickc compile --------------------------------===//
+//
+// Specialises the graph first when given --config, resolves the target
+// (compiler/compile/TargetResolution.h says from what) and writes the
+// artifact.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/brickc/Commands.h"
+
+#include "compiler/GraphIO.h"
+#include "compiler/compile/CompileArtifact.h"
+#include "compiler/compile/TargetResolution.h"
+#include "compiler/specialize/Specialize.h"
+
+using namespace mlir::brick;
+
+namespace {
+
+struct CompileArgs {
+  std::string graph, config, output;
+  TargetFlags target;
+  std::string cudaPath = GpuLoweringOptions().cudaPath;
+  std::string hostKernels, lowered;
+  int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
+  int64_t workItemMinWork = kDefaultWorkItemMinWork;
+  WeightStorage weightStorage = WeightStorage::AsImported;
+};
+
+int runCompile(const CompileArgs &args) {
+  auto graph = openGraph(args.graph);
+  if (!graph)
+    return fail(graph.takeError());
+  CompileRequest request;
+  request.baseDir = graph->baseDir;
+  request.workItemMinWork = args.workItemMinWork;
+  request.weightStorage = args.weightStorage;
+  request.gpu.cudaPath = args.cudaPath;
+  request.gpuHostKernelsPath = args.hostKernels;
+  request.loweredPath = args.lowered;
+  request.gpu.splitReductionMinSize = args.gpuSplitMinSize;
+  TargetSources targets;
+  targets.flags = args.target;
+  if (!args.config.empty()) {
+    auto config = readConfigFile(args.config);
+    if (!config)
+      return fail(config.takeError());
+    request.configuration = config->name;
+    if (config->target)
+      targets.config = TargetSpec{config->target->triple, config->target->cpu,
+                                  config->target->features};
+    SpecializeRequest specialize;
+    specialize.baseDir = request.baseDir;
+    specialize.config = *config;
+    specialize.configSource = args.config;
+    // No pack: compileArtifact evaluates the weight expressions as it
+    // writes the artifact, one tensor at a time.
+    auto report = specializeModel(graph->model, specialize);
+    if (!report)
+      return fail(report.takeError());
+  }
+  // After specialisation, so that the graph records the configuration's
+  // target too.
+  targets.graph = recordedTarget(graph->model);
+  request.target = resolveTarget(targets);
+  if (llvm::Error error =
+          compileArtifact(*graph->module, request, args.output))
+    return fail(std::move(error));
+  return 0;
+}
+
+} // namespace
+
+void mlir::brick::registerCompileCommand(CLI::App &app) {
+  auto args = std::make_shared<CompileArgs>();
+  CLI::App *command = app.add_subcommand(
+      "compile",
+      "Compile a graph (specialised first with --config) into one artifact: "
+      "manifest, code for the target, weights and tokenizer, for brick-run");
+  command->add_option("GRAPH", args->graph, "Brick graph")->required();
+  command->add_option(
+      "--config", args->config,
+      "Configuration to specialise for first (YAML); its target is used "
+      "unless overridden");
+  command->add_option("--target-triple", args->target.triple,
+                      "LLVM target triple (default: the configuration's, "
+                      "then the graph's, then this machine)");
+  command->add_option(
+      "--target-cpu", args->target.cpu,
+      "CPU to tune for (default: this machine's); for nvptx64 the GPU chip, "
+      "sm_80 (default) to sm_90a");
+  command->add_option(
+      "--target-features", args->target.features,
+      "Comma-separated +feature list (default: this machine's)");
+  command
+      ->add_option("--weight-dtype", args->weightStorage,
+                   "Store f32 weight matrices as f16 or bf16 (kernels widen "
+                   "each element and accumulate in f32); default: as imported")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, WeightStorage>{
+              {"f32", WeightStorage::AsImported},
+              {"f16", WeightStorage::F16},
+              {"bf16", WeightStorage::BF16}},
+          CLI::ignore_case));
+  command
+      ->add_option("--work-item-min-work", args->workItemMinWork,
+                   "Multiply-adds from which a matrix product is split into "
+                   "work items run by brick-run's threads")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--cuda-path", args->cudaPath,
+                   "CUDA toolkit whose libdevice the NVPTX kernels link "
+                   "(nvptx64 targets only)")
+      ->capture_default_str();
+  command
+      ->add_option("--gpu-split-min", args->gpuSplitMinSize,
+                   "Reductions from this length on are spread over warp "
+                   "lanes (nvptx64 targets only)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_option(
+      "--host-kernels", args->hostKernels,
+      "Also write the GPU kernels compiled for this CPU, one call per "
+      "thread, for brick-gpu-emulate (nvptx64 targets only)");
+  command->add_option(
+      "--dump-lowered", args->lowered,
+      "Also write the module as the lowering leaves it (what brick-opt's "
+      "brick-lower-cpu or brick-lower-gpu produce from GRAPH) to FILE");
+  command->add_option("-o,--output", args->output, "The artifact to write")
+      ->required();
+  setAction(command, [args] { return runCompile(*args); });
+}

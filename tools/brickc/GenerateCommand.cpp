@@ -1,0 +1,58 @@
+//===- GenerateCommand.cpp - brickc generate ------------------------------===//
+
+#include "tools/brickc/Commands.h"
+#include "tools/brickc/Oracle.h"
+
+#include "compiler/generation/Generate.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::brick;
+
+namespace {
+
+struct GenerateArgs {
+  OracleArgs oracle;
+  GenerateOptions options;
+};
+
+int runGenerate(const GenerateArgs &args) {
+  auto oracle = openOracle(args.oracle);
+  if (!oracle)
+    return fail(oracle.takeError());
+  auto result = generate(*oracle->executor, oracle->tokenizer.get(),
+                         oracle->graph.model.getHparams().getMaxSeq(),
+                         args.options, llvm::outs());
+  if (!result)
+    return fail(result.takeError());
+  return 0;
+}
+
+} // namespace
+
+void mlir::brick::registerGenerateCommand(CLI::App &app) {
+  auto args = std::make_shared<GenerateArgs>();
+  GenerateOptions &options = args->options;
+  CLI::App *command = app.add_subcommand(
+      "generate", "Generate text with the fp32 reference executor");
+  addOracleFlags(command, args->oracle);
+  command->add_option("--prompt", options.prompt, "Prompt text (BOS is added)");
+  command
+      ->add_option("-n,--steps", options.steps,
+                   "Positions to run, prompt included; 0 = the model's "
+                   "max_seq")
+      ->capture_default_str();
+  command->add_option("--temp", options.temperature, "Temperature; 0 is greedy")
+      ->capture_default_str();
+  command
+      ->add_option("--top-p", options.topP,
+                   "Nucleus sampling mass; outside (0, 1) samples the whole "
+                   "distribution")
+      ->capture_default_str();
+  command->add_option("--seed", options.seed, "Sampler seed")
+      ->capture_default_str();
+  command->add_option("--dump-logits", options.dumpLogitsPath,
+                      "Write every position's logits as raw float32 "
+                      "rows to FILE");
+  setAction(command, [args] { return runGenerate(*args); });
+}

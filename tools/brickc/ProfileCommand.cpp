@@ -1,0 +1,111 @@
+//===- ProfileCommand.cpp - brickc profile --------------------------------===//
+
+#include "tools/brickc/Commands.h"
+
+#include "compiler/GraphIO.h"
+#include "compiler/Registration.h"
+#include "compiler/profile/ProfileDriver.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::brick;
+
+namespace {
+
+struct ProfileArgs {
+  std::string graph, output;
+  std::string method =
+      profile::getClusterMethodName(profile::ProfileOptions().method).str();
+  profile::ProfileOptions options;
+};
+
+int runProfile(const ProfileArgs &args) {
+  auto method = profile::parseClusterMethod(args.method);
+  if (!method)
+    return fail(method.takeError());
+  profile::ProfileOptions options = args.options;
+  options.method = *method;
+  // The graph is read but not opened: profileGraph checks its options
+  // before it looks for the model, and reports the model as it finds it.
+  auto context = createBrickContext();
+  auto module = readGraph(context.get(), args.graph);
+  if (!module)
+    return fail(module.takeError());
+  auto result =
+      profile::profileGraph(*module, args.graph, options, args.output);
+  if (!result)
+    return fail(result.takeError());
+  // What a user decides k from: how often the router's top k holds the
+  // bricks that really fire, on text it was not fitted on.
+  for (const profile::LayerRouter &router : result->routers) {
+    llvm::outs() << llvm::formatv("layer {0}: {1} bricks, router recall",
+                                  router.layer, router.recallAtK.size());
+    for (auto [k, recall] : llvm::enumerate(router.recallAtK))
+      llvm::outs() << llvm::formatv(" @{0}={1:F3}", k + 1, recall);
+    llvm::outs() << llvm::formatv(" ({0:F2} bricks active per token)\n",
+                                  router.meanActive);
+  }
+  return 0;
+}
+
+} // namespace
+
+void mlir::brick::registerProfileCommand(CLI::App &app) {
+  auto args = std::make_shared<ProfileArgs>();
+  profile::ProfileOptions &options = args->options;
+  CLI::App *command = app.add_subcommand(
+      "profile",
+      "Discover emergent bricks: run the fp32 reference executor over each "
+      "capability's calibration text, cluster every layer's FFN neurons into "
+      "bricks and score which capability each serves. Writes the graph with "
+      "brick.emergent and brick.activation_stats ops, and the statistics to "
+      "OUTPUT.bricks.safetensors; replaces earlier bricks");
+  command->add_option("GRAPH", args->graph, "Brick graph")->required();
+  command
+      ->add_option("--calib", options.calibration,
+                   "Calibration corpus of a capability as NAME=FILE: plain "
+                   "text (one document), or JSON Lines with a \"text\" field "
+                   "when FILE ends in .jsonl; repeatable, one per capability")
+      ->required()
+      ->allow_extra_args(false);
+  command->add_option(
+      "--heldout", options.heldout,
+      "Held-out text of a capability as NAME=FILE, on which router recall is "
+      "measured (default: the last 20% of each calibration text); repeatable");
+  command
+      ->add_option("-o,--output", args->output,
+                   "Output graph: .mlir (text) or .mlirbc (bytecode)")
+      ->required();
+  command
+      ->add_option("--bricks-per-layer", options.bricksPerLayer,
+                   "Bricks per layer; sizes differ by at most one neuron")
+      ->capture_default_str();
+  command
+      ->add_option("--method", args->method,
+                   "Clustering: param (balanced k-means of the normalised "
+                   "gate and up rows) or coact (balanced partition of the "
+                   "neuron co-activation graph)")
+      ->capture_default_str();
+  command
+      ->add_option("--seed", options.seed,
+                   "Seeds the document shuffle and the clustering")
+      ->capture_default_str();
+  command
+      ->add_option("--max-tokens", options.maxTokens,
+                   "Calibration tokens sampled per capability at most")
+      ->capture_default_str();
+  command
+      ->add_option("--context", options.context,
+                   "Window length in positions, BOS included; each window "
+                   "restarts the KV cache; clamped to the model's max_seq")
+      ->capture_default_str();
+  command
+      ->add_option("--threshold", options.threshold,
+                   "Relative activity threshold: a neuron is active on a "
+                   "token when |activation| > THRESHOLD x its layer's mean "
+                   "|activation| (frequencies, co-activation)")
+      ->capture_default_str();
+  setAction(command, [args] { return runProfile(*args); });
+}

@@ -1,0 +1,47 @@
+//===- ReportCommand.cpp - brickc report ----------------------------------===//
+
+#include "tools/brickc/Commands.h"
+
+#include "compiler/GraphIO.h"
+#include "compiler/report/BrickReport.h"
+
+using namespace mlir::brick;
+
+namespace {
+
+struct ReportArgs {
+  std::string graph, output;
+  report::ReportOptions options;
+};
+
+int runReport(const ReportArgs &args) {
+  auto graph = openGraph(args.graph);
+  if (!graph)
+    return fail(graph.takeError());
+  if (llvm::Error error = report::writeBrickReport(graph->model, graph->baseDir,
+                                                   args.output, args.options))
+    return fail(std::move(error));
+  return 0;
+}
+
+} // namespace
+
+void mlir::brick::registerReportCommand(CLI::App &app) {
+  auto args = std::make_shared<ReportArgs>();
+  CLI::App *command = app.add_subcommand(
+      "report", "Write a human-readable report of a profiled graph: per layer "
+                "a capability x brick heatmap, brick sizes and weight bytes, "
+                "top bricks per capability, activation frequencies and router "
+                "recall (index.html, layer-L.svg, report.json)");
+  command->add_option("GRAPH", args->graph, "Brick graph")->required();
+  command
+      ->add_option("-o,--output", args->output,
+                   "Output directory; must not exist or be empty")
+      ->required();
+  command
+      ->add_option("--top", args->options.topBricks,
+                   "Bricks listed per capability and layer in the top-bricks "
+                   "table")
+      ->capture_default_str();
+  setAction(command, [args] { return runReport(*args); });
+}
