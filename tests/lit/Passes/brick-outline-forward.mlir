@@ -1,5 +1,6 @@
 // RUN: brick-opt %brick_src_root/examples/tiny.mlir -brick-outline-forward | FileCheck %s
 // RUN: not brick-opt %brick_src_root/examples/tiny.mlir -brick-specialize -brick-outline-forward 2>&1 | FileCheck %s --check-prefix=EXPR
+// RUN: brick-opt %s -split-input-file -brick-outline-forward -verify-diagnostics
 
 // Test: the bundled example's forward pass as a one-token decode function:
 // the token, the position, the cache, then every weight in order of first
@@ -25,3 +26,24 @@
 
 // Test: weight expressions must be materialised first.
 // EXPR: error: 'brick.lora_add' op brick-outline-forward: materialise weight expressions before outlining
+
+// Test: the third RUN line, on this file: a weight expression in the
+// forward pass (a LoRA delta left unmaterialised) is refused on the op.
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @wq : tensor<4x4xf32> = dense<0.1>
+  brick.weight @a : tensor<2x4xf32> = dense<0.2>
+  brick.weight @b : tensor<4x2xf32> = dense<0.3>
+  brick.forward @forward(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 1, max_seq = 16, kv_heads = 1, head_dim = 4, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %wq = brick.weight_ref @wq : tensor<4x4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<4x2xf32>
+    // expected-error @below {{'brick.lora_add' op brick-outline-forward: materialise weight expressions before outlining}}
+    %w = brick.lora_add %wq, %a, %b scale 2.0 : tensor<4x4xf32>, tensor<2x4xf32>, tensor<4x2xf32> -> tensor<4x4xf32>
+    %q = brick.linear %x, %w : (tensor<?x4xf32>, tensor<4x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %q, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
