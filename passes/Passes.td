@@ -103,7 +103,10 @@ def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
     inits), whose arithmetic follows the reference executor's: f32
     accumulation, f16/bf16 weights widened element by element, RMSNorm as
     `gain * (x * 1/sqrt(mean(x^2) + eps))`. `brick.attention` (state) and
-    weight expressions are left for other passes.
+    weight expressions are left for other passes. Each op is lowered by a
+    conversion pattern; one that cannot be lowered (a size the lowering
+    needs static is dynamic, or a trace row that does not fit the trace the
+    function returns) is an error naming it.
 
     With `sparse-relu-down`, a ReLU/ReLU² FFN of a function that lists
     `brick.weights` whose `down` is an argument used for nothing else gets

@@ -13,10 +13,15 @@
 
 #include "passes/LinalgLowering.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::brick;
+
+using utils::IteratorType;
 
 namespace {
 
@@ -45,7 +50,8 @@ struct BrickWindows {
 } // namespace
 
 std::pair<Value, Value>
-LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
+LinalgLowering::routedFfn(RoutedFfnOp::Adaptor op,
+                          ArrayRef<int64_t> traceColumnOf,
                           int64_t traceColumns) {
   MLIRContext *context = b.getContext();
   Value x = op.getInput();
@@ -53,7 +59,8 @@ LinalgLowering::routedFfn(RoutedFfnOp op, ArrayRef<int64_t> traceColumnOf,
   ArrayRef<int64_t> sizes = op.getBricks();
   auto bricks = static_cast<int64_t>(sizes.size());
   int64_t topK = std::min<int64_t>(op.getTopK(), bricks);
-  BrickWindows windows(sizes, op.getWidth(), traceColumnOf);
+  int64_t width = cast<RankedTensorType>(op.getUp().getType()).getDimSize(0);
+  BrickWindows windows(sizes, width, traceColumnOf);
   int64_t span = windows.span;
   bool traced = !traceColumnOf.empty();
 

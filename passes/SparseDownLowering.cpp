@@ -10,10 +10,15 @@
 
 #include "passes/LinalgLowering.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::brick;
+
+using utils::IteratorType;
 
 Value LinalgLowering::downSkippingZeros(Value hidden, Value downTransposed,
                                         int64_t outputs) {

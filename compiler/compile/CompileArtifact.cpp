@@ -225,15 +225,6 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   buildDecodeToTensorsPipeline(lower, tensors);
   if (llvm::Error error = run(lower, module, path))
     return error;
-  Operation *unlowered = nullptr;
-  module.walk([&](Operation *op) {
-    if (!unlowered && op->getDialect() &&
-        op->getDialect()->getNamespace() == "brick")
-      unlowered = op;
-  });
-  if (unlowered)
-    return compileError(path + ": '" + unlowered->getName().getStringRef() +
-                        "' is not compiled yet (brickc compile)");
 
   // The lowering fixed each weight's layout; the weights stream into the
   // artifact in it.

@@ -259,3 +259,23 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   
   brick.selection @s of capabilities [@code] bricks [] plugins [] routing static
 }
+
+
+// -----
+
+// Test: a model with two selections is ambiguous (the passes after
+// brick-select read one; the error comes from their shared lookup).
+// expected-error @below {{brick-fuse-deltas requires exactly one brick.selection}}
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.capability @code
+  brick.capability @math
+  brick.selection @a of capabilities [@code] bricks [] plugins [] routing static
+  brick.selection @b of capabilities [@math] bricks [] plugins [] routing static
+  brick.forward @forward(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 1, max_seq = 16, kv_heads = 1, head_dim = 4, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}

@@ -85,3 +85,21 @@ func.func @overwritten(%flag: memref<1xf32>, %out: memref<1xf32>) {
   }
   return
 }
+
+// -----
+
+// Test: a serial loop moves into a one-thread kernel, so a value it
+// computes cannot reach the host op that uses it (here the return).
+func.func @sum_on_host(%row: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @below {{a value this op computes on the device is needed on the host}}
+  %sum = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %zero) -> (f32) {
+    %v = memref.load %row[%i] : memref<4xf32>
+    %t = arith.addf %acc, %v : f32
+    scf.yield %t : f32
+  }
+  return %sum : f32
+}

@@ -1,4 +1,4 @@
-// RUN: brick-opt %s -split-input-file -brick-lower-to-linalg | FileCheck %s
+// RUN: brick-opt %s -split-input-file -brick-lower-to-linalg -verify-diagnostics | FileCheck %s
 
 // Test: a linear with an f16 weight becomes a reduction that widens each
 // weight element, then a bias broadcast; dynamic token counts flow through
@@ -150,4 +150,51 @@ func.func @relu_entry(%token: tensor<1xi32>, %pos: index, %cache: tensor<1xf32>,
 func.func @relu_shared(%token: tensor<1xi32>, %pos: index, %cache: tensor<1xf32>, %x: tensor<?x2xf32>, %w: tensor<2x2xf32>, %trace: tensor<1x1xf32>) -> tensor<?x2xf32> attributes {brick.weights = ["x", "w"]} {
   %y = brick.ffn %x, up %w, down %w layer 0 act relu : (tensor<?x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// Test: an op the lowering cannot size (a weight with a dynamic number of
+// rows: the product's init needs it) is the pass's error, naming the op.
+func.func @dynamic_rows(%x: tensor<?x4xf32>, %w: tensor<?x4xf32>) -> tensor<?x?xf32> {
+  // expected-error @below {{'brick.linear' op brick-lower-to-linalg: requires a static number of weight rows, got 'tensor<?x4xf32>'}}
+  %y = brick.linear %x, %w : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
+}
+
+// -----
+
+// Test: an FFN with a trace row in a function that returns no trace.
+func.func @no_trace(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>) -> tensor<?x2xf32> {
+  // expected-error @below {{'brick.ffn' op brick-lower-to-linalg: a trace row requires the function to return a static [rows, columns] trace last}}
+  %y = brick.ffn %x, up %up, down %down layer 0 act silu {brick.trace_columns = array<i64: 0, 1, 1, 0>, brick.trace_row = 0 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// Test: a trace row past the trace's rows.
+func.func @row_outside(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>, %trace: tensor<2x3xf32>) -> (tensor<?x2xf32>, tensor<2x3xf32>) {
+  // expected-error @below {{'brick.ffn' op brick-lower-to-linalg: trace row 2 is outside the trace's 2 rows}}
+  %y = brick.ffn %x, up %up, down %down layer 0 act silu {brick.trace_columns = array<i64: 0, 1, 1, 0>, brick.trace_row = 2 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
+  return %y, %trace : tensor<?x2xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// Test: trace columns that do not give each of the FFN's neurons a column.
+func.func @columns_short(%x: tensor<?x2xf32>, %up: tensor<4x2xf32>, %down: tensor<2x4xf32>, %trace: tensor<2x3xf32>) -> (tensor<?x2xf32>, tensor<2x3xf32>) {
+  // expected-error @below {{'brick.ffn' op brick-lower-to-linalg: trace columns name 3 neurons but the FFN has 4}}
+  %y = brick.ffn %x, up %up, down %down layer 0 act silu {brick.trace_columns = array<i64: 0, 1, 1>, brick.trace_row = 0 : i64} : (tensor<?x2xf32>, tensor<4x2xf32>, tensor<2x4xf32>) -> tensor<?x2xf32>
+  return %y, %trace : tensor<?x2xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// Test: a routed FFN's trace column past the trace's columns (the kernel
+// would write outside the trace).
+func.func @column_outside(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %r: tensor<3x8xf32>, %trace: tensor<1x3xf32>) -> (tensor<3x8xf32>, tensor<1x3xf32>) {
+  // expected-error @below {{'brick.routed_ffn' op brick-lower-to-linalg: trace column 3 is outside the trace's 3 columns}}
+  %y = brick.routed_ffn %x, up %up, down %down router %r layer 0 act relu bricks [2, 3, 1] top_k 1 {brick.trace_columns = array<i64: 0, 0, 1, 1, 1, 3>, brick.trace_row = 0 : i64} : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<3x8xf32>) -> tensor<3x8xf32>
+  return %y, %trace : tensor<3x8xf32>, tensor<1x3xf32>
 }

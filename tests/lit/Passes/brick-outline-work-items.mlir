@@ -1,4 +1,4 @@
-// RUN: brick-opt %s --brick-outline-work-items=min-work=64 --split-input-file | FileCheck %s
+// RUN: brick-opt %s --brick-outline-work-items=min-work=64 --split-input-file --verify-diagnostics | FileCheck %s
 
 // A matrix-vector product of 8 rows x 16 (128 multiply-adds) becomes a work
 // function over its 8 rows; its buffers travel in a stack context as memref
@@ -116,3 +116,25 @@ func.func @narrow(%x: memref<1x128xf32>, %w: memref<8x128xf16>, %y: memref<1x8xf
 // CHECK: memref.store
 // CHECK-LABEL: func.func @narrow
 // CHECK: call @brick_parallel_for
+
+// -----
+
+// Test: a work item receives its captures through a context of LLVM
+// scalars and memref descriptors; a captured vector has no slot there.
+#vx = affine_map<(t, o, i) -> (t, i)>
+#vw = affine_map<(t, o, i) -> (o, i)>
+#vy = affine_map<(t, o, i) -> (t, o)>
+func.func @vector_capture(%x: memref<1x16xf32>, %w: memref<8x16xf32>, %y: memref<1x8xf32>, %scale: vector<2xf32>) {
+  // expected-error @below {{cannot pass a value of type 'vector<2xf32>' to a work item}}
+  linalg.generic {indexing_maps = [#vx, #vw, #vy],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<1x16xf32>, memref<8x16xf32>) outs(%y : memref<1x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %s0 = vector.extract %scale[0] : f32 from vector<2xf32>
+    %m = arith.mulf %a, %b : f32
+    %n = arith.mulf %m, %s0 : f32
+    %s = arith.addf %acc, %n : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -244,3 +244,28 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     brick.return %l : tensor<?x6xf32>
   }
 }
+
+
+// -----
+
+// Test: a layer with bricks whose FFN the forward pass lacks cannot be
+// compacted.
+// expected-error @below {{brick-prune-clusters: layer 1 has bricks but the forward pass has no FFN for it}}
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.weight @up0 : tensor<8x4xf32> = dense<0.2>
+  brick.weight @down0 : tensor<4x8xf32> = dense<0.4>
+  brick.capability @code
+  brick.emergent @l0.code layer 0 neurons [0, 1, 2, 3, 4, 5, 6, 7] scores {code = 0.9 : f64}
+  brick.emergent @l1.code layer 1 neurons [0, 1, 2, 3, 4, 5, 6, 7] scores {code = 0.9 : f64}
+  brick.selection @s of capabilities [@code] bricks [@l0.code, @l1.code] plugins [] routing static
+  brick.forward @forward(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 4, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %up0 = brick.weight_ref @up0 : tensor<8x4xf32>
+    %down0 = brick.weight_ref @down0 : tensor<4x8xf32>
+    %f0 = brick.ffn %x, up %up0, down %down0 layer 0 act relu : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %f0, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
