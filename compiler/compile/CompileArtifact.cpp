@@ -121,6 +121,7 @@ static llvm::Error writeLowered(ModuleOp module, StringRef path) {
   if (llvm::Error error =
           llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
             module.print(os);
+            os << "\n";
             return llvm::Error::success();
           }))
     return compileError(path + ": " + llvm::toString(std::move(error)) +
@@ -218,11 +219,11 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
 
   // The first stage of brick-lower-cpu/gpu; its outlining has been done.
   PassManager lower(context);
-  DecodeToTensorsOptions tensors;
-  tensors.decodeName = kDecodeFunctionName.str();
-  tensors.weightDtype = weightDtypeName(request.weightStorage).str();
-  tensors.sparseReluDown = !gpu;
-  buildDecodeToTensorsPipeline(lower, tensors);
+  DecodeToTensorsOptions toTensors;
+  toTensors.decodeName = kDecodeFunctionName.str();
+  toTensors.weightDtype = weightDtypeName(request.weightStorage).str();
+  toTensors.sparseReluDown = !gpu;
+  buildDecodeToTensorsPipeline(lower, toTensors);
   if (llvm::Error error = run(lower, module, path))
     return error;
 

@@ -9,7 +9,7 @@
 #define BRICK_TOOLS_BRICKC_ORACLE_H
 
 #include "compiler/GraphIO.h"
-#include "compiler/generation/GraphTokenizer.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 #include "compiler/reference/ReferenceExecutor.h"
 
 #include <CLI/CLI.hpp>
