@@ -110,6 +110,14 @@ struct BrickGpuPrepareLoops
             "a host loop with a dynamic trip count holds parallel work; a "
             "GPU step cannot repeat launches a data-dependent number of "
             "times");
+      // A loop that never runs leaves its initial values; loopUnrollFull
+      // would succeed without removing it, and this walk would find it
+      // again forever.
+      if (*target.getStaticTripCount() == 0) {
+        target.replaceAllUsesWith(target.getInitArgs());
+        target.erase();
+        continue;
+      }
       if (failed(loopUnrollFull(target)))
         return target.emitError("cannot unroll this host loop");
     }

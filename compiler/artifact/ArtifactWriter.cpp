@@ -11,6 +11,7 @@
 
 #include "compiler/formats/StreamingFileWriter.h"
 
+#include "brick/artifact.h"
 #include "brick/artifact_format.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -21,7 +22,6 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Process.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <array>
@@ -254,7 +254,9 @@ llvm::Expected<Layout> computeLayout(llvm::StringRef path,
 class HashingStream {
 public:
   explicit HashingStream(formats::StreamingFileWriter &writer)
-      : writer(writer) {}
+      : writer(writer) {
+    brick_sha256_init(&hasher);
+  }
 
   void write(llvm::ArrayRef<uint8_t> bytes) {
     uint64_t start = writer.tell();
@@ -264,7 +266,8 @@ public:
     size_t skip = start >= BRICK_ARTIFACT_CHECKSUMMED_FROM
                       ? 0
                       : BRICK_ARTIFACT_CHECKSUMMED_FROM - start;
-    hasher.update(bytes.drop_front(skip));
+    llvm::ArrayRef<uint8_t> hashed = bytes.drop_front(skip);
+    brick_sha256_update(&hasher, hashed.data(), hashed.size());
   }
   void write(llvm::StringRef text) {
     write(llvm::ArrayRef(reinterpret_cast<const uint8_t *>(text.data()),
@@ -277,11 +280,16 @@ public:
       write(llvm::ArrayRef(
           zeros, std::min<uint64_t>(sizeof(zeros), offset - writer.tell())));
   }
-  std::array<uint8_t, 32> digest() { return hasher.final(); }
+  std::array<uint8_t, 32> digest() {
+    std::array<uint8_t, 32> result;
+    brick_sha256_final(&hasher, result.data());
+    return result;
+  }
 
 private:
   formats::StreamingFileWriter &writer;
-  llvm::SHA256 hasher;
+  // The runtime's SHA-256, which counts bytes in 64 bits.
+  brick_sha256_t hasher;
 };
 
 /// Streams the whole file (with a zero checksum) into `writer`; returns the

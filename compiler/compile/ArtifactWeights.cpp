@@ -6,6 +6,8 @@
 #include "compiler/reference/HalfFloat.h"
 #include "compiler/reference/WeightEvaluator.h"
 
+#include "mlir/IR/SymbolTable.h"
+
 #include <cstring>
 
 using namespace mlir;
@@ -42,6 +44,29 @@ static void encodeTransposed(const Eigen::MatrixXf &matrix, fmt::DType dtype,
   }
 }
 
+/// The external weight `source` reads, when the artifact stores exactly
+/// its file's bytes: a weight no expression changes, not re-laid out, whose
+/// file dtype is the stored one. Those are copied, not decoded.
+static std::optional<std::pair<WeightOp, ExternalAttr>>
+copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
+  auto ref = source.value.getDefiningOp<WeightRefOp>();
+  if (source.isExpression || stored.transposed || !ref)
+    return std::nullopt;
+  auto weight =
+      SymbolTable::lookupNearestSymbolFrom<WeightOp>(ref, ref.getWeightAttr());
+  auto external =
+      weight ? dyn_cast<ExternalAttr>(weight.getSource()) : ExternalAttr();
+  if (!external || weight.getTensorType() != stored.type)
+    return std::nullopt;
+  Type element = stored.type.getElementType();
+  bool sameDtype = (external.getDtype() == DType::f32 && element.isF32()) ||
+                   (external.getDtype() == DType::f16 && element.isF16()) ||
+                   (external.getDtype() == DType::bf16 && element.isBF16());
+  if (!sameDtype)
+    return std::nullopt;
+  return std::make_pair(weight, external);
+}
+
 llvm::Expected<std::vector<fmt::TensorPayload>>
 mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
                                    llvm::ArrayRef<StoredWeight> stored,
@@ -71,6 +96,24 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
     payload.name = weight.name;
     payload.dtype = storageDType(weight.type.getElementType());
     payload.shape.assign(shape.begin(), shape.end());
+    if (auto copyable = copyableWeight(source, weight)) {
+      payload.fill = [weightOp = copyable->first, external = copyable->second,
+                      base](llvm::MutableArrayRef<uint8_t> out) mutable
+                          -> llvm::Error {
+        reference::WeightLoader loader(base);
+        auto bytes = loader.storedBytes(weightOp, external);
+        if (!bytes)
+          return bytes.takeError();
+        if (bytes->size() != out.size())
+          return llvm::createStringError(
+              "weight @%s holds %zu bytes, the artifact %zu",
+              weightOp.getSymName().str().c_str(), bytes->size(), out.size());
+        std::memcpy(out.data(), bytes->data(), out.size());
+        return llvm::Error::success();
+      };
+      payloads.push_back(std::move(payload));
+      continue;
+    }
     payload.fill = [value = source.value, base, dtype = payload.dtype,
                     transposed = weight.transposed](
                        llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {

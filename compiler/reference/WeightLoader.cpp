@@ -30,6 +30,25 @@ std::pair<int64_t, int64_t> reference::matrixShape(ArrayRef<int64_t> shape) {
   return {shape.front(), cols};
 }
 
+/// The [rows, cols] matrix whose element (r, c) is `element(r * cols + c)`,
+/// the row-major index of a stored tensor. Decoded straight into the
+/// column-major matrix, a band of rows at a time so reads follow the rows
+/// and writes the columns: no second copy of the tensor, whose size is the
+/// compiler's peak memory.
+template <typename Element>
+static Eigen::MatrixXf decodeMatrix(int64_t rows, int64_t cols,
+                                    Element element) {
+  Eigen::MatrixXf matrix(rows, cols);
+  constexpr int64_t kBand = 64;
+  for (int64_t first = 0; first < rows; first += kBand) {
+    int64_t last = std::min(rows, first + kBand);
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t r = first; r < last; ++r)
+        matrix(r, c) = element(r * cols + c);
+  }
+  return matrix;
+}
+
 /// Wraps row-major `flat` values of a tensor of `shape` as a matrix.
 static Eigen::MatrixXf toMatrix(const std::vector<float> &flat,
                                 ArrayRef<int64_t> shape) {
@@ -100,8 +119,8 @@ llvm::Expected<llvm::MemoryBuffer &> WeightLoader::mapFile(StringRef file) {
   return *slot;
 }
 
-llvm::Expected<Eigen::MatrixXf>
-WeightLoader::loadExternal(WeightOp weight, ExternalAttr external) {
+llvm::Expected<llvm::ArrayRef<uint8_t>>
+WeightLoader::storedBytes(WeightOp weight, ExternalAttr external) {
   llvm::Expected<llvm::MemoryBuffer &> file = mapFile(external.getFile());
   if (!file)
     return file.takeError();
@@ -118,40 +137,45 @@ WeightLoader::loadExternal(WeightOp weight, ExternalAttr external) {
         static_cast<unsigned long long>(offset),
         static_cast<unsigned long long>(size),
         static_cast<unsigned long long>(fileSize));
+  return llvm::ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(file->getBufferStart()) + offset,
+      size);
+}
 
-  const char *bytes = file->getBufferStart() + offset;
-  int64_t count = 1;
-  for (int64_t dim : external.getShape())
-    count *= dim;
-  std::vector<float> flat(count);
+llvm::Expected<Eigen::MatrixXf>
+WeightLoader::loadExternal(WeightOp weight, ExternalAttr external) {
+  auto stored = storedBytes(weight, external);
+  if (!stored)
+    return stored.takeError();
+  const char *bytes = reinterpret_cast<const char *>(stored->data());
+  auto [rows, cols] = matrixShape(external.getShape());
   switch (external.getDtype()) {
   case DType::f32:
-    for (int64_t i = 0; i < count; ++i) {
-      uint32_t bits = read32le(bytes + 4 * i);
-      std::memcpy(&flat[i], &bits, sizeof(float));
-    }
-    break;
+    return decodeMatrix(rows, cols, [bytes](int64_t k) {
+      uint32_t bits = read32le(bytes + 4 * k);
+      float value;
+      std::memcpy(&value, &bits, sizeof(float));
+      return value;
+    });
   case DType::f16:
-    for (int64_t i = 0; i < count; ++i)
-      flat[i] = halfBitsToFloat(read16le(bytes + 2 * i));
-    break;
+    return decodeMatrix(rows, cols, [bytes](int64_t k) {
+      return halfBitsToFloat(read16le(bytes + 2 * k));
+    });
   case DType::bf16:
-    for (int64_t i = 0; i < count; ++i)
-      flat[i] = bfloat16BitsToFloat(read16le(bytes + 2 * i));
-    break;
+    return decodeMatrix(rows, cols, [bytes](int64_t k) {
+      return bfloat16BitsToFloat(read16le(bytes + 2 * k));
+    });
   case DType::q8_0:
     // GGUF Q8_0: each block of 32 consecutive elements (the innermost
     // dimension is a multiple of 32, so blocks never straddle rows) is an
     // f16 scale followed by 32 int8 quants; value = scale * quant in fp32,
     // as ggml's dequantize_row_q8_0.
-    for (int64_t block = 0; block < count / 32; ++block) {
-      const char *data = bytes + 34 * block;
-      float scale = halfBitsToFloat(read16le(data));
-      for (int64_t i = 0; i < 32; ++i)
-        flat[32 * block + i] =
-            scale * static_cast<float>(static_cast<int8_t>(data[2 + i]));
-    }
-    break;
+    return decodeMatrix(rows, cols, [bytes](int64_t k) {
+      const char *block = bytes + 34 * (k / 32);
+      float scale = halfBitsToFloat(read16le(block));
+      return scale *
+             static_cast<float>(static_cast<int8_t>(block[2 + k % 32]));
+    });
   }
-  return toMatrix(flat, external.getShape());
+  llvm_unreachable("every dtype is handled");
 }

@@ -44,6 +44,11 @@ public:
   /// the reference stays valid as long as the loader.
   llvm::Expected<const Eigen::MatrixXf &> load(WeightOp weight);
 
+  /// The bytes `external` names in its file, as stored (bounds-checked;
+  /// valid as long as the loader). Only the pages read are touched.
+  llvm::Expected<llvm::ArrayRef<uint8_t>> storedBytes(WeightOp weight,
+                                                      ExternalAttr external);
+
 private:
   llvm::Expected<Eigen::MatrixXf> loadInline(WeightOp weight,
                                              ElementsAttr elements);

@@ -129,3 +129,28 @@ func.func @dynamic(%y: memref<16xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// Test: a host loop that never runs leaves no launch and yields its
+// initial values (it used to be found again forever).
+// CHECK-LABEL: func.func @never
+// CHECK-NOT: scf.for
+// CHECK-NOT: scf.parallel
+// CHECK: return %{{.*}} : f32
+// B32-LABEL: func.func @never
+func.func @never(%y: memref<16xf32>, %init: f32) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %one = arith.constant 1.0 : f32
+  %r = scf.for %b = %c4 to %c0 step %c1 iter_args(%acc = %init) -> (f32) {
+    scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+      memref.store %one, %y[%i] : memref<16xf32>
+      scf.reduce
+    }
+    scf.yield %acc : f32
+  }
+  return %r : f32
+}
