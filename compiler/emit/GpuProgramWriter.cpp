@@ -2,6 +2,8 @@
 
 #include "compiler/emit/GpuProgramWriter.h"
 
+#include "dialects/Brick/DecodeSignature.h"
+
 #include "brick/decode_abi.h"
 #include "brick/gpu_program.h"
 
@@ -135,16 +137,24 @@ static int64_t elementBytes(Type type) {
 }
 
 llvm::Error ProgramBuilder::bindArguments(func::FuncOp step, int64_t tensors) {
+  // The decode signature (DecodeSignature.h), bufferised: the logits follow
+  // the trace as an out-parameter.
+  using Signature = DecodeSignature;
+  unsigned trace = Signature::kFirstWeightArgument + tensors;
+  unsigned logits = trace + 1;
   unsigned count = step.getNumArguments();
-  if (count != tensors + 5)
+  if (count != logits + 1)
     return opError(step, "the step has " + llvm::Twine(count) +
                              " arguments, decode_abi.h needs " +
-                             llvm::Twine(tensors + 5));
-  if (!step.getArgument(1).getType().isIndex())
-    return opError(step, "argument 1 (the position) is not an index");
-  registers[step.getArgument(1)] = 0;
+                             llvm::Twine(logits + 1));
+  Value position = step.getArgument(Signature::kPositionArgument);
+  if (!position.getType().isIndex())
+    return opError(step, "argument " +
+                             llvm::Twine(Signature::kPositionArgument) +
+                             " (the position) is not an index");
+  registers[position] = 0;
   for (unsigned i = 0; i < count; ++i) {
-    if (i == 1)
+    if (i == Signature::kPositionArgument)
       continue;
     auto type = dyn_cast<MemRefType>(step.getArgument(i).getType());
     if (!type || !type.hasStaticShape())
@@ -155,16 +165,16 @@ llvm::Error ProgramBuilder::bindArguments(func::FuncOp step, int64_t tensors) {
       return sizes.takeError();
     brick_gpu_buffer_kind_t kind = BRICK_GPU_BUFFER_TENSOR;
     uint32_t index = 0;
-    if (i == 0)
+    if (i == Signature::kTokenArgument)
       kind = BRICK_GPU_BUFFER_TOKEN;
-    else if (i == 2)
+    else if (i == Signature::kCacheArgument)
       kind = BRICK_GPU_BUFFER_CACHE;
-    else if (i == count - 2)
+    else if (i == trace)
       kind = BRICK_GPU_BUFFER_TRACE;
-    else if (i == count - 1)
+    else if (i == logits)
       kind = BRICK_GPU_BUFFER_LOGITS;
     else
-      index = i - 3;
+      index = i - Signature::kFirstWeightArgument;
     addBuffer(step.getArgument(i), kind, index, 0, std::move(*sizes));
   }
   return llvm::Error::success();
