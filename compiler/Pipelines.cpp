@@ -175,9 +175,8 @@ void mlir::brick::buildGpuToPtxPipeline(OpPassManager &pm,
   llvm::sys::path::append(libdevice, "nvvm", "libdevice", "libdevice.10.bc");
   GpuNVVMAttachTargetOptions attach;
   attach.chip = options.chip;
-  attach.features = options.features.empty()
-                        ? ptxFeatureOfChip(options.chip)
-                        : options.features.getValue();
+  attach.features = options.features.empty() ? ptxFeatureOfChip(options.chip)
+                                             : options.features.getValue();
   attach.optLevel = 3;
   attach.linkLibs.push_back(libdevice.str().str());
   pm.addPass(createGpuNVVMAttachTarget(attach));

@@ -1,4 +1,4 @@
-//===- Pipelines.h - Brick's pass pipelines ----------------------*- C++ -*-===//
+//===- Pipelines.h - Brick's pass pipelines --------------------*- C++ -*-===//
 //
 // Every pipeline is assembled here, in one place (IREE's buildXPassPipeline
 // style), and registered so brick-opt can run it, and each of its stages,

@@ -360,9 +360,9 @@ void transposeReluDownArguments(ModuleOp module) {
       });
       if (!onlyReluDown)
         continue;
-      decode.setWeightType(index, RankedTensorType::get({type.getDimSize(1),
-                                                         type.getDimSize(0)},
-                                                        type.getElementType()));
+      decode.setWeightType(
+          index, RankedTensorType::get({type.getDimSize(1), type.getDimSize(0)},
+                                       type.getElementType()));
       decode.setTransposed(index);
     }
   }

@@ -84,7 +84,8 @@ struct BrickOutlineForwardPass
 
   void runOnOperation() override {
     auto models = getOperation().getBody()->getOps<ModelOp>();
-    if (!decodeName.empty() && std::distance(models.begin(), models.end()) > 1) {
+    if (!decodeName.empty() &&
+        std::distance(models.begin(), models.end()) > 1) {
       getOperation().emitError("brick-outline-forward: decode-name names one "
                                "function but the module holds several "
                                "models");
@@ -192,8 +193,7 @@ struct BrickOutlineForwardPass
       Operation *copy = builder.clone(op, mapping);
       if (auto at = llvm::find(ffns, &op); at != ffns.end()) {
         size_t row = static_cast<size_t>(at - ffns.begin());
-        setTraceRow(copy, static_cast<int64_t>(row),
-                    trace[row].columnOfNeuron);
+        setTraceRow(copy, static_cast<int64_t>(row), trace[row].columnOfNeuron);
       }
     }
     auto ret = cast<ReturnOp>(body.getTerminator());

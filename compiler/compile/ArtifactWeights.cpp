@@ -81,12 +81,11 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
   for (auto [source, weight] : llvm::zip(sources, stored)) {
     auto valueType = cast<RankedTensorType>(source.value.getType());
     ArrayRef<int64_t> shape = weight.type.getShape();
-    bool shapesAgree =
-        weight.transposed
-            ? shape.size() == 2 && valueType.getRank() == 2 &&
-                  shape[0] == valueType.getDimSize(1) &&
-                  shape[1] == valueType.getDimSize(0)
-            : shape == valueType.getShape();
+    bool shapesAgree = weight.transposed
+                           ? shape.size() == 2 && valueType.getRank() == 2 &&
+                                 shape[0] == valueType.getDimSize(1) &&
+                                 shape[1] == valueType.getDimSize(0)
+                           : shape == valueType.getShape();
     if (source.name != weight.name || !shapesAgree)
       return llvm::createStringError(
           "weight '%s' of the decode function does not match the forward "
@@ -97,9 +96,9 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
     payload.dtype = storageDType(weight.type.getElementType());
     payload.shape.assign(shape.begin(), shape.end());
     if (auto copyable = copyableWeight(source, weight)) {
-      payload.fill = [weightOp = copyable->first, external = copyable->second,
-                      base](llvm::MutableArrayRef<uint8_t> out) mutable
-                          -> llvm::Error {
+      payload.fill =
+          [weightOp = copyable->first, external = copyable->second,
+           base](llvm::MutableArrayRef<uint8_t> out) mutable -> llvm::Error {
         reference::WeightLoader loader(base);
         auto bytes = loader.storedBytes(weightOp, external);
         if (!bytes)

@@ -1,4 +1,4 @@
-//===- ArtifactWeights.h - A decode function's weights, streamed -*- C++ -*-===//
+//===- ArtifactWeights.h - Decode weights, streamed ------------*- C++ -*-===//
 //
 // The weights an artifact holds are the decode function's weight arguments
 // (DecodeSignature.h), in order: a model weight read from its file, or a
@@ -37,7 +37,8 @@ struct StoredWeight {
 };
 
 /// The stored form of every weight argument of `signature`.
-std::vector<StoredWeight> captureStoredWeights(const DecodeSignature &signature);
+std::vector<StoredWeight>
+captureStoredWeights(const DecodeSignature &signature);
 
 /// One payload per weight, in argument order: `sources` are the values the
 /// forward pass computes with (collectForwardWeights), `stored` their

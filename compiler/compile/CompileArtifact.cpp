@@ -2,8 +2,8 @@
 
 #include "compiler/compile/CompileArtifact.h"
 
-#include "compiler/GraphIO.h"
 #include "compiler/ErrorCapture.h"
+#include "compiler/GraphIO.h"
 #include "compiler/Pipelines.h"
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/compile/ArtifactWeights.h"
@@ -118,12 +118,11 @@ static StringRef weightDtypeName(WeightStorage storage) {
 static llvm::Error writeLowered(ModuleOp module, StringRef path) {
   if (path.empty())
     return llvm::Error::success();
-  if (llvm::Error error =
-          llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-            module.print(os);
-            os << "\n";
-            return llvm::Error::success();
-          }))
+  if (llvm::Error error = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+        module.print(os);
+        os << "\n";
+        return llvm::Error::success();
+      }))
     return compileError(path + ": " + llvm::toString(std::move(error)) +
                         " (--dump-lowered)");
   return llvm::Error::success();
@@ -140,11 +139,11 @@ emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
     auto compiled = compileKernelsForHost(module);
     if (!compiled)
       return compiled.takeError();
-    if (llvm::Error error = llvm::writeToOutput(
-            request.gpuHostKernelsPath, [&](llvm::raw_ostream &os) {
-              os << *compiled;
-              return llvm::Error::success();
-            }))
+    if (llvm::Error error = llvm::writeToOutput(request.gpuHostKernelsPath,
+                                                [&](llvm::raw_ostream &os) {
+                                                  os << *compiled;
+                                                  return llvm::Error::success();
+                                                }))
       return compileError(request.gpuHostKernelsPath + ": " +
                           llvm::toString(std::move(error)));
   }
@@ -191,8 +190,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   bool gpu = isGpuTriple(target->triple);
 
   artifact::ArtifactContents contents;
-  contents.manifest =
-      describeArtifact(model, *target, request.configuration);
+  contents.manifest = describeArtifact(model, *target, request.configuration);
   auto tokenizer = serializeTokenizer(model, request.baseDir, path);
   if (!tokenizer)
     return tokenizer.takeError();

@@ -59,7 +59,8 @@ DecodeInfo mlir::brick::describeDecode(ModelOp model,
   return info;
 }
 
-void mlir::brick::addDecodeInfoGlobals(ModuleOp module, const DecodeInfo &info) {
+void mlir::brick::addDecodeInfoGlobals(ModuleOp module,
+                                       const DecodeInfo &info) {
   OpBuilder builder(module.getContext());
   builder.setInsertionPointToEnd(module.getBody());
   Location loc = module.getLoc();

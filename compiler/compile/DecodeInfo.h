@@ -1,4 +1,4 @@
-//===- DecodeInfo.h - What the runtime learns about a decode step -*- C++ -*-===//
+//===- DecodeInfo.h - What the runtime learns of a step --------*- C++ -*-===//
 //
 // Next to its entry point, an artifact's code tells the runtime the sizes it
 // needs (vocabulary, context, KV cache, tensor count, trace shape), the

@@ -138,8 +138,7 @@ WeightLoader::storedBytes(WeightOp weight, ExternalAttr external) {
         static_cast<unsigned long long>(size),
         static_cast<unsigned long long>(fileSize));
   return llvm::ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(file->getBufferStart()) + offset,
-      size);
+      reinterpret_cast<const uint8_t *>(file->getBufferStart()) + offset, size);
 }
 
 llvm::Expected<Eigen::MatrixXf>
@@ -173,8 +172,7 @@ WeightLoader::loadExternal(WeightOp weight, ExternalAttr external) {
     return decodeMatrix(rows, cols, [bytes](int64_t k) {
       const char *block = bytes + 34 * (k / 32);
       float scale = halfBitsToFloat(read16le(block));
-      return scale *
-             static_cast<float>(static_cast<int8_t>(block[2 + k % 32]));
+      return scale * static_cast<float>(static_cast<int8_t>(block[2 + k % 32]));
     });
   }
   llvm_unreachable("every dtype is handled");

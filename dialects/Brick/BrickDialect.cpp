@@ -86,8 +86,7 @@ LogicalResult BrickDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                      NamedAttribute attribute) {
   StringRef name = attribute.getName().getValue();
   if (name != TransposedAttrHelper::getNameStr())
-    return op->emitOpError("unknown brick argument attribute '")
-           << name << "'";
+    return op->emitOpError("unknown brick argument attribute '") << name << "'";
   if (!isa<UnitAttr>(attribute.getValue()))
     return op->emitOpError("requires '") << name << "' to be a unit attribute";
   auto function = dyn_cast<FunctionOpInterface>(op);

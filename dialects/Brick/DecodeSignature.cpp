@@ -22,8 +22,7 @@ SmallVector<Type> DecodeSignature::inputTypes(Type token, Type position,
 }
 
 bool DecodeSignature::isDecodeFunction(func::FuncOp func) {
-  return BrickDialect::WeightsAttrHelper(func.getContext())
-      .isAttrPresent(func);
+  return BrickDialect::WeightsAttrHelper(func.getContext()).isAttrPresent(func);
 }
 
 func::FuncOp DecodeSignature::lookup(ModuleOp module) {

@@ -1,4 +1,4 @@
-//===- DecodeSignature.h - The argument layout of a decode function -*- C++ -*-===//
+//===- DecodeSignature.h - A decode function's arguments -------*- C++ -*-===//
 //
 // brick-outline-forward turns a model's forward pass into a decode function;
 // the lowering, the compiler and the GPU program writer read it back. This

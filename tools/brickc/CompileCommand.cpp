@@ -63,8 +63,7 @@ int runCompile(const CompileArgs &args) {
   // target too.
   targets.graph = recordedTarget(graph->model);
   request.target = resolveTarget(targets);
-  if (llvm::Error error =
-          compileArtifact(*graph->module, request, args.output))
+  if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
     return fail(std::move(error));
   return 0;
 }

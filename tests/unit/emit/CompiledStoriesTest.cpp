@@ -15,10 +15,10 @@
 #include "../SharedModels.h"
 #include "CompileForTest.h"
 
-#include "dialects/Brick/DecodeSignature.h"
 #include "compiler/Registration.h"
 #include "compiler/importers/Importer.h"
 #include "compiler/reference/ReferenceExecutor.h"
+#include "dialects/Brick/DecodeSignature.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
