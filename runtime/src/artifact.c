@@ -475,13 +475,16 @@ brick_status_t brick_artifact_open(const char *path,
   *out_artifact = NULL;
   if (!path)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "no path");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO with no writer would block open() forever, before
+   * the type could be checked. The descriptor is only mapped, never read,
+   * so the flag needs no clearing (it means nothing for regular files). */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
     return fail(BRICK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     close(fd);
-    return fail(BRICK_ERROR_IO, "%s: not a regular file", path);
+    return fail(BRICK_ERROR_IO, "%s: not a regular file (artifact)", path);
   }
   brick_artifact_t *a = new_artifact(path);
   if (!a) {

@@ -2,12 +2,16 @@
  *
  * Follows llama2.c's run.c exactly (softmax, xorshift64* coin, the top-p
  * cutoff and qsort order), so seeded runs reproduce its text; the reference
- * outputs in shared/models check that end to end.
+ * outputs in shared/models check that end to end. Where run.c breaks (seed 0,
+ * a temperature so small that logits / temperature overflows, a nucleus
+ * cutoff that no token passes) the sampler departs from it only in the
+ * cases run.c gets wrong, so ordinary settings keep its draws bit for bit.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "brick/sampler.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -30,7 +34,11 @@ brick_status_t brick_sampler_create(int32_t vocab_size, float temperature,
   if (!out_sampler)
     return BRICK_ERROR_INVALID_ARGUMENT;
   *out_sampler = NULL;
-  if (vocab_size <= 0 || !(temperature >= 0.0f) || isnan(top_p))
+  /* An infinite temperature flattens every distribution to uniform over
+   * the whole vocabulary: never what a user meant, so refused with NaN and
+   * negative values rather than guessed at. */
+  if (vocab_size <= 0 || !(temperature >= 0.0f) || isinf(temperature) ||
+      isnan(top_p))
     return BRICK_ERROR_INVALID_ARGUMENT;
   brick_sampler_t *sampler = calloc(1, sizeof(*sampler));
   if (!sampler)
@@ -43,7 +51,10 @@ brick_status_t brick_sampler_create(int32_t vocab_size, float temperature,
   sampler->vocab_size = vocab_size;
   sampler->temperature = temperature;
   sampler->top_p = top_p;
-  sampler->rng_state = seed;
+  /* xorshift maps 0 to 0 forever, which makes every coin 0 and every draw
+   * the first token with any mass; run.c reads the clock instead, which
+   * would make runs unrepeatable. Other seeds are the state, as in run.c. */
+  sampler->rng_state = seed ? seed : BRICK_SAMPLER_SEED_ZERO_STATE;
   *out_sampler = sampler;
   return BRICK_OK;
 }
@@ -68,15 +79,12 @@ static float random_f32(uint64_t *state) {
   return (float)(random_u32(state) >> 8) / 16777216.0f;
 }
 
+/* The first of the largest values; NaNs are skipped (index 0 when all are). */
 static int32_t sample_argmax(const float *values, int32_t n) {
   int32_t best = 0;
-  float best_value = values[0];
-  for (int32_t i = 1; i < n; i++) {
-    if (values[i] > best_value) {
+  for (int32_t i = 1; i < n; i++)
+    if (values[i] > values[best] || (isnan(values[best]) && !isnan(values[i])))
       best = i;
-      best_value = values[i];
-    }
-  }
   return best;
 }
 
@@ -126,6 +134,11 @@ static int32_t sample_top_p(const float *probs, int32_t n, float top_p,
       count++;
     }
   }
+  /* With p below 1/n the cutoff can exceed every probability (a flat
+   * distribution); then the single most likely token already holds more
+   * than p, so it is the nucleus. */
+  if (count == 0)
+    return sample_argmax(probs, n);
   qsort(candidates, (size_t)count, sizeof(*candidates), compare_descending);
   float cumulative = 0.0f;
   int32_t last = count - 1;
@@ -146,6 +159,25 @@ static int32_t sample_top_p(const float *probs, int32_t n, float top_p,
   return candidates[last].index;
 }
 
+/* Whether every logit divided by `temperature` is finite. Below the
+ * temperature max|logit| / FLT_MAX the division overflows to infinity and
+ * the softmax computes inf - inf = NaN; at such a temperature the
+ * distribution is a point mass on the argmax anyway (every other token is
+ * exp(-gap / temperature) = 0), so greedy is the exact answer, not an
+ * approximation. Non-finite logits (a broken model) take the same path, so
+ * NaN never reaches the samplers. Costs one pass over the logits. */
+static int scales_finitely(const float *logits, int32_t n, float temperature) {
+  float largest = 0.0f;
+  for (int32_t i = 0; i < n; i++) {
+    float magnitude = fabsf(logits[i]);
+    if (!(magnitude <= FLT_MAX)) /* inf or NaN */
+      return 0;
+    if (magnitude > largest)
+      largest = magnitude;
+  }
+  return isfinite(largest / temperature);
+}
+
 brick_status_t brick_sampler_sample(brick_sampler_t *sampler, float *logits,
                                     int32_t *out_token) {
   if (!out_token)
@@ -154,7 +186,8 @@ brick_status_t brick_sampler_sample(brick_sampler_t *sampler, float *logits,
   if (!sampler || !logits)
     return BRICK_ERROR_INVALID_ARGUMENT;
   int32_t n = sampler->vocab_size;
-  if (sampler->temperature == 0.0f) {
+  if (sampler->temperature == 0.0f ||
+      !scales_finitely(logits, n, sampler->temperature)) {
     *out_token = sample_argmax(logits, n);
     return BRICK_OK;
   }

@@ -1,14 +1,11 @@
 //===- Perplexity.cpp - brick-run --perplexity ----------------------------===//
 
 #include "Modes.h"
+#include "RegularFile.h"
 
 #include "brick/perplexity.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 using namespace brick_run;
@@ -27,17 +24,15 @@ static brick_status_t sessionLogits(void *user, const int32_t *window,
 
 int brick_run::runPerplexity(DecodeSession &session,
                              const std::string &textPath, int64_t context) {
-  std::ifstream file(textPath, std::ios::binary);
-  if (!file) {
+  std::string text, error;
+  if (!readRegularFile(textPath, text, error)) {
     std::fprintf(stderr, "error: %s: %s (--perplexity)\n", textPath.c_str(),
-                 std::strerror(errno));
+                 error.c_str());
     return 1;
   }
-  std::ostringstream text;
-  text << file.rdbuf();
   int32_t *ids = nullptr;
   size_t count = 0;
-  if (brick_tokenizer_encode(session.tokenizer(), text.str().c_str(), 1, &ids,
+  if (brick_tokenizer_encode(session.tokenizer(), text.c_str(), 1, &ids,
                              &count) != BRICK_OK) {
     std::fprintf(stderr, "error: %s: cannot encode the text (--perplexity)\n",
                  textPath.c_str());

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -39,6 +40,30 @@ void printPiece(const char *piece, size_t length) {
       !std::isspace(static_cast<unsigned char>(piece[0])))
     return;
   std::fwrite(piece, 1, length, stdout);
+}
+
+/// `value` as the message shows it: "inf", "nan", "-1".
+std::string formatFlag(float value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", static_cast<double>(value));
+  return text;
+}
+
+/// Refuses sampler settings that mean nothing, before the artifact is
+/// opened: an infinite temperature is a uniform draw over the vocabulary and
+/// a NaN one poisons every probability. A top-p outside (0, 1) is run.c's
+/// "sample the whole distribution", so only NaN is refused.
+bool checkSamplerFlags(float temperature, float topP, std::string &error) {
+  if (!(temperature >= 0.0f) || std::isinf(temperature)) {
+    error = "--temp must be a finite number, 0 or more, got " +
+            formatFlag(temperature);
+    return false;
+  }
+  if (std::isnan(topP)) {
+    error = "--top-p must be a number, got " + formatFlag(topP);
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -63,9 +88,14 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--temp", temperature, "Temperature; 0 is greedy")
       ->capture_default_str();
-  app.add_option("--top-p", topP, "Nucleus sampling mass")
+  app.add_option("--top-p", topP,
+                 "Nucleus sampling mass; outside (0, 1) samples the whole "
+                 "distribution")
       ->capture_default_str();
-  app.add_option("--seed", seed, "Sampler seed")->capture_default_str();
+  app.add_option("--seed", seed,
+                 "Sampler seed: the generator's state, as in run.c (0 starts "
+                 "from a fixed non-zero state)")
+      ->capture_default_str();
   app.add_flag("--info", info, "Print the manifest and the sections instead");
   app.add_option("--dump-logits", dumpLogits,
                  "Write every position's logits as raw float32 rows to FILE");
@@ -90,6 +120,9 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  std::string error;
+  if (!checkSamplerFlags(temperature, topP, error))
+    return fail(error);
 
   brick_artifact_open_options_t options{};
   if (info)
@@ -111,7 +144,6 @@ int main(int argc, char **argv) {
   }
 
   brick_run::DecodeSession session;
-  std::string error;
   brick_device_t sessionDevice =
       device == "cuda" ? BRICK_DEVICE_CUDA : BRICK_DEVICE_CPU;
   if (!session.load(artifact, path, threads, sessionDevice, error))

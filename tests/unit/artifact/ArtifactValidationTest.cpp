@@ -16,6 +16,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace brick::artifact;
 using namespace brick::artifact::test;
 
@@ -199,6 +202,28 @@ TEST_F(ArtifactValidationTest, MissingFile) {
   EXPECT_NE(
       std::string(brick_artifact_last_error()).find("/nonexistent/x.brick"),
       std::string::npos);
+}
+
+// Test: a FIFO and a directory are refused as not regular files, naming the
+// path and the field. A FIFO with no writer used to block open() forever;
+// the alarm turns such a regression into a failure instead of a hang.
+TEST_F(ArtifactValidationTest, SpecialFilesAreRefused) {
+  std::string fifo = tempPath("fifo.brick");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string directory = tempPath("directory.brick");
+  ASSERT_TRUE(std::filesystem::create_directory(directory));
+  for (const std::string &special : {fifo, directory}) {
+    brick_artifact_t *artifact = reinterpret_cast<brick_artifact_t *>(1);
+    alarm(10);
+    EXPECT_EQ(brick_artifact_open(special.c_str(), nullptr, &artifact),
+              BRICK_ERROR_IO);
+    alarm(0);
+    EXPECT_EQ(artifact, nullptr);
+    EXPECT_EQ(std::string(brick_artifact_last_error()),
+              special + ": not a regular file (artifact)");
+  }
+  std::filesystem::remove(fifo);
+  std::filesystem::remove(directory);
 }
 
 } // namespace
