@@ -233,6 +233,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     return compileError(path + ": " + llvm::toString(tensors.takeError()) +
                         " (brickc compile)");
   contents.tensors = std::move(*tensors);
+  info.tensorSignature = describeTensorSignature(contents.tensors);
 
   if (gpu) {
     auto program = emitGpuCode(module, decodeFunction, info, *target, request);

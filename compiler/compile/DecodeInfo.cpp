@@ -6,6 +6,8 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace mlir;
 using namespace mlir::brick;
 
@@ -59,6 +61,32 @@ DecodeInfo mlir::brick::describeDecode(ModelOp model,
   return info;
 }
 
+std::string mlir::brick::describeTensorSignature(
+    llvm::ArrayRef<::brick::formats::TensorPayload> tensors) {
+  namespace fmt = ::brick::formats;
+  std::string text;
+  for (const fmt::TensorPayload &tensor : tensors) {
+    std::optional<uint64_t> bytes =
+        fmt::getStorageSize(tensor.dtype, tensor.shape);
+    text += tensor.name + "\t" + fmt::getDTypeName(tensor.dtype).str() + "\t" +
+            llvm::join(llvm::map_range(tensor.shape,
+                                       [](int64_t d) { return std::to_string(d); }),
+                       "x") +
+            "\t" + std::to_string(bytes ? *bytes : 0) + "\n";
+  }
+  return text;
+}
+
+/// A constant NUL-terminated string global named `name`.
+static void addStringGlobal(OpBuilder &builder, Location loc, StringRef name,
+                            std::string text) {
+  text.push_back('\0');
+  LLVM::GlobalOp::create(
+      builder, loc, LLVM::LLVMArrayType::get(builder.getI8Type(), text.size()),
+      /*isConstant=*/true, LLVM::Linkage::External, name,
+      builder.getStringAttr(text));
+}
+
 void mlir::brick::addDecodeInfoGlobals(ModuleOp module,
                                        const DecodeInfo &info) {
   OpBuilder builder(module.getContext());
@@ -82,11 +110,7 @@ void mlir::brick::addDecodeInfoGlobals(ModuleOp module,
       DenseElementsAttr::get(
           RankedTensorType::get({tensors}, builder.getF64Type()),
           ArrayRef<double>(info.readFraction)));
-  std::string columns = info.traceColumns;
-  columns.push_back('\0');
-  LLVM::GlobalOp::create(
-      builder, loc,
-      LLVM::LLVMArrayType::get(builder.getI8Type(), columns.size()),
-      /*isConstant=*/true, LLVM::Linkage::External, BRICK_DECODE_TRACE_COLUMNS,
-      builder.getStringAttr(columns));
+  addStringGlobal(builder, loc, BRICK_DECODE_TRACE_COLUMNS, info.traceColumns);
+  addStringGlobal(builder, loc, BRICK_DECODE_TENSOR_SIGNATURE,
+                  info.tensorSignature);
 }

@@ -13,6 +13,7 @@
 #ifndef BRICK_COMPILER_COMPILE_DECODEINFO_H
 #define BRICK_COMPILER_COMPILE_DECODEINFO_H
 
+#include "compiler/formats/TensorPayload.h"
 #include "dialects/Brick/BrickOps.h"
 #include "dialects/Brick/DecodeSignature.h"
 
@@ -29,11 +30,19 @@ struct DecodeInfo {
   SmallVector<double> readFraction;
   /// brick_trace_columns, without its NUL.
   std::string traceColumns;
+  /// brick_tensor_signature, without its NUL: the stored tensors, which the
+  /// lowering fixes after describeDecode (describeTensorSignature).
+  std::string tensorSignature;
 };
 
 /// Describes `decode`, the outlined forward pass of `model`, before it is
 /// lowered.
 DecodeInfo describeDecode(ModelOp model, const DecodeSignature &decode);
+
+/// The brick_tensor_signature of the tensors an artifact stores, in table
+/// order: what the runtime compares the artifact's tensor table with.
+std::string
+describeTensorSignature(llvm::ArrayRef<::brick::formats::TensorPayload> tensors);
 
 /// Adds the globals decode_abi.h names for `info` to an LLVM-dialect module.
 void addDecodeInfoGlobals(ModuleOp module, const DecodeInfo &info);

@@ -210,6 +210,14 @@ static brick_status_t validate_header(brick_artifact_t *a, uint32_t flags) {
                   "header (checksum)",
                   file);
   }
+  /* Zero in this version, so a later one can give them a meaning that
+   * this reader must not silently ignore. */
+  for (size_t i = 0; i < sizeof(h->reserved); ++i)
+    if (h->reserved[i] != 0)
+      return fail(BRICK_ERROR_MALFORMED,
+                  "%s: reserved header byte %zu is %u, must be 0 "
+                  "(header.reserved)",
+                  file, i, h->reserved[i]);
   return BRICK_OK;
 }
 
@@ -243,6 +251,13 @@ static brick_status_t validate_sections(brick_artifact_t *a) {
                   "or outside the file (sections[%u].offset)",
                   file, i, s->kind, (unsigned long long)s->offset,
                   (unsigned long long)s->size, i);
+    if (s->flags != 0 || s->reserved != 0)
+      return fail(BRICK_ERROR_MALFORMED,
+                  "%s: section %u (kind %u) has %s %llu, must be 0 "
+                  "(sections[%u].%s)",
+                  file, i, s->kind, s->flags ? "flags" : "reserved",
+                  (unsigned long long)(s->flags ? s->flags : s->reserved), i,
+                  s->flags ? "flags" : "reserved");
     /* Sections must not overlap: a writer never makes them so, and an
      * overlap would let one section's bytes be read as another's. */
     for (uint32_t j = 0; j < i; ++j) {

@@ -11,6 +11,7 @@
 #include "brick/session.h"
 
 #include "brick/decode_abi.h"
+#include "code_checks.h"
 #include "cuda_backend.h"
 #include "gpu_program_reader.h"
 #include "thread_pool.h"
@@ -158,6 +159,16 @@ static brick_status_t bind(brick_session_t *s,
                 "the code expects %lld tensors, the artifact has %u "
                 "(TENSORS)",
                 (long long)sizes[BRICK_DECODE_INFO_TENSORS], tensors);
+  /* Before anything reads a tensor: the table must be the one the code
+   * was generated for, field by field (decode_abi.h). */
+  const char *signature = dlsym(s->code, BRICK_DECODE_TENSOR_SIGNATURE);
+  if (!signature)
+    return fail(BRICK_ERROR_MALFORMED,
+                "the code has no " BRICK_DECODE_TENSOR_SIGNATURE " (CODE)");
+  brick_status_t checked = brick_check_tensor_signature(
+      artifact, signature, g_last_error, sizeof(g_last_error));
+  if (checked != BRICK_OK)
+    return checked;
   const char *trace_names = dlsym(s->code, BRICK_DECODE_TRACE_COLUMNS);
   if (!trace_names)
     return fail(BRICK_ERROR_MALFORMED,
@@ -192,7 +203,20 @@ static brick_status_t bind(brick_session_t *s,
   return BRICK_OK;
 }
 
-/* The CUDA device's counterpart of load_code and bind: parses the GPU
+/* Checks the shared object against its section, loads it and binds it. */
+static brick_status_t bind_cpu(brick_session_t *s,
+                               const brick_artifact_t *artifact,
+                               const void *code, uint64_t code_size) {
+  brick_status_t status = brick_check_code_elf(code, code_size, g_last_error,
+                                               sizeof(g_last_error));
+  if (status != BRICK_OK)
+    return status;
+  if (!(s->code = load_code(code, code_size)))
+    return BRICK_ERROR_UNSUPPORTED;
+  return bind(s, artifact);
+}
+
+/* The CUDA device's counterpart of bind_cpu: parses the GPU
  * program and takes the sizes, read fractions and trace columns from it. */
 static brick_status_t bind_gpu(brick_session_t *s,
                                const brick_artifact_t *artifact,
@@ -276,12 +300,9 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   brick_session_t *session = calloc(1, sizeof(*session));
   if (!session)
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for a session");
-  if (device == BRICK_DEVICE_CUDA)
-    status = bind_gpu(session, artifact, code, code_size);
-  else if (!(session->code = load_code(code, code_size)))
-    status = BRICK_ERROR_UNSUPPORTED;
-  else
-    status = bind(session, artifact);
+  status = device == BRICK_DEVICE_CUDA
+               ? bind_gpu(session, artifact, code, code_size)
+               : bind_cpu(session, artifact, code, code_size);
   if (status == BRICK_OK &&
       brick_tokenizer_load_canonical(tokenizer, tokenizer_size,
                                      &session->tokenizer) != BRICK_OK)

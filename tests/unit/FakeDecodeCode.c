@@ -26,6 +26,10 @@ FAKE_EXPORT const double brick_tensor_read_fraction[1] = {1.0};
 
 FAKE_EXPORT const char brick_trace_columns[] = "";
 
+/* The one tensor GpuSessionTest's artifacts store: 8 F32 weights. */
+FAKE_EXPORT const char brick_tensor_signature[] =
+    "tok_embeddings.weight\tF32\t8\t32\n";
+
 /* args: token, pos, cache, the one tensor, trace, logits (decode_abi.h). */
 FAKE_EXPORT void brick_decode_packed(void **args) {
   const int32_t *token = *(int32_t **)args[0];

@@ -28,6 +28,16 @@
  *     ("ffn" for a layer without emergent bricks, "(unassigned)" for
  *     neurons in no brick).
  *
+ *   const char brick_tensor_signature[];
+ *     The tensors the code was generated for, in table order: one line per
+ *     tensor, "name\tdtype\tshape\tbytes\n", the dtype spelled as
+ *     brick_artifact_dtype_name() spells it (F32, F16, BF16, Q8_0), the
+ *     shape its dimensions joined by 'x' (empty for a scalar), the bytes in
+ *     decimal. The runtime refuses an artifact whose tensor table differs
+ *     from it in any field before the first step, so a table that was
+ *     edited, reordered or taken from another artifact never makes the code
+ *     read outside a tensor.
+ *
  *   const int64_t brick_decode_info[BRICK_DECODE_INFO_COUNT];
  *     The sizes a caller needs, indexed by the constants below.
  *
@@ -59,7 +69,7 @@
 /* const int64_t brick_decode_abi_version: the layout of this header the
  * code was generated for; the runtime refuses any other. */
 #define BRICK_DECODE_ABI_VERSION_SYMBOL "brick_decode_abi_version"
-#define BRICK_DECODE_ABI_VERSION 2
+#define BRICK_DECODE_ABI_VERSION 3
 #define BRICK_PARALLEL_FOR_HOOK "brick_parallel_for_hook"
 #define BRICK_PARALLEL_FOR_POOL "brick_parallel_for_pool"
 
@@ -71,6 +81,7 @@ typedef void (*brick_parallel_for_fn)(void *pool, brick_work_fn work,
 #define BRICK_DECODE_INFO "brick_decode_info"
 #define BRICK_DECODE_TRACE_COLUMNS "brick_trace_columns"
 #define BRICK_DECODE_READ_FRACTION "brick_tensor_read_fraction"
+#define BRICK_DECODE_TENSOR_SIGNATURE "brick_tensor_signature"
 
 enum {
   BRICK_DECODE_INFO_VOCAB = 0,

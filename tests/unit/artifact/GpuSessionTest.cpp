@@ -238,11 +238,11 @@ TEST(GpuSessionTest, MalformedProgramsBeforeTheDriver) {
   }
   {
     GpuProgramBuilder program = sampleGpuProgram();
-    program.abiVersion = 3;
+    program.abiVersion = 4;
     GpuArtifact gpu(program);
     expectCreateFails(gpu.artifact, &options, BRICK_ERROR_VERSION_MISMATCH,
-                      "the GPU program was generated for decode ABI 3, this "
-                      "runtime runs 2; recompile the artifact (CODE)",
+                      "the GPU program was generated for decode ABI 4, this "
+                      "runtime runs 3; recompile the artifact (CODE)",
                       true);
   }
   {

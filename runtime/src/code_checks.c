@@ -1,0 +1,152 @@
+/*===- code_checks.c - The CODE section against its ELF and its tensors ----===
+ *
+ * See code_checks.h. The ELF is read with memcpy, field by field from the
+ * structs of <elf.h>, because the section is only 64-byte aligned and a
+ * forged header may put its tables at any offset.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "code_checks.h"
+
+#include "error_sink.h"
+
+#include <elf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Whether [offset, offset + bytes) lies inside [0, limit). */
+static int inside(uint64_t offset, uint64_t bytes, uint64_t limit) {
+  return offset <= limit && bytes <= limit - offset;
+}
+
+brick_status_t brick_check_code_elf(const void *code, uint64_t size,
+                                    char *error, size_t error_size) {
+  sink_t sink = {error, error_size};
+  const uint8_t *bytes = (const uint8_t *)code;
+  Elf64_Ehdr header;
+  /* Not an ELF, a 32-bit one or a cut header: dlopen reads these with
+   * read(), not through a mapping, and refuses them with its own words. */
+  if (size < sizeof(header) || memcmp(bytes, ELFMAG, SELFMAG) != 0 ||
+      bytes[EI_CLASS] != ELFCLASS64)
+    return BRICK_OK;
+  memcpy(&header, bytes, sizeof(header));
+  if (header.e_phnum &&
+      (header.e_phentsize != sizeof(Elf64_Phdr) ||
+       !inside(header.e_phoff, (uint64_t)header.e_phnum * sizeof(Elf64_Phdr),
+               size)))
+    return fail(&sink, BRICK_ERROR_MALFORMED,
+                "the code's program headers (%u of %u bytes at %" PRIu64
+                ") do not fit the CODE section of %" PRIu64 " bytes (CODE)",
+                header.e_phnum, header.e_phentsize, (uint64_t)header.e_phoff,
+                size);
+  if (header.e_shoff &&
+      (header.e_shentsize != sizeof(Elf64_Shdr) ||
+       !inside(header.e_shoff,
+               (uint64_t)(header.e_shnum ? header.e_shnum : 1) *
+                   sizeof(Elf64_Shdr),
+               size)))
+    return fail(&sink, BRICK_ERROR_MALFORMED,
+                "the code's section headers (%u of %u bytes at %" PRIu64
+                ") do not fit the CODE section of %" PRIu64 " bytes (CODE)",
+                header.e_shnum, header.e_shentsize, (uint64_t)header.e_shoff,
+                size);
+  for (uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    memcpy(&segment, bytes + header.e_phoff + (uint64_t)i * sizeof(segment),
+           sizeof(segment));
+    /* Every segment with file bytes, not only PT_LOAD: the loader reads
+     * PT_DYNAMIC and the notes through the same mapping. */
+    if (segment.p_filesz && !inside(segment.p_offset, segment.p_filesz, size))
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "the code's segment %u (%" PRIu64 " bytes at %" PRIu64
+                  ") lies past the end of the CODE section of %" PRIu64
+                  " bytes (CODE)",
+                  i, (uint64_t)segment.p_filesz, (uint64_t)segment.p_offset,
+                  size);
+  }
+  return BRICK_OK;
+}
+
+/* One field of a signature line: [begin, end). */
+typedef struct field_t {
+  const char *begin;
+  size_t length;
+} field_t;
+
+static int field_is(field_t field, const char *text) {
+  return strlen(text) == field.length &&
+         memcmp(field.begin, text, field.length) == 0;
+}
+
+brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
+                                            const char *signature, char *error,
+                                            size_t error_size) {
+  sink_t sink = {error, error_size};
+  uint32_t tensors = brick_artifact_tensor_count(artifact);
+  uint32_t lines = 0;
+  for (const char *c = signature; *c; ++c)
+    lines += *c == '\n';
+  if (lines != tensors)
+    return fail(&sink, BRICK_ERROR_MALFORMED,
+                "the code's tensor signature lists %u tensors, the artifact "
+                "has %u (TENSORS)",
+                lines, tensors);
+  const char *cursor = signature;
+  for (uint32_t i = 0; i < tensors; ++i) {
+    /* name, dtype, shape, bytes: four tab-separated fields to the newline. */
+    field_t fields[4];
+    int count = 0;
+    const char *begin = cursor;
+    for (;; ++cursor) {
+      if (*cursor == '\t' || *cursor == '\n') {
+        if (count < 4)
+          fields[count] = (field_t){begin, (size_t)(cursor - begin)};
+        ++count;
+        begin = cursor + 1;
+        if (*cursor == '\n')
+          break;
+      }
+    }
+    ++cursor;
+    if (count != 4)
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "the code's tensor signature has %d fields on line %u, not "
+                  "4 (CODE)",
+                  count, i + 1);
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, i, &tensor);
+    if (!field_is(fields[0], tensor.name))
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "tensor %u of the artifact is '%s', the code expects "
+                  "'%.*s' (TENSORS[%u].name)",
+                  i, tensor.name, (int)fields[0].length, fields[0].begin, i);
+    if (!field_is(fields[1], brick_artifact_dtype_name(tensor.dtype)))
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "tensor '%s' is %s in the artifact, the code expects %.*s "
+                  "(TENSORS[%u].dtype)",
+                  tensor.name, brick_artifact_dtype_name(tensor.dtype),
+                  (int)fields[1].length, fields[1].begin, i);
+    /* At most 8 dimensions of at most 20 digits and a separator. */
+    char shape[8 * 21 + 1] = "";
+    size_t used = 0;
+    for (uint32_t d = 0; d < tensor.rank && d < BRICK_ARTIFACT_MAX_RANK; ++d)
+      used += (size_t)snprintf(shape + used, sizeof(shape) - used,
+                               "%s%" PRId64, d ? "x" : "", tensor.shape[d]);
+    if (!field_is(fields[2], shape))
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "tensor '%s' has shape [%s] in the artifact, the code "
+                  "expects [%.*s] (TENSORS[%u].shape)",
+                  tensor.name, shape, (int)fields[2].length, fields[2].begin,
+                  i);
+    char size[24];
+    snprintf(size, sizeof(size), "%" PRIu64, tensor.size);
+    if (!field_is(fields[3], size))
+      return fail(&sink, BRICK_ERROR_MALFORMED,
+                  "tensor '%s' has %s bytes in the artifact, the code expects "
+                  "%.*s (TENSORS[%u].size)",
+                  tensor.name, size, (int)fields[3].length, fields[3].begin,
+                  i);
+  }
+  return BRICK_OK;
+}

@@ -1,0 +1,47 @@
+/*===- code_checks.h - What the runtime checks before running a CPU code ---===
+ *
+ * The CODE section of a CPU artifact is a shared object that the session
+ * hands to dlopen and then calls with the artifact's tensors. Two checks
+ * stand between a forged file and the code: the ELF must lie inside its
+ * section (the loader maps what the headers say, and a segment past the
+ * end of the staged copy is a SIGBUS, not an error), and the tensor table
+ * must be the one the code was generated for (decode_abi.h's
+ * brick_tensor_signature), or the code reads past a tensor. Both report
+ * into a caller's buffer (error_sink.h). Internal to the runtime.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef BRICK_RUNTIME_SRC_CODE_CHECKS_H
+#define BRICK_RUNTIME_SRC_CODE_CHECKS_H
+
+#include "brick/artifact.h"
+#include "brick/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Checks that the ELF headers of the `size` bytes of `code` describe
+ * nothing outside them: the program and section header tables and every
+ * segment's file range. Bytes that are not a 64-bit ELF are left to dlopen
+ * to refuse. BRICK_OK, or BRICK_ERROR_MALFORMED with one message naming
+ * the header and the section ("(CODE)") in `error` (`error_size` bytes). */
+brick_status_t brick_check_code_elf(const void *code, uint64_t size,
+                                    char *error, size_t error_size);
+
+/* Compares `artifact`'s tensor table with `signature`, the code's
+ * brick_tensor_signature (decode_abi.h). BRICK_OK, or BRICK_ERROR_MALFORMED
+ * with one message naming the tensor and the field that differs
+ * ("(TENSORS[i].shape)") in `error` (`error_size` bytes). */
+brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
+                                            const char *signature, char *error,
+                                            size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRICK_RUNTIME_SRC_CODE_CHECKS_H */
