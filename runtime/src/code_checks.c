@@ -13,6 +13,7 @@
 #include <elf.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Whether [offset, offset + bytes) lies inside [0, limit). */
@@ -79,6 +80,17 @@ static int field_is(field_t field, const char *text) {
          memcmp(field.begin, text, field.length) == 0;
 }
 
+/* `tensor`'s dimensions joined by 'x' ("" for a scalar) into `out`, which
+ * holds BRICK_ARTIFACT_MAX_RANK dimensions of 20 digits and a separator. */
+static void format_shape(const int64_t *shape, uint32_t rank, char *out,
+                         size_t out_size) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (uint32_t d = 0; d < rank && d < BRICK_ARTIFACT_MAX_RANK; ++d)
+    used += (size_t)snprintf(out + used, out_size - used, "%s%" PRId64,
+                             d ? "x" : "", shape[d]);
+}
+
 brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
                                             const char *signature, char *error,
                                             size_t error_size) {
@@ -127,12 +139,8 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
                   "(TENSORS[%u].dtype)",
                   tensor.name, brick_artifact_dtype_name(tensor.dtype),
                   (int)fields[1].length, fields[1].begin, i);
-    /* At most 8 dimensions of at most 20 digits and a separator. */
-    char shape[8 * 21 + 1] = "";
-    size_t used = 0;
-    for (uint32_t d = 0; d < tensor.rank && d < BRICK_ARTIFACT_MAX_RANK; ++d)
-      used += (size_t)snprintf(shape + used, sizeof(shape) - used,
-                               "%s%" PRId64, d ? "x" : "", tensor.shape[d]);
+    char shape[BRICK_ARTIFACT_MAX_RANK * 21 + 1];
+    format_shape(tensor.shape, tensor.rank, shape, sizeof(shape));
     if (!field_is(fields[2], shape))
       return fail(&sink, BRICK_ERROR_MALFORMED,
                   "tensor '%s' has shape [%s] in the artifact, the code "
@@ -149,4 +157,49 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
                   i);
   }
   return BRICK_OK;
+}
+
+brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
+                                             const brick_gpu_program_t *program,
+                                             char *error, size_t error_size) {
+  sink_t sink = {error, error_size};
+  int64_t *registers =
+      (int64_t *)calloc(program->register_count, sizeof(int64_t));
+  if (!registers)
+    return fail(&sink, BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for the GPU program's registers");
+  /* A program whose first step cannot be evaluated fails that step with its
+   * own message; weight sizes do not depend on the position. */
+  if (brick_gpu_program_evaluate(program, 0, registers, NULL, 0) != BRICK_OK) {
+    free(registers);
+    return BRICK_OK;
+  }
+  brick_status_t status = BRICK_OK;
+  for (uint32_t i = 0; i < program->argument_count && status == BRICK_OK;
+       ++i) {
+    const brick_gpu_argument_t *argument = &program->arguments[i];
+    if (argument->kind != BRICK_GPU_ARGUMENT_BUFFER ||
+        program->buffers[argument->value].kind != BRICK_GPU_BUFFER_TENSOR)
+      continue;
+    uint32_t index = program->buffers[argument->value].index;
+    brick_artifact_tensor_t tensor;
+    brick_artifact_tensor_at(artifact, index, &tensor);
+    int64_t expected[BRICK_GPU_MAX_RANK];
+    int same = argument->rank == tensor.rank;
+    for (uint32_t d = 0; d < argument->rank && d < BRICK_GPU_MAX_RANK; ++d) {
+      expected[d] = registers[argument->sizes[d]];
+      same = same && expected[d] == tensor.shape[d];
+    }
+    if (!same) {
+      char have[BRICK_ARTIFACT_MAX_RANK * 21 + 1], want[sizeof(have)];
+      format_shape(tensor.shape, tensor.rank, have, sizeof(have));
+      format_shape(expected, argument->rank, want, sizeof(want));
+      status = fail(&sink, BRICK_ERROR_MALFORMED,
+                    "tensor '%s' has shape [%s] in the artifact, the GPU "
+                    "program expects [%s] (TENSORS[%u].shape)",
+                    tensor.name, have, want, index);
+    }
+  }
+  free(registers);
+  return status;
 }

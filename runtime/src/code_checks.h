@@ -6,8 +6,10 @@
  * section (the loader maps what the headers say, and a segment past the
  * end of the staged copy is a SIGBUS, not an error), and the tensor table
  * must be the one the code was generated for (decode_abi.h's
- * brick_tensor_signature), or the code reads past a tensor. Both report
- * into a caller's buffer (error_sink.h). Internal to the runtime.
+ * brick_tensor_signature), or the code reads past a tensor. A GPU program
+ * has no signature, but its launches state each tensor's shape, which is
+ * checked the same way. All report into a caller's buffer (error_sink.h).
+ * Internal to the runtime.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -16,6 +18,7 @@
 
 #include "brick/artifact.h"
 #include "brick/status.h"
+#include "gpu_program_reader.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +42,15 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
 brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
                                             const char *signature, char *error,
                                             size_t error_size);
+
+/* The GPU path's counterpart of the signature check: a GPU program states
+ * no dtypes, but every kernel argument bound to a tensor states its shape
+ * (registers, evaluated at position 0); each must be the tensor's shape in
+ * `artifact`. BRICK_OK, or BRICK_ERROR_MALFORMED naming the tensor and
+ * "(TENSORS[i].shape)" in `error` (`error_size` bytes). */
+brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
+                                             const brick_gpu_program_t *program,
+                                             char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

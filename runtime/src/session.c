@@ -227,6 +227,10 @@ static brick_status_t bind_gpu(brick_session_t *s,
       code, code_size, tensors, &s->gpu, error, sizeof(error));
   if (status != BRICK_OK)
     return fail(status, "%s", error);
+  status = brick_check_gpu_tensor_shapes(artifact, s->gpu, g_last_error,
+                                         sizeof(g_last_error));
+  if (status != BRICK_OK)
+    return status;
   return take_sizes(s, artifact, s->gpu->info, s->gpu->read_fraction,
                     s->gpu->trace_columns);
 }

@@ -152,6 +152,22 @@ public:
 
 /*===--- Without a driver -------------------------------------------------===*/
 
+// Test: a launch that binds the tensor with another shape than the table's
+// is refused before the driver: the kernel would read past the upload.
+TEST(GpuSessionTest, TensorShapeDiffersFromTheLaunches) {
+  GpuProgramBuilder program = sampleGpuProgram();
+  for (brick_gpu_argument_t &argument : program.arguments)
+    if (argument.kind == BRICK_GPU_ARGUMENT_BUFFER &&
+        program.buffers[argument.value].kind == BRICK_GPU_BUFFER_TENSOR)
+      argument.sizes[0] = program.constant(16);
+  GpuArtifact gpu(program);
+  brick_session_options_t options = cudaOptions();
+  expectCreateFails(gpu.artifact, &options, BRICK_ERROR_MALFORMED,
+                    "tensor 'tok_embeddings.weight' has shape [8] in the "
+                    "artifact, the GPU program expects [16] (TENSORS[0].shape)",
+                    /*exact=*/true);
+}
+
 // Test: the CPU device refuses an nvptx64 artifact, naming the device to
 // use; brick_artifact_check_target accepts it (the artifact opened above).
 TEST(GpuSessionTest, CpuDeviceRefusesGpuArtifact) {
