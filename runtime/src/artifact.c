@@ -15,6 +15,8 @@
 
 #include "brick/artifact.h"
 
+#include "code_checks.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -419,6 +421,22 @@ static brick_status_t validate_tensors(brick_artifact_t *a) {
   return BRICK_OK;
 }
 
+/* The CODE section's ELF must lie inside the section: dlopen maps what its
+ * headers say, and a page past the staged copy's end is a SIGBUS. A GPU
+ * program or bytes that are no ELF are left to the session. */
+static brick_status_t validate_code(brick_artifact_t *a) {
+  const brick_artifact_section_t *c =
+      find_section(a, BRICK_ARTIFACT_SECTION_CODE);
+  if (!c)
+    return BRICK_OK;
+  char error[sizeof(g_last_error) - 64];
+  brick_status_t status =
+      brick_check_code_elf(a->data + c->offset, c->size, error, sizeof(error));
+  if (status != BRICK_OK)
+    return fail(status, "%s: %s", a->label, error);
+  return BRICK_OK;
+}
+
 /* Validates `a` (data, size, label set); BRICK_OK or the first failure. */
 static brick_status_t validate(brick_artifact_t *a, uint32_t flags) {
   for (int i = 0; i <= BRICK_ARTIFACT_KNOWN_KINDS; ++i)
@@ -427,7 +445,8 @@ static brick_status_t validate(brick_artifact_t *a, uint32_t flags) {
   if ((status = validate_header(a, flags)) != BRICK_OK ||
       (status = validate_sections(a)) != BRICK_OK ||
       (status = validate_manifest_and_target(a)) != BRICK_OK ||
-      (status = validate_tensors(a)) != BRICK_OK)
+      (status = validate_tensors(a)) != BRICK_OK ||
+      (status = validate_code(a)) != BRICK_OK)
     return status;
   if (!(flags & BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK))
     return brick_artifact_check_target(a);

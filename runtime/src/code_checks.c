@@ -37,8 +37,9 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
        !inside(header.e_phoff, (uint64_t)header.e_phnum * sizeof(Elf64_Phdr),
                size)))
     return fail(&sink, BRICK_ERROR_MALFORMED,
-                "the code's program headers (%u of %u bytes at %" PRIu64
-                ") do not fit the CODE section of %" PRIu64 " bytes (CODE)",
+                "the code's program header table (%u entries of %u bytes "
+                "at %" PRIu64 ") does not fit the CODE section of %" PRIu64
+                " bytes (CODE)",
                 header.e_phnum, header.e_phentsize, (uint64_t)header.e_phoff,
                 size);
   if (header.e_shoff &&
@@ -48,8 +49,9 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
                    sizeof(Elf64_Shdr),
                size)))
     return fail(&sink, BRICK_ERROR_MALFORMED,
-                "the code's section headers (%u of %u bytes at %" PRIu64
-                ") do not fit the CODE section of %" PRIu64 " bytes (CODE)",
+                "the code's section header table (%u entries of %u bytes "
+                "at %" PRIu64 ") does not fit the CODE section of %" PRIu64
+                " bytes (CODE)",
                 header.e_shnum, header.e_shentsize, (uint64_t)header.e_shoff,
                 size);
   for (uint16_t i = 0; i < header.e_phnum; ++i) {

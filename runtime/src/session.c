@@ -203,14 +203,11 @@ static brick_status_t bind(brick_session_t *s,
   return BRICK_OK;
 }
 
-/* Checks the shared object against its section, loads it and binds it. */
+/* Loads the shared object, whose ELF the artifact's validation has
+ * checked against its section (code_checks.h), and binds it. */
 static brick_status_t bind_cpu(brick_session_t *s,
                                const brick_artifact_t *artifact,
                                const void *code, uint64_t code_size) {
-  brick_status_t status = brick_check_code_elf(code, code_size, g_last_error,
-                                               sizeof(g_last_error));
-  if (status != BRICK_OK)
-    return status;
   if (!(s->code = load_code(code, code_size)))
     return BRICK_ERROR_UNSUPPORTED;
   return bind(s, artifact);

@@ -69,7 +69,8 @@ typedef struct brick_artifact_section_info_t {
 /* Maps the artifact at `path` and validates it; `options` may be NULL.
  * Returns BRICK_ERROR_IO (cannot open or map), BRICK_ERROR_BAD_MAGIC,
  * BRICK_ERROR_VERSION_MISMATCH, BRICK_ERROR_MALFORMED (truncated file,
- * tables out of bounds, misaligned or inconsistent),
+ * tables out of bounds, misaligned or inconsistent, must-be-zero fields
+ * set, a CODE section shorter than the ELF it holds),
  * BRICK_ERROR_CHECKSUM_MISMATCH, BRICK_ERROR_TARGET_MISMATCH or
  * BRICK_ERROR_OUT_OF_MEMORY. On success `*out_artifact` (NULLed on entry) is
  * freed by the caller with brick_artifact_close(). */

@@ -280,7 +280,7 @@ TEST_F(ForgedArtifactTest, CodeShorterThanItsElf) {
   Bytes full = code();
   code().resize(full.size() / 2);
   expectRefused(layOut(sections), BRICK_ERROR_MALFORMED,
-                "the code's section headers");
+                "the code's section header table");
   Elf64_Ehdr header;
   std::memcpy(&header, full.data(), sizeof(header));
   header.e_shoff = 0;
@@ -306,7 +306,7 @@ TEST_F(ForgedArtifactTest, CodeShorterThanItsElf) {
   std::memcpy(full.data(), &header, sizeof(header));
   code() = full;
   expectRefused(layOut(sections), BRICK_ERROR_MALFORMED,
-                "the code's program headers");
+                "the code's program header table");
 }
 
 // Test: the header's reserved bytes and a section's flags and reserved
