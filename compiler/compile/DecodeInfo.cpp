@@ -68,11 +68,12 @@ std::string mlir::brick::describeTensorSignature(
   for (const fmt::TensorPayload &tensor : tensors) {
     std::optional<uint64_t> bytes =
         fmt::getStorageSize(tensor.dtype, tensor.shape);
-    text += tensor.name + "\t" + fmt::getDTypeName(tensor.dtype).str() + "\t" +
-            llvm::join(llvm::map_range(tensor.shape,
-                                       [](int64_t d) { return std::to_string(d); }),
-                       "x") +
-            "\t" + std::to_string(bytes ? *bytes : 0) + "\n";
+    text +=
+        tensor.name + "\t" + fmt::getDTypeName(tensor.dtype).str() + "\t" +
+        llvm::join(llvm::map_range(tensor.shape,
+                                   [](int64_t d) { return std::to_string(d); }),
+                   "x") +
+        "\t" + std::to_string(bytes ? *bytes : 0) + "\n";
   }
   return text;
 }

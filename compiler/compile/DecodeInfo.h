@@ -41,8 +41,8 @@ DecodeInfo describeDecode(ModelOp model, const DecodeSignature &decode);
 
 /// The brick_tensor_signature of the tensors an artifact stores, in table
 /// order: what the runtime compares the artifact's tensor table with.
-std::string
-describeTensorSignature(llvm::ArrayRef<::brick::formats::TensorPayload> tensors);
+std::string describeTensorSignature(
+    llvm::ArrayRef<::brick::formats::TensorPayload> tensors);
 
 /// Adds the globals decode_abi.h names for `info` to an LLVM-dialect module.
 void addDecodeInfoGlobals(ModuleOp module, const DecodeInfo &info);

@@ -61,12 +61,11 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
     /* Every segment with file bytes, not only PT_LOAD: the loader reads
      * PT_DYNAMIC and the notes through the same mapping. */
     if (segment.p_filesz && !inside(segment.p_offset, segment.p_filesz, size))
-      return fail(&sink, BRICK_ERROR_MALFORMED,
-                  "the code's segment %u (%" PRIu64 " bytes at %" PRIu64
-                  ") lies past the end of the CODE section of %" PRIu64
-                  " bytes (CODE)",
-                  i, (uint64_t)segment.p_filesz, (uint64_t)segment.p_offset,
-                  size);
+      return fail(
+          &sink, BRICK_ERROR_MALFORMED,
+          "the code's segment %u (%" PRIu64 " bytes at %" PRIu64
+          ") lies past the end of the CODE section of %" PRIu64 " bytes (CODE)",
+          i, (uint64_t)segment.p_filesz, (uint64_t)segment.p_offset, size);
   }
   return BRICK_OK;
 }
@@ -155,8 +154,7 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
       return fail(&sink, BRICK_ERROR_MALFORMED,
                   "tensor '%s' has %s bytes in the artifact, the code expects "
                   "%.*s (TENSORS[%u].size)",
-                  tensor.name, size, (int)fields[3].length, fields[3].begin,
-                  i);
+                  tensor.name, size, (int)fields[3].length, fields[3].begin, i);
   }
   return BRICK_OK;
 }
@@ -177,8 +175,7 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
     return BRICK_OK;
   }
   brick_status_t status = BRICK_OK;
-  for (uint32_t i = 0; i < program->argument_count && status == BRICK_OK;
-       ++i) {
+  for (uint32_t i = 0; i < program->argument_count && status == BRICK_OK; ++i) {
     const brick_gpu_argument_t *argument = &program->arguments[i];
     if (argument->kind != BRICK_GPU_ARGUMENT_BUFFER ||
         program->buffers[argument->value].kind != BRICK_GPU_BUFFER_TENSOR)

@@ -197,7 +197,9 @@ protected:
   Bytes &tensors() {
     return sectionOf(sections, BRICK_ARTIFACT_SECTION_TENSORS).bytes;
   }
-  Bytes &code() { return sectionOf(sections, BRICK_ARTIFACT_SECTION_CODE).bytes; }
+  Bytes &code() {
+    return sectionOf(sections, BRICK_ARTIFACT_SECTION_CODE).bytes;
+  }
 
   Bytes original;
   std::vector<Section> sections;
@@ -324,9 +326,9 @@ TEST_F(ForgedArtifactTest, NonZeroReservedFields) {
     file[BRICK_ARTIFACT_HEADER_SIZE + 2 * sizeof(brick_artifact_section_t) +
          field] = 4;
     reseal(file);
-    std::string name =
-        field == offsetof(brick_artifact_section_t, flags) ? "flags"
-                                                           : "reserved";
+    std::string name = field == offsetof(brick_artifact_section_t, flags)
+                           ? "flags"
+                           : "reserved";
     expectRefused(file, BRICK_ERROR_MALFORMED,
                   "has " + name + " 4, must be 0 (sections[2]." + name + ")");
   }
@@ -358,16 +360,16 @@ TEST_F(ForgedArtifactTest, SeededTableChangesAreRefused) {
     auto change = [&](uint8_t &byte) {
       uint8_t before = byte;
       while (byte == before)
-        byte = (random() & 1) ? static_cast<uint8_t>(random())
-                              : static_cast<uint8_t>(before ^
-                                                     (1u << (random() % 8)));
+        byte = (random() & 1)
+                   ? static_cast<uint8_t>(random())
+                   : static_cast<uint8_t>(before ^ (1u << (random() % 8)));
     };
     switch (iteration % 3) {
     case 0: { // an entry, past its offset field
-      size_t at = sizeof(th) +
-                  (random() % th.tensor_count) *
-                      sizeof(brick_artifact_tensor_entry_t) +
-                  8 + random() % (sizeof(brick_artifact_tensor_entry_t) - 8);
+      size_t at =
+          sizeof(th) +
+          (random() % th.tensor_count) * sizeof(brick_artifact_tensor_entry_t) +
+          8 + random() % (sizeof(brick_artifact_tensor_entry_t) - 8);
       change(tensors()[at]);
       file = layOut(sections);
       break;
