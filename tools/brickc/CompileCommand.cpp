@@ -9,6 +9,7 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/compile/CompileArtifact.h"
 #include "compiler/compile/TargetResolution.h"
 #include "compiler/specialize/Specialize.h"
@@ -28,9 +29,21 @@ struct CompileArgs {
 };
 
 int runCompile(const CompileArgs &args) {
+  // Destinations are checked before the (long) compilation starts.
+  std::vector<OutputFile> destinations = {
+      {args.output, "-o"},
+      {args.lowered, "--dump-lowered"},
+      {args.hostKernels, "--host-kernels"}};
+  if (llvm::Error error =
+          checkOutputFiles(destinations, {args.graph, args.config}))
+    return fail(std::move(error));
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
+  // The files the graph reads are inputs too.
+  if (llvm::Error error = checkOutputFiles(
+          destinations, graphInputFiles(graph->model, graph->baseDir)))
+    return fail(std::move(error));
   CompileRequest request;
   request.baseDir = graph->baseDir;
   request.workItemMinWork = args.workItemMinWork;
