@@ -84,7 +84,7 @@ std::string mlir::brick::graphDirectory(StringRef path) {
 }
 
 std::vector<std::string> mlir::brick::graphInputFiles(ModelOp model,
-                                                     StringRef baseDir) {
+                                                      StringRef baseDir) {
   std::vector<std::string> files;
   auto add = [&](StringRef file) {
     SmallString<256> path(file);

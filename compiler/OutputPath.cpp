@@ -54,8 +54,8 @@ llvm::Error mlir::brick::checkOutputFile(llvm::StringRef path,
     fs::file_status inputStatus;
     if (!input.empty() && !fs::status(input, inputStatus) &&
         inputStatus.getUniqueID() == status.getUniqueID())
-      return outputError(path, "is also an input (" + input + "), not overwritten",
-                         field);
+      return outputError(
+          path, "is also an input (" + input + "), not overwritten", field);
   }
   return llvm::Error::success();
 }
@@ -114,6 +114,10 @@ std::string OutputTransaction::stage(llvm::StringRef destination,
 
 llvm::Error OutputTransaction::commit() {
   for (Entry &entry : entries) {
+    // A writer may have had nothing to write (a specialisation without
+    // weight expressions writes no pack).
+    if (!fs::exists(entry.staged))
+      continue;
     // Checked again: the destination may have changed since the command
     // started.
     if (llvm::Error error = checkOutputFile(entry.destination, entry.field)) {

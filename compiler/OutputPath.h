@@ -68,8 +68,9 @@ public:
   std::string stage(llvm::StringRef destination, llvm::StringRef field);
 
   /// Renames every staged file into place, checking each destination again
-  /// first. When one fails, those already placed are removed and the files
-  /// they replaced put back: either all appear or none.
+  /// first; a staged path the caller never wrote is skipped. When one fails,
+  /// those already placed are removed and the files they replaced put back:
+  /// either all appear or none.
   llvm::Error commit();
 
 private:

@@ -3,7 +3,6 @@
 #include "compiler/export/ModelExporter.h"
 
 #include "compiler/OutputPath.h"
-
 #include "compiler/export/LlamaRoles.h"
 #include "compiler/formats/GgufWriter.h"
 #include "compiler/formats/SafetensorsWriter.h"

@@ -49,8 +49,7 @@ int runProfile(const ProfileArgs &args) {
   // model is reported by profileGraph, in its order.
   if (auto model = getSingleModel(**module, args.graph)) {
     if (llvm::Error error = checkOutputFiles(
-            destinations,
-            graphInputFiles(*model, graphDirectory(args.graph))))
+            destinations, graphInputFiles(*model, graphDirectory(args.graph))))
       return fail(std::move(error));
   } else {
     llvm::consumeError(model.takeError());

@@ -22,8 +22,9 @@ int runSpecialize(const SpecializeArgs &args) {
   // Every destination is checked before any work, and every file is staged
   // and renamed into place together: a failure leaves no pack behind.
   std::string packPath = args.output + ".weights.safetensors";
-  std::vector<OutputFile> destinations = {
-      {args.output, "-o"}, {packPath, "-o"}, {args.reportJson, "--report-json"}};
+  std::vector<OutputFile> destinations = {{args.output, "-o"},
+                                          {packPath, "-o"},
+                                          {args.reportJson, "--report-json"}};
   std::vector<std::string> inputs = {args.graph, args.config};
   if (llvm::Error error = checkOutputFiles(destinations, inputs))
     return fail(std::move(error));
