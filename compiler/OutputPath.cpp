@@ -101,6 +101,9 @@ OutputTransaction::~OutputTransaction() {
 
 std::string OutputTransaction::stage(llvm::StringRef destination,
                                      llvm::StringRef field) {
+  // "-" is standard output to LLVM's writers: nothing to stage.
+  if (destination == "-")
+    return "-";
   // The destination's own name ends the temporary one, so writers that
   // choose a format by extension (.mlirbc) see the same extension.
   llvm::SmallString<256> model(llvm::sys::path::parent_path(destination));

@@ -65,6 +65,7 @@ public:
 
   /// A fresh temporary path beside `destination` for the caller to write;
   /// commit() renames it to `destination`. `field` names the flag in errors.
+  /// "-" (standard output) is returned as is.
   std::string stage(llvm::StringRef destination, llvm::StringRef field);
 
   /// Renames every staged file into place, checking each destination again
