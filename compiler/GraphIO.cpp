@@ -3,6 +3,7 @@
 #include "compiler/GraphIO.h"
 
 #include "compiler/ErrorCapture.h"
+#include "compiler/OutputPath.h"
 #include "compiler/Registration.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -54,6 +55,8 @@ llvm::Expected<ModelOp> mlir::brick::getSingleModel(ModuleOp module,
 }
 
 llvm::Error mlir::brick::writeGraph(ModuleOp module, StringRef path) {
+  if (llvm::Error error = checkOutputFile(path, "-o"))
+    return error;
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
   if (path.ends_with(".mlirbc")) {
@@ -78,6 +81,25 @@ std::string mlir::brick::graphDirectory(StringRef path) {
   SmallString<256> absolute(path);
   llvm::sys::fs::make_absolute(absolute);
   return llvm::sys::path::parent_path(absolute).str();
+}
+
+std::vector<std::string> mlir::brick::graphInputFiles(ModelOp model,
+                                                      StringRef baseDir) {
+  std::vector<std::string> files;
+  auto add = [&](StringRef file) {
+    SmallString<256> path(file);
+    if (llvm::sys::path::is_relative(path)) {
+      path = baseDir;
+      llvm::sys::path::append(path, file);
+    }
+    files.push_back(std::string(path));
+  };
+  for (WeightOp weight : model.getBody().getOps<WeightOp>())
+    if (auto external = dyn_cast<ExternalAttr>(weight.getSource()))
+      add(external.getFile());
+  for (TokenizerOp tokenizer : model.getBody().getOps<TokenizerOp>())
+    add(tokenizer.getFile());
+  return files;
 }
 
 llvm::Expected<OpenedGraph> mlir::brick::openGraph(StringRef path) {

@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mlir::brick {
 
@@ -37,6 +38,11 @@ llvm::Error writeGraph(ModuleOp module, llvm::StringRef path);
 /// The directory relative weight and tokenizer paths of the graph at `path`
 /// resolve against.
 std::string graphDirectory(llvm::StringRef path);
+
+/// The files `model` reads (external weights, its tokenizer), relative
+/// paths resolved against `baseDir`: inputs an output must not overwrite.
+std::vector<std::string> graphInputFiles(ModelOp model,
+                                         llvm::StringRef baseDir);
 
 /// A graph file opened for one command: its own context (declared first, so
 /// it outlives the module), the module, its single model and the directory

@@ -9,6 +9,7 @@
 
 #include "compiler/artifact/ArtifactWriter.h"
 
+#include "compiler/OutputPath.h"
 #include "compiler/formats/StreamingFileWriter.h"
 
 #include "brick/artifact.h"
@@ -387,6 +388,8 @@ llvm::Error brick::artifact::writeArtifact(llvm::StringRef path,
   static_assert(offsetof(brick_artifact_header_t, checksum) + 32 ==
                     BRICK_ARTIFACT_CHECKSUMMED_FROM,
                 "the checksum covers everything after itself");
+  if (llvm::Error error = mlir::brick::checkOutputFile(path, /*field=*/""))
+    return error;
   llvm::Expected<Layout> layout = computeLayout(path, contents);
   if (!layout)
     return layout.takeError();
@@ -414,6 +417,10 @@ llvm::Error brick::artifact::writeArtifact(llvm::StringRef path,
     if (llvm::Error error = sealChecksum(path, unsealed, *digest))
       return error;
   }
+  // Checked again: the destination may have changed while the file was
+  // written, and rename would replace a symbolic link or a device.
+  if (llvm::Error error = mlir::brick::checkOutputFile(path, /*field=*/""))
+    return error;
   if (std::error_code error = llvm::sys::fs::rename(unsealed, path))
     return makeError(path, "cannot write: " + error.message());
   removeUnsealed.release();

@@ -4,6 +4,7 @@
 
 #include "brick/decode_abi.h"
 #include "compiler/ErrorCapture.h"
+#include "compiler/OutputPath.h"
 #include "compiler/Pipelines.h"
 #include "compiler/Registration.h"
 #include "passes/Passes.h"
@@ -242,6 +243,10 @@ mlir::brick::linkSharedObject(llvm::StringRef object,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
+    if (llvm::Error error = closeOutput(os, objectPath, /*field=*/"")) {
+      llvm::sys::fs::remove(objectPath);
+      return error;
+    }
   }
   if (std::error_code error =
           llvm::sys::fs::createTemporaryFile("brick-code", "so", libraryPath)) {

@@ -2,6 +2,7 @@
 
 #include "compiler/export/ModelExporter.h"
 
+#include "compiler/OutputPath.h"
 #include "compiler/export/LlamaRoles.h"
 #include "compiler/formats/GgufWriter.h"
 #include "compiler/formats/SafetensorsWriter.h"
@@ -145,10 +146,7 @@ static llvm::Error writeTextFile(StringRef path, StringRef text) {
   if (error)
     return exportError(path + ": " + error.message());
   os << text;
-  os.close();
-  if (os.has_error())
-    return exportError(path + ": write failed");
-  return llvm::Error::success();
+  return closeOutput(os, path, /*field=*/"");
 }
 
 static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
@@ -169,12 +167,16 @@ static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
   if (!width)
     return width.takeError();
 
-  if (llvm::sys::fs::exists(output))
+  // Not followed: a symbolic link, even a dangling one, is something there.
+  llvm::sys::fs::file_status present;
+  if (!llvm::sys::fs::status(output, present, /*Follow=*/false) &&
+      llvm::sys::fs::exists(present))
     return exportError(output + ": already exists (-o)");
-  // Stage the directory beside its final place, then rename it into place.
-  SmallString<256> staging(output);
-  staging += ".partial";
-  llvm::sys::fs::remove_directories(staging);
+  // Stage the directory beside its final place under a fresh name (never
+  // one the user may own), then rename it into place.
+  SmallString<256> staging;
+  llvm::sys::fs::createUniquePath(output + ".partial-%%%%%%%%", staging,
+                                  /*MakeAbsolute=*/false);
   if (std::error_code error = llvm::sys::fs::create_directories(staging))
     return exportError(staging + ": " + error.message() + " (-o)");
   llvm::scope_exit cleanup(
@@ -330,6 +332,8 @@ static llvm::Error exportGguf(ModelOp model, StringRef baseDir,
   for (const ExportedTensor &tensor :
        collectTensors(roles, hp, order, ggufName))
     payloads.push_back(payloadFor(tensor, baseDir.str(), hp.getHeadDim()));
+  if (llvm::Error error = checkOutputFile(output, "-o"))
+    return error;
   return fmt::writeGguf(output, metadata, payloads);
 }
 

@@ -2,12 +2,16 @@
 
 #include "compiler/formats/StreamingFileWriter.h"
 
+#include "compiler/OutputPath.h"
+
 #include "llvm/Support/FileSystem.h"
 
 using namespace brick::formats;
 
 llvm::Expected<std::unique_ptr<StreamingFileWriter>>
 StreamingFileWriter::create(llvm::StringRef path) {
+  if (llvm::Error error = mlir::brick::checkOutputFile(path, /*field=*/""))
+    return std::move(error);
   llvm::SmallString<128> temporary;
   int fd = -1;
   if (std::error_code error = llvm::sys::fs::createUniqueFile(
@@ -27,6 +31,9 @@ StreamingFileWriter::StreamingFileWriter(std::string path,
 StreamingFileWriter::~StreamingFileWriter() {
   if (committed)
     return;
+  // A write error left uncleared would make the stream's destructor abort
+  // with "IO failure on output stream"; the caller already has the error.
+  os->clear_error();
   os.reset();
   llvm::sys::fs::remove(temporary);
 }
@@ -49,6 +56,9 @@ llvm::Error StreamingFileWriter::commit() {
     return llvm::createStringError(error, path + ": cannot write: " +
                                               error.message());
   }
+  // The destination may have changed while the file was written.
+  if (llvm::Error error = mlir::brick::checkOutputFile(path, /*field=*/""))
+    return error;
   if (std::error_code error = llvm::sys::fs::rename(temporary, path))
     return llvm::createStringError(error, path + ": cannot write: " +
                                               error.message());

@@ -2,9 +2,12 @@
 
 #include "compiler/generation/Generate.h"
 
+#include "compiler/OutputPath.h"
+
 #include "brick/perplexity.h"
 #include "brick/sampler.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <cctype>
@@ -75,15 +78,27 @@ mlir::brick::generate(ReferenceExecutor &executor,
   std::unique_ptr<brick_sampler_t, void (*)(brick_sampler_t *)> sampler(
       rawSampler, brick_sampler_free);
 
+  // The logits go to a temporary file renamed into place at the end; the
+  // transaction outlives the stream, which is closed before it.
+  OutputTransaction outputs;
   std::unique_ptr<llvm::raw_fd_ostream> dump;
   if (!options.dumpLogitsPath.empty()) {
+    if (llvm::Error error =
+            checkOutputFile(options.dumpLogitsPath, "--dump-logits"))
+      return std::move(error);
     std::error_code error;
-    dump =
-        std::make_unique<llvm::raw_fd_ostream>(options.dumpLogitsPath, error);
+    dump = std::make_unique<llvm::raw_fd_ostream>(
+        outputs.stage(options.dumpLogitsPath, "--dump-logits"), error);
     if (error)
       return generationError(options.dumpLogitsPath + ": " + error.message() +
                              " (--dump-logits)");
   }
+  // An early return must not destroy a stream holding a write error: LLVM
+  // would abort with "IO failure on output stream".
+  llvm::scope_exit clearDump([&] {
+    if (dump)
+      dump->clear_error();
+  });
 
   executor.reset();
   GenerateResult result;
@@ -127,9 +142,13 @@ mlir::brick::generate(ReferenceExecutor &executor,
   }
   result.text += "\n";
   out << "\n";
-  if (dump && dump->has_error())
-    return generationError(options.dumpLogitsPath +
-                           ": write failed (--dump-logits)");
+  if (dump) {
+    if (llvm::Error error =
+            closeOutput(*dump, options.dumpLogitsPath, "--dump-logits"))
+      return std::move(error);
+    if (llvm::Error error = outputs.commit())
+      return std::move(error);
+  }
   return result;
 }
 

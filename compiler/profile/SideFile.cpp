@@ -2,6 +2,7 @@
 
 #include "compiler/profile/SideFile.h"
 
+#include "compiler/OutputPath.h"
 #include "compiler/formats/Safetensors.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/importers/ExternalWeight.h"
@@ -67,6 +68,8 @@ llvm::Error SideFile::stage(ModelBuilder &builder) {
 }
 
 llvm::Error SideFile::commit() {
+  if (llvm::Error error = checkOutputFile(path, "-o"))
+    return error;
   if (llvm::sys::fs::exists(path)) {
     llvm::SmallString<256> aside;
     llvm::sys::fs::createUniquePath(path + ".old-%%%%%%%%", aside,

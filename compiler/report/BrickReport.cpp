@@ -2,6 +2,7 @@
 
 #include "compiler/report/BrickReport.h"
 
+#include "compiler/OutputPath.h"
 #include "compiler/report/ReportHtml.h"
 #include "compiler/report/ReportJson.h"
 #include "compiler/report/ReportModel.h"
@@ -32,14 +33,14 @@ static llvm::Error writeFile(StringRef directory, StringRef name,
   if (error)
     return outputError(path + ": " + error.message() + " (-o)");
   os << text;
-  os.close();
-  if (os.has_error())
-    return outputError(path + ": " + os.error().message() + " (-o)");
-  return llvm::Error::success();
+  return closeOutput(os, path, "-o");
 }
 
 /// Refuses an output that would overwrite something.
 static llvm::Error checkOutput(StringRef outputDir) {
+  // A symbolic link is refused before anything follows it.
+  if (llvm::Error error = checkOutputDirectory(outputDir, "-o"))
+    return error;
   llvm::sys::fs::file_status status;
   if (llvm::sys::fs::status(outputDir, status))
     return llvm::Error::success(); // Does not exist yet.

@@ -17,7 +17,7 @@ namespace fmt = ::brick::formats;
 
 llvm::Expected<MaterializeResult>
 mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
-                                StringRef packPath) {
+                                StringRef packPath, StringRef stagingPath) {
   ForwardOp forward = model.getForward();
   MaterializeResult result;
   if (!forward)
@@ -56,12 +56,13 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
     };
     payloads.push_back(std::move(payload));
   }
+  StringRef writtenPath = stagingPath.empty() ? packPath : stagingPath;
   if (llvm::Error error = fmt::writeSafetensors(
-          packPath, payloads, {{"producer", "brickc specialize"}}))
+          writtenPath, payloads, {{"producer", "brickc specialize"}}))
     return std::move(error);
 
-  // Point the forward pass at the pack.
-  auto pack = fmt::readSafetensors(packPath);
+  // Point the forward pass at the pack, under its final name.
+  auto pack = fmt::readSafetensors(writtenPath);
   if (!pack)
     return pack.takeError();
   ModelBuilder builder(model);
@@ -72,7 +73,9 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
     if (!entry)
       return llvm::createStringError(packPath + ": tensor '" + name +
                                      "' was not written (weight pack)");
-    WeightOp weight = declareExternalWeight(builder, name, *entry);
+    fmt::TensorEntry placed = *entry;
+    placed.file = packPath.str();
+    WeightOp weight = declareExternalWeight(builder, name, placed);
     OpBuilder at(root.getContext());
     at.setInsertionPointAfterValue(value);
     Value ref = WeightRefOp::create(at, value.getLoc(), weight.getTensorType(),

@@ -29,10 +29,12 @@ struct MaterializeResult {
 /// pass uses into `packPath` (external weights resolve against `baseDir`),
 /// replaces each by a `brick.weight_ref` of a new weight in the pack, and
 /// erases the expressions and weights nothing uses any more. Without weight
-/// expressions, nothing is written.
-llvm::Expected<MaterializeResult> materializeWeights(ModelOp model,
-                                                     llvm::StringRef baseDir,
-                                                     llvm::StringRef packPath);
+/// expressions, nothing is written. The bytes go to `stagingPath` when it is
+/// not empty (a temporary file the caller renames to `packPath` with the
+/// other outputs); the weights name `packPath` either way.
+llvm::Expected<MaterializeResult>
+materializeWeights(ModelOp model, llvm::StringRef baseDir,
+                   llvm::StringRef packPath, llvm::StringRef stagingPath = "");
 
 } // namespace mlir::brick
 

@@ -64,7 +64,8 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
   }
 
   if (!request.packPath.empty()) {
-    auto packed = materializeWeights(model, request.baseDir, request.packPath);
+    auto packed = materializeWeights(model, request.baseDir, request.packPath,
+                                     request.packStagingPath);
     if (!packed)
       return packed.takeError();
     report.packTensors = packed->tensors;

@@ -26,6 +26,9 @@ struct SpecializeRequest {
   /// The weight pack to write; empty skips materialisation (the graph keeps
   /// its weight expressions).
   std::string packPath;
+  /// Where the pack's bytes are written when not empty: a temporary file
+  /// the caller renames to packPath once every output is written.
+  std::string packStagingPath;
 };
 
 /// Specialises `model` in place: adds the configuration, runs the

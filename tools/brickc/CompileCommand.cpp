@@ -9,6 +9,7 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/compile/CompileArtifact.h"
 #include "compiler/compile/TargetResolution.h"
 #include "compiler/specialize/Specialize.h"
@@ -28,16 +29,33 @@ struct CompileArgs {
 };
 
 int runCompile(const CompileArgs &args) {
+  // Destinations are checked before the (long) compilation starts.
+  std::vector<OutputFile> destinations = {{args.output, "-o"},
+                                          {args.lowered, "--dump-lowered"},
+                                          {args.hostKernels, "--host-kernels"}};
+  if (llvm::Error error =
+          checkOutputFiles(destinations, {args.graph, args.config}))
+    return fail(std::move(error));
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
+  // The files the graph reads are inputs too.
+  if (llvm::Error error = checkOutputFiles(
+          destinations, graphInputFiles(graph->model, graph->baseDir)))
+    return fail(std::move(error));
   CompileRequest request;
   request.baseDir = graph->baseDir;
   request.workItemMinWork = args.workItemMinWork;
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
-  request.gpuHostKernelsPath = args.hostKernels;
-  request.loweredPath = args.lowered;
+  // The side outputs are staged and put in place only with the artifact
+  // (which writeArtifact itself renames into place last).
+  OutputTransaction outputs;
+  if (!args.hostKernels.empty())
+    request.gpuHostKernelsPath =
+        outputs.stage(args.hostKernels, "--host-kernels");
+  if (!args.lowered.empty())
+    request.loweredPath = outputs.stage(args.lowered, "--dump-lowered");
   request.gpu.splitReductionMinSize = args.gpuSplitMinSize;
   TargetSources targets;
   targets.flags = args.target;
@@ -64,6 +82,8 @@ int runCompile(const CompileArgs &args) {
   targets.graph = recordedTarget(graph->model);
   request.target = resolveTarget(targets);
   if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
+    return fail(std::move(error));
+  if (llvm::Error error = outputs.commit())
     return fail(std::move(error));
   return 0;
 }

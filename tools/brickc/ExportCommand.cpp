@@ -3,6 +3,7 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/export/ModelExporter.h"
 
 using namespace mlir::brick;
@@ -14,9 +15,18 @@ struct ExportArgs {
 };
 
 int runExport(const ExportArgs &args) {
+  // A Hugging Face directory must not exist at all (the exporter says so);
+  // a GGUF file is checked like every file output.
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
+  if (args.format == "gguf") {
+    std::vector<std::string> inputs =
+        graphInputFiles(graph->model, graph->baseDir);
+    inputs.push_back(args.graph);
+    if (llvm::Error error = checkOutputFile(args.output, "-o", inputs))
+      return fail(std::move(error));
+  }
   ExportFormat kind =
       args.format == "gguf" ? ExportFormat::Gguf : ExportFormat::Safetensors;
   if (llvm::Error error =

@@ -3,6 +3,7 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/Registration.h"
 #include "compiler/importers/Importer.h"
 
@@ -16,6 +17,9 @@ struct ImportArgs {
 };
 
 int runImport(const ImportArgs &args) {
+  if (llvm::Error error =
+          checkOutputFile(args.output, "-o", {args.model, args.tokenizer}))
+    return fail(std::move(error));
   ImportOptions options;
   options.tokenizerPath = args.tokenizer;
   for (const std::string &text : args.adapters) {

@@ -3,8 +3,10 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/Registration.h"
 #include "compiler/profile/ProfileDriver.h"
+#include "compiler/profile/SideFile.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -22,6 +24,16 @@ struct ProfileArgs {
 };
 
 int runProfile(const ProfileArgs &args) {
+  // Both destinations are checked before the (long) profile starts; the
+  // corpora are NAME=FILE.
+  std::vector<OutputFile> destinations = {
+      {args.output, "-o"}, {profile::sideFilePath(args.output), "-o"}};
+  std::vector<std::string> inputs = {args.graph};
+  for (const auto *corpora : {&args.options.calibration, &args.options.heldout})
+    for (const std::string &corpus : *corpora)
+      inputs.push_back(llvm::StringRef(corpus).split('=').second.str());
+  if (llvm::Error error = checkOutputFiles(destinations, inputs))
+    return fail(std::move(error));
   auto method = profile::parseClusterMethod(args.method);
   if (!method)
     return fail(method.takeError());
@@ -33,6 +45,15 @@ int runProfile(const ProfileArgs &args) {
   auto module = readGraph(context.get(), args.graph);
   if (!module)
     return fail(module.takeError());
+  // The files the graph reads are inputs too; a graph without its single
+  // model is reported by profileGraph, in its order.
+  if (auto model = getSingleModel(**module, args.graph)) {
+    if (llvm::Error error = checkOutputFiles(
+            destinations, graphInputFiles(*model, graphDirectory(args.graph))))
+      return fail(std::move(error));
+  } else {
+    llvm::consumeError(model.takeError());
+  }
   auto result =
       profile::profileGraph(*module, args.graph, options, args.output);
   if (!result)

@@ -3,6 +3,7 @@
 #include "tools/brickc/Commands.h"
 
 #include "compiler/GraphIO.h"
+#include "compiler/OutputPath.h"
 #include "compiler/specialize/Specialize.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -18,33 +19,54 @@ struct SpecializeArgs {
 };
 
 int runSpecialize(const SpecializeArgs &args) {
+  // Every destination is checked before any work, and every file is staged
+  // and renamed into place together: a failure leaves no pack behind.
+  std::string packPath = args.output + ".weights.safetensors";
+  std::vector<OutputFile> destinations = {{args.output, "-o"},
+                                          {packPath, "-o"},
+                                          {args.reportJson, "--report-json"}};
+  std::vector<std::string> inputs = {args.graph, args.config};
+  if (llvm::Error error = checkOutputFiles(destinations, inputs))
+    return fail(std::move(error));
   auto config = readConfigFile(args.config);
   if (!config)
     return fail(config.takeError());
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
+  // The files the graph reads are inputs too.
+  if (llvm::Error error = checkOutputFiles(
+          destinations, graphInputFiles(graph->model, graph->baseDir)))
+    return fail(std::move(error));
+  OutputTransaction outputs;
   SpecializeRequest request;
   request.baseDir = graph->baseDir;
   request.config = *config;
   request.configSource = args.config;
   request.keepUnfused = args.keepUnfused;
-  request.packPath = args.output + ".weights.safetensors";
+  request.packPath = packPath;
+  request.packStagingPath = outputs.stage(packPath, "-o");
   auto report = specializeModel(graph->model, request);
   if (!report)
     return fail(report.takeError());
-  if (llvm::Error error = writeGraph(*graph->module, args.output))
+  if (llvm::Error error =
+          writeGraph(*graph->module, outputs.stage(args.output, "-o")))
     return fail(std::move(error));
-  report->print(llvm::outs());
   if (!args.reportJson.empty()) {
+    std::string staged = outputs.stage(args.reportJson, "--report-json");
     std::error_code error;
-    llvm::raw_fd_ostream os(args.reportJson, error);
+    llvm::raw_fd_ostream os(staged, error);
     if (error)
       return fail(llvm::createStringError(error, args.reportJson + ": " +
                                                      error.message() +
                                                      " (--report-json)"));
     os << llvm::formatv("{0:2}\n", report->toJson());
+    if (llvm::Error error = closeOutput(os, args.reportJson, "--report-json"))
+      return fail(std::move(error));
   }
+  if (llvm::Error error = outputs.commit())
+    return fail(std::move(error));
+  report->print(llvm::outs());
   return 0;
 }
 
