@@ -63,6 +63,8 @@ struct ConfigRouting {
 struct ConfigFile {
   std::string name;
   std::vector<std::string> capabilities;
+  /// Whether the file has a `capabilities` key (an empty list is an error).
+  bool capabilitiesListed = false;
   std::vector<ConfigPlugin> plugins;
   double ffnKeep = 1.0;
   std::vector<double> ffnKeepPerLayer;
