@@ -60,8 +60,9 @@ llvm::Error mlir::brick::checkTarget(const TargetSpec &target) {
     return targetError("cpu '" + target.cpu + "' is not a " +
                        llvm::Triple::getArchTypeName(arch) + " CPU LLVM knows");
   llvm::SmallVector<llvm::StringRef> features;
-  llvm::StringRef(target.features).split(features, ',', /*MaxSplit=*/-1,
-                                         /*KeepEmpty=*/false);
+  llvm::StringRef(target.features)
+      .split(features, ',', /*MaxSplit=*/-1,
+             /*KeepEmpty=*/false);
   for (llvm::StringRef feature : features) {
     feature = feature.trim();
     if (!feature.consume_front("+") && !feature.consume_front("-"))

@@ -1,4 +1,4 @@
-//===- TargetCheck.h - Is a target one Brick compiles for? -------*- C++ -*-===//
+//===- TargetCheck.h - Is a target one Brick compiles for? ------*- C++ -*-===//
 //
 // A configuration or a flag may name a target long before code is emitted
 // for it; LLVM, when it finally sees an unknown CPU or feature, prints a

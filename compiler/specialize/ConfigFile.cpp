@@ -147,9 +147,9 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
   if (config.target && config.target->triple.empty())
     return configError(source, "target", "triple must not be empty");
   if (config.target)
-    if (llvm::Error error = checkTarget({config.target->triple,
-                                         config.target->cpu,
-                                         config.target->features}))
+    if (llvm::Error error =
+            checkTarget({config.target->triple, config.target->cpu,
+                         config.target->features}))
       return configError(source, "target", llvm::toString(std::move(error)));
   return llvm::Error::success();
 }

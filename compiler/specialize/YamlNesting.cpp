@@ -1,4 +1,4 @@
-//===- YamlNesting.cpp - How deep a YAML text nests, before parsing it -----===//
+//===- YamlNesting.cpp - How deep a YAML text nests -----------------------===//
 
 #include "compiler/specialize/YamlNesting.h"
 
@@ -35,8 +35,7 @@ private:
     size_t indent = 0;
     while (at < text.size() && text[at] == ' ')
       ++at, ++indent;
-    if (at < text.size() && text[at] != '\n' && text[at] != '#' &&
-        flow == 0) {
+    if (at < text.size() && text[at] != '\n' && text[at] != '#' && flow == 0) {
       // A block level per indentation deeper than the enclosing ones.
       while (!indents.empty() && indents.back() > indent)
         indents.pop_back();
@@ -56,8 +55,8 @@ private:
     bool nodeStart = true;
     while (at < text.size() && text[at] != '\n') {
       char c = text[at];
-      if (c == '#' && (at == lineStart || text[at - 1] == ' ' ||
-                       text[at - 1] == '\t')) {
+      if (c == '#' &&
+          (at == lineStart || text[at - 1] == ' ' || text[at - 1] == '\t')) {
         while (at < text.size() && text[at] != '\n')
           ++at;
         break;
@@ -67,8 +66,8 @@ private:
         nodeStart = false;
         continue;
       }
-      bool spaceAfter = at + 1 < text.size() &&
-                        (text[at + 1] == ' ' || text[at + 1] == '\t');
+      bool spaceAfter =
+          at + 1 < text.size() && (text[at + 1] == ' ' || text[at + 1] == '\t');
       if (c == '[' || c == '{') {
         ++flow;
         if (depth() > limit)
@@ -84,8 +83,8 @@ private:
         --flow;
       }
       if (c != ' ' && c != '\t')
-        nodeStart = c == '[' || c == '{' || c == ',' || c == ':' ||
-                    c == '-' || c == '?';
+        nodeStart = c == '[' || c == '{' || c == ',' || c == ':' || c == '-' ||
+                    c == '?';
       ++at;
     }
     if (at < text.size()) {

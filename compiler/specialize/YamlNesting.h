@@ -1,4 +1,4 @@
-//===- YamlNesting.h - How deep a YAML text nests, before parsing it -------===//
+//===- YamlNesting.h - How deep a YAML text nests ---------------*- C++ -*-===//
 //
 // LLVM's YAML parser and YAML I/O descend one stack frame per level of
 // nesting, so a configuration of 100,000 nested brackets overflows the stack.

@@ -100,9 +100,11 @@ int main(int argc, char **argv) {
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
   app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
-  CLI::Option *stepsOption = app.add_option("-n,--steps", steps,
-                 "Positions to run, prompt included; 0 = the model's max_seq")
-      ->capture_default_str();
+  CLI::Option *stepsOption =
+      app.add_option(
+             "-n,--steps", steps,
+             "Positions to run, prompt included; 0 = the model's max_seq")
+          ->capture_default_str();
   app.add_option("--temp", temperature, "Temperature; 0 is greedy")
       ->capture_default_str();
   app.add_option("--top-p", topP,

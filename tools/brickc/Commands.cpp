@@ -17,10 +17,10 @@ int mlir::brick::failUnlessAtLeast(llvm::StringRef flag, int64_t value,
                                    int64_t least, llvm::StringRef meaning) {
   if (value >= least)
     return 0;
-  return fail(llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      flag + " must be " + meaning + ", got " + llvm::Twine(value) + " (" +
-          flag + ")"));
+  return fail(llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                      flag + " must be " + meaning + ", got " +
+                                          llvm::Twine(value) + " (" + flag +
+                                          ")"));
 }
 
 void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {

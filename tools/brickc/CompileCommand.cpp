@@ -72,9 +72,9 @@ int runCompile(const CompileArgs &args) {
       // checkTarget's message starts with the part at fault.
       std::string message = llvm::toString(std::move(error));
       llvm::StringRef part = llvm::StringRef(message).split(' ').first;
-      return fail(llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                          message + " (--target-" + part +
-                                              ")"));
+      return fail(
+          llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                  message + " (--target-" + part + ")"));
     }
   if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
     return fail(std::move(error));

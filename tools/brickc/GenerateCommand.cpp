@@ -50,10 +50,11 @@ void mlir::brick::registerGenerateCommand(CLI::App &app) {
   addOracleFlags(command, args->oracle);
   command->add_option("--prompt", options.prompt, "Prompt text (BOS is added)");
   CLI::Option *steps =
-      command->add_option("-n,--steps", options.steps,
-                   "Positions to run, prompt included; 0 = the model's "
-                   "max_seq")
-      ->capture_default_str();
+      command
+          ->add_option("-n,--steps", options.steps,
+                       "Positions to run, prompt included; 0 = the model's "
+                       "max_seq")
+          ->capture_default_str();
   command->add_option("--temp", options.temperature, "Temperature; 0 is greedy")
       ->capture_default_str();
   command
