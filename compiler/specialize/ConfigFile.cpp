@@ -3,9 +3,12 @@
 #include "compiler/specialize/ConfigFile.h"
 
 #include "compiler/ErrorCapture.h"
+#include "compiler/emit/TargetCheck.h"
+#include "compiler/specialize/YamlNesting.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/YAMLTraits.h"
@@ -60,7 +63,15 @@ template <> struct PolymorphicTraits<ConfigRouting> {
 template <> struct MappingTraits<ConfigFile> {
   static void mapping(IO &io, ConfigFile &config) {
     io.mapRequired("name", config.name);
-    io.mapOptional("capabilities", config.capabilities);
+    // Absent and empty differ: no key keeps the whole model (a target-only
+    // configuration), an empty list names no capability.
+    std::optional<std::vector<std::string>> capabilities;
+    if (io.outputting() && config.capabilitiesListed)
+      capabilities = config.capabilities;
+    io.mapOptional("capabilities", capabilities);
+    config.capabilitiesListed = capabilities.has_value();
+    if (capabilities)
+      config.capabilities = std::move(*capabilities);
     io.mapOptional("plugins", config.plugins);
     io.mapOptional("ffn_keep", config.ffnKeep, 1.0);
     io.mapOptional("ffn_keep_per_layer", config.ffnKeepPerLayer);
@@ -80,10 +91,35 @@ static llvm::Error configError(const llvm::Twine &source,
 
 static bool isFraction(double value) { return value > 0.0 && value <= 1.0; }
 
+/// The first name `names` lists twice; empty when each appears once.
+static std::string firstDuplicate(llvm::ArrayRef<std::string> names) {
+  llvm::StringSet<> seen;
+  for (const std::string &name : names)
+    if (!seen.insert(name).second)
+      return name;
+  return {};
+}
+
+/// LLVM's YAML parser recurses once per level; configurations need four.
+static constexpr unsigned kMaxYamlNesting = 64;
+
 /// What YAML I/O cannot say: values in range, names that are symbols.
 static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
   if (config.name.empty())
     return configError(source, "name", "must not be empty");
+  if (config.capabilitiesListed && config.capabilities.empty())
+    return configError(source, "capabilities",
+                       "must name at least one capability; leave the key out "
+                       "to keep the whole model");
+  std::string twice = firstDuplicate(config.capabilities);
+  if (!twice.empty())
+    return configError(source, "capabilities", twice + " is listed twice");
+  std::vector<std::string> pluginNames;
+  for (const ConfigPlugin &plugin : config.plugins)
+    pluginNames.push_back(plugin.name);
+  twice = firstDuplicate(pluginNames);
+  if (!twice.empty())
+    return configError(source, "plugins", twice + " is listed twice");
   if (!isFraction(config.ffnKeep))
     return configError(source, "ffn_keep",
                        "must be in (0, 1], got " +
@@ -110,6 +146,11 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
                            llvm::Twine(config.routing.map.topk));
   if (config.target && config.target->triple.empty())
     return configError(source, "target", "triple must not be empty");
+  if (config.target)
+    if (llvm::Error error =
+            checkTarget({config.target->triple, config.target->cpu,
+                         config.target->features}))
+      return configError(source, "target", llvm::toString(std::move(error)));
   return llvm::Error::success();
 }
 
@@ -123,9 +164,22 @@ mlir::brick::parseConfigFile(llvm::StringRef text, llvm::StringRef source) {
               llvm::Twine(diag.getColumnNo() + 1) + ": " + diag.getMessage())
                  .str();
   };
+  if (auto deep = findDeepYamlNesting(text, kMaxYamlNesting))
+    return configError(source, "yaml",
+                       llvm::Twine(deep->line) + ":" +
+                           llvm::Twine(deep->column) + ": nested deeper than " +
+                           llvm::Twine(kMaxYamlNesting) + " levels");
   llvm::yaml::Input input(text, nullptr, handler, &message);
   ConfigFile config;
   input >> config;
+  if (input.error())
+    return configError(source, "yaml",
+                       message.empty() ? "invalid configuration" : message);
+  // YAML I/O reads the first document; a second one would be ignored.
+  if (input.nextDocument())
+    return configError(source, "yaml",
+                       "a second YAML document follows the configuration; a "
+                       "file holds one");
   if (input.error())
     return configError(source, "yaml",
                        message.empty() ? "invalid configuration" : message);

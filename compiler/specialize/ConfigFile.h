@@ -17,7 +17,10 @@
 //     features: +avx2,+fma
 //
 // It is read with LLVM's YAML I/O; an unknown key or a bad value is one error
-// line naming the file, the position and the field.
+// line naming the file, the position and the field. Also refused: an empty or
+// repeated capability list entry, a plugin listed twice, a second document,
+// a target LLVM's tables do not know (compiler/emit/TargetCheck.h), and
+// nesting deeper than 64 levels (checked before the parser recurses).
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +66,8 @@ struct ConfigRouting {
 struct ConfigFile {
   std::string name;
   std::vector<std::string> capabilities;
+  /// Whether the file has a `capabilities` key (an empty list is an error).
+  bool capabilitiesListed = false;
   std::vector<ConfigPlugin> plugins;
   double ffnKeep = 1.0;
   std::vector<double> ffnKeepPerLayer;

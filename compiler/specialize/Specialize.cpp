@@ -62,6 +62,19 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
     auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
     report.keptBricks[brick.getLayer()].push_back(ref.getValue().str());
   }
+  // A token cannot read more bricks than its layer keeps: a larger topk
+  // reads them all plus the router, more than static serving.
+  if (selection.getRouting() == Routing::topk) {
+    size_t most = 0;
+    for (const auto &kept : report.keptBricks)
+      most = std::max(most, kept.size());
+    int64_t topK = static_cast<int64_t>(*selection.getTopK());
+    if (topK > static_cast<int64_t>(most))
+      return specializeError(request.configSource + ": topk " +
+                             llvm::Twine(topK) +
+                             " exceeds the bricks a layer keeps (" +
+                             llvm::Twine(most) + " at most) (routing)");
+  }
 
   if (!request.packPath.empty()) {
     auto packed = materializeWeights(model, request.baseDir, request.packPath,

@@ -66,6 +66,23 @@ bool checkSamplerFlags(float temperature, float topP, std::string &error) {
   return true;
 }
 
+/// Refuses counts that mean nothing, before the artifact is opened: 0 is
+/// documented for both (-n: the model's max_seq; --threads: one per CPU),
+/// a negative value is not.
+bool checkCountFlags(int64_t steps, int threads, std::string &error) {
+  if (steps < 0) {
+    error = "-n must be 0 (the model's max_seq) or more, got " +
+            std::to_string(steps) + " (-n)";
+    return false;
+  }
+  if (threads < 0) {
+    error = "--threads must be 0 (one per online CPU) or more, got " +
+            std::to_string(threads) + " (--threads)";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -83,9 +100,11 @@ int main(int argc, char **argv) {
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
   app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
-  app.add_option("-n,--steps", steps,
-                 "Positions to run, prompt included; 0 = the model's max_seq")
-      ->capture_default_str();
+  CLI::Option *stepsOption =
+      app.add_option(
+             "-n,--steps", steps,
+             "Positions to run, prompt included; 0 = the model's max_seq")
+          ->capture_default_str();
   app.add_option("--temp", temperature, "Temperature; 0 is greedy")
       ->capture_default_str();
   app.add_option("--top-p", topP,
@@ -121,7 +140,8 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::string error;
-  if (!checkSamplerFlags(temperature, topP, error))
+  if (!checkSamplerFlags(temperature, topP, error) ||
+      !checkCountFlags(steps, threads, error))
     return fail(error);
 
   brick_artifact_open_options_t options{};
@@ -150,9 +170,17 @@ int main(int argc, char **argv) {
     return fail(error);
   if (!perplexityText.empty())
     return brick_run::runPerplexity(session, perplexityText, context);
+  // An -n past max_seq that the user gave is refused; the default (256) is
+  // clamped to max_seq as run.c clamps it.
+  if (stepsOption->count() > 0 && steps > session.maxSeq())
+    return fail(path + ": -n " + std::to_string(steps) +
+                " is past the model's max_seq " +
+                std::to_string(session.maxSeq()) + " (-n)");
+  if (steps == 0 || steps > session.maxSeq())
+    steps = session.maxSeq();
 
   brick_tokenizer_t *tokenizer = session.tokenizer();
-  int64_t vocab = session.vocab(), maxSeq = session.maxSeq();
+  int64_t vocab = session.vocab();
   int32_t *ids = nullptr;
   size_t count = 0;
   if (brick_tokenizer_encode(tokenizer, prompt.c_str(), 1, &ids, &count) !=
@@ -168,9 +196,13 @@ int main(int argc, char **argv) {
                            &sampler) != BRICK_OK)
     return fail("invalid sampler settings (--temp, --top-p)");
 
+  // run.c cuts a prompt longer than the run silently; a prompt that does not
+  // fit is refused instead. BOS counts, as it takes a position.
+  if (static_cast<int64_t>(promptIds.size()) > steps)
+    return fail("the prompt's " + std::to_string(promptIds.size()) +
+                " tokens (BOS included) do not fit in " +
+                std::to_string(steps) + " positions (--prompt, -n)");
   int32_t token = promptIds[0];
-  if (steps <= 0 || steps > maxSeq)
-    steps = maxSeq;
   int32_t bos = brick_tokenizer_bos_id(tokenizer);
   FILE *dump = nullptr;
   if (!dumpLogits.empty() && !(dump = std::fopen(dumpLogits.c_str(), "wb")))

@@ -13,6 +13,16 @@ int mlir::brick::fail(llvm::Error error) {
   return 1;
 }
 
+int mlir::brick::failUnlessAtLeast(llvm::StringRef flag, int64_t value,
+                                   int64_t least, llvm::StringRef meaning) {
+  if (value >= least)
+    return 0;
+  return fail(llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                      flag + " must be " + meaning + ", got " +
+                                          llvm::Twine(value) + " (" + flag +
+                                          ")"));
+}
+
 void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {
   // CLI11 turns a RuntimeError into the exit status of CLI11_PARSE's
   // `app.exit` without printing anything.

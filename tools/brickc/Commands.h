@@ -21,6 +21,11 @@ namespace mlir::brick {
 /// Reports `error` as one line per failure and returns the exit code.
 int fail(llvm::Error error);
 
+/// Refuses a count below `least`: "FLAG must be MEANING, got VALUE (FLAG)",
+/// as brick-run words it.
+int failUnlessAtLeast(llvm::StringRef flag, int64_t value, int64_t least,
+                      llvm::StringRef meaning);
+
 /// Runs `action` when `command` is the subcommand parsed; a non-zero status
 /// becomes brickc's exit status.
 void setAction(CLI::App *command, std::function<int()> action);

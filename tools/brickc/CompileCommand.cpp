@@ -12,6 +12,7 @@
 #include "compiler/OutputPath.h"
 #include "compiler/compile/CompileArtifact.h"
 #include "compiler/compile/TargetResolution.h"
+#include "compiler/emit/TargetCheck.h"
 #include "compiler/specialize/Specialize.h"
 
 using namespace mlir::brick;
@@ -81,6 +82,18 @@ int runCompile(const CompileArgs &args) {
   // target too.
   targets.graph = recordedTarget(graph->model);
   request.target = resolveTarget(targets);
+  // A target the flags changed is checked here, where the flag can be named;
+  // a configuration's is checked as the file is read.
+  const TargetFlags &flags = args.target;
+  if (!flags.triple.empty() || !flags.cpu.empty() || !flags.features.empty())
+    if (llvm::Error error = checkTarget(request.target)) {
+      // checkTarget's message starts with the part at fault.
+      std::string message = llvm::toString(std::move(error));
+      llvm::StringRef part = llvm::StringRef(message).split(' ').first;
+      return fail(
+          llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                  message + " (--target-" + part + ")"));
+    }
   if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
     return fail(std::move(error));
   if (llvm::Error error = outputs.commit())

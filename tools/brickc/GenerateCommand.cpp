@@ -14,12 +14,24 @@ namespace {
 struct GenerateArgs {
   OracleArgs oracle;
   GenerateOptions options;
+  /// Whether -n was given: the default (256) is clamped to max_seq, as
+  /// run.c clamps it, a given -n past max_seq is refused.
+  bool stepsGiven = false;
 };
 
 int runGenerate(const GenerateArgs &args) {
+  if (int status = failUnlessAtLeast("-n", args.options.steps, 0,
+                                     "0 (the model's max_seq) or more"))
+    return status;
   auto oracle = openOracle(args.oracle);
   if (!oracle)
     return fail(oracle.takeError());
+  int64_t maxSeq = oracle->graph.model.getHparams().getMaxSeq();
+  if (args.stepsGiven && args.options.steps > maxSeq)
+    return fail(llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        args.oracle.graph + ": -n " + llvm::Twine(args.options.steps) +
+            " is past the model's max_seq " + llvm::Twine(maxSeq) + " (-n)"));
   auto result = generate(*oracle->executor, oracle->tokenizer.get(),
                          oracle->graph.model.getHparams().getMaxSeq(),
                          args.options, llvm::outs());
@@ -37,11 +49,12 @@ void mlir::brick::registerGenerateCommand(CLI::App &app) {
       "generate", "Generate text with the fp32 reference executor");
   addOracleFlags(command, args->oracle);
   command->add_option("--prompt", options.prompt, "Prompt text (BOS is added)");
-  command
-      ->add_option("-n,--steps", options.steps,
-                   "Positions to run, prompt included; 0 = the model's "
-                   "max_seq")
-      ->capture_default_str();
+  CLI::Option *steps =
+      command
+          ->add_option("-n,--steps", options.steps,
+                       "Positions to run, prompt included; 0 = the model's "
+                       "max_seq")
+          ->capture_default_str();
   command->add_option("--temp", options.temperature, "Temperature; 0 is greedy")
       ->capture_default_str();
   command
@@ -54,5 +67,8 @@ void mlir::brick::registerGenerateCommand(CLI::App &app) {
   command->add_option("--dump-logits", options.dumpLogitsPath,
                       "Write every position's logits as raw float32 "
                       "rows to FILE");
-  setAction(command, [args] { return runGenerate(*args); });
+  setAction(command, [args, steps] {
+    args->stepsGiven = steps->count() > 0;
+    return runGenerate(*args);
+  });
 }

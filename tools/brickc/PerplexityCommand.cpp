@@ -20,6 +20,9 @@ struct PerplexityArgs {
 };
 
 int runPerplexity(const PerplexityArgs &args) {
+  if (int status = failUnlessAtLeast("--context", args.context, 0,
+                                     "0 (the model's max_seq) or more"))
+    return status;
   auto text = llvm::MemoryBuffer::getFile(args.textPath);
   if (!text)
     return fail(llvm::createStringError(
@@ -28,9 +31,14 @@ int runPerplexity(const PerplexityArgs &args) {
   auto oracle = openOracle(args.oracle);
   if (!oracle)
     return fail(oracle.takeError());
-  int64_t context = args.context;
-  if (context <= 0)
-    context = oracle->graph.model.getHparams().getMaxSeq();
+  int64_t maxSeq = oracle->graph.model.getHparams().getMaxSeq();
+  int64_t context = args.context == 0 ? maxSeq : args.context;
+  if (context > maxSeq)
+    return fail(llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        args.oracle.graph + ": --context " + llvm::Twine(context) +
+            " is past the model's max_seq " + llvm::Twine(maxSeq) +
+            " (--context)"));
   auto result = perplexity(*oracle->executor, oracle->tokenizer.get(),
                            (*text)->getBuffer(), context);
   if (!result)

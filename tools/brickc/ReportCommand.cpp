@@ -12,14 +12,20 @@ namespace {
 struct ReportArgs {
   std::string graph, output;
   report::ReportOptions options;
+  /// Signed, so that a negative --top is refused rather than wrapped.
+  int64_t top = static_cast<int64_t>(report::ReportOptions().topBricks);
 };
 
 int runReport(const ReportArgs &args) {
+  if (int status = failUnlessAtLeast("--top", args.top, 1, "1 or more"))
+    return status;
+  report::ReportOptions options = args.options;
+  options.topBricks = static_cast<size_t>(args.top);
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
   if (llvm::Error error = report::writeBrickReport(graph->model, graph->baseDir,
-                                                   args.output, args.options))
+                                                   args.output, options))
     return fail(std::move(error));
   return 0;
 }
@@ -39,7 +45,7 @@ void mlir::brick::registerReportCommand(CLI::App &app) {
                    "Output directory; must not exist or be empty")
       ->required();
   command
-      ->add_option("--top", args->options.topBricks,
+      ->add_option("--top", args->top,
                    "Bricks listed per capability and layer in the top-bricks "
                    "table")
       ->capture_default_str();

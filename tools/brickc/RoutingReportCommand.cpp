@@ -21,6 +21,9 @@ struct RoutingReportArgs {
 };
 
 int runRoutingReport(const RoutingReportArgs &args) {
+  if (int status = failUnlessAtLeast("--context", args.context, 0,
+                                     "0 (the model's max_seq) or more"))
+    return status;
   auto config = readConfigFile(args.config);
   if (!config)
     return fail(config.takeError());
