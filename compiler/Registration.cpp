@@ -50,6 +50,13 @@ void mlir::brick::registerBrickDialects(DialectRegistry &registry) {
   registerBrickCodegenInterfaces(registry);
 }
 
+void mlir::brick::loadBrickCodegenInterfaces(MLIRContext *context) {
+  DialectRegistry registry;
+  registerBrickCodegenInterfaces(registry);
+  context->appendDialectRegistry(registry);
+  context->loadAllAvailableDialects();
+}
+
 void mlir::brick::registerBrickCodegenInterfaces(DialectRegistry &registry) {
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);

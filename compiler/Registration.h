@@ -24,6 +24,10 @@ void registerBrickDialects(DialectRegistry &registry);
 /// LLVM of the dialects inside GPU kernels; the NVVM target and the
 /// translations to LLVM IR that produce PTX.
 void registerBrickCodegenInterfaces(DialectRegistry &registry);
+
+/// Adds those interfaces to `context` and loads its dialects, for contexts
+/// not made from registerBrickDialects (tests, benchmarks).
+void loadBrickCodegenInterfaces(MLIRContext *context);
 /// A context with the dialects of registerBrickDialects registered and
 /// loaded: what a tool reads, rewrites and lowers brick graphs in.
 std::unique_ptr<MLIRContext> createBrickContext();

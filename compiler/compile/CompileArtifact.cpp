@@ -6,7 +6,7 @@
 #include "compiler/GraphIO.h"
 #include "compiler/Pipelines.h"
 #include "compiler/artifact/ArtifactWriter.h"
-#include "compiler/compile/ArtifactWeights.h"
+#include "compiler/materialize/ArtifactWeights.h"
 #include "compiler/compile/DecodeInfo.h"
 #include "compiler/emit/GpuHostEmulation.h"
 #include "compiler/emit/GpuProgramWriter.h"

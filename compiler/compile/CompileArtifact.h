@@ -42,8 +42,9 @@ struct CompileRequest {
   /// NVPTX targets: where to write the kernels compiled for this CPU
   /// (GpuHostEmulation.h) as well, or nothing.
   std::string gpuHostKernelsPath;
-  /// Where to write the module as the lowering leaves it (what brick-opt's
-  /// brick-lower-cpu or brick-lower-gpu produce from the graph), or
+  /// Where to write the module as the lowering leaves it, before the
+  /// artifact's globals are added (what brick-opt's brick-lower-cpu or
+  /// brick-lower-gpu produce from `module` with the same options), or
   /// nothing.
   std::string loweredPath;
 };

@@ -38,9 +38,7 @@ llvm::Expected<GpuKernels>
 mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
                                const GpuLoweringOptions &options) {
   MLIRContext *context = module.getContext();
-  DialectRegistry registry;
-  registerBrickCodegenInterfaces(registry);
-  context->appendDialectRegistry(registry);
+  loadBrickCodegenInterfaces(context);
   context->loadDialect<gpu::GPUDialect, NVVM::NVVMDialect>();
   std::string features = target.features;
   if (features.empty()) {

@@ -44,16 +44,8 @@ llvm::Error mlir::brick::runPipeline(PassManager &pm, ModuleOp module,
   return llvm::Error::success();
 }
 
-/// The interfaces the lowering needs, for contexts not made by the tools.
-static void appendCodegenInterfaces(MLIRContext *context) {
-  DialectRegistry registry;
-  registerBrickCodegenInterfaces(registry);
-  context->appendDialectRegistry(registry);
-  context->loadAllAvailableDialects();
-}
-
 llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
-  appendCodegenInterfaces(module.getContext());
+  loadBrickCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
   buildBufferizeDecodePipeline(pm);
   return runPipeline(pm, module, "bufferization");
@@ -61,7 +53,7 @@ llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
 
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
                                           int64_t workItemMinWork) {
-  appendCodegenInterfaces(module.getContext());
+  loadBrickCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
   CpuToLoopsOptions options;
   options.workItemMinWork = workItemMinWork;

@@ -13,8 +13,10 @@
 
 using namespace mlir::brick;
 
-static llvm::Error targetError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+char TargetPartError::ID = 0;
+
+static llvm::Error targetError(TargetPart part, const llvm::Twine &message) {
+  return llvm::make_error<TargetPartError>(part, message.str());
 }
 
 /// The MC layer of the architectures Brick emits code for: their CPU and
@@ -36,11 +38,11 @@ llvm::Error mlir::brick::checkTarget(const TargetSpec &target) {
   llvm::Triple triple(llvm::Triple::normalize(target.triple));
   llvm::Triple::ArchType arch = triple.getArch();
   if (arch == llvm::Triple::UnknownArch)
-    return targetError("triple '" + target.triple +
+    return targetError(TargetPart::Triple, "triple '" + target.triple +
                        "' names no architecture LLVM knows");
   if (arch != llvm::Triple::x86_64 && arch != llvm::Triple::aarch64 &&
       arch != llvm::Triple::nvptx64)
-    return targetError("triple '" + target.triple + "' is " +
+    return targetError(TargetPart::Triple, "triple '" + target.triple + "' is " +
                        llvm::Triple::getArchTypeName(arch) +
                        ", which Brick does not compile for (known: x86_64, "
                        "aarch64, nvptx64)");
@@ -49,15 +51,15 @@ llvm::Error mlir::brick::checkTarget(const TargetSpec &target) {
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
   if (!llvmTarget)
-    return targetError("triple '" + target.triple +
+    return targetError(TargetPart::Triple, "triple '" + target.triple +
                        "' is not supported: " + lookupError);
   std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
       llvmTarget->createMCSubtargetInfo(triple, "", ""));
   if (!subtarget)
-    return targetError("triple '" + target.triple + "' has no CPU tables");
+    return targetError(TargetPart::Triple, "triple '" + target.triple + "' has no CPU tables");
   if (!target.cpu.empty() && target.cpu != "generic" &&
       !subtarget->isCPUStringValid(target.cpu))
-    return targetError("cpu '" + target.cpu + "' is not a " +
+    return targetError(TargetPart::Cpu, "cpu '" + target.cpu + "' is not a " +
                        llvm::Triple::getArchTypeName(arch) + " CPU LLVM knows");
   llvm::SmallVector<llvm::StringRef> features;
   llvm::StringRef(target.features)
@@ -66,13 +68,13 @@ llvm::Error mlir::brick::checkTarget(const TargetSpec &target) {
   for (llvm::StringRef feature : features) {
     feature = feature.trim();
     if (!feature.consume_front("+") && !feature.consume_front("-"))
-      return targetError("features entry '" + feature +
+      return targetError(TargetPart::Features, "features entry '" + feature +
                          "' must start with + or -");
     bool known = llvm::any_of(
         subtarget->getAllProcessorFeatures(),
         [&](const llvm::SubtargetFeatureKV &kv) { return kv.Key == feature; });
     if (!known)
-      return targetError("features entry '" + feature + "' is not a " +
+      return targetError(TargetPart::Features, "features entry '" + feature + "' is not a " +
                          llvm::Triple::getArchTypeName(arch) +
                          " feature LLVM knows");
   }

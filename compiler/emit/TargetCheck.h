@@ -14,14 +14,37 @@
 #include "compiler/emit/TargetSpec.h"
 
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
 
 namespace mlir::brick {
 
+/// The part of a target a check refused.
+enum class TargetPart { Triple, Cpu, Features };
+
+/// checkTarget's failure: which part is wrong, and why (a message that
+/// starts with the part: "triple ...", "cpu ...", "features ...").
+class TargetPartError : public llvm::ErrorInfo<TargetPartError> {
+public:
+  static char ID;
+  TargetPartError(TargetPart part, std::string message)
+      : part(part), text(std::move(message)) {}
+  TargetPart getPart() const { return part; }
+  void log(llvm::raw_ostream &os) const override { os << text; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+
+private:
+  TargetPart part;
+  std::string text;
+};
+
 /// Succeeds when `target` is an x86_64, aarch64 or nvptx64 triple whose CPU
 /// (unless "generic") and every `+name` / `-name` feature LLVM knows for
-/// that architecture. The message says what is wrong with which part
-/// ("triple ...", "cpu ...", "features ..."); callers add the file and the
-/// field.
+/// that architecture. Fails with a TargetPartError; callers add the file
+/// and the field.
 llvm::Error checkTarget(const TargetSpec &target);
 
 } // namespace mlir::brick

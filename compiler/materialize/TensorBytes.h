@@ -29,6 +29,12 @@ void encodeMatrix(const Eigen::MatrixXf &matrix, ::brick::formats::DType dtype,
                   llvm::MutableArrayRef<uint8_t> out,
                   llvm::function_ref<int64_t(int64_t)> sourceRow = {});
 
+/// Writes `matrix` transposed as `dtype` into `out`: output row c is
+/// `matrix` column c (a weight the code reads [in, out]).
+void encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
+                            ::brick::formats::DType dtype,
+                            llvm::MutableArrayRef<uint8_t> out);
+
 } // namespace mlir::brick
 
 #endif // BRICK_COMPILER_MATERIALIZE_TENSORBYTES_H

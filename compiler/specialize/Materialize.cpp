@@ -5,8 +5,7 @@
 #include "compiler/formats/Safetensors.h"
 #include "compiler/formats/SafetensorsWriter.h"
 #include "compiler/importers/ExternalWeight.h"
-#include "compiler/materialize/TensorBytes.h"
-#include "compiler/reference/WeightEvaluator.h"
+#include "compiler/materialize/ArtifactWeights.h"
 #include "dialects/Brick/DecodeSignature.h"
 
 #include "mlir/IR/Builders.h"
@@ -24,41 +23,24 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
     return result;
 
   // Expressions compute ops use, in program order, each once, with the
-  // names the pack gives them (the same a decode function would).
-  SmallVector<Value> roots;
-  std::vector<std::string> names;
+  // names the pack gives them (the same a decode function would), stored
+  // as their types say, one tensor at a time.
+  SmallVector<ForwardWeight> expressions;
+  std::vector<StoredWeight> stored;
   for (ForwardWeight &weight : collectForwardWeights(model, forward.getBody()))
     if (weight.isExpression) {
-      roots.push_back(weight.value);
-      names.push_back(std::move(weight.name));
+      stored.push_back(
+          {weight.name, cast<RankedTensorType>(weight.value.getType()), false});
+      expressions.push_back(std::move(weight));
     }
-  if (roots.empty())
+  if (expressions.empty())
     return result;
-
-  std::vector<fmt::TensorPayload> payloads;
-  std::string base = baseDir.str();
-  for (auto [index, root] : llvm::enumerate(roots)) {
-    Value value = root;
-    auto type = cast<RankedTensorType>(value.getType());
-    fmt::TensorPayload payload;
-    payload.name = names[index];
-    payload.dtype = storageDType(type.getElementType());
-    payload.shape.assign(type.getShape().begin(), type.getShape().end());
-    payload.fill = [value, base, dtype = payload.dtype](
-                       llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
-      // A fresh evaluator per tensor: its cache dies with the tensor.
-      reference::WeightEvaluator evaluator(base);
-      auto values = evaluator.evaluate(value);
-      if (!values)
-        return values.takeError();
-      encodeMatrix(*values, dtype, out);
-      return llvm::Error::success();
-    };
-    payloads.push_back(std::move(payload));
-  }
+  auto payloads = streamArtifactWeights(expressions, stored, baseDir);
+  if (!payloads)
+    return payloads.takeError();
   StringRef writtenPath = stagingPath.empty() ? packPath : stagingPath;
   if (llvm::Error error = fmt::writeSafetensors(
-          writtenPath, payloads, {{"producer", "brickc specialize"}}))
+          writtenPath, *payloads, {{"producer", "brickc specialize"}}))
     return std::move(error);
 
   // Point the forward pass at the pack, under its final name.
@@ -66,9 +48,9 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
   if (!pack)
     return pack.takeError();
   ModelBuilder builder(model);
-  for (auto [index, root] : llvm::enumerate(roots)) {
-    Value value = root;
-    const std::string &name = names[index];
+  for (const ForwardWeight &expression : expressions) {
+    Value value = expression.value;
+    const std::string &name = expression.name;
     const fmt::TensorEntry *entry = pack->lookupTensor(name);
     if (!entry)
       return llvm::createStringError(packPath + ": tensor '" + name +
@@ -76,7 +58,7 @@ mlir::brick::materializeWeights(ModelOp model, StringRef baseDir,
     fmt::TensorEntry placed = *entry;
     placed.file = packPath.str();
     WeightOp weight = declareExternalWeight(builder, name, placed);
-    OpBuilder at(root.getContext());
+    OpBuilder at(value.getContext());
     at.setInsertionPointAfterValue(value);
     Value ref = WeightRefOp::create(at, value.getLoc(), weight.getTensorType(),
                                     FlatSymbolRefAttr::get(weight));

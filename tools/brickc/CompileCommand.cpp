@@ -86,14 +86,17 @@ int runCompile(const CompileArgs &args) {
   // a configuration's is checked as the file is read.
   const TargetFlags &flags = args.target;
   if (!flags.triple.empty() || !flags.cpu.empty() || !flags.features.empty())
-    if (llvm::Error error = checkTarget(request.target)) {
-      // checkTarget's message starts with the part at fault.
-      std::string message = llvm::toString(std::move(error));
-      llvm::StringRef part = llvm::StringRef(message).split(' ').first;
-      return fail(
-          llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                  message + " (--target-" + part + ")"));
-    }
+    if (llvm::Error error = llvm::handleErrors(
+            checkTarget(request.target), [](const TargetPartError &refused) {
+              static const char *const kFlag[] = {"--target-triple",
+                                                  "--target-cpu",
+                                                  "--target-features"};
+              return llvm::createStringError(
+                  llvm::inconvertibleErrorCode(),
+                  refused.message() + " (" +
+                      kFlag[static_cast<int>(refused.getPart())] + ")");
+            }))
+      return fail(std::move(error));
   if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
     return fail(std::move(error));
   if (llvm::Error error = outputs.commit())
@@ -157,8 +160,10 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
       "thread, for brick-gpu-emulate (nvptx64 targets only)");
   command->add_option(
       "--dump-lowered", args->lowered,
-      "Also write the module as the lowering leaves it (what brick-opt's "
-      "brick-lower-cpu or brick-lower-gpu produce from GRAPH) to FILE");
+      "Also write the module as the lowering leaves it to FILE: what "
+      "brick-opt's brick-lower-cpu or brick-lower-gpu, given the same "
+      "options, produce from the graph being compiled (GRAPH, or GRAPH "
+      "specialised by --config)");
   command->add_option("-o,--output", args->output, "The artifact to write")
       ->required();
   setAction(command, [args] { return runCompile(*args); });

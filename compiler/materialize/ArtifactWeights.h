@@ -8,12 +8,13 @@
 // decoded tensor outlives its turn) and encodes it once, straight into the
 // layout the generated code reads: the argument's element type and, for
 // weights the lowering re-laid out, transposed. Peak memory is one tensor
-// and its inputs, whatever the model's size.
+// and its inputs, whatever the model's size. Specialisation's weight pack
+// is written the same way.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BRICK_COMPILER_COMPILE_ARTIFACTWEIGHTS_H
-#define BRICK_COMPILER_COMPILE_ARTIFACTWEIGHTS_H
+#ifndef BRICK_COMPILER_MATERIALIZE_ARTIFACTWEIGHTS_H
+#define BRICK_COMPILER_MATERIALIZE_ARTIFACTWEIGHTS_H
 
 #include "compiler/formats/TensorPayload.h"
 #include "dialects/Brick/DecodeSignature.h"
@@ -51,4 +52,4 @@ streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
 
 } // namespace mlir::brick
 
-#endif // BRICK_COMPILER_COMPILE_ARTIFACTWEIGHTS_H
+#endif // BRICK_COMPILER_MATERIALIZE_ARTIFACTWEIGHTS_H

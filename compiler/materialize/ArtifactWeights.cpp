@@ -1,9 +1,8 @@
 //===- ArtifactWeights.cpp - A decode function's weights, streamed --------===//
 
-#include "compiler/compile/ArtifactWeights.h"
+#include "compiler/materialize/ArtifactWeights.h"
 
 #include "compiler/materialize/TensorBytes.h"
-#include "compiler/reference/HalfFloat.h"
 #include "compiler/reference/WeightEvaluator.h"
 
 #include "mlir/IR/SymbolTable.h"
@@ -23,25 +22,6 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
          cast<RankedTensorType>(signature.getWeight(index).getType()),
          signature.isTransposed(index)});
   return stored;
-}
-
-/// Writes `matrix` transposed as `dtype`: stored row c is column c. Eigen
-/// keeps matrices column by column, so this walks the values in memory
-/// order and needs no transposed copy.
-static void encodeTransposed(const Eigen::MatrixXf &matrix, fmt::DType dtype,
-                             llvm::MutableArrayRef<uint8_t> out) {
-  size_t count = static_cast<size_t>(matrix.size());
-  const float *values = matrix.data();
-  if (dtype == fmt::DType::F32) {
-    std::memcpy(out.data(), values, count * sizeof(float));
-    return;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    uint16_t bits = dtype == fmt::DType::F16
-                        ? reference::floatToHalfBits(values[i])
-                        : reference::floatToBfloat16Bits(values[i]);
-    std::memcpy(out.data() + 2 * i, &bits, 2);
-  }
 }
 
 /// The external weight `source` reads, when the artifact stores exactly
@@ -122,7 +102,7 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
       if (!values)
         return values.takeError();
       if (transposed)
-        encodeTransposed(*values, dtype, out);
+        encodeMatrixTransposed(*values, dtype, out);
       else
         encodeMatrix(*values, dtype, out);
       return llvm::Error::success();
