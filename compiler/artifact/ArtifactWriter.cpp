@@ -234,8 +234,15 @@ llvm::Expected<Layout> computeLayout(llvm::StringRef path,
         {BRICK_ARTIFACT_SECTION_TOKENIZER, contents.tokenizer.size()});
   if (!contents.code.empty())
     kinds.push_back({BRICK_ARTIFACT_SECTION_CODE, contents.code.size()});
-  if (!contents.tensors.empty())
+  if (!contents.tensors.empty()) {
+    // WEIGHT_HASHES follows WEIGHTS: its digests are known once the weights
+    // are streamed, and the header checksum, which covers it, is a stream.
+    uint64_t chunks = llvm::divideCeil(layout.weightsSize,
+                                       BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE);
     kinds.push_back({BRICK_ARTIFACT_SECTION_WEIGHTS, layout.weightsSize});
+    kinds.push_back({BRICK_ARTIFACT_SECTION_WEIGHT_HASHES,
+                     sizeof(brick_artifact_weight_hashes_t) + 32 * chunks});
+  }
   uint64_t cursor = BRICK_ARTIFACT_HEADER_SIZE +
                     kinds.size() * sizeof(brick_artifact_section_t);
   for (auto [kind, size] : kinds) {
@@ -251,7 +258,9 @@ llvm::Expected<Layout> computeLayout(llvm::StringRef path,
 }
 
 /// Writes through a StreamingFileWriter and hashes every byte from
-/// BRICK_ARTIFACT_CHECKSUMMED_FROM on.
+/// BRICK_ARTIFACT_CHECKSUMMED_FROM on: into the header checksum, or, between
+/// beginWeights and endWeights, into one digest per weight chunk instead
+/// (artifact_format.h).
 class HashingStream {
 public:
   explicit HashingStream(formats::StreamingFileWriter &writer)
@@ -262,6 +271,10 @@ public:
   void write(llvm::ArrayRef<uint8_t> bytes) {
     uint64_t start = writer.tell();
     writer.write(bytes);
+    if (inWeights) {
+      hashWeights(bytes);
+      return;
+    }
     if (start + bytes.size() <= BRICK_ARTIFACT_CHECKSUMMED_FROM)
       return;
     size_t skip = start >= BRICK_ARTIFACT_CHECKSUMMED_FROM
@@ -281,6 +294,26 @@ public:
       write(llvm::ArrayRef(
           zeros, std::min<uint64_t>(sizeof(zeros), offset - writer.tell())));
   }
+  /// From here to endWeights, bytes go to the weight chunks.
+  void beginWeights() {
+    inWeights = true;
+    chunkUsed = 0;
+    brick_sha256_init(&chunk);
+  }
+  /// Closes the last, possibly short, chunk; returns the WEIGHT_HASHES
+  /// section's bytes.
+  std::vector<uint8_t> endWeights() {
+    if (chunkUsed)
+      finishChunk();
+    inWeights = false;
+    brick_artifact_weight_hashes_t header{};
+    header.chunk_size = BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE;
+    header.chunk_count = chunkDigests.size() / 32;
+    std::vector<uint8_t> bytes(sizeof(header));
+    std::memcpy(bytes.data(), &header, sizeof(header));
+    llvm::append_range(bytes, chunkDigests);
+    return bytes;
+  }
   std::array<uint8_t, 32> digest() {
     std::array<uint8_t, 32> result;
     brick_sha256_final(&hasher, result.data());
@@ -288,9 +321,32 @@ public:
   }
 
 private:
+  void hashWeights(llvm::ArrayRef<uint8_t> bytes) {
+    while (!bytes.empty()) {
+      size_t take = std::min<uint64_t>(
+          bytes.size(), BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE - chunkUsed);
+      brick_sha256_update(&chunk, bytes.data(), take);
+      chunkUsed += take;
+      bytes = bytes.drop_front(take);
+      if (chunkUsed == BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE)
+        finishChunk();
+    }
+  }
+  void finishChunk() {
+    uint8_t digest[32];
+    brick_sha256_final(&chunk, digest);
+    chunkDigests.insert(chunkDigests.end(), digest, digest + 32);
+    brick_sha256_init(&chunk);
+    chunkUsed = 0;
+  }
+
   formats::StreamingFileWriter &writer;
   // The runtime's SHA-256, which counts bytes in 64 bits.
   brick_sha256_t hasher;
+  bool inWeights = false;
+  brick_sha256_t chunk;
+  uint64_t chunkUsed = 0;
+  std::vector<uint8_t> chunkDigests;
 };
 
 /// Streams the whole file (with a zero checksum) into `writer`; returns the
@@ -312,6 +368,7 @@ streamBody(llvm::StringRef path, const ArtifactContents &contents,
     out.write(llvm::ArrayRef(reinterpret_cast<const uint8_t *>(&section),
                              sizeof(section)));
 
+  std::vector<uint8_t> weightHashes;
   for (const brick_artifact_section_t &section : layout.sections) {
     out.padTo(section.offset);
     switch (section.kind) {
@@ -332,6 +389,7 @@ streamBody(llvm::StringRef path, const ArtifactContents &contents,
       break;
     case BRICK_ARTIFACT_SECTION_WEIGHTS:
       // One tensor in memory at a time: peak memory is the largest tensor.
+      out.beginWeights();
       for (size_t i = 0; i < contents.tensors.size(); ++i) {
         const formats::TensorPayload &tensor = contents.tensors[i];
         out.padTo(section.offset + layout.tensors[i].offset);
@@ -342,6 +400,10 @@ streamBody(llvm::StringRef path, const ArtifactContents &contents,
                                      " (fill)");
         out.write(bytes);
       }
+      weightHashes = out.endWeights();
+      break;
+    case BRICK_ARTIFACT_SECTION_WEIGHT_HASHES:
+      out.write(weightHashes);
       break;
     }
   }

@@ -7,9 +7,11 @@
 // as fill callbacks (formats::TensorPayload) and are materialised one tensor
 // at a time, so peak memory is the largest tensor, not the model.
 //
-// Checksum: the header's SHA-256 covers every byte after the checksum field.
-// The writer hashes each byte as it streams it (the header with a zero
-// checksum field, which is outside the hashed range), lets
+// Checksums: the header's SHA-256 covers every byte after the checksum field
+// but the weights, which are hashed per 4 MiB chunk into WEIGHT_HASHES
+// (artifact_format.h), so the runtime opens in O(metadata). The writer
+// hashes each byte as it streams it (the header with a zero checksum field,
+// which is outside the hashed range), lets
 // formats::StreamingFileWriter commit the file to a unique "unsealed" name
 // beside the destination, patches the 32-byte digest in, and only then
 // renames it to the destination. A failure at any point removes the unsealed

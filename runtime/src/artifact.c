@@ -1,13 +1,23 @@
 /*===- artifact.c - Opening and validating a Brick artifact ----------------===
  *
  * The loader trusts nothing in the file: every offset, size and count is
- * checked against the mapping before it is used, with overflow-safe
+ * checked against the file before it is used, with overflow-safe
  * arithmetic, so a corrupt or hostile artifact gets a status and a message,
  * never an out-of-bounds read (tests/unit/artifact fuzzes this). The checks
  * run in the order a person would diagnose: is it an artifact (magic), one
  * we read (version), whole (size), intact (checksum), well-formed (tables),
  * and runnable here (target). Structs are copied out with memcpy because
  * open_bytes may be given a buffer of any alignment.
+ *
+ * Opening a file reads every byte but the weights into a private copy (a
+ * PROT_NONE reservation of the file's size, made readable where it is
+ * filled, so offsets stay file offsets) and maps only WEIGHTS. What is
+ * checked at open is then what is used: the tables, the tokenizer and the
+ * code cannot change under the runtime. The weights stay mapped, so open
+ * costs O(metadata) and pages come in on first use; their integrity is the
+ * per-chunk hashes' job (brick_artifact_verify_weights), and a file changed
+ * under the mapping is caught by brick_artifact_check_unchanged before each
+ * step and, during one, by the SIGBUS guard (mapping_guard.h).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -16,6 +26,7 @@
 #include "brick/artifact.h"
 
 #include "code_checks.h"
+#include "mapping_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,15 +39,21 @@
 #include <unistd.h>
 
 /* Section kinds the loader indexes: 1..BRICK_ARTIFACT_KNOWN_KINDS. */
-#define BRICK_ARTIFACT_KNOWN_KINDS 6
+#define BRICK_ARTIFACT_KNOWN_KINDS 7
 /* Bound on the section table so that the overlap check stays cheap. */
 #define BRICK_ARTIFACT_MAX_SECTIONS 1024
 
 struct brick_artifact_t {
+  /* Every byte but WEIGHTS at its file offset (all of them when borrowed). */
   const uint8_t *data;
   size_t size;
-  void *mapping; /* NULL when the bytes are borrowed */
-  char *label;   /* path or "<memory>", for messages */
+  void *copy; /* the private copy of a file (PROT_NONE where not read) */
+  void *weights_mapping; /* the file's pages holding WEIGHTS, or NULL */
+  size_t weights_mapping_size;
+  int guard_slot;    /* mapping_guard.h, or -1 */
+  int fd;            /* the opened file, kept for fstat; -1 when borrowed */
+  struct stat opened; /* that file as it was when opened */
+  char *label;        /* path or "<memory>", for messages */
   brick_artifact_header_t header;
   brick_artifact_section_t *sections;
   int kind_index[BRICK_ARTIFACT_KNOWN_KINDS + 1]; /* -1 when absent */
@@ -48,7 +65,9 @@ struct brick_artifact_t {
   const char *names;
   uint64_t names_size;
   const uint8_t *weights;
-  uint64_t weights_size;
+  uint64_t weights_offset, weights_size;
+  const uint8_t *chunk_digests; /* WEIGHT_HASHES: 32 bytes a chunk */
+  uint64_t chunk_size, chunk_count;
   uint32_t *sorted; /* tensor indices ordered by name, for lookup */
 };
 
@@ -174,6 +193,59 @@ static void sort_by_name(const brick_artifact_t *artifact, uint32_t *indices,
 
 /*===--- Validation -------------------------------------------------------===*/
 
+/* The WEIGHTS bytes the header checksum leaves out (artifact_format.h): the
+ * first WEIGHTS entry of the section table, when the table and that entry
+ * lie inside the `size` bytes of the file and the entry after the table.
+ * Otherwise nothing is left out (*out_size = 0), and such a file fails the
+ * checksum or, unchecked, the table checks. `data` holds at least the
+ * header and, when it lies in the file, the table. */
+static void weights_range(const uint8_t *data, uint64_t size,
+                          uint64_t *out_offset, uint64_t *out_size) {
+  *out_offset = 0;
+  *out_size = 0;
+  brick_artifact_header_t h;
+  if (size < sizeof(h))
+    return;
+  memcpy(&h, data, sizeof(h));
+  uint64_t table_bytes =
+      (uint64_t)h.section_count * sizeof(brick_artifact_section_t);
+  if (h.section_count > BRICK_ARTIFACT_MAX_SECTIONS ||
+      h.section_table_offset < BRICK_ARTIFACT_HEADER_SIZE ||
+      !in_bounds(h.section_table_offset, table_bytes, size))
+    return;
+  for (uint32_t i = 0; i < h.section_count; ++i) {
+    brick_artifact_section_t s;
+    memcpy(&s, data + h.section_table_offset + (uint64_t)i * sizeof(s),
+           sizeof(s));
+    if (s.kind != BRICK_ARTIFACT_SECTION_WEIGHTS)
+      continue;
+    if (s.offset >= h.section_table_offset + table_bytes &&
+        in_bounds(s.offset, s.size, size)) {
+      *out_offset = s.offset;
+      *out_size = s.size;
+    }
+    return;
+  }
+}
+
+/* The header checksum of `a` as artifact_format.h defines it. */
+static void compute_checksum(const brick_artifact_t *a, uint8_t digest[32]) {
+  uint64_t skip_offset, skip_size;
+  weights_range(a->data, a->size, &skip_offset, &skip_size);
+  brick_sha256_t sha;
+  brick_sha256_init(&sha);
+  if (skip_size == 0) {
+    brick_sha256_update(&sha, a->data + BRICK_ARTIFACT_CHECKSUMMED_FROM,
+                        a->size - BRICK_ARTIFACT_CHECKSUMMED_FROM);
+  } else {
+    brick_sha256_update(&sha, a->data + BRICK_ARTIFACT_CHECKSUMMED_FROM,
+                        skip_offset - BRICK_ARTIFACT_CHECKSUMMED_FROM);
+    uint64_t end = skip_offset + skip_size;
+    brick_sha256_update(&sha, a->data + end, a->size - end);
+  }
+  brick_sha256_final(&sha, digest);
+}
+
 static brick_status_t validate_header(brick_artifact_t *a, uint32_t flags) {
   const char *file = a->label;
   size_t prefix =
@@ -190,7 +262,7 @@ static brick_status_t validate_header(brick_artifact_t *a, uint32_t flags) {
   if (h->format_version != BRICK_ARTIFACT_FORMAT_VERSION)
     return fail(BRICK_ERROR_VERSION_MISMATCH,
                 "%s: artifact format version %u, this runtime reads version "
-                "%d (format_version)",
+                "%d; recompile it with brickc compile (format_version)",
                 file, h->format_version, BRICK_ARTIFACT_FORMAT_VERSION);
   if (h->file_size != a->size)
     return fail(BRICK_ERROR_MALFORMED,
@@ -204,12 +276,11 @@ static brick_status_t validate_header(brick_artifact_t *a, uint32_t flags) {
                 file, h->header_size, h->flags, BRICK_ARTIFACT_FORMAT_VERSION);
   if (!(flags & BRICK_ARTIFACT_OPEN_SKIP_CHECKSUM)) {
     uint8_t digest[32];
-    brick_sha256(a->data + BRICK_ARTIFACT_CHECKSUMMED_FROM,
-                 a->size - BRICK_ARTIFACT_CHECKSUMMED_FROM, digest);
+    compute_checksum(a, digest);
     if (memcmp(digest, h->checksum, sizeof(digest)) != 0)
       return fail(BRICK_ERROR_CHECKSUM_MISMATCH,
-                  "%s: corrupt: the SHA-256 of the file does not match the "
-                  "header (checksum)",
+                  "%s: corrupt: the SHA-256 of the header, tables, tokenizer "
+                  "and code does not match the header (checksum)",
                   file);
   }
   /* Zero in this version, so a later one can give them a meaning that
@@ -340,7 +411,7 @@ static brick_status_t validate_tensors(brick_artifact_t *a) {
   const brick_artifact_section_t *w =
       find_section(a, BRICK_ARTIFACT_SECTION_WEIGHTS);
   if (w) {
-    a->weights = a->data + w->offset;
+    a->weights_offset = w->offset;
     a->weights_size = w->size;
   }
   const brick_artifact_section_t *t =
@@ -421,6 +492,47 @@ static brick_status_t validate_tensors(brick_artifact_t *a) {
   return BRICK_OK;
 }
 
+/* WEIGHT_HASHES must be there exactly when WEIGHTS is, and hold one digest
+ * for every chunk of it. */
+static brick_status_t validate_weight_hashes(brick_artifact_t *a) {
+  const char *file = a->label;
+  const brick_artifact_section_t *w =
+      find_section(a, BRICK_ARTIFACT_SECTION_WEIGHTS);
+  const brick_artifact_section_t *h =
+      find_section(a, BRICK_ARTIFACT_SECTION_WEIGHT_HASHES);
+  if (!w && !h)
+    return BRICK_OK;
+  if (!w || !h)
+    return fail(BRICK_ERROR_MALFORMED,
+                "%s: %s section without a %s section (sections)", file,
+                w ? "WEIGHTS" : "WEIGHT_HASHES", w ? "WEIGHT_HASHES" : "WEIGHTS");
+  brick_artifact_weight_hashes_t header;
+  if (h->size < sizeof(header))
+    return fail(BRICK_ERROR_MALFORMED,
+                "%s: weight hashes truncated (WEIGHT_HASHES)", file);
+  memcpy(&header, a->data + h->offset, sizeof(header));
+  if (header.chunk_size == 0 || header.chunk_size % BRICK_ARTIFACT_ALIGNMENT)
+    return fail(BRICK_ERROR_MALFORMED,
+                "%s: weight chunk size %llu is not a positive multiple of %d "
+                "(WEIGHT_HASHES.chunk_size)",
+                file, (unsigned long long)header.chunk_size,
+                BRICK_ARTIFACT_ALIGNMENT);
+  uint64_t chunks = w->size / header.chunk_size +
+                    (w->size % header.chunk_size != 0);
+  if (header.chunk_count != chunks ||
+      (h->size - sizeof(header)) / 32 != chunks ||
+      (h->size - sizeof(header)) % 32 != 0)
+    return fail(BRICK_ERROR_MALFORMED,
+                "%s: %llu weight hashes in %llu bytes, WEIGHTS needs %llu "
+                "(WEIGHT_HASHES.chunk_count)",
+                file, (unsigned long long)header.chunk_count,
+                (unsigned long long)h->size, (unsigned long long)chunks);
+  a->chunk_size = header.chunk_size;
+  a->chunk_count = chunks;
+  a->chunk_digests = a->data + h->offset + sizeof(header);
+  return BRICK_OK;
+}
+
 /* The CODE section's ELF must lie inside the section: dlopen maps what its
  * headers say, and a page past the staged copy's end is a SIGBUS. A GPU
  * program or bytes that are no ELF are left to the session. */
@@ -446,6 +558,7 @@ static brick_status_t validate(brick_artifact_t *a, uint32_t flags) {
       (status = validate_sections(a)) != BRICK_OK ||
       (status = validate_manifest_and_target(a)) != BRICK_OK ||
       (status = validate_tensors(a)) != BRICK_OK ||
+      (status = validate_weight_hashes(a)) != BRICK_OK ||
       (status = validate_code(a)) != BRICK_OK)
     return status;
   if (!(flags & BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK))
@@ -459,6 +572,8 @@ static brick_artifact_t *new_artifact(const char *label) {
   brick_artifact_t *a = (brick_artifact_t *)calloc(1, sizeof(*a));
   if (!a)
     return NULL;
+  a->fd = -1;
+  a->guard_slot = -1;
   a->label = strdup(label);
   if (!a->label) {
     free(a);
@@ -470,12 +585,30 @@ static brick_artifact_t *new_artifact(const char *label) {
 void brick_artifact_close(brick_artifact_t *artifact) {
   if (!artifact)
     return;
-  if (artifact->mapping)
-    munmap(artifact->mapping, artifact->size);
+  brick_mapping_guard_remove(artifact->guard_slot);
+  if (artifact->weights_mapping)
+    munmap(artifact->weights_mapping, artifact->weights_mapping_size);
+  if (artifact->copy)
+    munmap(artifact->copy, artifact->size);
+  if (artifact->fd >= 0)
+    close(artifact->fd);
   free(artifact->sections);
   free(artifact->sorted);
   free(artifact->label);
   free(artifact);
+}
+
+/* Validates `a` and points its weights into the borrowed or copied bytes
+ * (open_bytes) or leaves them to the caller (open); closes it on failure. */
+static brick_status_t finish_open(brick_artifact_t *a, uint32_t flags,
+                                  brick_artifact_t **out_artifact) {
+  brick_status_t status = validate(a, flags);
+  if (status != BRICK_OK) {
+    brick_artifact_close(a);
+    return status;
+  }
+  *out_artifact = a;
+  return BRICK_OK;
 }
 
 brick_status_t
@@ -492,12 +625,111 @@ brick_artifact_open_bytes(const void *data, size_t size,
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "<memory>: out of memory");
   a->data = (const uint8_t *)data;
   a->size = size;
-  brick_status_t status = validate(a, options ? options->flags : 0);
-  if (status != BRICK_OK) {
-    brick_artifact_close(a);
-    return status;
+  brick_status_t status =
+      finish_open(a, options ? options->flags : 0, out_artifact);
+  if (status == BRICK_OK && find_section(a, BRICK_ARTIFACT_SECTION_WEIGHTS))
+    a->weights = a->data + a->weights_offset;
+  return status;
+}
+
+static uint64_t page_floor(uint64_t offset) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  return offset / page * page;
+}
+
+/* Reads [offset, offset + size) of `a`'s file into its copy, making those
+ * pages of the reservation writable first. */
+static brick_status_t read_range(brick_artifact_t *a, uint64_t offset,
+                                 uint64_t size) {
+  if (size == 0)
+    return BRICK_OK;
+  uint8_t *copy = (uint8_t *)a->copy;
+  uint64_t first = page_floor(offset);
+  if (mprotect(copy + first, offset + size - first, PROT_READ | PROT_WRITE))
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "%s: cannot hold a copy: %s",
+                a->label, strerror(errno));
+  for (uint64_t done = 0; done < size;) {
+    ssize_t n = pread(a->fd, copy + offset + done, size - done,
+                      (off_t)(offset + done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail(BRICK_ERROR_IO,
+                  "%s: cannot read %llu bytes at %llu: %s (artifact)",
+                  a->label, (unsigned long long)(size - done),
+                  (unsigned long long)(offset + done),
+                  n < 0 ? strerror(errno) : "the file is shorter than it was");
+    done += (uint64_t)n;
   }
-  *out_artifact = a;
+  return BRICK_OK;
+}
+
+/* Copies every byte of the file but WEIGHTS into `a`'s copy. What is read
+ * first decides what else is: a file whose header is not this version's,
+ * or whose size is not the header's, gets no further read (validation
+ * refuses it on the header alone), so an old 13 GB artifact is refused
+ * without reading it. */
+static brick_status_t read_copy(brick_artifact_t *a) {
+  a->copy = mmap(NULL, a->size, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (a->copy == MAP_FAILED) {
+    a->copy = NULL;
+    return fail(BRICK_ERROR_OUT_OF_MEMORY, "%s: cannot reserve %zu bytes: %s",
+                a->label, a->size, strerror(errno));
+  }
+  a->data = (const uint8_t *)a->copy;
+  uint64_t head = a->size < BRICK_ARTIFACT_HEADER_SIZE
+                      ? a->size
+                      : BRICK_ARTIFACT_HEADER_SIZE;
+  brick_status_t status = read_range(a, 0, head);
+  if (status != BRICK_OK)
+    return status;
+  brick_artifact_header_t h;
+  if (head < sizeof(h))
+    return BRICK_OK;
+  memcpy(&h, a->data, sizeof(h));
+  if (memcmp(h.magic, BRICK_ARTIFACT_MAGIC, BRICK_ARTIFACT_MAGIC_SIZE) != 0 ||
+      h.format_version != BRICK_ARTIFACT_FORMAT_VERSION ||
+      h.file_size != a->size)
+    return BRICK_OK;
+  uint64_t table_bytes =
+      (uint64_t)h.section_count * sizeof(brick_artifact_section_t);
+  if (h.section_count > BRICK_ARTIFACT_MAX_SECTIONS ||
+      h.section_table_offset < BRICK_ARTIFACT_HEADER_SIZE ||
+      !in_bounds(h.section_table_offset, table_bytes, a->size))
+    return BRICK_OK; /* refused by the checksum or the table check */
+  if ((status = read_range(a, h.section_table_offset, table_bytes)) !=
+      BRICK_OK)
+    return status;
+  uint64_t skip_offset, skip_size;
+  weights_range(a->data, a->size, &skip_offset, &skip_size);
+  if (skip_size == 0)
+    status = read_range(a, 0, a->size);
+  else if ((status = read_range(a, 0, skip_offset)) == BRICK_OK)
+    status = read_range(a, skip_offset + skip_size,
+                        a->size - skip_offset - skip_size);
+  return status;
+}
+
+/* Maps the WEIGHTS pages of `a`'s file, read-only, and guards them. */
+static brick_status_t map_weights(brick_artifact_t *a) {
+  if (a->weights_size == 0) {
+    if (find_section(a, BRICK_ARTIFACT_SECTION_WEIGHTS))
+      a->weights = a->data + a->weights_offset;
+    return BRICK_OK;
+  }
+  uint64_t first = page_floor(a->weights_offset);
+  a->weights_mapping_size = (size_t)(a->weights_offset + a->weights_size -
+                                     first);
+  void *mapping = mmap(NULL, a->weights_mapping_size, PROT_READ, MAP_SHARED,
+                       a->fd, (off_t)first);
+  if (mapping == MAP_FAILED)
+    return fail(BRICK_ERROR_IO, "%s: cannot map the weights: %s", a->label,
+                strerror(errno));
+  a->weights_mapping = mapping;
+  a->weights = (const uint8_t *)mapping + (a->weights_offset - first);
+  a->guard_slot =
+      brick_mapping_guard_add(mapping, a->weights_mapping_size, a->label);
   return BRICK_OK;
 }
 
@@ -510,8 +742,8 @@ brick_status_t brick_artifact_open(const char *path,
   if (!path)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "no path");
   /* O_NONBLOCK: a FIFO with no writer would block open() forever, before
-   * the type could be checked. The descriptor is only mapped, never read,
-   * so the flag needs no clearing (it means nothing for regular files). */
+   * the type could be checked. It means nothing for the reads and the
+   * mapping of a regular file, so it needs no clearing. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
     return fail(BRICK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -525,27 +757,57 @@ brick_status_t brick_artifact_open(const char *path,
     close(fd);
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
   }
+  a->fd = fd;
+  a->opened = info;
   a->size = (size_t)info.st_size;
-  if (a->size > 0) {
-    /* Read-only and private: weights are paged in on first use and shared
-     * with the page cache, never copied. */
-    void *mapping = mmap(NULL, a->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (mapping == MAP_FAILED) {
-      int error = errno;
-      close(fd);
-      brick_artifact_close(a);
-      return fail(BRICK_ERROR_IO, "%s: cannot map: %s", path, strerror(error));
-    }
-    a->mapping = mapping;
-    a->data = (const uint8_t *)mapping;
-  }
-  close(fd);
-  brick_status_t status = validate(a, options ? options->flags : 0);
+  brick_status_t status = a->size ? read_copy(a) : BRICK_OK;
+  if (status == BRICK_OK && a->copy &&
+      mprotect(a->copy, a->size, PROT_READ) != 0)
+    status = fail(BRICK_ERROR_INTERNAL, "%s: cannot protect the copy: %s",
+                  path, strerror(errno));
+  /* The copy must be of one version of the file: one that changed while it
+   * was read is refused rather than checked in pieces. */
+  if (status == BRICK_OK)
+    status = brick_artifact_check_unchanged(a);
   if (status != BRICK_OK) {
     brick_artifact_close(a);
     return status;
   }
-  *out_artifact = a;
+  status = finish_open(a, options ? options->flags : 0, out_artifact);
+  if (status != BRICK_OK)
+    return status;
+  if ((status = map_weights(a)) != BRICK_OK) {
+    *out_artifact = NULL;
+    brick_artifact_close(a);
+    return status;
+  }
+  if (options && (options->flags & BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS) &&
+      (status = brick_artifact_verify_weights(a)) != BRICK_OK) {
+    *out_artifact = NULL;
+    brick_artifact_close(a);
+    return status;
+  }
+  return BRICK_OK;
+}
+
+brick_status_t brick_artifact_check_unchanged(const brick_artifact_t *artifact) {
+  if (!artifact)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "no artifact");
+  if (artifact->fd < 0)
+    return BRICK_OK;
+  struct stat now;
+  const struct stat *was = &artifact->opened;
+  if (fstat(artifact->fd, &now) != 0)
+    return fail(BRICK_ERROR_IO, "%s: cannot stat the open file: %s (artifact)",
+                artifact->label, strerror(errno));
+  if (now.st_size != was->st_size || now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+      now.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+    return fail(BRICK_ERROR_IO,
+                "%s: the artifact changed or was truncated while running "
+                "(%lld bytes when opened, %lld now, modified since); run it "
+                "again to use the new file (artifact)",
+                artifact->label, (long long)was->st_size,
+                (long long)now.st_size);
   return BRICK_OK;
 }
 
@@ -635,7 +897,10 @@ brick_status_t brick_artifact_section(const brick_artifact_t *artifact,
   if (!s)
     return fail(BRICK_ERROR_NOT_FOUND, "%s: no section of kind %u",
                 artifact->label, kind);
-  *out_data = artifact->data + s->offset;
+  /* WEIGHTS is mapped apart from the copy of the rest. */
+  *out_data = kind == BRICK_ARTIFACT_SECTION_WEIGHTS
+                  ? (const void *)artifact->weights
+                  : (const void *)(artifact->data + s->offset);
   if (out_size)
     *out_size = s->size;
   return BRICK_OK;
@@ -708,4 +973,69 @@ brick_status_t brick_artifact_find_tensor(const brick_artifact_t *artifact,
   }
   return fail(BRICK_ERROR_NOT_FOUND, "%s: no tensor '%s'", artifact->label,
               name);
+}
+
+/*===--- Weights ----------------------------------------------------------===*/
+
+/* Names the tensors that overlap WEIGHTS bytes [begin, end) into `out`:
+ * "tensor 'a'", "tensors 'a' and 'b'" or "tensors 'a' and 3 more". */
+static void describe_tensors(const brick_artifact_t *a, uint64_t begin,
+                             uint64_t end, char *out, size_t out_size) {
+  uint32_t count = 0;
+  const char *first = NULL, *second = NULL;
+  for (uint32_t i = 0; i < a->tensor_count; ++i) {
+    brick_artifact_tensor_entry_t e;
+    read_entry(a, i, &e);
+    if (e.size == 0 || e.offset >= end || e.offset + e.size <= begin)
+      continue;
+    if (count == 0)
+      first = a->names + e.name_offset;
+    else if (count == 1)
+      second = a->names + e.name_offset;
+    ++count;
+  }
+  if (count == 0)
+    snprintf(out, out_size, "no tensor, only padding");
+  else if (count == 1)
+    snprintf(out, out_size, "tensor '%s'", first);
+  else if (count == 2)
+    snprintf(out, out_size, "tensors '%s' and '%s'", first, second);
+  else
+    snprintf(out, out_size, "tensors '%s' and %u more", first, count - 1);
+}
+
+brick_status_t brick_artifact_verify_weights(const brick_artifact_t *artifact) {
+  if (!artifact)
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "no artifact");
+  brick_status_t status = brick_artifact_check_unchanged(artifact);
+  if (status != BRICK_OK)
+    return status;
+  for (uint64_t i = 0; i < artifact->chunk_count; ++i) {
+    uint64_t begin = i * artifact->chunk_size;
+    uint64_t size = artifact->weights_size - begin < artifact->chunk_size
+                        ? artifact->weights_size - begin
+                        : artifact->chunk_size;
+    uint8_t digest[32];
+    brick_sha256(artifact->weights + begin, size, digest);
+    if (memcmp(digest, artifact->chunk_digests + 32 * i, 32) != 0) {
+      char tensors[256];
+      describe_tensors(artifact, begin, begin + size, tensors,
+                       sizeof(tensors));
+      return fail(BRICK_ERROR_CHECKSUM_MISMATCH,
+                  "%s: corrupt weights: chunk %llu of %llu (WEIGHTS bytes "
+                  "%llu to %llu, %s) does not match its SHA-256 "
+                  "(WEIGHT_HASHES[%llu])",
+                  artifact->label, (unsigned long long)i,
+                  (unsigned long long)artifact->chunk_count,
+                  (unsigned long long)begin,
+                  (unsigned long long)(begin + size), tensors,
+                  (unsigned long long)i);
+    }
+  }
+  /* The hashes say something only of the file as it was while read. */
+  return brick_artifact_check_unchanged(artifact);
+}
+
+uint64_t brick_artifact_weight_chunk_count(const brick_artifact_t *artifact) {
+  return artifact ? artifact->chunk_count : 0;
 }

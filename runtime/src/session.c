@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 struct brick_session_t {
+  /* Asked before each step whether its file changed (artifact.h). */
+  const brick_artifact_t *artifact;
   void *code;
   void (*entry)(void **);
   brick_tokenizer_t *tokenizer;
@@ -301,6 +303,7 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   brick_session_t *session = calloc(1, sizeof(*session));
   if (!session)
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for a session");
+  session->artifact = artifact;
   status = device == BRICK_DEVICE_CUDA
                ? bind_gpu(session, artifact, code, code_size)
                : bind_cpu(session, artifact, code, code_size);
@@ -355,6 +358,10 @@ brick_status_t brick_session_step(brick_session_t *session, int32_t token,
     return fail(BRICK_ERROR_INVALID_ARGUMENT,
                 "token %d is outside the vocabulary of %lld", token,
                 (long long)session->vocab);
+  /* A weight page of a file overwritten in place holds new bytes, and one
+   * of a truncated file is a SIGBUS: refuse before the code reads them. */
+  if (brick_artifact_check_unchanged(session->artifact) != BRICK_OK)
+    return fail(BRICK_ERROR_IO, "%s", brick_artifact_last_error());
   if (session->cuda) {
     brick_status_t status = brick_cuda_backend_step(
         session->cuda, token, session->pos, session->logits, session->trace,

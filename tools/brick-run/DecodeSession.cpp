@@ -21,8 +21,8 @@ bool DecodeSession::load(brick_artifact_t *artifact, const std::string &path,
 }
 
 /// Positions and tokens are checked before stepping, so a failed step is a
-/// device error (a CUDA driver call) or a bug in brick-run: either stops the
-/// program with the runtime's message.
+/// device error (a CUDA driver call), an artifact file changed while it runs,
+/// or a bug in brick-run: each stops the program with the runtime's message.
 static float *orDie(brick_status_t status, float *logits) {
   if (status == BRICK_OK)
     return logits;

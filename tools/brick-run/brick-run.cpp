@@ -1,7 +1,8 @@
 //===- brick-run.cpp - Run a Brick artifact -------------------------------===//
 //
 // The shipping half of Brick: opens an artifact (checked: magic, version,
-// checksum, that this CPU can run its code), loads its code object from
+// the checksum of everything but the weights, that this CPU can run its
+// code; with --verify the weights' chunk hashes too), loads its code object from
 // memory, binds the mapped weights, and generates text the way llama2.c's
 // run.c does; with --device cuda it runs an nvptx64 artifact on an NVIDIA
 // GPU instead. Links the runtime only: no LLVM, no MLIR, no CUDA.
@@ -91,7 +92,7 @@ int main(int argc, char **argv) {
   int64_t steps = 256;
   float temperature = 1.0f, topP = 0.9f;
   uint64_t seed = 0;
-  bool info = false;
+  bool info = false, verify = false;
   std::string dumpLogits, perplexityText, tracePath;
   int64_t context = 0;
   bool bench = false;
@@ -116,6 +117,9 @@ int main(int argc, char **argv) {
                  "from a fixed non-zero state)")
       ->capture_default_str();
   app.add_flag("--info", info, "Print the manifest and the sections instead");
+  app.add_flag("--verify", verify,
+               "Hash every weight chunk before running (a full read of the "
+               "weights; opening alone checks everything else)");
   app.add_option("--dump-logits", dumpLogits,
                  "Write every position's logits as raw float32 rows to FILE");
   app.add_option("--trace", tracePath,
@@ -146,7 +150,9 @@ int main(int argc, char **argv) {
 
   brick_artifact_open_options_t options{};
   if (info)
-    options.flags = BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK;
+    options.flags |= BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK;
+  if (verify)
+    options.flags |= BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS;
   brick_artifact_t *artifact = nullptr;
   if (brick_artifact_open(path.c_str(), &options, &artifact) != BRICK_OK)
     return fail(brick_artifact_last_error());

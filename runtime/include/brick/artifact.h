@@ -1,10 +1,25 @@
 /*===- artifact.h - Opening and validating a Brick artifact ----------------===
  *
- * brick_artifact_open maps an artifact (layout: artifact_format.h) read-only
- * and refuses it, each reason its own status, when its magic, version,
- * tables, checksum or target do not hold. Once open, every accessor is a
- * bounds-checked view into the mapping: weights are used in place, never
- * copied.
+ * brick_artifact_open reads an artifact (layout: artifact_format.h) and
+ * refuses it, each reason its own status, when its magic, version, tables,
+ * checksum or target do not hold. Once open, every accessor is a
+ * bounds-checked view into it: weights are used in place, never copied.
+ *
+ * What open reads (O(metadata), not O(weights)): the header, the section
+ * table, the manifest, target, tensor table, tokenizer, code and weight
+ * hashes are read into a private copy and checked against the header's
+ * SHA-256 before anything uses them, so what runs is what was checked even
+ * if the file changes later. WEIGHTS is mapped, not read: its pages come in
+ * on first use, and its integrity is checked per 4 MiB chunk on request
+ * (brick_artifact_verify_weights, BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS;
+ * brick-run --verify). A weight the run reads is then either the byte that
+ * was opened or, when the file was overwritten in place since, refused:
+ * sessions call brick_artifact_check_unchanged before each step, and a page
+ * of a truncated file, which would be a silent SIGBUS, ends the process
+ * with "error: artifact FILE changed or was truncated while running" and
+ * exit status 1 (the runtime installs a SIGBUS handler for this, chaining
+ * to any handler installed before). A file replaced by a rename is not a
+ * change: the open artifact keeps the file it opened.
  *
  * Ownership: a brick_artifact_t is freed with brick_artifact_close(); every
  * pointer an accessor returns points into the artifact and lives as long as
@@ -37,10 +52,13 @@ enum {
   /* Do not compare the artifact's target with the host: for inspecting an
    * artifact built for another machine. Never use it to run code. */
   BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK = 1u << 0,
-  /* Do not hash the file: opening a multi-gigabyte artifact then costs no
-   * full read. Tables are still validated, so a corrupt file cannot make the
-   * reader go out of bounds; only corrupt weights or code go unnoticed. */
+  /* Do not check the header checksum (the weights are never hashed at open
+   * anyway). Tables are still validated, so a corrupt file cannot make the
+   * reader go out of bounds; corrupt code or tokenizer bytes go unnoticed. */
   BRICK_ARTIFACT_OPEN_SKIP_CHECKSUM = 1u << 1,
+  /* Also hash every weight chunk before returning, as
+   * brick_artifact_verify_weights does: a full read of the weights. */
+  BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS = 1u << 2,
 };
 
 /* How to open an artifact; NULL means all checks. */
@@ -66,8 +84,9 @@ typedef struct brick_artifact_section_info_t {
   uint64_t size;
 } brick_artifact_section_info_t;
 
-/* Maps the artifact at `path` and validates it; `options` may be NULL.
- * Returns BRICK_ERROR_IO (cannot open or map), BRICK_ERROR_BAD_MAGIC,
+/* Opens the artifact at `path` and validates it; `options` may be NULL.
+ * Returns BRICK_ERROR_IO (cannot open, read or map, or the file changed
+ * while it was read), BRICK_ERROR_BAD_MAGIC,
  * BRICK_ERROR_VERSION_MISMATCH, BRICK_ERROR_MALFORMED (truncated file,
  * tables out of bounds, misaligned or inconsistent, must-be-zero fields
  * set, a CODE section shorter than the ELF it holds),
@@ -85,6 +104,23 @@ brick_status_t
 brick_artifact_open_bytes(const void *data, size_t size,
                           const brick_artifact_open_options_t *options,
                           brick_artifact_t **out_artifact);
+
+/* Hashes every chunk of WEIGHTS and compares it with WEIGHT_HASHES: a full
+ * read of the weights. BRICK_OK; BRICK_ERROR_CHECKSUM_MISMATCH naming the
+ * first chunk that differs, its byte range and the tensors in it
+ * ("(WEIGHT_HASHES[i])"); or BRICK_ERROR_IO when the file changed. */
+brick_status_t brick_artifact_verify_weights(const brick_artifact_t *artifact);
+
+/* The number of weight chunks WEIGHT_HASHES covers (0 without weights). */
+uint64_t brick_artifact_weight_chunk_count(const brick_artifact_t *artifact);
+
+/* BRICK_OK when the file `artifact` was opened from still has the size and
+ * modification time it had then (always, for open_bytes); otherwise
+ * BRICK_ERROR_IO with "<file>: the artifact changed or was truncated while
+ * running ..." (weights read from it now may not be the ones opened). One
+ * fstat: cheap enough to call before every step. */
+brick_status_t
+brick_artifact_check_unchanged(const brick_artifact_t *artifact);
 
 /* Unmaps and frees `artifact`; NULL is a no-op. */
 void brick_artifact_close(brick_artifact_t *artifact);

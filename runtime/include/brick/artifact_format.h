@@ -11,14 +11,27 @@
  *   offset 0      header (128 bytes, brick_artifact_header_t)
  *   offset 128    section table: section_count x brick_artifact_section_t
  *   then          the sections, each starting on a 64-byte boundary, in the
- *                 order MANIFEST, TARGET, TENSORS, TOKENIZER, CODE, WEIGHTS;
+ *                 order MANIFEST, TARGET, TENSORS, TOKENIZER, CODE,
+ *                 WEIGHTS, WEIGHT_HASHES;
  *                 the gaps between them are zero
  *
- * The checksum is the SHA-256 of bytes [BRICK_ARTIFACT_CHECKSUMMED_FROM,
- * file_size): everything after the checksum field, header fields included,
- * so a flipped version or table byte is caught too. The writer streams the
- * file with a zero checksum, hashing as it goes, and patches the digest in
- * before the file is renamed to its final name.
+ * Integrity comes in two parts, so that opening costs O(metadata) and not a
+ * read of every weight page (issue 17):
+ * - The header checksum is the SHA-256 of bytes [BRICK_ARTIFACT_CHECKSUMMED_
+ *   FROM, file_size) with the bytes of the WEIGHTS section left out (the
+ *   section named by the first WEIGHTS entry of the section table; with no
+ *   such entry nothing is left out). It covers the header fields after it,
+ *   the section table, the gaps, and every section but WEIGHTS: the tables,
+ *   the tokenizer, the code that runs, and WEIGHT_HASHES. The runtime checks
+ *   it on every open, over a private copy of those bytes (a few MB at most).
+ * - WEIGHT_HASHES holds the SHA-256 of every BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE
+ *   chunk of WEIGHTS (the last may be shorter). Opening does not read the
+ *   weights; brick_artifact_verify_weights (brick-run --verify,
+ *   brick-artifact-info --verify) hashes them and names the first chunk that
+ *   differs and the tensors in it. A corrupt weight can change numbers but
+ *   never what the code reads: the tables it is read through are checked.
+ * The writer streams the file with a zero checksum, hashing as it goes, and
+ * patches the digest in before the file is renamed to its final name.
  *
  * Sections:
  * - MANIFEST: UTF-8 JSON for people and tools, followed by one NUL byte (the
@@ -38,6 +51,11 @@
  *   so the runtime maps them and uses them in place.
  * - TOKENIZER: the runtime's canonical "BRKT" tokenizer bytes (tokenizer.h).
  * - CODE: an object file for the target (produced by code generation).
+ * - WEIGHT_HASHES: a brick_artifact_weight_hashes_t, then chunk_count
+ *   SHA-256 digests of 32 bytes, chunk i covering WEIGHTS bytes
+ *   [i * chunk_size, min((i + 1) * chunk_size, WEIGHTS size)). Written after
+ *   WEIGHTS, whose digests are known only once they are streamed; required
+ *   exactly when WEIGHTS is present.
  *
  * MANIFEST, TARGET and TENSORS are required; the others are optional. A kind
  * appears at most once. Readers skip section kinds they do not know, so a
@@ -58,8 +76,15 @@ extern "C" {
 #define BRICK_ARTIFACT_MAGIC "BRICKART"
 #define BRICK_ARTIFACT_MAGIC_SIZE 8
 
-/* The layout version this header describes; a reader accepts exactly it. */
-#define BRICK_ARTIFACT_FORMAT_VERSION 1
+/* The layout version this header describes; a reader accepts exactly it.
+ * Version 1 hashed the whole file into the header checksum; version 2 leaves
+ * WEIGHTS out of it and hashes it per chunk (WEIGHT_HASHES). */
+#define BRICK_ARTIFACT_FORMAT_VERSION 2
+
+/* Bytes of WEIGHTS each WEIGHT_HASHES digest covers: 4 MiB, so a 13 GB
+ * model needs about 3,300 digests (100 KB) and a mismatch names a range
+ * small enough to hold a handful of tensors. */
+#define BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE (4u << 20)
 
 /* Alignment of every section and of every tensor inside WEIGHTS: a cache
  * line, and enough for any vector load the generated code makes. */
@@ -82,6 +107,7 @@ typedef enum brick_artifact_section_kind_t {
   BRICK_ARTIFACT_SECTION_WEIGHTS = 4,
   BRICK_ARTIFACT_SECTION_TOKENIZER = 5,
   BRICK_ARTIFACT_SECTION_CODE = 6,
+  BRICK_ARTIFACT_SECTION_WEIGHT_HASHES = 7,
 } brick_artifact_section_kind_t;
 
 /* Element type of a stored tensor (brick_artifact_tensor_entry_t.dtype).
@@ -97,7 +123,7 @@ typedef enum brick_artifact_dtype_t {
 /* The fixed header at offset 0 (128 bytes). */
 typedef struct brick_artifact_header_t {
   char magic[8];                 /* BRICK_ARTIFACT_MAGIC */
-  uint8_t checksum[32];          /* SHA-256 of bytes [40, file_size) */
+  uint8_t checksum[32];          /* SHA-256 of [40, file_size) but WEIGHTS */
   uint32_t format_version;       /* BRICK_ARTIFACT_FORMAT_VERSION */
   uint32_t flags;                /* none defined; 0 */
   uint32_t section_count;        /* entries in the section table */
@@ -134,18 +160,26 @@ typedef struct brick_artifact_tensor_entry_t {
   int64_t shape[BRICK_ARTIFACT_MAX_RANK]; /* row-major; unused dims are 0 */
 } brick_artifact_tensor_entry_t;
 
+/* Start of the WEIGHT_HASHES section (16 bytes); the digests follow. */
+typedef struct brick_artifact_weight_hashes_t {
+  uint64_t chunk_size;  /* BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE when written */
+  uint64_t chunk_count; /* ceil(WEIGHTS size / chunk_size) */
+} brick_artifact_weight_hashes_t;
+
 #ifdef __cplusplus
 static_assert(sizeof(brick_artifact_header_t) == BRICK_ARTIFACT_HEADER_SIZE,
               "artifact header layout");
 static_assert(sizeof(brick_artifact_section_t) == 32, "section layout");
 static_assert(sizeof(brick_artifact_tensors_header_t) == 16, "tensors layout");
 static_assert(sizeof(brick_artifact_tensor_entry_t) == 96, "tensor layout");
+static_assert(sizeof(brick_artifact_weight_hashes_t) == 16, "hashes layout");
 #else
 _Static_assert(sizeof(brick_artifact_header_t) == BRICK_ARTIFACT_HEADER_SIZE,
                "artifact header layout");
 _Static_assert(sizeof(brick_artifact_section_t) == 32, "section layout");
 _Static_assert(sizeof(brick_artifact_tensors_header_t) == 16, "tensors layout");
 _Static_assert(sizeof(brick_artifact_tensor_entry_t) == 96, "tensor layout");
+_Static_assert(sizeof(brick_artifact_weight_hashes_t) == 16, "hashes layout");
 #endif
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

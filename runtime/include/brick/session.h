@@ -78,8 +78,10 @@ const char *brick_session_last_error(void);
  * (vocab floats) stays valid until the next step; callers may overwrite it
  * (samplers normalise in place). BRICK_ERROR_INVALID_ARGUMENT when the
  * position reached the model's context length or the token is out of the
- * vocabulary. On a CUDA device a failing driver call (or a failed
- * brick_session_reset) is reported here too, and the position stays. */
+ * vocabulary; BRICK_ERROR_IO when the artifact's file changed or was
+ * truncated since it was opened (brick_artifact_check_unchanged). On a CUDA
+ * device a failing driver call (or a failed brick_session_reset) is
+ * reported here too, and the position stays. */
 brick_status_t brick_session_step(brick_session_t *session, int32_t token,
                                   float **out_logits);
 

@@ -4,11 +4,18 @@
 
 #include "brick/artifact.h"
 
+#include "tests/unit/SharedModels.h"
+
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <unistd.h>
 
 namespace brick::artifact::test {
@@ -82,11 +89,138 @@ void writeBytes(const std::string &path, const std::vector<uint8_t> &bytes) {
   out.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
 }
 
-void reseal(std::vector<uint8_t> &bytes) {
+/// Runs brickc to write stories260K compiled with `dtype` weights; empty
+/// after a failure, which is reported. ctest runs each test in a process of
+/// its own, so the artifact is kept in the temporary directory for the
+/// next, under a name that changes with brickc (its modification time).
+const std::vector<uint8_t> &compiledStories(const std::string &dtype) {
+  static std::map<std::string, std::vector<uint8_t>> cache;
+  auto found = cache.find(dtype);
+  if (found != cache.end())
+    return found->second;
+  std::string brickc = BRICK_BRICKC;
+  std::error_code error;
+  auto stamp = std::filesystem::last_write_time(brickc, error)
+                   .time_since_epoch()
+                   .count();
+  std::string kept = ::testing::TempDir() + "brick-forged-stories-" + dtype +
+                     "-" + std::to_string(stamp) + ".brick";
+  if (std::filesystem::is_regular_file(kept))
+    return cache[dtype] = readBytes(kept);
+  std::string models = brick_test::modelsDir() + "/stories260K/";
+  std::string graph = tempPath("stories.mlir");
+  std::string artifact = tempPath("stories-" + dtype + ".brick");
+  std::string import = "'" + brickc + "' import '" + models +
+                       "stories260K.bin' --tokenizer '" + models +
+                       "tok512.bin' -o '" + graph + "'";
+  std::string compile = "'" + brickc + "' compile '" + graph +
+                        "' --weight-dtype " + dtype + " -o '" + artifact + "'";
+  std::vector<uint8_t> bytes;
+  if (std::system(import.c_str()) == 0 && std::system(compile.c_str()) == 0) {
+    bytes = readBytes(artifact);
+    // A rename, so a test running beside this one never reads half a file.
+    std::filesystem::rename(artifact, kept, error);
+  } else {
+    ADD_FAILURE() << "brickc could not compile stories260K: " << compile;
+  }
+  std::filesystem::remove(graph);
+  std::filesystem::remove(artifact, error);
+  return cache[dtype] = std::move(bytes);
+}
+
+namespace {
+
+/// Whether [offset, offset + size) lies inside [0, limit).
+bool inside(uint64_t offset, uint64_t size, uint64_t limit) {
+  return offset <= limit && size <= limit - offset;
+}
+
+/// The section table entries of `bytes` that lie inside it, in table order;
+/// empty when the table itself does not.
+std::vector<brick_artifact_section_t>
+readTable(const std::vector<uint8_t> &bytes) {
+  brick_artifact_header_t header;
+  std::memcpy(&header, bytes.data(), sizeof(header));
+  uint64_t tableBytes =
+      uint64_t(header.section_count) * sizeof(brick_artifact_section_t);
+  std::vector<brick_artifact_section_t> table;
+  if (header.section_count > 1024 ||
+      header.section_table_offset < BRICK_ARTIFACT_HEADER_SIZE ||
+      !inside(header.section_table_offset, tableBytes, bytes.size()))
+    return table;
+  table.resize(header.section_count);
+  std::memcpy(table.data(), bytes.data() + header.section_table_offset,
+              tableBytes);
+  return table;
+}
+
+} // namespace
+
+void resealWeightHashes(std::vector<uint8_t> &bytes) {
   ASSERT_GE(bytes.size(), size_t(BRICK_ARTIFACT_HEADER_SIZE));
-  brick_sha256(bytes.data() + BRICK_ARTIFACT_CHECKSUMMED_FROM,
-               bytes.size() - BRICK_ARTIFACT_CHECKSUMMED_FROM,
-               bytes.data() + offsetof(brick_artifact_header_t, checksum));
+  const brick_artifact_section_t *weights = nullptr, *hashes = nullptr;
+  std::vector<brick_artifact_section_t> table = readTable(bytes);
+  for (const brick_artifact_section_t &s : table) {
+    if (!inside(s.offset, s.size, bytes.size()))
+      continue;
+    if (s.kind == BRICK_ARTIFACT_SECTION_WEIGHTS && !weights)
+      weights = &s;
+    if (s.kind == BRICK_ARTIFACT_SECTION_WEIGHT_HASHES && !hashes)
+      hashes = &s;
+  }
+  brick_artifact_weight_hashes_t header;
+  if (!weights || !hashes || hashes->size < sizeof(header))
+    return;
+  std::memcpy(&header, bytes.data() + hashes->offset, sizeof(header));
+  if (header.chunk_size == 0)
+    return;
+  uint64_t chunks = (weights->size + header.chunk_size - 1) / header.chunk_size;
+  if (hashes->size != sizeof(header) + 32 * chunks)
+    return;
+  header.chunk_count = chunks;
+  std::memcpy(bytes.data() + hashes->offset, &header, sizeof(header));
+  for (uint64_t i = 0; i < chunks; ++i) {
+    uint64_t begin = i * header.chunk_size;
+    uint64_t size = std::min<uint64_t>(header.chunk_size, weights->size - begin);
+    brick_sha256(bytes.data() + weights->offset + begin, size,
+                 bytes.data() + hashes->offset + sizeof(header) + 32 * i);
+  }
+}
+
+void resealHeader(std::vector<uint8_t> &bytes) {
+  ASSERT_GE(bytes.size(), size_t(BRICK_ARTIFACT_HEADER_SIZE));
+  // The WEIGHTS bytes the checksum leaves out: the first WEIGHTS entry,
+  // when it lies after the table and inside the file (artifact_format.h).
+  brick_artifact_header_t header;
+  std::memcpy(&header, bytes.data(), sizeof(header));
+  uint64_t tableEnd = header.section_table_offset +
+                      uint64_t(header.section_count) *
+                          sizeof(brick_artifact_section_t);
+  uint64_t skipOffset = 0, skipSize = 0;
+  for (const brick_artifact_section_t &s : readTable(bytes)) {
+    if (s.kind != BRICK_ARTIFACT_SECTION_WEIGHTS)
+      continue;
+    if (s.offset >= tableEnd && inside(s.offset, s.size, bytes.size())) {
+      skipOffset = s.offset;
+      skipSize = s.size;
+    }
+    break;
+  }
+  brick_sha256_t sha;
+  brick_sha256_init(&sha);
+  uint64_t from = BRICK_ARTIFACT_CHECKSUMMED_FROM;
+  if (skipSize) {
+    brick_sha256_update(&sha, bytes.data() + from, skipOffset - from);
+    from = skipOffset + skipSize;
+  }
+  brick_sha256_update(&sha, bytes.data() + from, bytes.size() - from);
+  brick_sha256_final(&sha,
+                     bytes.data() + offsetof(brick_artifact_header_t, checksum));
+}
+
+void reseal(std::vector<uint8_t> &bytes) {
+  resealWeightHashes(bytes);
+  resealHeader(bytes);
 }
 
 } // namespace brick::artifact::test

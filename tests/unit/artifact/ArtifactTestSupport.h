@@ -28,15 +28,28 @@ std::string hostBaselineFeature();
 /// must outlive the contents.
 ArtifactContents makeSampleContents(std::vector<std::vector<uint8_t>> &storage);
 
+/// The bytes of stories260K (../shared/models) compiled by brickc for this
+/// host with `dtype` weights ("f32", "f16"); empty after a failure, which is
+/// reported. Kept in the temporary directory for the next test process,
+/// under a name that changes with brickc.
+const std::vector<uint8_t> &compiledStories(const std::string &dtype);
+
 /// A fresh path under the test's temporary directory.
 std::string tempPath(const std::string &name);
 
 std::vector<uint8_t> readBytes(const std::string &path);
 void writeBytes(const std::string &path, const std::vector<uint8_t> &bytes);
 
-/// Recomputes the header checksum after a deliberate mutation, so a test
-/// reaches the table checks behind it.
+/// Recomputes the weight chunk hashes (when WEIGHT_HASHES still fits
+/// WEIGHTS) and then the header checksum after a deliberate mutation, so a
+/// test reaches the checks behind them. Never reads outside `bytes`.
 void reseal(std::vector<uint8_t> &bytes);
+
+/// Only the header checksum: a changed weight then stays a chunk mismatch.
+void resealHeader(std::vector<uint8_t> &bytes);
+
+/// Only the WEIGHT_HASHES digests, from the WEIGHTS bytes.
+void resealWeightHashes(std::vector<uint8_t> &bytes);
 
 } // namespace brick::artifact::test
 

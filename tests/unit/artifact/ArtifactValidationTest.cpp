@@ -91,14 +91,56 @@ TEST_F(ArtifactValidationTest, ValidOpens) {
   EXPECT_EQ(openMutated(bytes), BRICK_OK) << message;
 }
 
-// Test: a flipped byte of the weights is a checksum mismatch.
+// Test: a flipped byte of the code is a checksum mismatch; one of the
+// weights is not, at open (which reads no weight), but is a chunk mismatch
+// when the weights are verified, at open on request.
 TEST_F(ArtifactValidationTest, FlippedByteIsChecksumMismatch) {
   std::vector<uint8_t> mutated = bytes;
-  mutated[section(BRICK_ARTIFACT_SECTION_WEIGHTS).offset + 3] ^= 0x10;
+  mutated[section(BRICK_ARTIFACT_SECTION_CODE).offset + 3] ^= 0x10;
   EXPECT_EQ(openMutated(mutated), BRICK_ERROR_CHECKSUM_MISMATCH);
   EXPECT_NE(message.find("(checksum)"), std::string::npos) << message;
   // Skipping the checksum opens it: the tables are still intact.
   EXPECT_EQ(openMutated(mutated, BRICK_ARTIFACT_OPEN_SKIP_CHECKSUM), BRICK_OK)
+      << message;
+
+  mutated = bytes;
+  mutated[section(BRICK_ARTIFACT_SECTION_WEIGHTS).offset + 3] ^= 0x10;
+  EXPECT_EQ(openMutated(mutated), BRICK_OK) << message;
+  EXPECT_EQ(openMutated(mutated, BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS),
+            BRICK_ERROR_CHECKSUM_MISMATCH);
+  EXPECT_NE(message.find("(WEIGHT_HASHES[0])"), std::string::npos) << message;
+  EXPECT_EQ(openMutated(bytes, BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS), BRICK_OK)
+      << message;
+}
+
+// Test: weights of three 4 MiB chunks over three tensors of 3 MiB; a byte
+// changed in the second tensor, in the second chunk, is reported as that
+// chunk, with its bytes and the two tensors it holds, naming the file.
+TEST_F(ArtifactValidationTest, ChangedChunkNamesItsTensors) {
+  ArtifactContents large = makeSampleContents(storage);
+  large.tensors.clear();
+  for (const char *name : {"a.weight", "b.weight", "c.weight"}) {
+    storage.push_back(std::vector<uint8_t>(3u << 20, uint8_t(name[0])));
+    const std::vector<uint8_t> &data = storage.back();
+    large.tensors.push_back(brick::formats::TensorPayload::fromBytes(
+        name, brick::formats::DType::F32, {int64_t(3u << 18)}, data));
+  }
+  ASSERT_FALSE(llvm::errorToBool(writeArtifact(path, large)));
+  bytes = readBytes(path);
+  ASSERT_EQ(section(BRICK_ARTIFACT_SECTION_WEIGHT_HASHES).size, 16u + 3 * 32);
+  std::vector<uint8_t> mutated = bytes;
+  mutated[section(BRICK_ARTIFACT_SECTION_WEIGHTS).offset + (5u << 20)] ^= 1;
+  EXPECT_EQ(openMutated(mutated, BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS),
+            BRICK_ERROR_CHECKSUM_MISMATCH);
+  EXPECT_NE(message.find(": corrupt weights: chunk 1 of 3 (WEIGHTS bytes "
+                         "4194304 to 8388608, tensors 'b.weight' and "
+                         "'c.weight') does not match its SHA-256 "
+                         "(WEIGHT_HASHES[1])"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("-mutated.brick: corrupt weights"), std::string::npos)
+      << message;
+  EXPECT_EQ(openMutated(bytes, BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS), BRICK_OK)
       << message;
 }
 
@@ -112,12 +154,20 @@ TEST_F(ArtifactValidationTest, BadMagic) {
   EXPECT_EQ(openMutated({'G', 'G', 'U', 'F'}), BRICK_ERROR_BAD_MAGIC);
 }
 
-// Test: a newer format version is refused before anything else is read.
+// Test: a newer format version, and version 1 (whose checksum covered the
+// weights), are refused before anything else is read, saying to recompile.
 TEST_F(ArtifactValidationTest, VersionMismatch) {
   std::vector<uint8_t> mutated = bytes;
   mutated[offsetof(brick_artifact_header_t, format_version)] += 1;
   EXPECT_EQ(openMutated(mutated), BRICK_ERROR_VERSION_MISMATCH);
-  EXPECT_NE(message.find("format version 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("format version 3"), std::string::npos) << message;
+  mutated[offsetof(brick_artifact_header_t, format_version)] = 1;
+  EXPECT_EQ(openMutated(mutated), BRICK_ERROR_VERSION_MISMATCH);
+  EXPECT_NE(message.find(": artifact format version 1, this runtime reads "
+                         "version 2; recompile it with brickc compile "
+                         "(format_version)"),
+            std::string::npos)
+      << message;
 }
 
 // Test: a truncated file (by one byte, or to inside the header) is malformed,

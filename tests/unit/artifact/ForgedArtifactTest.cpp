@@ -17,7 +17,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "ArtifactTestSupport.h"
-#include "tests/unit/SharedModels.h"
 
 #include "brick/artifact.h"
 #include "brick/session.h"
@@ -36,45 +35,6 @@ using namespace brick::artifact::test;
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-
-/// Runs brickc to write stories260K compiled with `dtype` weights; empty
-/// after a failure, which is reported. ctest runs each test in a process of
-/// its own, so the artifact is kept in the temporary directory for the
-/// next, under a name that changes with brickc (its modification time).
-const Bytes &compiledStories(const std::string &dtype) {
-  static std::map<std::string, Bytes> cache;
-  auto found = cache.find(dtype);
-  if (found != cache.end())
-    return found->second;
-  std::string brickc = BRICK_BRICKC;
-  std::error_code error;
-  auto stamp = std::filesystem::last_write_time(brickc, error)
-                   .time_since_epoch()
-                   .count();
-  std::string kept = ::testing::TempDir() + "brick-forged-stories-" + dtype +
-                     "-" + std::to_string(stamp) + ".brick";
-  if (std::filesystem::is_regular_file(kept))
-    return cache[dtype] = readBytes(kept);
-  std::string models = brick_test::modelsDir() + "/stories260K/";
-  std::string graph = tempPath("stories.mlir");
-  std::string artifact = tempPath("stories-" + dtype + ".brick");
-  std::string import = "'" + brickc + "' import '" + models +
-                       "stories260K.bin' --tokenizer '" + models +
-                       "tok512.bin' -o '" + graph + "'";
-  std::string compile = "'" + brickc + "' compile '" + graph +
-                        "' --weight-dtype " + dtype + " -o '" + artifact + "'";
-  Bytes bytes;
-  if (std::system(import.c_str()) == 0 && std::system(compile.c_str()) == 0) {
-    bytes = readBytes(artifact);
-    // A rename, so a test running beside this one never reads half a file.
-    std::filesystem::rename(artifact, kept, error);
-  } else {
-    ADD_FAILURE() << "brickc could not compile stories260K: " << compile;
-  }
-  std::filesystem::remove(graph);
-  std::filesystem::remove(artifact, error);
-  return cache[dtype] = std::move(bytes);
-}
 
 /// A section of an artifact, copied out.
 struct Section {
@@ -252,9 +212,9 @@ TEST_F(ForgedArtifactTest, CodeOfAnotherArtifact) {
                 "(TENSORS[0].dtype)");
 }
 
-// Test: the last tensor of WEIGHTS shrunk to one row and the file cut after
-// it: consistent for the table, but the code reads the whole tensor, past
-// the end of the file.
+// Test: the last tensor of WEIGHTS shrunk to one row and WEIGHTS cut after
+// it (its chunk hash recomputed): consistent for the table, but the code
+// reads the whole tensor, past the end of WEIGHTS and of the file.
 TEST_F(ForgedArtifactTest, ShrunkTensorAtTheEnd) {
   brick_artifact_tensors_header_t th;
   std::memcpy(&th, tensors().data(), sizeof(th));
@@ -269,7 +229,10 @@ TEST_F(ForgedArtifactTest, ShrunkTensorAtTheEnd) {
   e.shape[0] = 1;
   setEntry(tensors(), last, e);
   Bytes &weights = sectionOf(sections, BRICK_ARTIFACT_SECTION_WEIGHTS).bytes;
-  ASSERT_EQ(&weights, &sections.back().bytes); // WEIGHTS ends the file
+  // Only WEIGHT_HASHES follows WEIGHTS.
+  ASSERT_EQ(&weights, &sections[sections.size() - 2].bytes);
+  ASSERT_EQ(sections.back().kind,
+            uint32_t(BRICK_ARTIFACT_SECTION_WEIGHT_HASHES));
   weights.resize(e.offset + e.size);
   expectRefused(layOut(sections), BRICK_ERROR_MALFORMED,
                 "(TENSORS[" + std::to_string(last) + "].shape)");
@@ -332,6 +295,94 @@ TEST_F(ForgedArtifactTest, NonZeroReservedFields) {
     expectRefused(file, BRICK_ERROR_MALFORMED,
                   "has " + name + " 4, must be 0 (sections[2]." + name + ")");
   }
+}
+
+// Test: one byte flipped in each part the header checksum covers (a header
+// field after the checksum, the section table, every section but WEIGHTS),
+// with every other checksum as written: each is refused as corrupt when the
+// artifact is opened, before anything runs. The count of parts guards
+// against a section that is not there.
+TEST_F(ForgedArtifactTest, EveryVerifiedPartIsChecked) {
+  std::vector<std::pair<std::string, size_t>> parts = {
+      {"header", offsetof(brick_artifact_header_t, reserved)},
+      {"section table",
+       BRICK_ARTIFACT_HEADER_SIZE + offsetof(brick_artifact_section_t, size)}};
+  brick_artifact_header_t header;
+  std::memcpy(&header, original.data(), sizeof(header));
+  for (uint32_t i = 0; i < header.section_count; ++i) {
+    brick_artifact_section_t s;
+    std::memcpy(&s, original.data() + header.section_table_offset +
+                        i * sizeof(s),
+                sizeof(s));
+    if (s.kind != BRICK_ARTIFACT_SECTION_WEIGHTS)
+      parts.push_back({"section kind " + std::to_string(s.kind),
+                       s.offset + s.size / 2});
+  }
+  // MANIFEST, TARGET, TENSORS, TOKENIZER, CODE, WEIGHT_HASHES.
+  ASSERT_EQ(parts.size(), 2u + 6u);
+  for (const auto &[part, at] : parts) {
+    SCOPED_TRACE(part);
+    Bytes file = original;
+    file[at] ^= 0x20;
+    expectRefused(file, BRICK_ERROR_CHECKSUM_MISMATCH,
+                  "<memory>: corrupt: the SHA-256 of the header, tables, "
+                  "tokenizer and code does not match the header (checksum)");
+  }
+}
+
+/// Opens `file` with every check; BRICK_OK or the failure's status, with
+/// the message of brick_artifact_verify_weights in `message` after it.
+brick_status_t openAndVerify(const Bytes &file, std::string &message) {
+  brick_artifact_t *artifact = nullptr;
+  brick_status_t status =
+      brick_artifact_open_bytes(file.data(), file.size(), nullptr, &artifact);
+  if (status == BRICK_OK)
+    status = brick_artifact_verify_weights(artifact);
+  message = brick_artifact_last_error();
+  brick_artifact_close(artifact);
+  return status;
+}
+
+// Test: a changed weight byte. Opening reads no weight, so it opens (and
+// runs); brick_artifact_verify_weights names the chunk, its bytes and the
+// tensor. Recomputing the chunk hashes alone changes WEIGHT_HASHES, which
+// the header checksum covers; recomputing both makes the file consistent
+// again.
+TEST_F(ForgedArtifactTest, ChangedWeightIsFoundByItsChunkHash) {
+  std::string message;
+  ASSERT_EQ(openAndVerify(original, message), BRICK_OK) << message;
+  uint64_t weights = 0;
+  brick_artifact_header_t header;
+  std::memcpy(&header, original.data(), sizeof(header));
+  for (uint32_t i = 0; i < header.section_count; ++i) {
+    brick_artifact_section_t s;
+    std::memcpy(&s, original.data() + header.section_table_offset +
+                        i * sizeof(s),
+                sizeof(s));
+    if (s.kind == BRICK_ARTIFACT_SECTION_WEIGHTS)
+      weights = s.offset;
+  }
+  ASSERT_NE(weights, 0u);
+  brick_artifact_tensor_entry_t e = entryAt(tensors(), 1);
+  Bytes file = original;
+  file[weights + e.offset + 5] ^= 0x40;
+  EXPECT_EQ(openAndRun(file).status, BRICK_OK);
+  EXPECT_EQ(openAndVerify(file, message), BRICK_ERROR_CHECKSUM_MISMATCH);
+  EXPECT_NE(message.find("<memory>: corrupt weights: chunk 0 of 1 (WEIGHTS "
+                         "bytes 0 to "),
+            std::string::npos)
+      << message;
+  // One chunk holds every tensor of this small model.
+  EXPECT_NE(message.find(", tensors 'tok_embeddings.weight' and "),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("does not match its SHA-256 (WEIGHT_HASHES[0])"),
+            std::string::npos)
+      << message;
+  resealWeightHashes(file);
+  expectRefused(file, BRICK_ERROR_CHECKSUM_MISMATCH, "(checksum)");
+  resealHeader(file);
+  EXPECT_EQ(openAndVerify(file, message), BRICK_OK) << message;
 }
 
 // Test: seeded random changes, each resealed. A change to a tensor entry
