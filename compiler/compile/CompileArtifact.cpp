@@ -148,8 +148,9 @@ emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
                           llvm::toString(std::move(error)));
   }
   auto program = writeGpuProgram(
-      decode, GpuProgramContents{info.sizes, info.readFraction,
-                                 info.traceColumns, kernels->ptx});
+      decode,
+      GpuProgramContents{info.sizes, info.readFraction, info.traceColumns,
+                         kernels->ptx, info.tensorSignature});
   if (!program)
     return program.takeError();
   replaceKernelsWithBinary(module, *kernels);

@@ -422,6 +422,11 @@ ProgramBuilder::serialize(const GpuProgramContents &contents) const {
   ptx.push_back('\0');
   header.ptx_offset = appendAligned(out, ptx.data(), ptx.size());
   header.ptx_size = ptx.size();
+  std::string signature = contents.tensorSignature.str();
+  signature.push_back('\0');
+  header.tensor_signature_offset =
+      appendAligned(out, signature.data(), signature.size());
+  header.tensor_signature_size = signature.size();
   std::memcpy(out.data(), &header, sizeof(header));
   return out;
 }

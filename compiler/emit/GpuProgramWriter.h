@@ -29,6 +29,10 @@ struct GpuProgramContents {
   /// brick_trace_columns, without its NUL.
   llvm::StringRef traceColumns;
   llvm::StringRef ptx;
+  /// brick_tensor_signature of the stored tensors, without its NUL: the
+  /// runtime compares it with the artifact's tensor table (dtypes included,
+  /// which the launches do not state).
+  llvm::StringRef tensorSignature;
 };
 
 /// The GPU program of `step`, whose arguments follow decode_abi.h (token,

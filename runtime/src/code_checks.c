@@ -8,6 +8,7 @@
 
 #include "code_checks.h"
 
+#include "brick/decode_abi.h"
 #include "error_sink.h"
 
 #include <elf.h>
@@ -68,6 +69,69 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
           i, (uint64_t)segment.p_filesz, (uint64_t)segment.p_offset, size);
   }
   return BRICK_OK;
+}
+
+/* Section header `index` of `bytes` (checked to lie inside by the caller). */
+static Elf64_Shdr section_header(const uint8_t *bytes,
+                                 const Elf64_Ehdr *header, uint32_t index) {
+  Elf64_Shdr section;
+  memcpy(&section, bytes + header->e_shoff + (uint64_t)index * sizeof(section),
+         sizeof(section));
+  return section;
+}
+
+brick_status_t brick_find_code_string(const void *code, uint64_t size,
+                                      const char *name, const char **out_text,
+                                      char *error, size_t error_size) {
+  sink_t sink = {error, error_size};
+  *out_text = NULL;
+  const uint8_t *bytes = (const uint8_t *)code;
+  Elf64_Ehdr header;
+  if (size < sizeof(header) || memcmp(bytes, ELFMAG, SELFMAG) != 0 ||
+      bytes[EI_CLASS] != ELFCLASS64)
+    return fail(&sink, BRICK_ERROR_MALFORMED,
+                "the code is not a 64-bit ELF shared object (CODE)");
+  memcpy(&header, bytes, sizeof(header));
+  if (header.e_shnum == 0 || header.e_shentsize != sizeof(Elf64_Shdr) ||
+      !inside(header.e_shoff, (uint64_t)header.e_shnum * sizeof(Elf64_Shdr),
+              size))
+    return fail(&sink, BRICK_ERROR_MALFORMED,
+                "the code has no section headers to find %s in (CODE)", name);
+  size_t name_length = strlen(name);
+  for (uint32_t i = 0; i < header.e_shnum; ++i) {
+    Elf64_Shdr table = section_header(bytes, &header, i);
+    if ((table.sh_type != SHT_DYNSYM && table.sh_type != SHT_SYMTAB) ||
+        table.sh_link >= header.e_shnum ||
+        !inside(table.sh_offset, table.sh_size, size))
+      continue;
+    Elf64_Shdr strings = section_header(bytes, &header, table.sh_link);
+    if (!inside(strings.sh_offset, strings.sh_size, size))
+      continue;
+    for (uint64_t k = 0; k < table.sh_size / sizeof(Elf64_Sym); ++k) {
+      Elf64_Sym symbol;
+      memcpy(&symbol, bytes + table.sh_offset + k * sizeof(symbol),
+             sizeof(symbol));
+      if (symbol.st_name >= strings.sh_size ||
+          strings.sh_size - symbol.st_name <= name_length ||
+          memcmp(bytes + strings.sh_offset + symbol.st_name, name,
+                 name_length + 1) != 0 ||
+          symbol.st_shndx == SHN_UNDEF || symbol.st_shndx >= header.e_shnum)
+        continue;
+      Elf64_Shdr holder = section_header(bytes, &header, symbol.st_shndx);
+      uint64_t at = symbol.st_value - holder.sh_addr;
+      if (holder.sh_type == SHT_NOBITS || symbol.st_value < holder.sh_addr ||
+          !inside(at, symbol.st_size, holder.sh_size) ||
+          !inside(holder.sh_offset, holder.sh_size, size) ||
+          symbol.st_size == 0 ||
+          bytes[holder.sh_offset + at + symbol.st_size - 1] != '\0')
+        return fail(&sink, BRICK_ERROR_MALFORMED,
+                    "the code's %s is not a string inside it (CODE)", name);
+      *out_text = (const char *)bytes + holder.sh_offset + at;
+      return BRICK_OK;
+    }
+  }
+  return fail(&sink, BRICK_ERROR_MALFORMED, "the code has no %s (CODE)",
+              name);
 }
 
 /* One field of a signature line: [begin, end). */
@@ -200,5 +264,38 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
     }
   }
   free(registers);
+  return status;
+}
+
+brick_status_t brick_check_code_matches_tensors(const brick_artifact_t *artifact,
+                                                char *error, size_t error_size) {
+  const void *code = NULL;
+  uint64_t size = 0;
+  if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_CODE, &code,
+                             &size) != BRICK_OK)
+    return BRICK_OK;
+  const char *triple = NULL;
+  brick_artifact_target(artifact, &triple, NULL, NULL);
+  if (strncmp(triple, "nvptx64", 7) != 0) {
+    const char *signature = NULL;
+    brick_status_t status =
+        brick_find_code_string(code, size, BRICK_DECODE_TENSOR_SIGNATURE,
+                               &signature, error, error_size);
+    if (status != BRICK_OK)
+      return status;
+    return brick_check_tensor_signature(artifact, signature, error,
+                                        error_size);
+  }
+  brick_gpu_program_t *program = NULL;
+  brick_status_t status = brick_gpu_program_parse(
+      code, size, brick_artifact_tensor_count(artifact), &program, error,
+      error_size);
+  if (status == BRICK_OK)
+    status = brick_check_tensor_signature(artifact, program->tensor_signature,
+                                          error, error_size);
+  if (status == BRICK_OK)
+    status = brick_check_gpu_tensor_shapes(artifact, program, error,
+                                           error_size);
+  brick_gpu_program_free(program);
   return status;
 }

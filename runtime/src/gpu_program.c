@@ -484,7 +484,9 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
                             h->strings_size, 1)) != BRICK_OK ||
       (status = check_text(r, "trace columns", h->trace_columns_offset,
                            h->trace_columns_size)) != BRICK_OK ||
-      (status = check_text(r, "PTX", h->ptx_offset, h->ptx_size)) != BRICK_OK)
+      (status = check_text(r, "PTX", h->ptx_offset, h->ptx_size)) != BRICK_OK ||
+      (status = check_text(r, "tensor signature", h->tensor_signature_offset,
+                           h->tensor_signature_size)) != BRICK_OK)
     return status;
 
   p->register_count = h->register_count;
@@ -533,6 +535,8 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
       (status = check_launches(r)) != BRICK_OK)
     return status;
   p->trace_columns = (const char *)r->bytes + h->trace_columns_offset;
+  p->tensor_signature =
+      (const char *)r->bytes + h->tensor_signature_offset;
   p->ptx = (const char *)r->bytes + h->ptx_offset;
   p->ptx_size = h->ptx_size;
   return BRICK_OK;

@@ -36,6 +36,8 @@ typedef struct brick_gpu_program_t {
   double *read_fraction;     /* info[TENSORS] values in [0, 1] */
   const char **kernel_names; /* kernel_count NUL-terminated names */
   const char *trace_columns; /* brick_trace_columns, NUL-terminated */
+  /* brick_tensor_signature, NUL-terminated (code_checks.h compares it). */
+  const char *tensor_signature;
   const char *ptx;           /* the PTX module, NUL-terminated */
   uint64_t ptx_size;         /* bytes, the NUL included */
   /* Kernel parameters of each launch: a BUFFER argument is 3 + 2 x rank

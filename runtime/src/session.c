@@ -226,8 +226,13 @@ static brick_status_t bind_gpu(brick_session_t *s,
       code, code_size, tensors, &s->gpu, error, sizeof(error));
   if (status != BRICK_OK)
     return fail(status, "%s", error);
-  status = brick_check_gpu_tensor_shapes(artifact, s->gpu, g_last_error,
-                                         sizeof(g_last_error));
+  /* Names, dtypes and shapes, as a CPU code's signature is checked; then
+   * each launch's view of a tensor. */
+  status = brick_check_tensor_signature(artifact, s->gpu->tensor_signature,
+                                        g_last_error, sizeof(g_last_error));
+  if (status == BRICK_OK)
+    status = brick_check_gpu_tensor_shapes(artifact, s->gpu, g_last_error,
+                                           sizeof(g_last_error));
   if (status != BRICK_OK)
     return status;
   return take_sizes(s, artifact, s->gpu->info, s->gpu->read_fraction,
@@ -290,6 +295,9 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   brick_status_t status = check_device(artifact, device);
   if (status != BRICK_OK)
     return status;
+  /* A CUDA session uploads every weight page here. */
+  if (brick_artifact_check_unchanged(artifact) != BRICK_OK)
+    return fail(BRICK_ERROR_IO, "%s", brick_artifact_last_error());
   const void *code = NULL, *tokenizer = NULL;
   uint64_t code_size = 0, tokenizer_size = 0;
   if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_CODE, &code,

@@ -40,6 +40,8 @@ struct GpuProgramBuilder {
   std::vector<double> readFractions;
   std::string traceColumns = "0\tffn\t4\n";
   std::string ptx = "//\n.version 8.0\n.target sm_90\n";
+  /// brick_tensor_signature (decode_abi.h), without its NUL.
+  std::string tensorSignature;
   /// Runs after layout, before the header is stored into the bytes.
   std::function<void(std::vector<uint8_t> &, brick_gpu_program_header_t &)>
       patch;
@@ -155,6 +157,9 @@ struct GpuProgramBuilder {
     h.trace_columns_size = traceColumns.size() + 1;
     h.ptx_offset = place(ptx.c_str(), ptx.size() + 1);
     h.ptx_size = ptx.size() + 1;
+    h.tensor_signature_offset =
+        place(tensorSignature.c_str(), tensorSignature.size() + 1);
+    h.tensor_signature_size = tensorSignature.size() + 1;
     bytes.resize((bytes.size() + 7) / 8 * 8, 0);
     if (patch)
       patch(bytes, h);
@@ -184,7 +189,8 @@ enum SampleBuffer : uint32_t {
 };
 
 /// The toy model: vocabulary 8, context 16, a 16-float cache, one F32
-/// tensor of 8 weights (read fraction 0.5), a 1 x 2 trace and a scratch
+/// tensor of 8 weights, "tok_embeddings.weight" in its signature (read
+/// fraction 0.5), a 1 x 2 trace and a scratch
 /// buffer of pos + 1 floats. One launch of `brick_test_step` (grid 1, block
 /// 32) takes, in order: token [1], cache [16], pos (I64), scratch [pos + 1],
 /// weights [8], logits [8], trace [1, 2], vocab (I32). FakeCudaDriver.c
@@ -224,6 +230,7 @@ inline GpuProgramBuilder sampleGpuProgram() {
   const uint32_t threads[3] = {block, one, one};
   p.launch(0, grid, threads, 0, static_cast<uint32_t>(p.arguments.size()));
   p.readFractions = {0.5};
+  p.tensorSignature = "tok_embeddings.weight\tF32\t8\t32\n";
   p.ptx = "//\n.version 8.0\n.target sm_90\n.address_size 64\n"
           ".visible .entry brick_test_step(\n)\n{\n\tret;\n}\n";
   return p;

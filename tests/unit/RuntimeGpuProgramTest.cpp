@@ -70,6 +70,7 @@ TEST(RuntimeGpuProgramTest, ParsesTheSample) {
   EXPECT_STREQ(p->trace_columns, builder.traceColumns.c_str());
   EXPECT_STREQ(p->ptx, builder.ptx.c_str());
   EXPECT_EQ(p->ptx_size, builder.ptx.size() + 1);
+  EXPECT_STREQ(p->tensor_signature, builder.tensorSignature.c_str());
   // The tables are copies: the bytes may go once parsed (strings may not).
   EXPECT_EQ(p->buffers[kScratch].bytes_register, kScratchBytes);
 }
@@ -118,7 +119,7 @@ std::vector<Malformed> malformedPrograms() {
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.header_size = 192; });
        },
-       "GPU program: header size 192, expected 200 (CODE)"},
+       "GPU program: header size 192, expected 216 (CODE)"},
       {"vocab zero",
        [](GpuProgramBuilder &b) { b.info[BRICK_DECODE_INFO_VOCAB] = 0; },
        "GPU program: info vocab is 0, must be positive (CODE)"},
@@ -166,13 +167,13 @@ std::vector<Malformed> malformedPrograms() {
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.instructions_offset += 4; });
        },
-       "GPU program: the instructions at offset 204 are not 8-byte aligned "
+       "GPU program: the instructions at offset 220 are not 8-byte aligned "
        "(CODE)"},
       {"buffers past the end",
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.buffer_count = 1000; });
        },
-       "GPU program: the buffers (16000 bytes at offset 456) run past the end "
+       "GPU program: the buffers (16000 bytes at offset 472) run past the end "
        "of the"},
       {"kernels past the end",
        [](GpuProgramBuilder &b) {
@@ -219,6 +220,20 @@ std::vector<Malformed> malformedPrograms() {
          };
        },
        "do not end in a NUL (CODE)"},
+      {"tensor signature without NUL",
+       [](GpuProgramBuilder &b) {
+         b.patch = [](Bytes &bytes, Header &h) {
+           bytes[h.tensor_signature_offset + h.tensor_signature_size - 1] =
+               '\n';
+         };
+       },
+       "GPU program: the tensor signature (32 bytes) do not end in a NUL "
+       "(CODE)"},
+      {"tensor signature outside the program",
+       [](GpuProgramBuilder &b) {
+         patchHeader(b, [](Header &h) { h.tensor_signature_offset = 1u << 30; });
+       },
+       "tensor signature"},
       {"read fraction above one",
        [](GpuProgramBuilder &b) { b.readFractions = {1.5}; },
        "GPU program: read fraction 0 is 1.5, outside [0, 1] (CODE)"},
@@ -411,7 +426,7 @@ TEST(RuntimeGpuProgramTest, TruncatedHeader) {
     parse(prefix, parsed);
     EXPECT_EQ(parsed.status, BRICK_ERROR_MALFORMED);
     EXPECT_EQ(parsed.message, "GPU program: " + std::to_string(size) +
-                                  " bytes, shorter than its 200-byte header "
+                                  " bytes, shorter than its 216-byte header "
                                   "(CODE)");
   }
 }

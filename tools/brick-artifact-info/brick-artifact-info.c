@@ -2,11 +2,16 @@
  *
  * Prints an artifact's header, target, section table, tensor table and
  * manifest, so the format can be looked at without a debugger. It links only
- * the runtime and opens with the runtime's own validation, so what it
- * refuses the runtime refuses too. The target check is reported but does not
- * stop it: inspecting an AArch64 artifact on x86-64 is the point.
+ * the runtime and opens with the runtime's own validation, then makes the
+ * checks a session makes of the code against the tensor table (the CPU
+ * code's brick_tensor_signature read from its ELF symbols, never loaded; a
+ * GPU program's signature and launch shapes), so what it refuses the
+ * runtime refuses too, with the same one line and exit status 1. The
+ * target check is reported but does not stop it: inspecting an AArch64
+ * artifact on x86-64 is the point. Opening reads no weight; --verify hashes
+ * every weight chunk against WEIGHT_HASHES (artifact_format.h).
  *
- * usage: brick-artifact-info ARTIFACT [--ptx FILE]
+ * usage: brick-artifact-info ARTIFACT [--verify] [--ptx FILE]
  *
  * For an NVPTX artifact it also summarises the GPU program (gpu_program.h)
  * and, with --ptx, writes its PTX to FILE ("-" for stdout), which is how CI
@@ -15,6 +20,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "brick/artifact.h"
+#include "code_checks.h"
 #include "gpu_program_reader.h"
 
 #include <inttypes.h>
@@ -35,6 +41,8 @@ static const char *section_name(uint32_t kind) {
     return "TOKENIZER";
   case BRICK_ARTIFACT_SECTION_CODE:
     return "CODE";
+  case BRICK_ARTIFACT_SECTION_WEIGHT_HASHES:
+    return "WEIGHT_HASHES";
   }
   return "(unknown)";
 }
@@ -79,34 +87,64 @@ static int show_gpu_program(const brick_artifact_t *artifact,
   return status;
 }
 
+static int usage(void) {
+  fprintf(stderr,
+          "usage: brick-artifact-info ARTIFACT [--verify] [--ptx FILE]\n");
+  return 2;
+}
+
 int main(int argc, char **argv) {
-  const char *ptx_path = NULL;
-  if (argc == 4 && strcmp(argv[2], "--ptx") == 0)
-    ptx_path = argv[3];
-  if ((argc != 2 && !ptx_path) || argv[1][0] == '-') {
-    fprintf(stderr, "usage: brick-artifact-info ARTIFACT [--ptx FILE]\n");
-    return 2;
+  const char *path = NULL, *ptx_path = NULL;
+  int verify = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--verify") == 0)
+      verify = 1;
+    else if (strcmp(argv[i], "--ptx") == 0 && i + 1 < argc && !ptx_path)
+      ptx_path = argv[++i];
+    else if (argv[i][0] != '-' && !path)
+      path = argv[i];
+    else
+      return usage();
   }
+  if (!path)
+    return usage();
   brick_artifact_open_options_t options = {
-      BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK};
+      BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK |
+      (verify ? BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS : 0)};
   brick_artifact_t *artifact = NULL;
-  brick_status_t status = brick_artifact_open(argv[1], &options, &artifact);
+  brick_status_t status = brick_artifact_open(path, &options, &artifact);
   if (status != BRICK_OK) {
     fprintf(stderr, "error: %s\n", brick_artifact_last_error());
+    return 1;
+  }
+  /* The session's checks of the code against the table, before anything
+   * is shown as if it were runnable. */
+  char error[1024];
+  if (brick_check_code_matches_tensors(artifact, error, sizeof(error)) !=
+      BRICK_OK) {
+    fprintf(stderr, "error: %s: %s\n", path, error);
+    brick_artifact_close(artifact);
     return 1;
   }
 
   const char *triple, *cpu, *features;
   brick_artifact_target(artifact, &triple, &cpu, &features);
-  printf("artifact: %s\n", argv[1]);
-  printf("format version: %d (checksum verified)\n",
+  printf("artifact: %s\n", path);
+  printf("format version: %d (checksum of all but the weights verified; "
+         "the code matches the tensor table)\n",
          BRICK_ARTIFACT_FORMAT_VERSION);
+  uint64_t chunks = brick_artifact_weight_chunk_count(artifact);
+  if (verify)
+    printf("weights: %" PRIu64 " chunks verified\n", chunks);
+  else
+    printf("weights: %" PRIu64 " chunks, not read (--verify hashes them)\n",
+           chunks);
   printf("target: triple %s, cpu %s, features \"%s\"\n", triple,
          cpu[0] ? cpu : "(none)", features);
   int gpu = strncmp(triple, "nvptx64", 7) == 0;
   if (ptx_path && !gpu) {
     fprintf(stderr, "error: %s: not an NVPTX artifact, it has no PTX\n",
-            argv[1]);
+            path);
     brick_artifact_close(artifact);
     return 1;
   }

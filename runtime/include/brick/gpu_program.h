@@ -24,6 +24,13 @@
  *      register truncated to 32 bits.
  * After the last launch the runtime reads back the logits and the trace.
  *
+ * The program also carries the brick_tensor_signature of the tensors it was
+ * generated for (decode_abi.h: name, dtype, shape and bytes per line), which
+ * the runtime compares with the artifact's tensor table before anything is
+ * uploaded, as it does for a CPU shared object: the launches state shapes
+ * but not dtypes, so without it an F16 tensor relabelled F32 with its
+ * dimensions adjusted (the same bytes) would pass.
+ *
  * Layout: every integer little-endian; offsets are from the start of the
  * section; every table starts on an 8-byte boundary.
  *
@@ -102,7 +109,7 @@ typedef enum brick_gpu_argument_kind_t {
   BRICK_GPU_ARGUMENT_I32 = 3,    /* register `value`, low 4 bytes */
 } brick_gpu_argument_kind_t;
 
-/* The header at offset 0 (200 bytes). */
+/* The header at offset 0 (216 bytes). */
 typedef struct brick_gpu_program_header_t {
   char magic[8];        /* BRICK_GPU_PROGRAM_MAGIC */
   uint32_t abi_version; /* BRICK_DECODE_ABI_VERSION of decode_abi.h */
@@ -128,6 +135,8 @@ typedef struct brick_gpu_program_header_t {
   uint64_t trace_columns_size;
   uint64_t ptx_offset; /* the PTX module's text and its NUL */
   uint64_t ptx_size;
+  uint64_t tensor_signature_offset; /* brick_tensor_signature and its NUL */
+  uint64_t tensor_signature_size;
 } brick_gpu_program_header_t;
 
 /* One instruction of the scalar program (32 bytes). */
@@ -173,14 +182,14 @@ typedef struct brick_gpu_argument_t {
 } brick_gpu_argument_t;
 
 #ifdef __cplusplus
-static_assert(sizeof(brick_gpu_program_header_t) == 200, "header layout");
+static_assert(sizeof(brick_gpu_program_header_t) == 216, "header layout");
 static_assert(sizeof(brick_gpu_instruction_t) == 32, "instruction layout");
 static_assert(sizeof(brick_gpu_buffer_t) == 16, "buffer layout");
 static_assert(sizeof(brick_gpu_kernel_t) == 8, "kernel layout");
 static_assert(sizeof(brick_gpu_launch_t) == 48, "launch layout");
 static_assert(sizeof(brick_gpu_argument_t) == 48, "argument layout");
 #else
-_Static_assert(sizeof(brick_gpu_program_header_t) == 200, "header layout");
+_Static_assert(sizeof(brick_gpu_program_header_t) == 216, "header layout");
 _Static_assert(sizeof(brick_gpu_instruction_t) == 32, "instruction layout");
 _Static_assert(sizeof(brick_gpu_buffer_t) == 16, "buffer layout");
 _Static_assert(sizeof(brick_gpu_kernel_t) == 8, "kernel layout");

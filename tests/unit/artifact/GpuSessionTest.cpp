@@ -70,7 +70,8 @@ std::vector<uint8_t> canonicalTokenizer(int vocab) {
 }
 
 /// An nvptx64 artifact carrying `program`, with the sample's one tensor:
-/// 8 F32 weights, weight v = v / 4.
+/// 8 F32 weights, weight v = v / 4 (or, for a forgery, the same 8 values
+/// stored as another dtype).
 class GpuArtifact {
 public:
   explicit GpuArtifact(const GpuProgramBuilder &program,
@@ -79,13 +80,15 @@ public:
       : GpuArtifact(program.build(), {triple, cpu, {"+ptx80"}}) {}
   /// The same tensor and tokenizer with any `code` and `target` (a host
   /// code object for a CPU session).
-  GpuArtifact(std::vector<uint8_t> codeBytes, const ArtifactTarget &target)
+  GpuArtifact(std::vector<uint8_t> codeBytes, const ArtifactTarget &target,
+              brick::formats::DType dtype = brick::formats::DType::F32)
       : code(std::move(codeBytes)) {
     tokenizer = canonicalTokenizer(8);
-    weights.resize(8 * sizeof(float));
+    size_t element = dtype == brick::formats::DType::F32 ? 4 : 2;
+    weights.resize(8 * element);
     for (int v = 0; v < 8; ++v) {
       float w = 0.25f * static_cast<float>(v);
-      std::memcpy(weights.data() + v * sizeof(float), &w, sizeof(w));
+      std::memcpy(weights.data() + v * element, &w, element);
     }
     ArtifactContents contents;
     ArtifactManifest &m = contents.manifest;
@@ -93,7 +96,7 @@ public:
     m.model = llvm::json::Object{{"vocab_size", 8}};
     m.target = target;
     contents.tensors.push_back(brick::formats::TensorPayload::fromBytes(
-        "tok_embeddings.weight", brick::formats::DType::F32, {8}, weights));
+        "tok_embeddings.weight", dtype, {8}, weights));
     contents.code = code;
     contents.tokenizer = tokenizer;
     std::string path = tempPath("gpu.brick");
@@ -165,6 +168,21 @@ TEST(GpuSessionTest, TensorShapeDiffersFromTheLaunches) {
   expectCreateFails(gpu.artifact, &options, BRICK_ERROR_MALFORMED,
                     "tensor 'tok_embeddings.weight' has shape [8] in the "
                     "artifact, the GPU program expects [16] (TENSORS[0].shape)",
+                    /*exact=*/true);
+}
+
+// Test: the tensor stored as F16 with the shape the launches state ([8]):
+// the shapes agree, but the kernels read 32 bytes of F32 from a 16-byte
+// upload. The program's tensor signature names the dtype, so it is refused
+// before the driver, as a CPU code's is.
+TEST(GpuSessionTest, TensorDtypeDiffersFromTheSignature) {
+  GpuArtifact gpu(sampleGpuProgram().build(),
+                  {"nvptx64-nvidia-cuda", "sm_90", {"+ptx80"}},
+                  brick::formats::DType::F16);
+  brick_session_options_t options = cudaOptions();
+  expectCreateFails(gpu.artifact, &options, BRICK_ERROR_MALFORMED,
+                    "tensor 'tok_embeddings.weight' is F16 in the artifact, "
+                    "the code expects F32 (TENSORS[0].dtype)",
                     /*exact=*/true);
 }
 

@@ -63,7 +63,8 @@ protected:
     int64_t info[BRICK_DECODE_INFO_COUNT] = {4, 8, 16, 1, 1, 1};
     return writeGpuProgram(function,
                            GpuProgramContents{info, readFraction, "0\tffn\t4\n",
-                                              ".version 8.0\n"});
+                                              ".version 8.0\n",
+                                              "w\tF32\t4\t16\n"});
   }
 
   MLIRContext context;
@@ -98,6 +99,7 @@ TEST_F(GpuProgramWriterTest, RuntimeReadsWhatTheCompilerWrites) {
   EXPECT_STREQ(program->kernel_names[0], "scale");
   EXPECT_STREQ(program->ptx, ".version 8.0\n");
   EXPECT_STREQ(program->trace_columns, "0\tffn\t4\n");
+  EXPECT_STREQ(program->tensor_signature, "w\tF32\t4\t16\n");
   EXPECT_EQ(program->info[BRICK_DECODE_INFO_VOCAB], 4);
   // token, cache, the tensor, trace, logits, and the scratch buffer.
   ASSERT_EQ(program->buffer_count, 6u);
