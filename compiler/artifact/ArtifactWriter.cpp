@@ -237,8 +237,8 @@ llvm::Expected<Layout> computeLayout(llvm::StringRef path,
   if (!contents.tensors.empty()) {
     // WEIGHT_HASHES follows WEIGHTS: its digests are known once the weights
     // are streamed, and the header checksum, which covers it, is a stream.
-    uint64_t chunks = llvm::divideCeil(layout.weightsSize,
-                                       BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE);
+    uint64_t chunks =
+        llvm::divideCeil(layout.weightsSize, BRICK_ARTIFACT_WEIGHT_CHUNK_SIZE);
     kinds.push_back({BRICK_ARTIFACT_SECTION_WEIGHTS, layout.weightsSize});
     kinds.push_back({BRICK_ARTIFACT_SECTION_WEIGHT_HASHES,
                      sizeof(brick_artifact_weight_hashes_t) + 32 * chunks});

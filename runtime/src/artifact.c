@@ -50,8 +50,8 @@ struct brick_artifact_t {
   void *copy; /* the private copy of a file (PROT_NONE where not read) */
   void *weights_mapping; /* the file's pages holding WEIGHTS, or NULL */
   size_t weights_mapping_size;
-  int guard_slot;    /* mapping_guard.h, or -1 */
-  int fd;            /* the opened file, kept for fstat; -1 when borrowed */
+  int guard_slot;     /* mapping_guard.h, or -1 */
+  int fd;             /* the opened file, kept for fstat; -1 when borrowed */
   struct stat opened; /* that file as it was when opened */
   char *label;        /* path or "<memory>", for messages */
   brick_artifact_header_t header;
@@ -503,9 +503,9 @@ static brick_status_t validate_weight_hashes(brick_artifact_t *a) {
   if (!w && !h)
     return BRICK_OK;
   if (!w || !h)
-    return fail(BRICK_ERROR_MALFORMED,
-                "%s: %s section without a %s section (sections)", file,
-                w ? "WEIGHTS" : "WEIGHT_HASHES", w ? "WEIGHT_HASHES" : "WEIGHTS");
+    return fail(
+        BRICK_ERROR_MALFORMED, "%s: %s section without a %s section (sections)",
+        file, w ? "WEIGHTS" : "WEIGHT_HASHES", w ? "WEIGHT_HASHES" : "WEIGHTS");
   brick_artifact_weight_hashes_t header;
   if (h->size < sizeof(header))
     return fail(BRICK_ERROR_MALFORMED,
@@ -517,8 +517,8 @@ static brick_status_t validate_weight_hashes(brick_artifact_t *a) {
                 "(WEIGHT_HASHES.chunk_size)",
                 file, (unsigned long long)header.chunk_size,
                 BRICK_ARTIFACT_ALIGNMENT);
-  uint64_t chunks = w->size / header.chunk_size +
-                    (w->size % header.chunk_size != 0);
+  uint64_t chunks =
+      w->size / header.chunk_size + (w->size % header.chunk_size != 0);
   if (header.chunk_count != chunks ||
       (h->size - sizeof(header)) / 32 != chunks ||
       (h->size - sizeof(header)) % 32 != 0)
@@ -649,14 +649,14 @@ static brick_status_t read_range(brick_artifact_t *a, uint64_t offset,
     return fail(BRICK_ERROR_OUT_OF_MEMORY, "%s: cannot hold a copy: %s",
                 a->label, strerror(errno));
   for (uint64_t done = 0; done < size;) {
-    ssize_t n = pread(a->fd, copy + offset + done, size - done,
-                      (off_t)(offset + done));
+    ssize_t n =
+        pread(a->fd, copy + offset + done, size - done, (off_t)(offset + done));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
       return fail(BRICK_ERROR_IO,
-                  "%s: cannot read %llu bytes at %llu: %s (artifact)",
-                  a->label, (unsigned long long)(size - done),
+                  "%s: cannot read %llu bytes at %llu: %s (artifact)", a->label,
+                  (unsigned long long)(size - done),
                   (unsigned long long)(offset + done),
                   n < 0 ? strerror(errno) : "the file is shorter than it was");
     done += (uint64_t)n;
@@ -698,8 +698,7 @@ static brick_status_t read_copy(brick_artifact_t *a) {
       h.section_table_offset < BRICK_ARTIFACT_HEADER_SIZE ||
       !in_bounds(h.section_table_offset, table_bytes, a->size))
     return BRICK_OK; /* refused by the checksum or the table check */
-  if ((status = read_range(a, h.section_table_offset, table_bytes)) !=
-      BRICK_OK)
+  if ((status = read_range(a, h.section_table_offset, table_bytes)) != BRICK_OK)
     return status;
   uint64_t skip_offset, skip_size;
   weights_range(a->data, a->size, &skip_offset, &skip_size);
@@ -719,8 +718,8 @@ static brick_status_t map_weights(brick_artifact_t *a) {
     return BRICK_OK;
   }
   uint64_t first = page_floor(a->weights_offset);
-  a->weights_mapping_size = (size_t)(a->weights_offset + a->weights_size -
-                                     first);
+  a->weights_mapping_size =
+      (size_t)(a->weights_offset + a->weights_size - first);
   void *mapping = mmap(NULL, a->weights_mapping_size, PROT_READ, MAP_SHARED,
                        a->fd, (off_t)first);
   if (mapping == MAP_FAILED)
@@ -763,8 +762,8 @@ brick_status_t brick_artifact_open(const char *path,
   brick_status_t status = a->size ? read_copy(a) : BRICK_OK;
   if (status == BRICK_OK && a->copy &&
       mprotect(a->copy, a->size, PROT_READ) != 0)
-    status = fail(BRICK_ERROR_INTERNAL, "%s: cannot protect the copy: %s",
-                  path, strerror(errno));
+    status = fail(BRICK_ERROR_INTERNAL, "%s: cannot protect the copy: %s", path,
+                  strerror(errno));
   /* The copy must be of one version of the file: one that changed while it
    * was read is refused rather than checked in pieces. */
   if (status == BRICK_OK)
@@ -790,7 +789,8 @@ brick_status_t brick_artifact_open(const char *path,
   return BRICK_OK;
 }
 
-brick_status_t brick_artifact_check_unchanged(const brick_artifact_t *artifact) {
+brick_status_t
+brick_artifact_check_unchanged(const brick_artifact_t *artifact) {
   if (!artifact)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "no artifact");
   if (artifact->fd < 0)
@@ -800,7 +800,8 @@ brick_status_t brick_artifact_check_unchanged(const brick_artifact_t *artifact) 
   if (fstat(artifact->fd, &now) != 0)
     return fail(BRICK_ERROR_IO, "%s: cannot stat the open file: %s (artifact)",
                 artifact->label, strerror(errno));
-  if (now.st_size != was->st_size || now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+  if (now.st_size != was->st_size ||
+      now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
       now.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
     return fail(BRICK_ERROR_IO,
                 "%s: the artifact changed or was truncated while running "
@@ -1019,17 +1020,15 @@ brick_status_t brick_artifact_verify_weights(const brick_artifact_t *artifact) {
     brick_sha256(artifact->weights + begin, size, digest);
     if (memcmp(digest, artifact->chunk_digests + 32 * i, 32) != 0) {
       char tensors[256];
-      describe_tensors(artifact, begin, begin + size, tensors,
-                       sizeof(tensors));
+      describe_tensors(artifact, begin, begin + size, tensors, sizeof(tensors));
       return fail(BRICK_ERROR_CHECKSUM_MISMATCH,
                   "%s: corrupt weights: chunk %llu of %llu (WEIGHTS bytes "
                   "%llu to %llu, %s) does not match its SHA-256 "
                   "(WEIGHT_HASHES[%llu])",
                   artifact->label, (unsigned long long)i,
                   (unsigned long long)artifact->chunk_count,
-                  (unsigned long long)begin,
-                  (unsigned long long)(begin + size), tensors,
-                  (unsigned long long)i);
+                  (unsigned long long)begin, (unsigned long long)(begin + size),
+                  tensors, (unsigned long long)i);
     }
   }
   /* The hashes say something only of the file as it was while read. */

@@ -22,6 +22,17 @@ static int inside(uint64_t offset, uint64_t bytes, uint64_t limit) {
   return offset <= limit && bytes <= limit - offset;
 }
 
+/* Copies out the header of the 64-bit ELF `bytes`; 0 when the `size` bytes
+ * are not one (another file, a 32-bit ELF, a cut header). */
+static int read_elf_header(const uint8_t *bytes, uint64_t size,
+                           Elf64_Ehdr *header) {
+  if (size < sizeof(*header) || memcmp(bytes, ELFMAG, SELFMAG) != 0 ||
+      bytes[EI_CLASS] != ELFCLASS64)
+    return 0;
+  memcpy(header, bytes, sizeof(*header));
+  return 1;
+}
+
 brick_status_t brick_check_code_elf(const void *code, uint64_t size,
                                     char *error, size_t error_size) {
   sink_t sink = {error, error_size};
@@ -29,10 +40,8 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
   Elf64_Ehdr header;
   /* Not an ELF, a 32-bit one or a cut header: dlopen reads these with
    * read(), not through a mapping, and refuses them with its own words. */
-  if (size < sizeof(header) || memcmp(bytes, ELFMAG, SELFMAG) != 0 ||
-      bytes[EI_CLASS] != ELFCLASS64)
+  if (!read_elf_header(bytes, size, &header))
     return BRICK_OK;
-  memcpy(&header, bytes, sizeof(header));
   if (header.e_phnum &&
       (header.e_phentsize != sizeof(Elf64_Phdr) ||
        !inside(header.e_phoff, (uint64_t)header.e_phnum * sizeof(Elf64_Phdr),
@@ -72,8 +81,8 @@ brick_status_t brick_check_code_elf(const void *code, uint64_t size,
 }
 
 /* Section header `index` of `bytes` (checked to lie inside by the caller). */
-static Elf64_Shdr section_header(const uint8_t *bytes,
-                                 const Elf64_Ehdr *header, uint32_t index) {
+static Elf64_Shdr section_header(const uint8_t *bytes, const Elf64_Ehdr *header,
+                                 uint32_t index) {
   Elf64_Shdr section;
   memcpy(&section, bytes + header->e_shoff + (uint64_t)index * sizeof(section),
          sizeof(section));
@@ -87,11 +96,9 @@ brick_status_t brick_find_code_string(const void *code, uint64_t size,
   *out_text = NULL;
   const uint8_t *bytes = (const uint8_t *)code;
   Elf64_Ehdr header;
-  if (size < sizeof(header) || memcmp(bytes, ELFMAG, SELFMAG) != 0 ||
-      bytes[EI_CLASS] != ELFCLASS64)
+  if (!read_elf_header(bytes, size, &header))
     return fail(&sink, BRICK_ERROR_MALFORMED,
                 "the code is not a 64-bit ELF shared object (CODE)");
-  memcpy(&header, bytes, sizeof(header));
   if (header.e_shnum == 0 || header.e_shentsize != sizeof(Elf64_Shdr) ||
       !inside(header.e_shoff, (uint64_t)header.e_shnum * sizeof(Elf64_Shdr),
               size))
@@ -130,8 +137,7 @@ brick_status_t brick_find_code_string(const void *code, uint64_t size,
       return BRICK_OK;
     }
   }
-  return fail(&sink, BRICK_ERROR_MALFORMED, "the code has no %s (CODE)",
-              name);
+  return fail(&sink, BRICK_ERROR_MALFORMED, "the code has no %s (CODE)", name);
 }
 
 /* One field of a signature line: [begin, end). */
@@ -267,8 +273,9 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
   return status;
 }
 
-brick_status_t brick_check_code_matches_tensors(const brick_artifact_t *artifact,
-                                                char *error, size_t error_size) {
+brick_status_t
+brick_check_code_matches_tensors(const brick_artifact_t *artifact, char *error,
+                                 size_t error_size) {
   const void *code = NULL;
   uint64_t size = 0;
   if (brick_artifact_section(artifact, BRICK_ARTIFACT_SECTION_CODE, &code,
@@ -283,19 +290,18 @@ brick_status_t brick_check_code_matches_tensors(const brick_artifact_t *artifact
                                &signature, error, error_size);
     if (status != BRICK_OK)
       return status;
-    return brick_check_tensor_signature(artifact, signature, error,
-                                        error_size);
+    return brick_check_tensor_signature(artifact, signature, error, error_size);
   }
   brick_gpu_program_t *program = NULL;
-  brick_status_t status = brick_gpu_program_parse(
-      code, size, brick_artifact_tensor_count(artifact), &program, error,
-      error_size);
+  brick_status_t status =
+      brick_gpu_program_parse(code, size, brick_artifact_tensor_count(artifact),
+                              &program, error, error_size);
   if (status == BRICK_OK)
     status = brick_check_tensor_signature(artifact, program->tensor_signature,
                                           error, error_size);
   if (status == BRICK_OK)
-    status = brick_check_gpu_tensor_shapes(artifact, program, error,
-                                           error_size);
+    status =
+        brick_check_gpu_tensor_shapes(artifact, program, error, error_size);
   brick_gpu_program_free(program);
   return status;
 }

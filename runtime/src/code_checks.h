@@ -57,7 +57,8 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
 
 /* The GPU path's second check, after the signature: every kernel argument
  * bound to a tensor states its shape (registers, evaluated at position 0);
- * each must be the tensor's shape in `artifact`. BRICK_OK, or BRICK_ERROR_MALFORMED naming the tensor and
+ * each must be the tensor's shape in `artifact`. BRICK_OK, or
+ * BRICK_ERROR_MALFORMED naming the tensor and
  * "(TENSORS[i].shape)" in `error` (`error_size` bytes). */
 brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
                                              const brick_gpu_program_t *program,
@@ -69,8 +70,9 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
  * signature and launch shapes. BRICK_OK when `artifact` has no CODE; else
  * the first failure's status and message, as a session would report it
  * (brick-artifact-info). */
-brick_status_t brick_check_code_matches_tensors(const brick_artifact_t *artifact,
-                                                char *error, size_t error_size);
+brick_status_t
+brick_check_code_matches_tensors(const brick_artifact_t *artifact, char *error,
+                                 size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -535,8 +535,7 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
       (status = check_launches(r)) != BRICK_OK)
     return status;
   p->trace_columns = (const char *)r->bytes + h->trace_columns_offset;
-  p->tensor_signature =
-      (const char *)r->bytes + h->tensor_signature_offset;
+  p->tensor_signature = (const char *)r->bytes + h->tensor_signature_offset;
   p->ptx = (const char *)r->bytes + h->ptx_offset;
   p->ptx_size = h->ptx_size;
   return BRICK_OK;

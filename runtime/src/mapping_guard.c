@@ -78,8 +78,7 @@ static void install(void) {
   sigaction(SIGBUS, &action, &g_previous);
 }
 
-int brick_mapping_guard_add(const void *start, size_t size,
-                            const char *label) {
+int brick_mapping_guard_add(const void *start, size_t size, const char *label) {
   if (!start || !size)
     return -1;
   pthread_once(&g_install_once, install);

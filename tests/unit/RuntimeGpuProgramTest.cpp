@@ -231,7 +231,8 @@ std::vector<Malformed> malformedPrograms() {
        "(CODE)"},
       {"tensor signature outside the program",
        [](GpuProgramBuilder &b) {
-         patchHeader(b, [](Header &h) { h.tensor_signature_offset = 1u << 30; });
+         patchHeader(b,
+                     [](Header &h) { h.tensor_signature_offset = 1u << 30; });
        },
        "tensor signature"},
       {"read fraction above one",

@@ -143,8 +143,7 @@ int main(int argc, char **argv) {
          cpu[0] ? cpu : "(none)", features);
   int gpu = strncmp(triple, "nvptx64", 7) == 0;
   if (ptx_path && !gpu) {
-    fprintf(stderr, "error: %s: not an NVPTX artifact, it has no PTX\n",
-            path);
+    fprintf(stderr, "error: %s: not an NVPTX artifact, it has no PTX\n", path);
     brick_artifact_close(artifact);
     return 1;
   }

@@ -2,8 +2,8 @@
 //
 // The shipping half of Brick: opens an artifact (checked: magic, version,
 // the checksum of everything but the weights, that this CPU can run its
-// code; with --verify the weights' chunk hashes too), loads its code object from
-// memory, binds the mapped weights, and generates text the way llama2.c's
+// code; with --verify the weights' chunk hashes too), loads its code object
+// from memory, binds the mapped weights, and generates text the way llama2.c's
 // run.c does; with --device cuda it runs an nvptx64 artifact on an NVIDIA
 // GPU instead. Links the runtime only: no LLVM, no MLIR, no CUDA.
 //

@@ -119,8 +119,7 @@ uint64_t brick_artifact_weight_chunk_count(const brick_artifact_t *artifact);
  * BRICK_ERROR_IO with "<file>: the artifact changed or was truncated while
  * running ..." (weights read from it now may not be the ones opened). One
  * fstat: cheap enough to call before every step. */
-brick_status_t
-brick_artifact_check_unchanged(const brick_artifact_t *artifact);
+brick_status_t brick_artifact_check_unchanged(const brick_artifact_t *artifact);
 
 /* Unmaps and frees `artifact`; NULL is a no-op. */
 void brick_artifact_close(brick_artifact_t *artifact);

@@ -1,4 +1,5 @@
-//===- ArtifactFileChangeTest.cpp - The file changes under a running session ===//
+//===- ArtifactFileChangeTest.cpp - The file changes under a running session
+//===//
 //
 // An open artifact keeps what it checked (a private copy of everything but
 // the weights) and maps the weights. These tests change the file of a
@@ -121,8 +122,8 @@ TEST_F(ArtifactFileChangeTest, ReplacedByRenameKeepsTheOpenedFile) {
   std::filesystem::rename(replacement, path);
 
   brick_artifact_t *reference = nullptr;
-  ASSERT_EQ(brick_artifact_open_bytes(original.data(), original.size(),
-                                      nullptr, &reference),
+  ASSERT_EQ(brick_artifact_open_bytes(original.data(), original.size(), nullptr,
+                                      &reference),
             BRICK_OK);
   brick_session_options_t options{};
   options.threads = 1;
@@ -134,9 +135,9 @@ TEST_F(ArtifactFileChangeTest, ReplacedByRenameKeepsTheOpenedFile) {
     ASSERT_EQ(brick_session_step(expected, token, &want), BRICK_OK);
     ASSERT_EQ(brick_session_step(session, token, &have), BRICK_OK)
         << brick_session_last_error();
-    EXPECT_EQ(std::memcmp(want, have,
-                          sizeof(float) * brick_session_vocab(session)),
-              0);
+    EXPECT_EQ(
+        std::memcmp(want, have, sizeof(float) * brick_session_vocab(session)),
+        0);
   }
   brick_session_free(expected);
   brick_artifact_close(reference);

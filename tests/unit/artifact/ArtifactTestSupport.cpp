@@ -181,7 +181,8 @@ void resealWeightHashes(std::vector<uint8_t> &bytes) {
   std::memcpy(bytes.data() + hashes->offset, &header, sizeof(header));
   for (uint64_t i = 0; i < chunks; ++i) {
     uint64_t begin = i * header.chunk_size;
-    uint64_t size = std::min<uint64_t>(header.chunk_size, weights->size - begin);
+    uint64_t size =
+        std::min<uint64_t>(header.chunk_size, weights->size - begin);
     brick_sha256(bytes.data() + weights->offset + begin, size,
                  bytes.data() + hashes->offset + sizeof(header) + 32 * i);
   }
@@ -193,9 +194,9 @@ void resealHeader(std::vector<uint8_t> &bytes) {
   // when it lies after the table and inside the file (artifact_format.h).
   brick_artifact_header_t header;
   std::memcpy(&header, bytes.data(), sizeof(header));
-  uint64_t tableEnd = header.section_table_offset +
-                      uint64_t(header.section_count) *
-                          sizeof(brick_artifact_section_t);
+  uint64_t tableEnd =
+      header.section_table_offset +
+      uint64_t(header.section_count) * sizeof(brick_artifact_section_t);
   uint64_t skipOffset = 0, skipSize = 0;
   for (const brick_artifact_section_t &s : readTable(bytes)) {
     if (s.kind != BRICK_ARTIFACT_SECTION_WEIGHTS)
@@ -214,8 +215,8 @@ void resealHeader(std::vector<uint8_t> &bytes) {
     from = skipOffset + skipSize;
   }
   brick_sha256_update(&sha, bytes.data() + from, bytes.size() - from);
-  brick_sha256_final(&sha,
-                     bytes.data() + offsetof(brick_artifact_header_t, checksum));
+  brick_sha256_final(&sha, bytes.data() +
+                               offsetof(brick_artifact_header_t, checksum));
 }
 
 void reseal(std::vector<uint8_t> &bytes) {

@@ -42,17 +42,21 @@ struct Section {
   Bytes bytes;
 };
 
-std::vector<Section> splitSections(const Bytes &file) {
+/// The section table of a well-formed artifact.
+std::vector<brick_artifact_section_t> tableOf(const Bytes &file) {
   brick_artifact_header_t header;
   std::memcpy(&header, file.data(), sizeof(header));
+  std::vector<brick_artifact_section_t> table(header.section_count);
+  std::memcpy(table.data(), file.data() + header.section_table_offset,
+              table.size() * sizeof(table[0]));
+  return table;
+}
+
+std::vector<Section> splitSections(const Bytes &file) {
   std::vector<Section> sections;
-  for (uint32_t i = 0; i < header.section_count; ++i) {
-    brick_artifact_section_t s;
-    std::memcpy(&s, file.data() + header.section_table_offset + i * sizeof(s),
-                sizeof(s));
+  for (const brick_artifact_section_t &s : tableOf(file))
     sections.push_back({s.kind, Bytes(file.begin() + s.offset,
                                       file.begin() + s.offset + s.size)});
-  }
   return sections;
 }
 
@@ -307,17 +311,10 @@ TEST_F(ForgedArtifactTest, EveryVerifiedPartIsChecked) {
       {"header", offsetof(brick_artifact_header_t, reserved)},
       {"section table",
        BRICK_ARTIFACT_HEADER_SIZE + offsetof(brick_artifact_section_t, size)}};
-  brick_artifact_header_t header;
-  std::memcpy(&header, original.data(), sizeof(header));
-  for (uint32_t i = 0; i < header.section_count; ++i) {
-    brick_artifact_section_t s;
-    std::memcpy(&s, original.data() + header.section_table_offset +
-                        i * sizeof(s),
-                sizeof(s));
+  for (const brick_artifact_section_t &s : tableOf(original))
     if (s.kind != BRICK_ARTIFACT_SECTION_WEIGHTS)
-      parts.push_back({"section kind " + std::to_string(s.kind),
-                       s.offset + s.size / 2});
-  }
+      parts.push_back(
+          {"section kind " + std::to_string(s.kind), s.offset + s.size / 2});
   // MANIFEST, TARGET, TENSORS, TOKENIZER, CODE, WEIGHT_HASHES.
   ASSERT_EQ(parts.size(), 2u + 6u);
   for (const auto &[part, at] : parts) {
@@ -352,16 +349,9 @@ TEST_F(ForgedArtifactTest, ChangedWeightIsFoundByItsChunkHash) {
   std::string message;
   ASSERT_EQ(openAndVerify(original, message), BRICK_OK) << message;
   uint64_t weights = 0;
-  brick_artifact_header_t header;
-  std::memcpy(&header, original.data(), sizeof(header));
-  for (uint32_t i = 0; i < header.section_count; ++i) {
-    brick_artifact_section_t s;
-    std::memcpy(&s, original.data() + header.section_table_offset +
-                        i * sizeof(s),
-                sizeof(s));
+  for (const brick_artifact_section_t &s : tableOf(original))
     if (s.kind == BRICK_ARTIFACT_SECTION_WEIGHTS)
       weights = s.offset;
-  }
   ASSERT_NE(weights, 0u);
   brick_artifact_tensor_entry_t e = entryAt(tensors(), 1);
   Bytes file = original;

@@ -61,10 +61,9 @@ protected:
     EXPECT_TRUE(module);
     auto function = module->lookupSymbol<func::FuncOp>("step");
     int64_t info[BRICK_DECODE_INFO_COUNT] = {4, 8, 16, 1, 1, 1};
-    return writeGpuProgram(function,
-                           GpuProgramContents{info, readFraction, "0\tffn\t4\n",
-                                              ".version 8.0\n",
-                                              "w\tF32\t4\t16\n"});
+    return writeGpuProgram(
+        function, GpuProgramContents{info, readFraction, "0\tffn\t4\n",
+                                     ".version 8.0\n", "w\tF32\t4\t16\n"});
   }
 
   MLIRContext context;
