@@ -759,7 +759,10 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
     }
     auto leftIt = vocabIds.find(left), rightIt = vocabIds.find(right);
     if (leftIt == vocabIds.end() || rightIt == vocabIds.end())
-      return error("merge of a piece that is not in the vocabulary", field);
+      return error("merge of '" +
+                       (leftIt == vocabIds.end() ? left : right) +
+                       "', which is not in the vocabulary",
+                   field);
     auto resultIt = vocabIds.find((left + right).str());
     if (resultIt == vocabIds.end())
       return error("merge result '" + left + right +
