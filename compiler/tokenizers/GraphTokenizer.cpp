@@ -63,8 +63,16 @@ static llvm::Expected<::brick::TokenizerModel> fromGguf(StringRef path) {
       return value.takeError();
     pre = *value;
   }
+  bool addSpacePrefix = true;
+  if (gguf->lookup("tokenizer.ggml.add_space_prefix")) {
+    auto value = gguf->getBool("tokenizer.ggml.add_space_prefix");
+    if (!value)
+      return value.takeError();
+    addSpacePrefix = *value;
+  }
   return ::brick::tokenizers::fromGgufVocab(*model, *tokens, scores, types,
-                                            merges, *bos, *eos, pre, path);
+                                            merges, *bos, *eos, pre, path,
+                                            addSpacePrefix);
 }
 
 llvm::Expected<::brick::TokenizerModel>

@@ -646,6 +646,10 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
                       : BRICK_TOKENIZER_ALGORITHM_SENTENCEPIECE_BPE;
   out.preTokenizer = pipeline.preTokenizer;
   out.flags = pipeline.flags;
+  // Hugging Face replaces " " by "▁" before the model looks pieces up, so
+  // an input "▁" is the space piece too.
+  if (pipeline.sentencePiece)
+    out.flags |= BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE;
   if (byteFallback)
     out.flags |= BRICK_TOKENIZER_FLAG_BYTE_FALLBACK;
   if (fuseUnk)

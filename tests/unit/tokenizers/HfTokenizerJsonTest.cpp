@@ -357,8 +357,13 @@ TEST(HfTokenizerJson, Llama2SentencePiece) {
             unsigned(BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX |
                      BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT |
                      BRICK_TOKENIZER_FLAG_BYTE_FALLBACK |
-                     BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN));
+                     BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN |
+                     BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE));
   EXPECT_EQ(encode(tok, "the", true), (std::vector<int32_t>{1, 265}));
+  // The normalizer turns " " into "▁" before the model looks pieces up, so
+  // an input "▁" is the space piece, not its three byte pieces.
+  EXPECT_EQ(encode(tok, "the\xE2\x96\x81the"), encode(tok, "the the"));
+  EXPECT_EQ(encode(tok, "\xE2\x96\x81"), (std::vector<int32_t>{259, 259}));
   EXPECT_EQ(encode(tok, "the caf\xC3\xA9"),
             (std::vector<int32_t>{265, 259, 272}));
   // ü is no piece: its bytes C3 BC become <0xC3> <0xBC>.
