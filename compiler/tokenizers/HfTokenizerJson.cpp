@@ -17,7 +17,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <initializer_list>
 #include <tuple>
@@ -822,6 +824,20 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
 
 } // namespace
 
+llvm::StringRef hfSplitPattern(brick_pretokenizer_t kind) {
+  switch (kind) {
+  case BRICK_PRETOKENIZER_GPT2:
+    return kGpt2Pattern;
+  case BRICK_PRETOKENIZER_LLAMA3:
+    return kLlama3Pattern;
+  case BRICK_PRETOKENIZER_QWEN2:
+    return kQwen2Pattern;
+  case BRICK_PRETOKENIZER_NONE:
+    break;
+  }
+  return {};
+}
+
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJsonText(llvm::StringRef text, llvm::StringRef source,
                         const HfTokenizerOptions &options) {
@@ -833,13 +849,51 @@ fromHfTokenizerJsonText(llvm::StringRef text, llvm::StringRef source,
   return Converter(source, options).convert(*root);
 }
 
+/// The EOS piece tokenizer_config.json beside `path` names, where there is
+/// one: Hugging Face takes the special tokens from it, and tokenizer.json
+/// alone does not say which piece ends a text.
+static llvm::Error readConfigEos(llvm::StringRef path,
+                                 std::optional<std::string> &eos) {
+  llvm::SmallString<256> configPath = llvm::sys::path::parent_path(path);
+  llvm::sys::path::append(configPath, "tokenizer_config.json");
+  if (!llvm::sys::fs::exists(configPath))
+    return llvm::Error::success();
+  auto buffer = llvm::MemoryBuffer::getFile(configPath, /*IsText=*/true);
+  if (!buffer)
+    return llvm::createStringError(Twine(configPath) + ": cannot open: " +
+                                   buffer.getError().message());
+  llvm::Expected<Value> root = llvm::json::parse((*buffer)->getBuffer());
+  if (!root)
+    return llvm::createStringError(Twine(configPath) + ": invalid JSON: " +
+                                   llvm::toString(root.takeError()) +
+                                   " (root)");
+  const Object *object = root->getAsObject();
+  const Value *value = object ? object->get("eos_token") : nullptr;
+  if (isNull(value))
+    return llvm::Error::success();
+  // Either the piece itself or an AddedToken object holding it.
+  std::optional<StringRef> name = value->getAsString();
+  if (const Object *added = value->getAsObject())
+    name = added->getString("content");
+  if (!name)
+    return llvm::createStringError(
+        Twine(configPath) + ": neither a string nor an object with content "
+                            "(eos_token)");
+  eos = name->str();
+  return llvm::Error::success();
+}
+
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJson(llvm::StringRef path, const HfTokenizerOptions &options) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return llvm::createStringError(
         Twine(path) + ": cannot open: " + buffer.getError().message());
-  return fromHfTokenizerJsonText((*buffer)->getBuffer(), path, options);
+  HfTokenizerOptions effective = options;
+  if (!effective.eosToken)
+    if (llvm::Error error = readConfigEos(path, effective.eosToken))
+      return std::move(error);
+  return fromHfTokenizerJsonText((*buffer)->getBuffer(), path, effective);
 }
 
 } // namespace brick::tokenizers
