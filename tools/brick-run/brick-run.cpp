@@ -15,6 +15,7 @@
 #include "brick/artifact.h"
 #include "brick/sampler.h"
 #include "brick/tokenizer.h"
+#include "brick/tokenizer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -87,7 +88,7 @@ bool checkCountFlags(int64_t steps, int threads, std::string &error) {
 
 int main(int argc, char **argv) {
   CLI::App app{"brick-run: run a Brick artifact (text generation)"};
-  std::string path, prompt;
+  std::string path, prompt, tokens;
   int64_t steps = 256;
   float temperature = 1.0f, topP = 0.9f;
   uint64_t seed = 0;
@@ -99,7 +100,12 @@ int main(int argc, char **argv) {
   std::string device = "cpu";
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
-  app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
+  CLI::Option *promptOption =
+      app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
+  CLI::Option *tokensOption = app.add_option(
+      "--tokens", tokens,
+      "Exact token ids to run in place of --prompt, comma-separated "
+      "(1,403,407; no BOS is added); brickc tokenize --ids prints them");
   CLI::Option *stepsOption =
       app.add_option(
              "-n,--steps", steps,
@@ -140,6 +146,10 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::string error;
+  bool tokensGiven = tokensOption->count() > 0;
+  if (tokensGiven && promptOption->count() > 0)
+    return fail("--prompt and --tokens are mutually exclusive: give text or "
+                "ids (--tokens)");
   if (!checkSamplerFlags(temperature, topP, error) ||
       !checkCountFlags(steps, threads, error))
     return fail(error);
@@ -181,14 +191,21 @@ int main(int argc, char **argv) {
 
   brick_tokenizer_t *tokenizer = session.tokenizer();
   int64_t vocab = session.vocab();
-  int32_t *ids = nullptr;
-  size_t count = 0;
-  if (brick_tokenizer_encode(tokenizer, prompt.c_str(), 1, &ids, &count) !=
-          BRICK_OK ||
-      count == 0)
-    return fail("cannot encode the prompt (--prompt)");
-  std::vector<int32_t> promptIds(ids, ids + count);
-  brick_tokenizer_buffer_free(ids);
+  std::vector<int32_t> promptIds;
+  if (tokensGiven) {
+    if (brick::parseTokenList(tokens, brick_tokenizer_vocab_size(tokenizer),
+                              promptIds, &error) != BRICK_OK)
+      return fail(error + " (--tokens)");
+  } else {
+    int32_t *ids = nullptr;
+    size_t count = 0;
+    if (brick_tokenizer_encode(tokenizer, prompt.c_str(), 1, &ids, &count) !=
+            BRICK_OK ||
+        count == 0)
+      return fail("cannot encode the prompt (--prompt)");
+    promptIds.assign(ids, ids + count);
+    brick_tokenizer_buffer_free(ids);
+  }
   if (bench)
     return brick_run::runBench(session, promptIds, steps);
   brick_sampler_t *sampler = nullptr;
