@@ -341,6 +341,33 @@ addGgufVocabulary(ModelOp model, StringRef baseDir,
   metadata["tokenizer.ggml.tokens"] = fmt::GgufValue::getStringArray(tokens);
   metadata["tokenizer.ggml.scores"] = fmt::GgufValue::getFloat32Array(scores);
   metadata["tokenizer.ggml.token_type"] = fmt::GgufValue::getInt32Array(types);
+  if (sentencePiece) {
+    // llama.cpp prefixes a space unless told not to.
+    metadata["tokenizer.ggml.add_space_prefix"] = fmt::GgufValue::getBool(
+        tokenizer->flags & BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX);
+  } else {
+    // llama.cpp picks the split pattern by this name; the import needs it.
+    const char *pre = nullptr;
+    switch (tokenizer->preTokenizer) {
+    case BRICK_PRETOKENIZER_GPT2:
+      pre = "gpt-2";
+      break;
+    case BRICK_PRETOKENIZER_LLAMA3:
+      pre = "llama-bpe";
+      break;
+    case BRICK_PRETOKENIZER_QWEN2:
+      pre = "qwen2";
+      break;
+    case BRICK_PRETOKENIZER_NONE:
+      break;
+    }
+    if (!pre)
+      return exportError(
+          (*model.getBody().getOps<TokenizerOp>().begin()).getFile() +
+          ": a byte-level tokenizer without a split pattern has no GGUF "
+          "pre-tokenizer name (tokenizer.ggml.pre)");
+    metadata["tokenizer.ggml.pre"] = fmt::GgufValue::getString(pre);
+  }
   if (!sentencePiece) {
     std::vector<std::string> merges;
     for (const ::brick::TokenizerMerge &merge : tokenizer->merges)
@@ -350,6 +377,9 @@ addGgufVocabulary(ModelOp model, StringRef baseDir,
   if (tokenizer->bosId >= 0)
     metadata["tokenizer.ggml.bos_token_id"] =
         fmt::GgufValue::getInteger(fmt::GgufType::UInt32, tokenizer->bosId);
+  // Without it, readers fall back to a default BOS id.
+  metadata["tokenizer.ggml.add_bos_token"] =
+      fmt::GgufValue::getBool(tokenizer->bosId >= 0);
   if (tokenizer->eosId >= 0)
     metadata["tokenizer.ggml.eos_token_id"] =
         fmt::GgufValue::getInteger(fmt::GgufType::UInt32, tokenizer->eosId);
