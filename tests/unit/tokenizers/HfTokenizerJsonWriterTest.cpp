@@ -201,6 +201,35 @@ TEST(HfTokenizerJsonWriter, Tiny4capRoundTrips) {
   EXPECT_EQ(encode(written, "a<s>b"), encode(original, "a<s>b"));
 }
 
+// Test: a GGUF-style SentencePiece vocabulary (special tokens matched in the
+// text, a space prefix per stretch of text, "▁" in the input a space) keeps
+// its ids through tokenizer.json on the special-token cases too.
+TEST(HfTokenizerJsonWriter, GgufStyleVocabularyRoundTrips) {
+  brick_tokenizer_t *raw = nullptr;
+  ASSERT_EQ(brick_tokenizer_load_llama2c(stories260KPath("tok512.bin").c_str(),
+                                         512, &raw),
+            BRICK_OK);
+  TokenizerModel model = Tokenizer(raw).model();
+  model.flags |= BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT |
+                 BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE |
+                 BRICK_TOKENIZER_FLAG_LITERALS_LONGEST_FIRST;
+  model.pieces[1].text = "<s>";
+  model.pieces[2].text = "</s>";
+  for (int id : {0, 1, 2})
+    model.pieces[id].attrs = BRICK_TOKEN_ATTR_LITERAL;
+  Tokenizer original = load(TokenizerModel(model));
+  Tokenizer written = roundTrip(model);
+  ASSERT_TRUE(original && written);
+  for (const std::string &text :
+       {std::string("a<s>b"), std::string("</s> end"), std::string("<unk>"),
+        std::string("x<unk>y</s>"), std::string("a\xE2\x96\x81") + "b",
+        std::string("Once upon a time")}) {
+    std::vector<int32_t> ids = encode(original, text);
+    EXPECT_EQ(encode(written, text), ids) << text;
+  }
+  EXPECT_EQ(encode(written, "a<s>b").size(), 4u); // [<s>, ▁a, <s>, ▁b]
+}
+
 /// A small byte-level vocabulary: one piece per byte, merges, an added
 /// control token.
 TokenizerModel byteLevelModel(brick_pretokenizer_t pre, uint32_t flags) {
