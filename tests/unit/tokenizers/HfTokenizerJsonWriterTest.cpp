@@ -175,14 +175,25 @@ TEST(HfTokenizerJsonWriter, Llama2cVocabularyRoundTrips) {
   EXPECT_NE(std::find(bos.begin() + 1, bos.end(), 1), bos.end());
 }
 
-// Test: the real tiny4cap tokenizer.json (Llama-2 layout, no merges) comes
-// back from Brick's writer as the same model and the same ids.
+// Test: the real tiny4cap tokenizer.json (Llama-2 layout, no merges),
+// written back by Brick, is the very JSON Hugging Face wrote, and reads as
+// the same model with the same ids.
 TEST(HfTokenizerJsonWriter, Tiny4capRoundTrips) {
   Tokenizer original =
       load(fromHfTokenizerJson(modelsPath("tiny4cap/model/tokenizer.json")));
   ASSERT_TRUE(original);
-  Tokenizer written = roundTrip(original.model());
+  std::string json;
+  Tokenizer written = roundTrip(original.model(), &json);
   ASSERT_TRUE(written);
+  // The file Hugging Face wrote for this tokenizer and the one Brick writes
+  // are the same JSON value: every key, every piece, every setting.
+  std::vector<uint8_t> bytes =
+      readFileBytes(modelsPath("tiny4cap/model/tokenizer.json"));
+  llvm::Expected<llvm::json::Value> theirs =
+      llvm::json::parse(std::string(bytes.begin(), bytes.end()));
+  llvm::Expected<llvm::json::Value> ours = llvm::json::parse(json);
+  ASSERT_TRUE(theirs && ours);
+  EXPECT_EQ(*theirs, *ours) << json;
   const TokenizerModel &a = original.model(), &b = written.model();
   EXPECT_EQ(a.flags, b.flags);
   EXPECT_EQ(a.bosId, b.bosId);
