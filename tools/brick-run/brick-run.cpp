@@ -216,9 +216,13 @@ int main(int argc, char **argv) {
   // run.c cuts a prompt longer than the run silently; a prompt that does not
   // fit is refused instead. BOS counts, as it takes a position.
   if (static_cast<int64_t>(promptIds.size()) > steps)
-    return fail("the prompt's " + std::to_string(promptIds.size()) +
-                " tokens (BOS included) do not fit in " +
-                std::to_string(steps) + " positions (--prompt, -n)");
+    return fail(tokensGiven
+                    ? "the " + std::to_string(promptIds.size()) +
+                          " tokens do not fit in " + std::to_string(steps) +
+                          " positions (--tokens, -n)"
+                    : "the prompt's " + std::to_string(promptIds.size()) +
+                          " tokens (BOS included) do not fit in " +
+                          std::to_string(steps) + " positions (--prompt, -n)");
   int32_t token = promptIds[0];
   int32_t bos = brick_tokenizer_bos_id(tokenizer);
   FILE *dump = nullptr;
