@@ -11,6 +11,7 @@
 #include "compiler/reference/WeightEvaluator.h"
 #include "compiler/tokenizers/ByteLevelAlphabet.h"
 #include "compiler/tokenizers/GraphTokenizer.h"
+#include "compiler/tokenizers/HfTokenizerJsonWriter.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
@@ -149,6 +150,75 @@ static llvm::Error writeTextFile(StringRef path, StringRef text) {
   return closeOutput(os, path, /*field=*/"");
 }
 
+namespace {
+/// The tokenizer files of a Hugging Face export, made before anything is
+/// written so that a bad tokenizer fails the export.
+struct HfTokenizerFiles {
+  /// A tokenizer.json (and tokenizer_config.json) to copy as they are, or
+  /// empty.
+  SmallString<256> copyJson, copyConfig;
+  /// Otherwise, the texts to write.
+  std::string json, config;
+};
+} // namespace
+
+/// Parses and validates the graph's tokenizer and prepares its Hugging Face
+/// files: a tokenizer.json source is copied (with the tokenizer_config.json
+/// beside it, if any); any other is written from its canonical model.
+static llvm::Expected<std::optional<HfTokenizerFiles>>
+prepareHfTokenizer(ModelOp model, StringRef baseDir) {
+  TokenizerOp op;
+  for (auto found : model.getBody().getOps<TokenizerOp>())
+    op = found;
+  if (!op)
+    return std::nullopt;
+  auto tokenizer = loadTokenizerModel(model, baseDir);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  HfTokenizerFiles files;
+  files.config = ::brick::tokenizers::toHfTokenizerConfig(
+      *tokenizer, model.getHparams().getMaxSeq());
+  if (op.getKind() == TokenizerKind::hf_json) {
+    files.copyJson = op.getFile();
+    if (llvm::sys::path::is_relative(files.copyJson)) {
+      files.copyJson = baseDir;
+      llvm::sys::path::append(files.copyJson, op.getFile());
+    }
+    files.copyConfig = llvm::sys::path::parent_path(files.copyJson);
+    llvm::sys::path::append(files.copyConfig, "tokenizer_config.json");
+    if (!llvm::sys::fs::exists(files.copyConfig))
+      files.copyConfig.clear();
+    return files;
+  }
+  auto json = ::brick::tokenizers::toHfTokenizerJson(*tokenizer, op.getFile());
+  if (!json)
+    return json.takeError();
+  files.json = std::move(*json);
+  return files;
+}
+
+/// Writes (or copies) `files` into the staging directory.
+static llvm::Error writeHfTokenizer(const HfTokenizerFiles &files,
+                                   StringRef staging) {
+  SmallString<256> json(staging), config(staging);
+  llvm::sys::path::append(json, "tokenizer.json");
+  llvm::sys::path::append(config, "tokenizer_config.json");
+  auto copy = [](StringRef from, StringRef to) -> llvm::Error {
+    if (std::error_code error = llvm::sys::fs::copy_file(from, to))
+      return exportError(from + ": " + error.message() + " (brick.tokenizer)");
+    return llvm::Error::success();
+  };
+  if (!files.copyJson.empty()) {
+    if (llvm::Error error = copy(files.copyJson, json))
+      return error;
+  } else if (llvm::Error error = writeTextFile(json, files.json)) {
+    return error;
+  }
+  if (!files.copyConfig.empty())
+    return copy(files.copyConfig, config);
+  return writeTextFile(config, files.config);
+}
+
 static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
                                      const LlamaRoles &roles,
                                      StringRef output) {
@@ -166,6 +236,10 @@ static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
   auto width = sharedFfnWidth(roles);
   if (!width)
     return width.takeError();
+
+  auto tokenizerFiles = prepareHfTokenizer(model, baseDir);
+  if (!tokenizerFiles)
+    return tokenizerFiles.takeError();
 
   // Not followed: a symbolic link, even a dangling one, is something there.
   llvm::sys::fs::file_status present;
@@ -202,22 +276,10 @@ static llvm::Error exportHuggingFace(ModelOp model, StringRef baseDir,
   for (auto op : model.getBody().getOps<TokenizerOp>()) {
     config["bos_token_id"] = op.getBos();
     config["eos_token_id"] = op.getEos();
-    if (op.getKind() == TokenizerKind::hf_json) {
-      SmallString<256> source(op.getFile()), target(staging);
-      if (llvm::sys::path::is_relative(source)) {
-        source = baseDir;
-        llvm::sys::path::append(source, op.getFile());
-      }
-      llvm::sys::path::append(target, "tokenizer.json");
-      if (std::error_code error = llvm::sys::fs::copy_file(source, target))
-        return exportError(source + ": " + error.message() +
-                           " (brick.tokenizer)");
-    } else {
-      llvm::errs() << "warning: " << output
-                   << ": the graph's tokenizer is not a tokenizer.json and is "
-                      "not exported (brick.tokenizer)\n";
-    }
   }
+  if (*tokenizerFiles)
+    if (llvm::Error error = writeHfTokenizer(**tokenizerFiles, staging))
+      return error;
   SmallString<256> configPath(staging);
   llvm::sys::path::append(configPath, "config.json");
   if (llvm::Error error = writeTextFile(
@@ -279,6 +341,33 @@ addGgufVocabulary(ModelOp model, StringRef baseDir,
   metadata["tokenizer.ggml.tokens"] = fmt::GgufValue::getStringArray(tokens);
   metadata["tokenizer.ggml.scores"] = fmt::GgufValue::getFloat32Array(scores);
   metadata["tokenizer.ggml.token_type"] = fmt::GgufValue::getInt32Array(types);
+  if (sentencePiece) {
+    // llama.cpp prefixes a space unless told not to.
+    metadata["tokenizer.ggml.add_space_prefix"] = fmt::GgufValue::getBool(
+        tokenizer->flags & BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX);
+  } else {
+    // llama.cpp picks the split pattern by this name; the import needs it.
+    const char *pre = nullptr;
+    switch (tokenizer->preTokenizer) {
+    case BRICK_PRETOKENIZER_GPT2:
+      pre = "gpt-2";
+      break;
+    case BRICK_PRETOKENIZER_LLAMA3:
+      pre = "llama-bpe";
+      break;
+    case BRICK_PRETOKENIZER_QWEN2:
+      pre = "qwen2";
+      break;
+    case BRICK_PRETOKENIZER_NONE:
+      break;
+    }
+    if (!pre)
+      return exportError(
+          (*model.getBody().getOps<TokenizerOp>().begin()).getFile() +
+          ": a byte-level tokenizer without a split pattern has no GGUF "
+          "pre-tokenizer name (tokenizer.ggml.pre)");
+    metadata["tokenizer.ggml.pre"] = fmt::GgufValue::getString(pre);
+  }
   if (!sentencePiece) {
     std::vector<std::string> merges;
     for (const ::brick::TokenizerMerge &merge : tokenizer->merges)
@@ -288,6 +377,9 @@ addGgufVocabulary(ModelOp model, StringRef baseDir,
   if (tokenizer->bosId >= 0)
     metadata["tokenizer.ggml.bos_token_id"] =
         fmt::GgufValue::getInteger(fmt::GgufType::UInt32, tokenizer->bosId);
+  // Without it, readers fall back to a default BOS id.
+  metadata["tokenizer.ggml.add_bos_token"] =
+      fmt::GgufValue::getBool(tokenizer->bosId >= 0);
   if (tokenizer->eosId >= 0)
     metadata["tokenizer.ggml.eos_token_id"] =
         fmt::GgufValue::getInteger(fmt::GgufType::UInt32, tokenizer->eosId);

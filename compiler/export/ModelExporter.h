@@ -3,7 +3,8 @@
 //
 // `brickc export`: writes the model a brick graph describes (weight
 // expressions evaluated, one tensor at a time) as a Hugging Face directory
-// (config.json + model.safetensors) or a GGUF file that other tools load.
+// (config.json + model.safetensors, and the tokenizer as tokenizer.json +
+// tokenizer_config.json) or a GGUF file that other tools load.
 // The q/k rows are permuted between Meta's interleaved and Hugging Face's
 // rotate_half RoPE layouts as the target format expects.
 //

@@ -171,6 +171,32 @@ static Layout layOut(const Llama2cCheckpoint &ckpt, bool build) {
   return layout;
 }
 
+bool brick::formats::isLlama2cHeader(llvm::StringRef head) {
+  ByteReader reader(head);
+  uint32_t word = 0;
+  if (!reader.readU32(word))
+    return false;
+  if (word == kLlama2cMagic)
+    return true;
+  if (head.size() < kLlama2cLegacyHeaderSize)
+    return false;
+  reader = ByteReader(head);
+  Llama2cCheckpoint ckpt;
+  int *params[] = {&ckpt.dim,      &ckpt.hiddenDim, &ckpt.nLayers, &ckpt.nHeads,
+                   &ckpt.nKvHeads, &ckpt.vocabSize, &ckpt.seqLen};
+  for (int *param : params) {
+    (void)reader.readU32(word); // In bounds: the size was checked.
+    *param = static_cast<int32_t>(word);
+  }
+  // An unshared classifier negates vocab_size in the legacy header.
+  if (ckpt.vocabSize < 0 && ckpt.vocabSize != INT32_MIN)
+    ckpt.vocabSize = -ckpt.vocabSize;
+  llvm::Error error = validateParams("", ckpt);
+  bool valid = !error;
+  llvm::consumeError(std::move(error));
+  return valid;
+}
+
 llvm::Expected<Llama2cCheckpoint>
 brick::formats::readLlama2cBuffer(llvm::MemoryBufferRef buffer) {
   llvm::StringRef path = buffer.getBufferIdentifier();

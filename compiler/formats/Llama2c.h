@@ -67,6 +67,13 @@ struct Llama2cCheckpoint {
 /// implies, with a one-line error naming the file and field.
 llvm::Expected<Llama2cCheckpoint> readLlama2c(llvm::StringRef path);
 
+/// Whether `head` (a file's first bytes, kLlama2cV1HeaderSize or fewer) can
+/// start a llama2.c checkpoint: the version magic, or a legacy header whose
+/// seven hyper-parameters pass the checks readLlama2c makes. Lets an importer
+/// say "not a recognised format" instead of misreading any file's first
+/// bytes as dimensions.
+bool isLlama2cHeader(llvm::StringRef head);
+
 /// Same as readLlama2c on bytes in memory; the buffer identifier is the file
 /// name in errors and entries.
 llvm::Expected<Llama2cCheckpoint>

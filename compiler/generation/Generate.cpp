@@ -59,15 +59,22 @@ llvm::Expected<GenerateResult>
 mlir::brick::generate(ReferenceExecutor &executor,
                       const brick_tokenizer_t *tokenizer, int64_t maxSeq,
                       const GenerateOptions &options, llvm::raw_ostream &out) {
-  auto prompt = encode(tokenizer, options.prompt);
+  int32_t vocab = brick_tokenizer_vocab_size(tokenizer);
+  auto prompt = options.tokens.empty()
+                    ? encode(tokenizer, options.prompt)
+                    : llvm::Expected<std::vector<int32_t>>(options.tokens);
   if (!prompt)
     return prompt.takeError();
   if (prompt->empty())
     return generationError("the prompt encodes to no tokens");
+  for (int32_t id : *prompt)
+    if (id < 0 || id >= vocab)
+      return generationError("token " + llvm::Twine(id) +
+                             " is outside the vocabulary of " +
+                             llvm::Twine(vocab) + " tokens (--tokens)");
   int64_t steps = options.steps;
   if (steps <= 0 || steps > maxSeq)
     steps = maxSeq;
-  int32_t vocab = brick_tokenizer_vocab_size(tokenizer);
   int32_t bos = brick_tokenizer_bos_id(tokenizer);
 
   brick_sampler_t *rawSampler = nullptr;

@@ -24,6 +24,9 @@ namespace mlir::brick {
 
 struct GenerateOptions {
   std::string prompt;
+  /// When not empty, the exact ids to run in place of the encoded prompt
+  /// (no BOS is added); each must be a token of the tokenizer.
+  std::vector<int32_t> tokens;
   /// Positions to run, prompt included (run.c's -n); 0 or more than the
   /// model's max_seq means max_seq.
   int64_t steps = 256;

@@ -3,8 +3,10 @@
 #include "compiler/importers/Importer.h"
 
 #include "compiler/ErrorCapture.h"
+#include "compiler/formats/Llama2c.h"
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/importers/ImportError.h"
+#include "compiler/tokenizers/GraphTokenizer.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
@@ -54,6 +56,39 @@ llvm::Error mlir::brick::setTokenizer(ModelBuilder &builder, StringRef path) {
   return llvm::Error::success();
 }
 
+/// Whether the file at `path` starts like a llama2.c checkpoint.
+static bool hasLlama2cHeader(StringRef path) {
+  uint64_t size = 0;
+  if (llvm::sys::fs::file_size(path, size))
+    return false;
+  auto head = llvm::MemoryBuffer::getFileSlice(
+      path, std::min<uint64_t>(size, formats::kLlama2cV1HeaderSize), 0);
+  return head && formats::isLlama2cHeader((*head)->getBuffer());
+}
+
+/// Parses the graph's tokenizer, if it has one, so that a bad file fails the
+/// import rather than a later `generate`, and checks that its ids fit the
+/// model's vocabulary.
+static llvm::Error checkTokenizer(ModelOp model) {
+  if (model.getBody().getOps<TokenizerOp>().empty())
+    return llvm::Error::success();
+  TokenizerOp op = *model.getBody().getOps<TokenizerOp>().begin();
+  auto tokenizer = loadTokenizerModel(model, /*baseDir=*/"");
+  if (!tokenizer)
+    return tokenizer.takeError();
+  std::string why;
+  if (::brick::validateTokenizerModel(*tokenizer, &why) != BRICK_OK)
+    return importError(op.getFile(), "brick.tokenizer",
+                       "invalid tokenizer: " + why);
+  int64_t vocab = model.getHparams().getVocab();
+  if (static_cast<int64_t>(tokenizer->pieces.size()) > vocab)
+    return importError(op.getFile(), "vocab_size",
+                       "the tokenizer has " + Twine(tokenizer->pieces.size()) +
+                           " pieces but the model's vocabulary only " +
+                           Twine(vocab));
+  return llvm::Error::success();
+}
+
 /// Verifies the imported graph, turning diagnostics into one error.
 static llvm::Error verifyImport(ModuleOp module, StringRef path) {
   ErrorCapture errors(module.getContext());
@@ -73,7 +108,13 @@ mlir::brick::importModel(MLIRContext *context, StringRef path,
           ? llvm::Expected<OwningOpRef<ModuleOp>>(
                 importError(path, "MODEL", "no such file or directory"))
       : isGguf(path) ? importGguf(context, path)
-                     : importLlama2c(context, path);
+      : hasLlama2cHeader(path)
+          ? importLlama2c(context, path)
+          : llvm::Expected<OwningOpRef<ModuleOp>>(importError(
+                path, "MODEL",
+                "not a recognised model format (a Hugging Face directory "
+                "with config.json, a GGUF file or a llama2.c checkpoint is "
+                "accepted)"));
   if (!imported)
     return imported.takeError();
 
@@ -84,6 +125,8 @@ mlir::brick::importModel(MLIRContext *context, StringRef path,
   for (const AdapterSpec &adapter : options.adapters)
     if (llvm::Error error = importPeftAdapter(builder, adapter))
       return std::move(error);
+  if (llvm::Error error = checkTokenizer(builder.getModel()))
+    return std::move(error);
   OwningOpRef<ModuleOp> module = builder.takeModule();
   if (llvm::Error error = verifyImport(*module, path))
     return std::move(error);

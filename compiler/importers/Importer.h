@@ -42,8 +42,9 @@ struct ImportOptions {
 llvm::Expected<AdapterSpec> parseAdapterSpec(llvm::StringRef text);
 
 /// Imports the model at `path`: a directory with `config.json` (Hugging
-/// Face), a `.gguf` file, or any other file as a llama2.c checkpoint. The
-/// result verifies.
+/// Face), a GGUF file, or a file with a llama2.c header; any other file is
+/// refused as no known format. The tokenizer, given or found, is parsed and
+/// checked against the model's vocabulary. The result verifies.
 llvm::Expected<OwningOpRef<ModuleOp>> importModel(MLIRContext *context,
                                                   llvm::StringRef path,
                                                   const ImportOptions &options);

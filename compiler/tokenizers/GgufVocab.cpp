@@ -36,7 +36,8 @@ fromGgufVocab(llvm::StringRef model, const std::vector<std::string> &tokens,
               const std::vector<double> &scores,
               const std::vector<int64_t> &tokenTypes,
               const std::vector<std::string> &merges, int64_t bos, int64_t eos,
-              llvm::StringRef pre, llvm::StringRef source) {
+              llvm::StringRef pre, llvm::StringRef source,
+              bool addSpacePrefix) {
   auto error = [&](const llvm::Twine &what, const llvm::Twine &field) {
     return llvm::createStringError(llvm::Twine(source) + ": " + what + " (" +
                                    field + ")");
@@ -70,6 +71,8 @@ fromGgufVocab(llvm::StringRef model, const std::vector<std::string> &tokens,
                  "tokenizer.ggml.eos_token_id");
 
   TokenizerModel out;
+  // llama.cpp cuts special tokens out of the text longest first.
+  out.flags = BRICK_TOKENIZER_FLAG_LITERALS_LONGEST_FIRST;
   out.bosId = static_cast<int32_t>(bos);
   out.eosId = static_cast<int32_t>(eos);
   if (llama) {
@@ -83,8 +86,15 @@ fromGgufVocab(llvm::StringRef model, const std::vector<std::string> &tokens,
                    "takes no merges",
                    "tokenizer.ggml.merges");
     out.algorithm = BRICK_TOKENIZER_ALGORITHM_SENTENCEPIECE_BPE;
-    out.flags = BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX |
-                BRICK_TOKENIZER_FLAG_BYTE_FALLBACK;
+    // llama.cpp turns every space into "▁" before looking pieces up, so an
+    // input "▁" is the space; it prefixes a space to every stretch of text
+    // at the start or after a special token (unless add_space_prefix is
+    // false), and every other stretch follows one.
+    out.flags |= BRICK_TOKENIZER_FLAG_BYTE_FALLBACK |
+                 BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE;
+    if (addSpacePrefix)
+      out.flags |= BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX |
+                   BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT;
   } else {
     out.algorithm = BRICK_TOKENIZER_ALGORITHM_BYTE_LEVEL_BPE;
     if (pre == "gpt2" || pre == "gpt-2") {
@@ -116,9 +126,12 @@ fromGgufVocab(llvm::StringRef model, const std::vector<std::string> &tokens,
     piece.score = scores.empty() ? 0.0f : static_cast<float>(scores[i]);
     const std::string &token = tokens[i];
     if (piece.type == BRICK_TOKEN_TYPE_CONTROL ||
-        piece.type == BRICK_TOKEN_TYPE_USER_DEFINED) {
+        piece.type == BRICK_TOKEN_TYPE_USER_DEFINED ||
+        piece.type == BRICK_TOKEN_TYPE_UNKNOWN) {
+      // llama.cpp's special tokens: "<unk>" in the text is the unknown
+      // token, as "<s>" is BOS.
       if (token.empty())
-        return error("empty control or user-defined token", field);
+        return error("empty control, user-defined or unknown token", field);
       piece.text = token;
       piece.attrs = BRICK_TOKEN_ATTR_LITERAL;
     } else if (piece.type == BRICK_TOKEN_TYPE_BYTE) {

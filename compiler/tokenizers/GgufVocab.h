@@ -10,6 +10,7 @@
 //   merges      tokenizer.ggml.merges      (gpt2 only)
 //   bos, eos    tokenizer.ggml.bos_token_id / eos_token_id, -1 when absent
 //   pre         tokenizer.ggml.pre          (gpt2: selects the split pattern)
+//   addSpacePrefix  tokenizer.ggml.add_space_prefix (llama; true when absent)
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,15 +32,17 @@ namespace brick::tokenizers {
 /// (pieces spell the space "▁", byte pieces are <0xAB>, dummy prefix and
 /// byte fallback on); "gpt2" is byte-level BPE merged by rank, whose split
 /// pattern `pre` names: "gpt2"/"gpt-2", "llama3"/"llama-bpe" or "qwen2".
-/// Control and user-defined pieces are matched verbatim in the text, as
-/// llama.cpp does when it parses special tokens. Errors read
-/// `<source>: <what> (<field>)`.
+/// Control, user-defined and unknown pieces are cut out of the text first,
+/// longest first, as llama.cpp does when it parses special tokens; for
+/// llama, each stretch of text between them gets the space prefix and an
+/// input "▁" is a space. Errors read `<source>: <what> (<field>)`.
 llvm::Expected<TokenizerModel>
 fromGgufVocab(llvm::StringRef model, const std::vector<std::string> &tokens,
               const std::vector<double> &scores,
               const std::vector<int64_t> &tokenTypes,
               const std::vector<std::string> &merges, int64_t bos, int64_t eos,
-              llvm::StringRef pre = "", llvm::StringRef source = "gguf");
+              llvm::StringRef pre = "", llvm::StringRef source = "gguf",
+              bool addSpacePrefix = true);
 
 } // namespace brick::tokenizers
 

@@ -53,6 +53,15 @@ static llvm::Expected<::brick::TokenizerModel> fromGguf(StringRef path) {
   auto bos = idOr("tokenizer.ggml.bos_token_id", 1);
   if (!bos)
     return bos.takeError();
+  // The runtime adds BOS whenever the model has one, so a vocabulary that
+  // says not to add it has none.
+  if (gguf->lookup("tokenizer.ggml.add_bos_token")) {
+    auto addBos = gguf->getBool("tokenizer.ggml.add_bos_token");
+    if (!addBos)
+      return addBos.takeError();
+    if (!*addBos)
+      *bos = -1;
+  }
   auto eos = idOr("tokenizer.ggml.eos_token_id", 2);
   if (!eos)
     return eos.takeError();
@@ -63,8 +72,16 @@ static llvm::Expected<::brick::TokenizerModel> fromGguf(StringRef path) {
       return value.takeError();
     pre = *value;
   }
+  bool addSpacePrefix = true;
+  if (gguf->lookup("tokenizer.ggml.add_space_prefix")) {
+    auto value = gguf->getBool("tokenizer.ggml.add_space_prefix");
+    if (!value)
+      return value.takeError();
+    addSpacePrefix = *value;
+  }
   return ::brick::tokenizers::fromGgufVocab(*model, *tokens, scores, types,
-                                            merges, *bos, *eos, pre, path);
+                                            merges, *bos, *eos, pre, path,
+                                            addSpacePrefix);
 }
 
 llvm::Expected<::brick::TokenizerModel>

@@ -17,7 +17,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <initializer_list>
 #include <tuple>
@@ -646,6 +648,10 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
                       : BRICK_TOKENIZER_ALGORITHM_SENTENCEPIECE_BPE;
   out.preTokenizer = pipeline.preTokenizer;
   out.flags = pipeline.flags;
+  // Hugging Face replaces " " by "▁" before the model looks pieces up, so
+  // an input "▁" is the space piece too.
+  if (pipeline.sentencePiece)
+    out.flags |= BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE;
   if (byteFallback)
     out.flags |= BRICK_TOKENIZER_FLAG_BYTE_FALLBACK;
   if (fuseUnk)
@@ -759,7 +765,10 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
     }
     auto leftIt = vocabIds.find(left), rightIt = vocabIds.find(right);
     if (leftIt == vocabIds.end() || rightIt == vocabIds.end())
-      return error("merge of a piece that is not in the vocabulary", field);
+      return error("merge of '" +
+                       (leftIt == vocabIds.end() ? left : right) +
+                       "', which is not in the vocabulary",
+                   field);
     auto resultIt = vocabIds.find((left + right).str());
     if (resultIt == vocabIds.end())
       return error("merge result '" + left + right +
@@ -815,6 +824,20 @@ llvm::Expected<TokenizerModel> Converter::convert(const Value &rootValue) {
 
 } // namespace
 
+llvm::StringRef hfSplitPattern(brick_pretokenizer_t kind) {
+  switch (kind) {
+  case BRICK_PRETOKENIZER_GPT2:
+    return kGpt2Pattern;
+  case BRICK_PRETOKENIZER_LLAMA3:
+    return kLlama3Pattern;
+  case BRICK_PRETOKENIZER_QWEN2:
+    return kQwen2Pattern;
+  case BRICK_PRETOKENIZER_NONE:
+    break;
+  }
+  return {};
+}
+
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJsonText(llvm::StringRef text, llvm::StringRef source,
                         const HfTokenizerOptions &options) {
@@ -826,13 +849,51 @@ fromHfTokenizerJsonText(llvm::StringRef text, llvm::StringRef source,
   return Converter(source, options).convert(*root);
 }
 
+/// The EOS piece tokenizer_config.json beside `path` names, where there is
+/// one: Hugging Face takes the special tokens from it, and tokenizer.json
+/// alone does not say which piece ends a text.
+static llvm::Error readConfigEos(llvm::StringRef path,
+                                 std::optional<std::string> &eos) {
+  llvm::SmallString<256> configPath = llvm::sys::path::parent_path(path);
+  llvm::sys::path::append(configPath, "tokenizer_config.json");
+  if (!llvm::sys::fs::exists(configPath))
+    return llvm::Error::success();
+  auto buffer = llvm::MemoryBuffer::getFile(configPath, /*IsText=*/true);
+  if (!buffer)
+    return llvm::createStringError(Twine(configPath) + ": cannot open: " +
+                                   buffer.getError().message());
+  llvm::Expected<Value> root = llvm::json::parse((*buffer)->getBuffer());
+  if (!root)
+    return llvm::createStringError(Twine(configPath) + ": invalid JSON: " +
+                                   llvm::toString(root.takeError()) +
+                                   " (root)");
+  const Object *object = root->getAsObject();
+  const Value *value = object ? object->get("eos_token") : nullptr;
+  if (isNull(value))
+    return llvm::Error::success();
+  // Either the piece itself or an AddedToken object holding it.
+  std::optional<StringRef> name = value->getAsString();
+  if (const Object *added = value->getAsObject())
+    name = added->getString("content");
+  if (!name)
+    return llvm::createStringError(
+        Twine(configPath) + ": neither a string nor an object with content "
+                            "(eos_token)");
+  eos = name->str();
+  return llvm::Error::success();
+}
+
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJson(llvm::StringRef path, const HfTokenizerOptions &options) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
     return llvm::createStringError(
         Twine(path) + ": cannot open: " + buffer.getError().message());
-  return fromHfTokenizerJsonText((*buffer)->getBuffer(), path, options);
+  HfTokenizerOptions effective = options;
+  if (!effective.eosToken)
+    if (llvm::Error error = readConfigEos(path, effective.eosToken))
+      return std::move(error);
+  return fromHfTokenizerJsonText((*buffer)->getBuffer(), path, effective);
 }
 
 } // namespace brick::tokenizers

@@ -41,7 +41,8 @@ struct HfTokenizerOptions {
   bool assumeNfcInput = false;
 };
 
-/// Reads and converts the tokenizer.json at `path`.
+/// Reads and converts the tokenizer.json at `path`. Unless `options` names
+/// the EOS piece, the `eos_token` of a tokenizer_config.json beside it does.
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJson(llvm::StringRef path,
                     const HfTokenizerOptions &options = {});
@@ -50,6 +51,10 @@ fromHfTokenizerJson(llvm::StringRef path,
 llvm::Expected<TokenizerModel>
 fromHfTokenizerJsonText(llvm::StringRef text, llvm::StringRef source,
                         const HfTokenizerOptions &options = {});
+
+/// The Split regex tokenizer.json spells `kind`'s pattern with; empty for
+/// BRICK_PRETOKENIZER_NONE.
+llvm::StringRef hfSplitPattern(brick_pretokenizer_t kind);
 
 } // namespace brick::tokenizers
 

@@ -53,6 +53,10 @@ brick_status_t brick::parseLlama2cTokenizer(const uint8_t *bytes, size_t size,
     if (length < 0)
       return fail(why, "negative length " + std::to_string(length) + " (" +
                            field + ".len)");
+    if (static_cast<size_t>(length) > reader.remaining())
+      return fail(why, "length " + std::to_string(length) +
+                           " runs past the end of the file (" + field +
+                           ".len)");
     if (!reader.text(static_cast<size_t>(length), piece.text))
       return truncated(why, reader, field + ".bytes");
     if (i == 0)

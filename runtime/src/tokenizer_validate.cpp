@@ -24,7 +24,9 @@ constexpr uint32_t kKnownFlags =
     BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT |
     BRICK_TOKENIZER_FLAG_BYTE_FALLBACK | BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN |
     BRICK_TOKENIZER_FLAG_IGNORE_MERGES |
-    BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_UNLESS_SPACE;
+    BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_UNLESS_SPACE |
+    BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE |
+    BRICK_TOKENIZER_FLAG_LITERALS_LONGEST_FIRST;
 constexpr uint8_t kKnownAttrs = BRICK_TOKEN_ATTR_LITERAL;
 
 int hexDigit(char ch) {
@@ -66,6 +68,9 @@ brick_status_t brick::validateTokenizerModel(const TokenizerModel &model,
   if (model.flags & ~kKnownFlags)
     return fail(why, "unknown flag bits " + std::to_string(model.flags) +
                          " (flags)");
+  if (model.algorithm == BRICK_TOKENIZER_ALGORITHM_BYTE_LEVEL_BPE &&
+      (model.flags & BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE))
+    return fail(why, "only SentencePiece BPE spells the space U+2581 (flags)");
   size_t size = model.pieces.size();
   if (size == 0 || size > kMaxVocab)
     return fail(why, "vocabulary size " + std::to_string(size) +

@@ -16,6 +16,7 @@
 #include "brick/artifact.h"
 #include "brick/sampler.h"
 #include "brick/tokenizer.h"
+#include "brick/tokenizer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -88,7 +89,7 @@ bool checkCountFlags(int64_t steps, int threads, std::string &error) {
 
 int main(int argc, char **argv) {
   CLI::App app{"brick-run: run a Brick artifact (text generation)"};
-  std::string path, prompt;
+  std::string path, prompt, tokens;
   int64_t steps = 256;
   float temperature = 1.0f, topP = 0.9f;
   uint64_t seed = 0;
@@ -100,7 +101,12 @@ int main(int argc, char **argv) {
   std::string device = "cpu";
   app.add_option("ARTIFACT", path, "Artifact written by brickc compile")
       ->required();
-  app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
+  CLI::Option *promptOption =
+      app.add_option("--prompt", prompt, "Prompt text (BOS is added)");
+  CLI::Option *tokensOption = app.add_option(
+      "--tokens", tokens,
+      "Exact token ids to run in place of --prompt, comma-separated "
+      "(1,403,407; no BOS is added); brickc tokenize --ids prints them");
   CLI::Option *stepsOption =
       app.add_option(
              "-n,--steps", steps,
@@ -144,6 +150,10 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::string error;
+  bool tokensGiven = tokensOption->count() > 0;
+  if (tokensGiven && promptOption->count() > 0)
+    return fail("--prompt and --tokens are mutually exclusive: give text or "
+                "ids (--tokens)");
   if (!checkSamplerFlags(temperature, topP, error) ||
       !checkCountFlags(steps, threads, error))
     return fail(error);
@@ -187,14 +197,21 @@ int main(int argc, char **argv) {
 
   brick_tokenizer_t *tokenizer = session.tokenizer();
   int64_t vocab = session.vocab();
-  int32_t *ids = nullptr;
-  size_t count = 0;
-  if (brick_tokenizer_encode(tokenizer, prompt.c_str(), 1, &ids, &count) !=
-          BRICK_OK ||
-      count == 0)
-    return fail("cannot encode the prompt (--prompt)");
-  std::vector<int32_t> promptIds(ids, ids + count);
-  brick_tokenizer_buffer_free(ids);
+  std::vector<int32_t> promptIds;
+  if (tokensGiven) {
+    if (brick::parseTokenList(tokens, brick_tokenizer_vocab_size(tokenizer),
+                              promptIds, &error) != BRICK_OK)
+      return fail(error + " (--tokens)");
+  } else {
+    int32_t *ids = nullptr;
+    size_t count = 0;
+    if (brick_tokenizer_encode(tokenizer, prompt.c_str(), 1, &ids, &count) !=
+            BRICK_OK ||
+        count == 0)
+      return fail("cannot encode the prompt (--prompt)");
+    promptIds.assign(ids, ids + count);
+    brick_tokenizer_buffer_free(ids);
+  }
   if (bench)
     return brick_run::runBench(session, promptIds, steps);
   brick_sampler_t *sampler = nullptr;
@@ -205,9 +222,13 @@ int main(int argc, char **argv) {
   // run.c cuts a prompt longer than the run silently; a prompt that does not
   // fit is refused instead. BOS counts, as it takes a position.
   if (static_cast<int64_t>(promptIds.size()) > steps)
-    return fail("the prompt's " + std::to_string(promptIds.size()) +
-                " tokens (BOS included) do not fit in " +
-                std::to_string(steps) + " positions (--prompt, -n)");
+    return fail(tokensGiven
+                    ? "the " + std::to_string(promptIds.size()) +
+                          " tokens do not fit in " + std::to_string(steps) +
+                          " positions (--tokens, -n)"
+                    : "the prompt's " + std::to_string(promptIds.size()) +
+                          " tokens (BOS included) do not fit in " +
+                          std::to_string(steps) + " positions (--prompt, -n)");
   int32_t token = promptIds[0];
   int32_t bos = brick_tokenizer_bos_id(tokenizer);
   FILE *dump = nullptr;

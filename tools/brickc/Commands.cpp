@@ -2,6 +2,7 @@
 
 #include "tools/brickc/Commands.h"
 
+#include "brick/tokenizer.hpp"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::brick;
@@ -21,6 +22,25 @@ int mlir::brick::failUnlessAtLeast(llvm::StringRef flag, int64_t value,
                                       flag + " must be " + meaning + ", got " +
                                           llvm::Twine(value) + " (" + flag +
                                           ")"));
+}
+
+int mlir::brick::failOnPromptAndTokens(bool prompt, bool tokens) {
+  if (!prompt || !tokens)
+    return 0;
+  return fail(llvm::createStringError(
+      "--prompt and --tokens are mutually exclusive: give text or ids "
+      "(--tokens)"));
+}
+
+llvm::Error mlir::brick::parseTokensFlag(llvm::StringRef text,
+                                         const brick_tokenizer_t *tokenizer,
+                                         std::vector<int32_t> &ids) {
+  std::string why;
+  if (::brick::parseTokenList(std::string_view(text.data(), text.size()),
+                              brick_tokenizer_vocab_size(tokenizer), ids,
+                              &why) != BRICK_OK)
+    return llvm::createStringError(why + " (--tokens)");
+  return llvm::Error::success();
 }
 
 void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {

@@ -10,11 +10,13 @@
 #ifndef BRICK_TOOLS_BRICKC_COMMANDS_H
 #define BRICK_TOOLS_BRICKC_COMMANDS_H
 
+#include "brick/tokenizer.h"
 #include "llvm/Support/Error.h"
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <vector>
 
 namespace mlir::brick {
 
@@ -25,6 +27,19 @@ int fail(llvm::Error error);
 /// as brick-run words it.
 int failUnlessAtLeast(llvm::StringRef flag, int64_t value, int64_t least,
                       llvm::StringRef meaning);
+
+/// The help of --tokens, wherever a --prompt is accepted.
+inline constexpr const char *kTokensHelp =
+    "Exact token ids to run in place of --prompt, comma-separated "
+    "(1,403,407; no BOS is added); see brickc tokenize";
+
+/// Refuses --prompt and --tokens together, in one line.
+int failOnPromptAndTokens(bool prompt, bool tokens);
+
+/// Parses --tokens `text` against `tokenizer`'s vocabulary into `ids`.
+llvm::Error parseTokensFlag(llvm::StringRef text,
+                            const brick_tokenizer_t *tokenizer,
+                            std::vector<int32_t> &ids);
 
 /// Runs `action` when `command` is the subcommand parsed; a non-zero status
 /// becomes brickc's exit status.
@@ -40,6 +55,7 @@ void registerProfileCommand(CLI::App &app);
 void registerSpecializeCommand(CLI::App &app);
 void registerCompileCommand(CLI::App &app);
 void registerRoutingReportCommand(CLI::App &app);
+void registerTokenizeCommand(CLI::App &app);
 
 } // namespace mlir::brick
 

@@ -19,6 +19,7 @@ int main(int argc, char **argv) {
   registerGenerateCommand(app);
   registerPerplexityCommand(app);
   registerExportCommand(app);
+  registerTokenizeCommand(app);
   registerReportCommand(app);
   registerProfileCommand(app);
   registerSpecializeCommand(app);

@@ -93,6 +93,16 @@ enum {
   /* No dummy prefix for a segment that already starts with " " (Hugging
    * Face's Metaspace and ByteLevel add_prefix_space; run.c always adds it). */
   BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_UNLESS_SPACE = 1u << 5,
+  /* SentencePiece only: a U+2581 "\xE2\x96\x81" in the input is a space,
+   * as in Hugging Face's and llama.cpp's pipelines, which turn every space
+   * into U+2581 before looking pieces up (run.c does not, so llama2.c
+   * models leave it unset and byte-encode it). */
+  BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE = 1u << 6,
+  /* Literal pieces are split out of the text longest first, each at every
+   * occurrence in what is left (llama.cpp's special-token partition),
+   * instead of leftmost-longest in one scan (Hugging Face's added tokens).
+   * The two differ only where literals overlap. */
+  BRICK_TOKENIZER_FLAG_LITERALS_LONGEST_FIRST = 1u << 7,
 };
 
 /* Piece attributes (a bit set). */

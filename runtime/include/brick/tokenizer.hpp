@@ -93,6 +93,15 @@ brick_status_t encodeText(const brick_tokenizer_t *tokenizer,
                           std::string_view text, bool addBos,
                           std::vector<int32_t> &ids);
 
+/// Parses a list of token ids as given on a command line ("1,403,407":
+/// decimal, comma-separated, no spaces) into `ids`. Each must be in
+/// [0, vocabSize) and the list must not be empty; otherwise returns
+/// BRICK_ERROR_INVALID_ARGUMENT, `ids` empty and, if `why` is given, which
+/// item is wrong.
+brick_status_t parseTokenList(std::string_view text, int32_t vocabSize,
+                              std::vector<int32_t> &ids,
+                              std::string *why = nullptr);
+
 /// Splits `text` the way `kind` does before byte-level BPE (exposed so the
 /// hand-written patterns can be tested on their own). The pieces view into
 /// `text` and cover it exactly, in order.

@@ -114,7 +114,14 @@ TEST(GgufVocab, LlamaMatchesLlama2cLoader) {
                                          512, &raw),
             BRICK_OK);
   Tokenizer llama2c(raw);
-  EXPECT_EQ(gguf.model().flags, llama2c.model().flags);
+  // As llama.cpp: every stretch of text gets the space prefix, "▁" in the
+  // input is a space and special tokens are cut out longest first; the
+  // rest is run.c's SentencePiece.
+  EXPECT_EQ(gguf.model().flags,
+            llama2c.model().flags |
+                BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT |
+                BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE |
+                BRICK_TOKENIZER_FLAG_LITERALS_LONGEST_FIRST);
   EXPECT_EQ(gguf.model().unkId, 0);
   EXPECT_EQ(encode(gguf, "Once upon a time", true),
             (std::vector<int32_t>{1, 403, 407, 261, 378}));
@@ -131,6 +138,95 @@ TEST(GgufVocab, LlamaMatchesLlama2cLoader) {
   }
   // Control pieces are literals, as llama.cpp parses special tokens.
   EXPECT_EQ(gguf.model().pieces[1].attrs, BRICK_TOKEN_ATTR_LITERAL);
+}
+
+/// stories260K's GGUF vocabulary with llama.cpp's spellings of the special
+/// tokens (llama2.c's tok512.bin spells them "\n<s>\n").
+Arrays storiesWithSpecials() {
+  Arrays arrays = storiesArrays();
+  arrays.tokens[1] = "<s>";
+  arrays.tokens[2] = "</s>";
+  return arrays;
+}
+
+// Test: special tokens inside the text are split out as llama.cpp's
+// tokenizer_st_partition does, and each stretch of text after one gets its
+// own space prefix ("a<s>b" is [▁a, <s>, ▁b]; "</s> end" is [</s>, ▁▁end]);
+// "<unk>" is the unknown token. The ids of each stretch are those of the
+// stretch encoded alone, which the llama2.c loader gives for text without
+// specials.
+TEST(GgufVocab, SpecialTokensSplitAsLlamaCpp) {
+  Tokenizer gguf = build(storiesWithSpecials().convert());
+  ASSERT_TRUE(gguf);
+  std::vector<int32_t> a = encode(gguf, "a"), b = encode(gguf, "b");
+  EXPECT_EQ(a, (std::vector<int32_t>{261})); // "▁a"
+  std::vector<int32_t> expected = a;
+  expected.push_back(1);
+  expected.insert(expected.end(), b.begin(), b.end());
+  EXPECT_EQ(encode(gguf, "a<s>b"), expected);
+  // " end" after the prefix is "▁▁end", not the "▁end" of "end".
+  std::vector<int32_t> end = encode(gguf, " end");
+  EXPECT_NE(end, encode(gguf, "end"));
+  expected = {2};
+  expected.insert(expected.end(), end.begin(), end.end());
+  EXPECT_EQ(encode(gguf, "</s> end"), expected);
+  EXPECT_EQ(encode(gguf, "<unk>"), (std::vector<int32_t>{0}));
+  std::vector<int32_t> x = encode(gguf, "x"), y = encode(gguf, "y");
+  expected = x;
+  expected.push_back(0);
+  expected.insert(expected.end(), y.begin(), y.end());
+  expected.push_back(2);
+  EXPECT_EQ(encode(gguf, "x<unk>y</s>"), expected);
+  EXPECT_EQ(encode(gguf, "<s></s>", true), (std::vector<int32_t>{1, 1, 2}));
+}
+
+// Test: where two special tokens overlap, llama.cpp cuts the longer one
+// out first even when the shorter starts earlier: "xyzw" with specials
+// "xy" and "yzw" is [▁x, yzw], where Hugging Face's leftmost-longest scan
+// would give [xy, ▁zw].
+TEST(GgufVocab, LongerSpecialTokenWins) {
+  Arrays arrays = storiesWithSpecials();
+  arrays.tokens[510] = "xy";
+  arrays.tokens[511] = "yzw";
+  arrays.types[510] = arrays.types[511] = BRICK_TOKEN_TYPE_USER_DEFINED;
+  Tokenizer gguf = build(arrays.convert());
+  ASSERT_TRUE(gguf);
+  std::vector<int32_t> expected = encode(gguf, "x");
+  expected.push_back(511);
+  EXPECT_EQ(encode(gguf, "xyzw"), expected);
+  EXPECT_EQ(encode(gguf, "xyxy"), (std::vector<int32_t>{510, 510}));
+  expected = encode(gguf, "a");
+  expected.insert(expected.end(), {510, 511});
+  EXPECT_EQ(encode(gguf, "axyyzw"), expected);
+}
+
+// Test: llama.cpp turns spaces into "▁" before looking pieces up, so an
+// input "▁" is the space piece, not three byte pieces as run.c makes it.
+TEST(GgufVocab, MetaspaceInInputIsASpace) {
+  Tokenizer gguf = build(storiesArrays().convert());
+  ASSERT_TRUE(gguf);
+  EXPECT_EQ(encode(gguf, "a\xE2\x96\x81" "b"), encode(gguf, "a b"));
+  EXPECT_EQ(encode(gguf, "\xE2\x96\x81Once"), encode(gguf, " Once"));
+  brick_tokenizer_t *raw = nullptr;
+  ASSERT_EQ(brick_tokenizer_load_llama2c(stories260KPath("tok512.bin").c_str(),
+                                         512, &raw),
+            BRICK_OK);
+  Tokenizer llama2c(raw);
+  EXPECT_NE(encode(llama2c, "a\xE2\x96\x81" "b"), encode(gguf, "a b"));
+}
+
+// Test: tokenizer.ggml.add_space_prefix false drops the space prefix.
+TEST(GgufVocab, AddSpacePrefixFalse) {
+  Arrays arrays = storiesArrays();
+  Tokenizer tok = build(fromGgufVocab(arrays.model, arrays.tokens,
+                                      arrays.scores, arrays.types,
+                                      arrays.merges, arrays.bos, arrays.eos,
+                                      arrays.pre, "gguf",
+                                      /*addSpacePrefix=*/false));
+  ASSERT_TRUE(tok);
+  EXPECT_FALSE(tok.model().flags & BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX);
+  Tokenizer withPrefix = build(arrays.convert());
+  EXPECT_EQ(encode(tok, " Once upon"), encode(withPrefix, "Once upon"));
 }
 
 // Test: a gpt2 GGUF vocabulary gives the hand-worked ids of the GPT-2

@@ -12,7 +12,10 @@
 #include "compiler/tokenizers/ByteLevelAlphabet.h"
 #include "compiler/tokenizers/HfTokenizerJson.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
@@ -357,8 +360,13 @@ TEST(HfTokenizerJson, Llama2SentencePiece) {
             unsigned(BRICK_TOKENIZER_FLAG_ADD_DUMMY_PREFIX |
                      BRICK_TOKENIZER_FLAG_DUMMY_PREFIX_EVERY_SEGMENT |
                      BRICK_TOKENIZER_FLAG_BYTE_FALLBACK |
-                     BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN));
+                     BRICK_TOKENIZER_FLAG_FUSE_UNKNOWN |
+                     BRICK_TOKENIZER_FLAG_METASPACE_IS_SPACE));
   EXPECT_EQ(encode(tok, "the", true), (std::vector<int32_t>{1, 265}));
+  // The normalizer turns " " into "▁" before the model looks pieces up, so
+  // an input "▁" is the space piece, not its three byte pieces.
+  EXPECT_EQ(encode(tok, "the\xE2\x96\x81the"), encode(tok, "the the"));
+  EXPECT_EQ(encode(tok, "\xE2\x96\x81"), (std::vector<int32_t>{259, 259}));
   EXPECT_EQ(encode(tok, "the caf\xC3\xA9"),
             (std::vector<int32_t>{265, 259, 272}));
   // ü is no piece: its bytes C3 BC become <0xC3> <0xBC>.
@@ -580,4 +588,62 @@ TEST(HfTokenizerJson, UnreadableFiles) {
   EXPECT_NE(message.find("/nonexistent/tokenizer.json: cannot open"),
             std::string::npos)
       << message;
+}
+
+// Test: a merge of a piece the vocabulary lacks names that piece.
+TEST(HfTokenizerJson, MergeOfUnknownPieceNamesIt) {
+  Object json = gpt2Json();
+  json.getObject("model")->getArray("merges")->push_back("h zz");
+  std::string path = writeJson(Value(std::move(json)), "unknown-merge");
+  llvm::Expected<TokenizerModel> model = fromHfTokenizerJson(path);
+  ASSERT_FALSE(static_cast<bool>(model));
+  EXPECT_EQ(llvm::toString(model.takeError()),
+            path + ": merge of 'zz', which is not in the vocabulary "
+                   "(model.merges[7])");
+}
+
+// Test: the EOS piece comes from the tokenizer_config.json beside the file,
+// as Hugging Face takes it (a string or an AddedToken object); an explicit
+// option wins; a broken config is an error naming it.
+TEST(HfTokenizerJson, EosFromTokenizerConfig) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("brick-hf-config", dir));
+  llvm::SmallString<128> path = dir, config = dir;
+  llvm::sys::path::append(path, "tokenizer.json");
+  llvm::sys::path::append(config, "tokenizer_config.json");
+  auto write = [](llvm::StringRef file, const std::string &text) {
+    std::error_code error;
+    llvm::raw_fd_ostream out(file, error);
+    ASSERT_FALSE(error) << file.str();
+    out << text;
+  };
+  write(path, llvm::formatv("{0}", Value(llama2Json())).str());
+  auto eosOf = [&](const HfTokenizerOptions &options) -> int32_t {
+    llvm::Expected<TokenizerModel> model = fromHfTokenizerJson(path, options);
+    if (!model) {
+      ADD_FAILURE() << llvm::toString(model.takeError());
+      return -2;
+    }
+    return model->eosId;
+  };
+  EXPECT_EQ(eosOf({}), 2); // "</s>", the well-known name
+  write(config, R"({"eos_token": "<unk>"})");
+  EXPECT_EQ(eosOf({}), 0);
+  write(config, R"({"eos_token": {"content": "<s>", "special": true}})");
+  EXPECT_EQ(eosOf({}), 1);
+  HfTokenizerOptions options;
+  options.eosToken = "</s>";
+  EXPECT_EQ(eosOf(options), 2);
+  write(config, R"({"eos_token": 7})");
+  llvm::Expected<TokenizerModel> model = fromHfTokenizerJson(path);
+  ASSERT_FALSE(static_cast<bool>(model));
+  std::string message = llvm::toString(model.takeError());
+  EXPECT_EQ(message.rfind(config.str().str() + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("(eos_token)"), std::string::npos) << message;
+  write(config, "{\"eos_token\": ");
+  model = fromHfTokenizerJson(path);
+  ASSERT_FALSE(static_cast<bool>(model));
+  message = llvm::toString(model.takeError());
+  EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
+  llvm::sys::fs::remove_directories(dir);
 }

@@ -622,6 +622,63 @@ TEST(TokenizerLlama2c, MalformedFiles) {
   EXPECT_EQ(model.eosId, -1);
 }
 
+// Test: a piece length past the end of the file says so, naming the
+// piece's length field, rather than reading as a plain truncation.
+TEST(TokenizerLlama2c, LengthPastTheEnd) {
+  std::vector<uint8_t> bytes = readFileBytes(stories260KPath("tok512.bin"));
+  ASSERT_EQ(bytes.size(), 6227u);
+  TokenizerModel model;
+  std::string why;
+  int32_t huge = INT32_MAX;
+  std::vector<uint8_t> longPiece = bytes;
+  std::memcpy(longPiece.data() + 8, &huge, 4); // pieces[0].len
+  EXPECT_EQ(parseLlama2cTokenizer(longPiece.data(), longPiece.size(), 512,
+                                  model, &why),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(why, "length 2147483647 runs past the end of the file "
+                 "(pieces[0].len)");
+  // Cut inside the last piece's bytes: its length runs past the end.
+  EXPECT_EQ(parseLlama2cTokenizer(bytes.data(), bytes.size() - 1, 512, model,
+                                  &why),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(why.find("(pieces[511].len)"), std::string::npos) << why;
+}
+
+// Test: --tokens lists: decimal ids in the vocabulary, comma-separated;
+// everything else is refused with the item it is about.
+TEST(TokenizerTokenList, ParsesAndRefuses) {
+  std::vector<int32_t> ids;
+  std::string why;
+  ASSERT_EQ(parseTokenList("1,403,407", 512, ids, &why), BRICK_OK) << why;
+  EXPECT_EQ(ids, (std::vector<int32_t>{1, 403, 407}));
+  ASSERT_EQ(parseTokenList("0", 1, ids, &why), BRICK_OK) << why;
+  EXPECT_EQ(ids, (std::vector<int32_t>{0}));
+  ASSERT_EQ(parseTokenList("007,511", 512, ids, &why), BRICK_OK) << why;
+  EXPECT_EQ(ids, (std::vector<int32_t>{7, 511}));
+  const std::pair<const char *, const char *> bad[] = {
+      {"", "no token ids"},
+      {"512", "token 512 (item 1) is outside the vocabulary of 512 tokens"},
+      {"1,99999999999999999999",
+       "token 99999999999999999999 (item 2) is outside the vocabulary of 512 "
+       "tokens"},
+      {"1,,2", "an empty item in the list (item 2)"},
+      {",1", "an empty item in the list (item 1)"},
+      {"1,", "an empty item in the list (item 2)"},
+      {"1,-2", "'-2' (item 2) is not a token id (a decimal number)"},
+      {"1, 2", "' 2' (item 2) is not a token id (a decimal number)"},
+      {"1;2", "'1;2' (item 1) is not a token id (a decimal number)"},
+      {"0x10", "'0x10' (item 1) is not a token id (a decimal number)"},
+  };
+  for (const auto &[text, message] : bad) {
+    ids = {5};
+    EXPECT_EQ(parseTokenList(text, 512, ids, &why),
+              BRICK_ERROR_INVALID_ARGUMENT)
+        << text;
+    EXPECT_EQ(why, message) << text;
+    EXPECT_TRUE(ids.empty()) << text;
+  }
+}
+
 // Test: the canonical parser's distinct failures: magic, version,
 // truncation, trailing bytes, counts beyond the file.
 TEST(TokenizerCanonical, MalformedBytes) {
