@@ -514,7 +514,8 @@ brick_status_t brick_artifact_open(const char *path,
    * so the flag needs no clearing (it means nothing for regular files). */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
-    return fail(BRICK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return fail(BRICK_ERROR_IO, "%s: cannot open: %s (artifact)", path,
+                strerror(errno));
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     close(fd);
