@@ -195,8 +195,7 @@ static brick_status_t bind(brick_session_t *s,
   s->args = calloc((size_t)tensors + 5, sizeof(void *));
   if (!s->weights || !s->args)
     return fail(BRICK_ERROR_OUT_OF_MEMORY,
-                "no memory for the arguments of %u tensors (TENSORS)",
-                tensors);
+                "no memory for the arguments of %u tensors (TENSORS)", tensors);
   s->token_pointer = &s->token;
   s->cache_pointer = s->cache;
   s->logits_pointer = s->logits;
