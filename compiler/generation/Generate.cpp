@@ -212,8 +212,9 @@ mlir::brick::perplexity(ReferenceExecutor &executor,
     return generationError("the text encodes to fewer than two tokens; "
                            "nothing to predict");
   if (context < 2)
-    return generationError("--context must be at least 2, got " +
-                           llvm::Twine(context));
+    return generationError(
+        "--context must be at least 2 (BOS and one token), got " +
+        llvm::Twine(context) + " (--context)");
   OracleWindow state{
       executor, brick_tokenizer_vocab_size(tokenizer), {}, {}, std::nullopt};
   brick_perplexity_t scored;

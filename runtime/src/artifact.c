@@ -745,7 +745,8 @@ brick_status_t brick_artifact_open(const char *path,
    * mapping of a regular file, so it needs no clearing. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0)
-    return fail(BRICK_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return fail(BRICK_ERROR_IO, "%s: cannot open: %s (artifact)", path,
+                strerror(errno));
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     close(fd);

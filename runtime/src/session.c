@@ -97,11 +97,14 @@ static void *load_code(const void *bytes, uint64_t size) {
 static brick_status_t start_threads(brick_session_t *session, int threads) {
   if (threads <= 0) {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = online > 0 ? (int)online : 1;
+    threads = online < 1                           ? 1
+              : online > BRICK_SESSION_MAX_THREADS ? BRICK_SESSION_MAX_THREADS
+                                                   : (int)online;
   }
   session->pool = brick_thread_pool_create(threads);
   if (!session->pool)
-    return fail(BRICK_ERROR_INTERNAL, "cannot start %d threads", threads);
+    return fail(BRICK_ERROR_INTERNAL, "cannot start %d threads (threads)",
+                threads);
   brick_parallel_for_fn *hook = dlsym(session->code, BRICK_PARALLEL_FOR_HOOK);
   void **pool = dlsym(session->code, BRICK_PARALLEL_FOR_POOL);
   /* Code without large products has no hook: it runs on the caller. */
@@ -138,7 +141,9 @@ static brick_status_t take_sizes(brick_session_t *s,
   s->trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
   s->logits = calloc((size_t)s->vocab, sizeof(float));
   if (!s->logits || !s->trace)
-    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the logits");
+    return fail(BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for the logits of %lld tokens (vocab)",
+                (long long)s->vocab);
   return BRICK_OK;
 }
 
@@ -180,11 +185,19 @@ static brick_status_t bind(brick_session_t *s,
                  trace_names);
   if (status != BRICK_OK)
     return status;
+  /* The cache is what grows with max_seq: name it, and its size. */
   s->cache = calloc(s->cache_floats ? s->cache_floats : 1, sizeof(float));
+  if (!s->cache)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for the KV cache of %llu bytes, %lld positions "
+                "(max_seq)",
+                (unsigned long long)s->cache_floats * sizeof(float),
+                (long long)s->max_seq);
   s->weights = calloc(tensors ? tensors : 1, sizeof(void *));
   s->args = calloc((size_t)tensors + 5, sizeof(void *));
-  if (!s->cache || !s->weights || !s->args)
-    return fail(BRICK_ERROR_OUT_OF_MEMORY, "no memory for the KV cache");
+  if (!s->weights || !s->args)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for the arguments of %u tensors (TENSORS)", tensors);
   s->token_pointer = &s->token;
   s->cache_pointer = s->cache;
   s->logits_pointer = s->logits;
@@ -292,6 +305,13 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   if (!artifact)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "artifact is NULL");
   int device = options ? options->device : BRICK_DEVICE_CPU;
+  int threads = options ? options->threads : 0;
+  if (device == BRICK_DEVICE_CPU &&
+      (threads < 0 || threads > BRICK_SESSION_MAX_THREADS))
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "%d threads: a session runs 0 (one per online CPU) to %d "
+                "(threads)",
+                threads, BRICK_SESSION_MAX_THREADS);
   brick_status_t status = check_device(artifact, device);
   if (status != BRICK_OK)
     return status;
@@ -324,7 +344,7 @@ brick_status_t brick_session_create(const brick_artifact_t *artifact,
   if (status == BRICK_OK && device == BRICK_DEVICE_CUDA)
     status = start_cuda(session, artifact, options->device_index);
   else if (status == BRICK_OK)
-    status = start_threads(session, options ? options->threads : 0);
+    status = start_threads(session, threads);
   if (status != BRICK_OK) {
     brick_session_free(session);
     return status;

@@ -25,12 +25,26 @@ tool_dirs = [config.brick_tools_dir, config.llvm_tools_dir]
 tools = [
     ToolSubst("brick-opt", unresolved="fatal"),
     ToolSubst("brickc", unresolved="fatal"),
-    ToolSubst("brick-run", unresolved="fatal"),
     ToolSubst("brick-demo-model", unresolved="fatal"),
     ToolSubst("brick-compare-logits", unresolved="fatal"),
-    ToolSubst("brick-artifact-info", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The device tools. scripts/test-sanitized.sh runs brick-run's tests on a
+# sanitizer build's (--param brick_device_tools=DIR) and the rest of the
+# tools from this build; a test that cannot run under ASan (ulimit -v) says
+# UNSUPPORTED: sanitized.
+device_tools = lit_config.params.get("brick_device_tools")
+if device_tools:
+    config.available_features.add("sanitized")
+    llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS"])
+llvm_config.add_tool_substitutions(
+    [
+        ToolSubst("brick-run", unresolved="fatal"),
+        ToolSubst("brick-artifact-info", unresolved="fatal"),
+    ],
+    [device_tools] if device_tools else tool_dirs,
+)
 
 # The AArch64 device build (cmake/AArch64Device.cmake) under qemu-aarch64:
 # %run-aarch64 runs a cross-compiled tool. CI sets BRICK_REQUIRE_AARCH64 so

@@ -12,9 +12,10 @@ namespace brick_run {
 
 /// Prints the perplexity of the text in `textPath`, evaluated the way
 /// `brickc perplexity` evaluates it on the oracle: encoded with BOS, in
-/// windows of `context` tokens (0: the model's max_seq) overlapping by one,
-/// so that every token after the first is predicted once. Returns the exit
-/// code; errors name the file.
+/// windows of `context` tokens (0: the model's max_seq; else 2 to max_seq,
+/// which the caller checks) overlapping by one, so that every token after
+/// the first is predicted once. Returns the exit code; errors name the
+/// file.
 int runPerplexity(DecodeSession &session, const std::string &textPath,
                   int64_t context);
 

@@ -47,15 +47,9 @@ int brick_run::runPerplexity(DecodeSession &session,
                  textPath.c_str());
     return 1;
   }
+  // brick-run checked the window against the model.
   if (context == 0)
     context = session.maxSeq();
-  if (context < 2 || context > session.maxSeq()) {
-    std::fprintf(stderr,
-                 "error: --context must be between 2 and the model's max_seq "
-                 "%lld, got %lld\n",
-                 (long long)session.maxSeq(), (long long)context);
-    return 1;
-  }
 
   brick_perplexity_t result;
   if (brick_status_t status = brick_perplexity_evaluate(

@@ -15,6 +15,7 @@
 
 #include "brick/artifact.h"
 #include "brick/sampler.h"
+#include "brick/session.h"
 #include "brick/tokenizer.h"
 #include "brick/tokenizer.hpp"
 
@@ -24,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,16 +71,26 @@ bool checkSamplerFlags(float temperature, float topP, std::string &error) {
 }
 
 /// Refuses counts that mean nothing, before the artifact is opened: 0 is
-/// documented for both (-n: the model's max_seq; --threads: one per CPU),
-/// a negative value is not.
-bool checkCountFlags(int64_t steps, int threads, std::string &error) {
+/// documented for all three (-n and --context: the model's max_seq;
+/// --threads: one per CPU), a negative value is not; a window of one token
+/// predicts nothing, and more threads than a session runs is refused at
+/// once rather than after starting thousands of them.
+bool checkCountFlags(int64_t steps, int64_t context, int threads,
+                     std::string &error) {
   if (steps < 0) {
     error = "-n must be 0 (the model's max_seq) or more, got " +
             std::to_string(steps) + " (-n)";
     return false;
   }
-  if (threads < 0) {
-    error = "--threads must be 0 (one per online CPU) or more, got " +
+  if (context < 0 || context == 1) {
+    error = "--context must be 0 (the model's max_seq) or at least 2 (BOS "
+            "and one token), got " +
+            std::to_string(context) + " (--context)";
+    return false;
+  }
+  if (threads < 0 || threads > BRICK_SESSION_MAX_THREADS) {
+    error = "--threads must be 0 (one per online CPU) to " +
+            std::to_string(BRICK_SESSION_MAX_THREADS) + ", got " +
             std::to_string(threads) + " (--threads)";
     return false;
   }
@@ -155,7 +167,7 @@ int main(int argc, char **argv) {
     return fail("--prompt and --tokens are mutually exclusive: give text or "
                 "ids (--tokens)");
   if (!checkSamplerFlags(temperature, topP, error) ||
-      !checkCountFlags(steps, threads, error))
+      !checkCountFlags(steps, context, threads, error))
     return fail(error);
 
   brick_artifact_open_options_t options{};
@@ -163,29 +175,37 @@ int main(int argc, char **argv) {
     options.flags |= BRICK_ARTIFACT_OPEN_SKIP_TARGET_CHECK;
   if (verify)
     options.flags |= BRICK_ARTIFACT_OPEN_VERIFY_WEIGHTS;
-  brick_artifact_t *artifact = nullptr;
-  if (brick_artifact_open(path.c_str(), &options, &artifact) != BRICK_OK)
+  brick_artifact_t *opened = nullptr;
+  if (brick_artifact_open(path.c_str(), &options, &opened) != BRICK_OK)
     return fail(brick_artifact_last_error());
+  // Every exit closes what it opened (the session first, as declared
+  // after), so a sanitizer build's leak check holds brick-run to it.
+  std::unique_ptr<brick_artifact_t, decltype(&brick_artifact_close)> artifact(
+      opened, brick_artifact_close);
   if (info) {
-    std::printf("%s\n", brick_artifact_manifest(artifact, nullptr));
-    for (uint32_t i = 0; i < brick_artifact_section_count(artifact); ++i) {
+    std::printf("%s\n", brick_artifact_manifest(opened, nullptr));
+    for (uint32_t i = 0; i < brick_artifact_section_count(opened); ++i) {
       brick_artifact_section_info_t section;
-      brick_artifact_section_at(artifact, i, &section);
+      brick_artifact_section_at(opened, i, &section);
       std::printf("section %u: kind %u, offset %llu, %llu bytes\n", i,
                   section.kind, (unsigned long long)section.offset,
                   (unsigned long long)section.size);
     }
-    brick_artifact_close(artifact);
     return 0;
   }
 
   brick_run::DecodeSession session;
   brick_device_t sessionDevice =
       device == "cuda" ? BRICK_DEVICE_CUDA : BRICK_DEVICE_CPU;
-  if (!session.load(artifact, path, threads, sessionDevice, error))
+  if (!session.load(opened, path, threads, sessionDevice, error))
     return fail(error);
-  if (!perplexityText.empty())
+  if (!perplexityText.empty()) {
+    if (context > session.maxSeq())
+      return fail(path + ": --context " + std::to_string(context) +
+                  " is past the model's max_seq " +
+                  std::to_string(session.maxSeq()) + " (--context)");
     return brick_run::runPerplexity(session, perplexityText, context);
+  }
   // An -n past max_seq that the user gave is refused; the default (256) is
   // clamped to max_seq as run.c clamps it.
   if (stepsOption->count() > 0 && steps > session.maxSeq())
@@ -214,10 +234,12 @@ int main(int argc, char **argv) {
   }
   if (bench)
     return brick_run::runBench(session, promptIds, steps);
-  brick_sampler_t *sampler = nullptr;
+  brick_sampler_t *created = nullptr;
   if (brick_sampler_create(static_cast<int32_t>(vocab), temperature, topP, seed,
-                           &sampler) != BRICK_OK)
+                           &created) != BRICK_OK)
     return fail("invalid sampler settings (--temp, --top-p)");
+  std::unique_ptr<brick_sampler_t, decltype(&brick_sampler_free)> sampler(
+      created, brick_sampler_free);
 
   // run.c cuts a prompt longer than the run silently; a prompt that does not
   // fit is refused instead. BOS counts, as it takes a position.
@@ -231,21 +253,26 @@ int main(int argc, char **argv) {
                           std::to_string(steps) + " positions (--prompt, -n)");
   int32_t token = promptIds[0];
   int32_t bos = brick_tokenizer_bos_id(tokenizer);
-  FILE *dump = nullptr;
-  if (!dumpLogits.empty() && !(dump = std::fopen(dumpLogits.c_str(), "wb")))
-    return fail(dumpLogits + ": " + std::strerror(errno) + " (--dump-logits)");
+  std::unique_ptr<FILE, decltype(&std::fclose)> dump(nullptr, std::fclose);
+  if (!dumpLogits.empty()) {
+    dump.reset(std::fopen(dumpLogits.c_str(), "wb"));
+    if (!dump)
+      return fail(dumpLogits + ": " + std::strerror(errno) +
+                  " (--dump-logits)");
+  }
   brick_run::TraceWriter trace;
   if (!tracePath.empty() && !trace.open(tracePath, session.handle(), error))
     return fail(error);
   for (int64_t pos = 0; pos < steps; ++pos) {
     float *logits = session.step(token);
     if (dump)
-      std::fwrite(logits, sizeof(float), static_cast<size_t>(vocab), dump);
+      std::fwrite(logits, sizeof(float), static_cast<size_t>(vocab),
+                  dump.get());
     int32_t next;
     if (pos + 1 < static_cast<int64_t>(promptIds.size()))
       next = promptIds[pos + 1];
     else
-      brick_sampler_sample(sampler, logits, &next);
+      brick_sampler_sample(sampler.get(), logits, &next);
     const char *piece = nullptr;
     size_t length = 0;
     if (next != bos)
@@ -259,11 +286,9 @@ int main(int argc, char **argv) {
     token = next;
   }
   std::printf("\n");
-  if (dump && std::fclose(dump) != 0)
+  if (dump && std::fclose(dump.release()) != 0)
     return fail(dumpLogits + ": write failed (--dump-logits)");
   if (!tracePath.empty() && !trace.close())
     return fail(tracePath + ": write failed (--trace)");
-  brick_sampler_free(sampler);
-  brick_artifact_close(artifact);
   return 0;
 }

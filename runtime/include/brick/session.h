@@ -40,11 +40,17 @@ typedef enum brick_device_t {
   BRICK_DEVICE_CUDA = 1,
 } brick_device_t;
 
+/* The most threads a CPU session runs. More is refused before anything is
+ * loaded: starting tens of thousands of threads until the system says no
+ * took seconds, and no CPU has that many cores. */
+#define BRICK_SESSION_MAX_THREADS 1024
+
 /* How to create a session; all zero (or NULL options) is the CPU with one
  * thread per online CPU. */
 typedef struct brick_session_options_t {
   /* BRICK_DEVICE_CPU: threads running work items, the caller's included;
-   * 0 = one per online CPU. Ignored for BRICK_DEVICE_CUDA. */
+   * 0 = one per online CPU, at most BRICK_SESSION_MAX_THREADS. Ignored for
+   * BRICK_DEVICE_CUDA. */
   int threads;
   /* A brick_device_t; it must match the artifact's target triple. */
   int device;
@@ -54,7 +60,8 @@ typedef struct brick_session_options_t {
 
 /* Loads `artifact`'s code and tokenizer on the device `options` names;
  * `options` may be NULL. The artifact must outlive the session. Returns
- * BRICK_ERROR_INVALID_ARGUMENT (unknown device), BRICK_ERROR_TARGET_MISMATCH
+ * BRICK_ERROR_INVALID_ARGUMENT (unknown device; a CPU session's threads
+ * negative or past BRICK_SESSION_MAX_THREADS), BRICK_ERROR_TARGET_MISMATCH
  * (the artifact is compiled for the other kind of device, or for a newer
  * GPU than the one picked), BRICK_ERROR_MALFORMED (no code or tokenizer
  * section, or code that does not match the tensor table),

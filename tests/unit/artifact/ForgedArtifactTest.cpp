@@ -8,8 +8,11 @@
 // code of another artifact, a shrunk tensor at the end of the file), a CODE
 // section shorter than its ELF and non-zero must-be-zero fields are each
 // refused with their status and a message naming the field, before any
-// step; then a few hundred seeded byte changes of the tables, resealed,
-// must be refused (where they change what the code reads) and never crash.
+// step; sections with their kinds swapped or repeated are refused, and laid
+// out in another order run the same; then a few hundred seeded byte changes
+// of the tables and edits of the section table's offsets and sizes,
+// resealed, must be refused (where they change what the code reads) and
+// never crash. scripts/test-sanitized.sh runs them under ASan and UBSan.
 // Without the signature check each forgery ran and printed garbage, the
 // shrunk tensor read past the end of the file, and the short CODE section
 // was a SIGBUS.
@@ -373,6 +376,112 @@ TEST_F(ForgedArtifactTest, ChangedWeightIsFoundByItsChunkHash) {
   expectRefused(file, BRICK_ERROR_CHECKSUM_MISMATCH, "(checksum)");
   resealHeader(file);
   EXPECT_EQ(openAndVerify(file, message), BRICK_OK) << message;
+}
+
+// Test: the sections laid out in reverse order: the table says where each
+// one is, so the artifact is the same one and runs to the same logits.
+TEST_F(ForgedArtifactTest, SectionsInAnotherOrder) {
+  std::vector<Section> reversed(sections.rbegin(), sections.rend());
+  Bytes file = layOut(reversed);
+  ASSERT_NE(file, layOut(sections));
+  auto firstLogits = [](const Bytes &bytes) {
+    brick_artifact_t *artifact = nullptr;
+    std::vector<float> logits;
+    if (brick_artifact_open_bytes(bytes.data(), bytes.size(), nullptr,
+                                  &artifact) != BRICK_OK) {
+      ADD_FAILURE() << brick_artifact_last_error();
+      return logits;
+    }
+    brick_session_options_t options{};
+    options.threads = 1;
+    brick_session_t *session = nullptr;
+    float *out = nullptr;
+    if (brick_session_create(artifact, &options, &session) == BRICK_OK &&
+        brick_session_step(session, 1, &out) == BRICK_OK)
+      logits.assign(out, out + brick_session_vocab(session));
+    else
+      ADD_FAILURE() << brick_session_last_error();
+    brick_session_free(session);
+    brick_artifact_close(artifact);
+    return logits;
+  };
+  std::vector<float> expected = firstLogits(original);
+  ASSERT_EQ(expected.size(), 512u);
+  EXPECT_EQ(firstLogits(file), expected); // the same bytes: exactly equal
+}
+
+// Test: every pair of sections with their kinds swapped in the table (the
+// tokenizer read as the code, the weights as the tensor table, ...), and
+// each kind twice: all refused with a message, none crashes.
+TEST_F(ForgedArtifactTest, SwappedAndRepeatedSections) {
+  int cases = 0;
+  for (size_t a = 0; a < sections.size(); ++a) {
+    for (size_t b = a + 1; b < sections.size(); ++b, ++cases) {
+      std::vector<Section> swapped = sections;
+      std::swap(swapped[a].kind, swapped[b].kind);
+      Outcome outcome = openAndRun(layOut(swapped));
+      EXPECT_NE(outcome.status, BRICK_OK)
+          << "kinds " << sections[a].kind << " and " << sections[b].kind;
+      EXPECT_NE(outcome.message, "");
+    }
+    std::vector<Section> repeated = sections;
+    repeated.push_back(sections[a]);
+    ++cases;
+    expectRefused(layOut(repeated), BRICK_ERROR_MALFORMED, "");
+  }
+  EXPECT_EQ(cases, 28); // 21 pairs of 7 sections, and 7 repeats
+}
+
+// Test: seeded edits of the section table's length fields, resealed: a
+// section's offset or size set to a boundary value (0, past the end, the
+// next section's start, 2^63, ...), or a section's bytes cut short with
+// the table kept in step. Each must be refused with a message or run;
+// none may crash or read outside the file (the sanitizer build's check).
+TEST_F(ForgedArtifactTest, SeededSectionLengthEdits) {
+  const Bytes file = layOut(sections);
+  std::mt19937_64 random(0x5ec7);
+  int cases = 0, refused = 0;
+  for (int iteration = 0; iteration < 240; ++iteration, ++cases) {
+    SCOPED_TRACE("iteration " + std::to_string(iteration));
+    size_t index = random() % sections.size();
+    Outcome outcome;
+    if (iteration % 4 == 3) { // a section cut short, the table agreeing
+      std::vector<Section> cut = sections;
+      Bytes &bytes = cut[index].bytes;
+      bytes.resize(bytes.empty() ? 0 : random() % bytes.size());
+      outcome = openAndRun(layOut(cut));
+    } else {
+      Bytes forged = file;
+      size_t entry =
+          BRICK_ARTIFACT_HEADER_SIZE + index * sizeof(brick_artifact_section_t);
+      brick_artifact_section_t s;
+      std::memcpy(&s, forged.data() + entry, sizeof(s));
+      const uint64_t values[] = {0,
+                                 1,
+                                 BRICK_ARTIFACT_ALIGNMENT,
+                                 s.size - 1,
+                                 s.size + 1,
+                                 s.offset + s.size,
+                                 forged.size() - s.offset,
+                                 forged.size(),
+                                 forged.size() + BRICK_ARTIFACT_ALIGNMENT,
+                                 uint64_t(1) << 32,
+                                 uint64_t(1) << 63,
+                                 ~uint64_t(0) - BRICK_ARTIFACT_ALIGNMENT + 1,
+                                 ~uint64_t(0)};
+      uint64_t value = values[random() % std::size(values)];
+      (iteration % 2 ? s.size : s.offset) = value;
+      std::memcpy(forged.data() + entry, &s, sizeof(s));
+      reseal(forged);
+      outcome = openAndRun(forged);
+    }
+    if (outcome.status != BRICK_OK) {
+      ++refused;
+      EXPECT_NE(outcome.message, "");
+    }
+  }
+  EXPECT_EQ(cases, 240);
+  EXPECT_GT(refused, 200); // 238 when written
 }
 
 // Test: seeded random changes, each resealed. A change to a tensor entry

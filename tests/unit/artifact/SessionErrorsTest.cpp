@@ -1,9 +1,9 @@
 //===- SessionErrorsTest.cpp - Sessions refuse unusable artifacts ---------===//
 //
 // brick_session_create on artifacts that open fine but cannot run: no code,
-// no tokenizer, code that is not a loadable shared object. Each is one
-// status and one message naming the section; nothing is left allocated
-// (the out pointer stays NULL).
+// no tokenizer, code that is not a loadable shared object; and thread
+// counts out of range. Each is one status and one message naming the
+// section or field; nothing is left allocated (the out pointer stays NULL).
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,6 +67,29 @@ TEST(SessionErrorsTest, CodeThatIsNotASharedObject) {
   ArtifactContents contents = makeSampleContents(storage);
   expectRefused(contents, "bad-code.brick", BRICK_ERROR_UNSUPPORTED,
                 "cannot load the code");
+}
+
+// Test: a thread count past BRICK_SESSION_MAX_THREADS, or negative, is
+// refused before the code is loaded (this artifact's code is not even a
+// shared object), so the answer is immediate.
+TEST(SessionErrorsTest, ThreadCountOutOfRange) {
+  std::vector<std::vector<uint8_t>> storage;
+  brick_artifact_t *artifact =
+      writeAndOpen(makeSampleContents(storage), "threads.brick");
+  ASSERT_NE(artifact, nullptr);
+  for (int threads : {BRICK_SESSION_MAX_THREADS + 1, 100000, -1}) {
+    brick_session_options_t options{};
+    options.threads = threads;
+    brick_session_t *session = reinterpret_cast<brick_session_t *>(1);
+    EXPECT_EQ(brick_session_create(artifact, &options, &session),
+              BRICK_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(session, nullptr);
+    EXPECT_EQ(std::string(brick_session_last_error()),
+              std::to_string(threads) +
+                  " threads: a session runs 0 (one per online CPU) to 1024 "
+                  "(threads)");
+  }
+  brick_artifact_close(artifact);
 }
 
 TEST(SessionErrorsTest, NullArguments) {

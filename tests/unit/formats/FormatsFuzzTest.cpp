@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "FormatsTestSupport.h"
+#include "tests/unit/Mutations.h"
 
 #include "compiler/formats/Gguf.h"
 #include "compiler/formats/GgufWriter.h"
@@ -120,7 +121,7 @@ Tally fuzz(llvm::ArrayRef<std::string> seeds, llvm::StringRef name,
       if (mutateFirst && rng() % 2)
         mutateFirst(bytes, rng);
       else
-        mutate(bytes, rng);
+        brick::test::mutateBytes(bytes, rng);
       checkOutcome(read(llvm::MemoryBufferRef(bytes, name)), name, bytes.size(),
                    tally, i);
       if (::testing::Test::HasFailure())

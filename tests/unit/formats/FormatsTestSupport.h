@@ -1,8 +1,8 @@
 //===- FormatsTestSupport.h - Helpers for the format tests -------*- C++
 //-*-===//
 //
-// Temporary directories, byte builders that encode files independently of
-// the writers under test, and the mutator the fuzz tests share.
+// Temporary directories, and byte builders that encode files independently
+// of the writers under test.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,11 +74,6 @@ std::vector<uint8_t> f32Bytes(llvm::ArrayRef<float> values);
 /// `count` bytes following a deterministic pattern seeded by `seed`, so that
 /// two tensors never hold the same bytes by accident.
 std::vector<uint8_t> patternBytes(size_t count, uint8_t seed);
-
-/// Applies one to four random corruptions to `bytes`: truncation, byte
-/// flips, or 4/8-byte fields overwritten with boundary values (0, ~0, 2^31,
-/// 2^63, the file size, ...). Deterministic for a given `rng` state.
-void mutate(std::string &bytes, std::mt19937_64 &rng);
 
 } // namespace brick::formats::test
 

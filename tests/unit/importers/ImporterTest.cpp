@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "SyntheticModel.h"
+#include "tests/unit/Mutations.h"
 
 #include "compiler/Registration.h"
 #include "compiler/formats/GgufWriter.h"
@@ -18,6 +19,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <gtest/gtest.h>
@@ -590,6 +592,65 @@ TEST_F(PeftTest, Errors) {
             path + "/adapter_model.safetensors: unsupported adapter tensor "
                    "(expected lora_A, lora_B or lora_magnitude_vector) "
                    "(base_model.model.model.embed_tokens.lora_embedding_A)");
+}
+
+// Test: seeded mutants of an adapter (blind corruptions of
+// adapter_model.safetensors, mostly-valid edits of adapter_config.json,
+// 600 of each) are each refused with one line naming a file of the adapter,
+// or imported; none crashes, and both outcomes occur.
+TEST_F(PeftTest, MutationsAreRefusedOrImported) {
+  std::map<std::string, SyntheticTensor> tensors;
+  tensors[module(0, "q_proj") + ".lora_A.weight"] = factor({2, 8}, 1);
+  tensors[module(0, "q_proj") + ".lora_B.weight"] = factor({8, 2}, 2);
+  tensors[module(1, "v_proj") + ".lora_A.weight"] = factor({4, 8}, 3);
+  tensors[module(1, "v_proj") + ".lora_B.weight"] = factor({4, 4}, 4);
+  llvm::json::Object config{
+      {"peft_type", "LORA"},
+      {"r", 2},
+      {"lora_alpha", 8},
+      {"use_rslora", true},
+      {"target_modules", llvm::json::Array{"q_proj", "v_proj"}},
+      {"rank_pattern", llvm::json::Object{{"v_proj", 4}}},
+      {"alpha_pattern", llvm::json::Object{{"q_proj", 16}}},
+      {"layers_to_transform", llvm::json::Array{0, 1}},
+      {"bias", "none"}};
+  std::string adapter = writeAdapter("fuzz", std::move(config), tensors);
+  std::string configPath = adapter + "/adapter_config.json";
+  std::string weightsPath = adapter + "/adapter_model.safetensors";
+  auto read = [](const std::string &path) {
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    EXPECT_TRUE(bool(buffer)) << path;
+    return buffer ? (*buffer)->getBuffer().str() : std::string();
+  };
+  const std::string configText = read(configPath),
+                    weightsBytes = read(weightsPath);
+  ASSERT_EQ(importError(base, adapterOptions(adapter)), "");
+
+  std::mt19937_64 rng(0xada);
+  int refused = 0, imported = 0;
+  for (int round = 0; round < 1200; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::string mutatedConfig = configText, mutatedWeights = weightsBytes;
+    if (round % 2)
+      ::brick::test::mutateBytes(mutatedWeights, rng);
+    else
+      mutatedConfig = ::brick::test::mutateJson(mutatedConfig, rng);
+    writeFile(configPath, mutatedConfig);
+    writeFile(weightsPath, mutatedWeights);
+    std::string message = importError(base, adapterOptions(adapter));
+    if (message.empty()) {
+      ++imported;
+      continue;
+    }
+    ++refused;
+    EXPECT_EQ(message.rfind(adapter, 0), 0u) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    if (::testing::Test::HasFailure())
+      break;
+  }
+  EXPECT_EQ(refused + imported, 1200);
+  EXPECT_GT(refused, 900); // 1116 refused, 84 imported when written
+  EXPECT_GT(imported, 40);
 }
 
 } // namespace

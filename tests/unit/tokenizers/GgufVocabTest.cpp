@@ -314,6 +314,10 @@ TEST(GgufVocab, ErrorsNameTheKey) {
   };
   for (const Case &c : cases) {
     Arrays arrays = c.base();
+    // Without $BRICK_MODELS_DIR there is no tok512.bin to edit (a failure
+    // is recorded already); editing an empty vocabulary would crash.
+    if (arrays.tokens.empty())
+      continue;
     c.mutate(arrays);
     llvm::Expected<TokenizerModel> model = arrays.convert("model.gguf");
     ASSERT_FALSE(static_cast<bool>(model)) << c.field;
