@@ -161,19 +161,19 @@ struct BrickQuantizeWeightsPass
       for (OpOperand *use : uses) {
         Operation *consumer = use->getOwner();
         rewriter.setInsertionPoint(consumer);
+        // A product the fusion refuses reads the dequantised matrix, which
+        // is then computed once per step: slower, never wrong.
         FailureOr<linalg::ElementwiseOpFusionResult> fused =
             linalg::fuseElementwiseOps(rewriter, use);
-        if (failed(fused)) {
-          consumer->emitError("brick-quantize-weights: cannot read the "
-                              "quantised weight's blocks in this product");
-          return signalPassFailure();
-        }
+        if (failed(fused))
+          continue;
         for (auto [original, replacement] : fused->replacements)
           if (original.getDefiningOp() == consumer)
             rewriter.replaceAllUsesWith(original, replacement);
         rewriter.eraseOp(consumer);
       }
-      rewriter.eraseOp(matrix.getDefiningOp());
+      if (matrix.use_empty())
+        rewriter.eraseOp(matrix.getDefiningOp());
     }
   }
 };

@@ -117,7 +117,6 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // Test: on a bf16 weight the fused value is f32 (rounded once, later, to the
 // artifact's weight format), through DoRA's renormalisation too.
-// CHECK-LABEL: brick.model @m
 // CHECK: %[[WQ:.*]] = brick.weight_ref @wq : tensor<4x4xbf16>
 // CHECK: %[[D:.*]] = brick.lora_add %[[WQ]], %{{.*}}, %{{.*}} scale 2.000000e+00 : tensor<4x4xbf16>, tensor<2x4xf32>, tensor<4x2xf32> -> tensor<4x4xf32>
 // CHECK: %[[R:.*]] = brick.dora_renorm %[[D]], %{{.*}} : tensor<4x4xf32>, tensor<4xf32> -> tensor<4x4xf32>

@@ -231,6 +231,8 @@ INSTANTIATE_TEST_SUITE_P(
 static void narrowToBf16(ModuleOp module, StringRef name) {
   ModelOp model = *module.getBody()->getOps<ModelOp>().begin();
   auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, name));
+  if (weight.getTensorType().getElementType().isBF16())
+    return; // Several deltas adapt it.
   auto type = RankedTensorType::get(weight.getTensorType().getShape(),
                                     BFloat16Type::get(module.getContext()));
   SmallVector<APFloat> values;
