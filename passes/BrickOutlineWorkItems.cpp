@@ -259,9 +259,9 @@ private:
   /// The quantised form of vectorizedMatvec: per row, per block of 32
   /// inputs, the block's f16 scale d and its 32 values q (int8 for Q8_0;
   /// nibbles minus 8 for Q4_0, the low ones inputs 0..15, the high ones
-  /// 16..31) become the f32 weights q * d, exactly the oracle's, which two
-  /// 16-lane accumulators multiply-add with the inputs. The blocks of the
-  /// row a few KB ahead are prefetched.
+  /// 16..31) become the f32 weights q * d, exactly the oracle's, which
+  /// 16-lane accumulators (two per block, two blocks a step) multiply-add
+  /// with the inputs. The blocks of the row a few KB ahead are prefetched.
   std::optional<scf::ParallelOp> quantizedMatvec(OpBuilder &b,
                                                  linalg::GenericOp op) {
     int64_t blockBytes = quantizedFormat(op);
@@ -301,59 +301,71 @@ private:
           n, loc,
           DenseElementsAttr::get(i8Vector, n.getIntegerAttr(i8, value)));
     };
+    // Two blocks a step when the row has an even number of them: four
+    // independent accumulators, so consecutive multiply-adds do not wait
+    // on each other.
+    int64_t blocksPerStep = blocks % 2 == 0 ? 2 : 1;
+    SmallVector<Value> initial(2 * blocksPerStep, zero);
     auto perBlock = scf::ForOp::create(
-        b, loc, zeroIndex, constantIndex(b, blocks), oneIndex,
-        ValueRange{zero, zero},
-        [&](OpBuilder &n, Location at, Value blockIndex, ValueRange sums) {
-          memref::PrefetchOp::create(
-              n, at, w, ValueRange{ahead, blockIndex, constantIndex(n, 0)},
-              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-          // The scale: two bytes reinterpreted as an f16.
-          Value scaleBytes = vector::LoadOp::create(
-              n, at, VectorType::get({2}, i8), w,
-              ValueRange{row, blockIndex, constantIndex(n, 0)});
-          Value half = vector::ExtractOp::create(
-              n, at,
-              vector::BitCastOp::create(
-                  n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
-              ArrayRef<int64_t>{0});
-          Value scale = vector::BroadcastOp::create(
-              n, at, f32Vector, arith::ExtFOp::create(n, at, f32, half));
-          SmallVector<Value> quants;
-          if (q8) {
-            for (int64_t part = 0; part < 2; ++part)
-              quants.push_back(vector::LoadOp::create(
-                  n, at, i8Vector, w,
-                  ValueRange{row, blockIndex,
-                             constantIndex(n, 2 + part * kLanes)}));
-          } else {
-            Value bytes = vector::LoadOp::create(
-                n, at, i8Vector, w,
-                ValueRange{row, blockIndex, constantIndex(n, 2)});
-            Value low = arith::AndIOp::create(n, at, bytes, splatI8(n, 15));
-            Value high = arith::ShRUIOp::create(n, at, bytes, splatI8(n, 4));
-            for (Value nibble : {low, high})
-              quants.push_back(
-                  arith::SubIOp::create(n, at, nibble, splatI8(n, 8)));
-          }
-          Value first = arith::MulIOp::create(n, at, blockIndex,
-                                              constantIndex(n, 32));
+        b, loc, zeroIndex, constantIndex(b, blocks),
+        constantIndex(b, blocksPerStep), initial,
+        [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
           SmallVector<Value> next;
-          for (int64_t part = 0; part < 2; ++part) {
-            Value weights = arith::MulFOp::create(
-                n, at, arith::SIToFPOp::create(n, at, f32Vector, quants[part]),
-                scale);
-            Value column = arith::AddIOp::create(
-                n, at, first, constantIndex(n, part * kLanes));
-            Value xs = vector::LoadOp::create(n, at, f32Vector, x,
-                                              ValueRange{token, column});
-            next.push_back(
-                vector::FMAOp::create(n, at, xs, weights, sums[part]));
+          for (int64_t step = 0; step < blocksPerStep; ++step) {
+            Value blockIndex = arith::AddIOp::create(
+                n, at, firstBlock, constantIndex(n, step));
+            memref::PrefetchOp::create(
+                n, at, w, ValueRange{ahead, blockIndex, constantIndex(n, 0)},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            // The scale: two bytes reinterpreted as an f16.
+            Value scaleBytes = vector::LoadOp::create(
+                n, at, VectorType::get({2}, i8), w,
+                ValueRange{row, blockIndex, constantIndex(n, 0)});
+            Value half = vector::ExtractOp::create(
+                n, at,
+                vector::BitCastOp::create(
+                    n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
+                ArrayRef<int64_t>{0});
+            Value scale = vector::BroadcastOp::create(
+                n, at, f32Vector, arith::ExtFOp::create(n, at, f32, half));
+            SmallVector<Value> quants;
+            if (q8) {
+              for (int64_t part = 0; part < 2; ++part)
+                quants.push_back(vector::LoadOp::create(
+                    n, at, i8Vector, w,
+                    ValueRange{row, blockIndex,
+                               constantIndex(n, 2 + part * kLanes)}));
+            } else {
+              Value bytes = vector::LoadOp::create(
+                  n, at, i8Vector, w,
+                  ValueRange{row, blockIndex, constantIndex(n, 2)});
+              Value low = arith::AndIOp::create(n, at, bytes, splatI8(n, 15));
+              Value high =
+                  arith::ShRUIOp::create(n, at, bytes, splatI8(n, 4));
+              for (Value nibble : {low, high})
+                quants.push_back(
+                    arith::SubIOp::create(n, at, nibble, splatI8(n, 8)));
+            }
+            Value first = arith::MulIOp::create(n, at, blockIndex,
+                                                constantIndex(n, 32));
+            for (int64_t part = 0; part < 2; ++part) {
+              Value weights = arith::MulFOp::create(
+                  n, at,
+                  arith::SIToFPOp::create(n, at, f32Vector, quants[part]),
+                  scale);
+              Value column = arith::AddIOp::create(
+                  n, at, first, constantIndex(n, part * kLanes));
+              Value xs = vector::LoadOp::create(n, at, f32Vector, x,
+                                                ValueRange{token, column});
+              next.push_back(vector::FMAOp::create(n, at, xs, weights,
+                                                   sums[2 * step + part]));
+            }
           }
           scf::YieldOp::create(n, at, next);
         });
-    Value sum = arith::AddFOp::create(b, loc, perBlock.getResult(0),
-                                      perBlock.getResult(1));
+    Value sum = perBlock.getResult(0);
+    for (unsigned k = 1; k < perBlock.getNumResults(); ++k)
+      sum = arith::AddFOp::create(b, loc, sum, perBlock.getResult(k));
     Value dot =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
     Value before = memref::LoadOp::create(b, loc, out, ValueRange{token, row});
