@@ -4,9 +4,11 @@
 # FFN 2048, 12 layers) written as a llama2.c checkpoint, imported with
 # stories260K's 512-token tokenizer, compiled for this machine and run by
 # `brick-run --bench` (all CPUs), which measures the read bandwidth in the
-# same run. Four artifacts: dense F32, dense F16 (weights stored as f16,
-# f32 accumulation), 50% of every FFN pruned, and routed over the top 2 of 8
-# bricks per layer (k = 25%). Ends with a table.
+# same run. Six artifacts: dense F32, dense F16 (weights stored as f16,
+# f32 accumulation), dense Q8_0 and Q4_0 (ggml's blocks of 32, widened in
+# registers; the embedding table, read by rows, stays F32), 50% of every
+# FFN pruned, and routed over the top 2 of 8 bricks per layer (k = 25%).
+# Ends with a table.
 #
 #   bench/decode-roofline.sh [WORKDIR]      (after scripts/build.sh)
 set -euo pipefail
@@ -42,6 +44,8 @@ YAML
 
 "$bin/brickc" compile "$work/model85m.mlir" -o "$work/f32.brick"
 "$bin/brickc" compile "$work/model85m.mlir" --weight-dtype f16 -o "$work/f16.brick"
+"$bin/brickc" compile "$work/model85m.mlir" --weight-dtype q8_0 -o "$work/q8_0.brick"
+"$bin/brickc" compile "$work/model85m.mlir" --weight-dtype q4_0 -o "$work/q4_0.brick"
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/half.yaml" \
   -o "$work/half.brick"
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed.yaml" \
@@ -50,7 +54,7 @@ YAML
 table="| artifact | weight bytes/token | decode tok/s | x dense F32 | bytes ratio | fraction of roofline |"
 rule="|---|---|---|---|---|---|"
 dense_rate="" dense_bytes=""
-for name in f32 f16 half routed; do
+for name in f32 f16 q8_0 q4_0 half routed; do
   echo "== $name"
   report="$("$bin/brick-run" "$work/$name.brick" --bench -n 64 --prompt "Once upon a time")"
   echo "$report"

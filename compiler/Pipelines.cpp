@@ -53,11 +53,16 @@ void mlir::brick::buildDecodeToTensorsPipeline(
   pm.addPass(createBrickOutlineForward(
       BrickOutlineForwardOptions{options.decodeName}));
   pm.addPass(createBrickStripModels());
-  pm.addNestedPass<func::FuncOp>(
-      createBrickNarrowWeights(BrickNarrowWeightsOptions{options.weightDtype}));
+  SmallVector<std::string> overrides(options.weightOverrides.begin(),
+                                     options.weightOverrides.end());
+  pm.addNestedPass<func::FuncOp>(createBrickNarrowWeights(
+      BrickNarrowWeightsOptions{options.weightDtype, overrides}));
   pm.addNestedPass<func::FuncOp>(createBrickLowerAttention());
   pm.addPass(createBrickLowerToLinalg(
       BrickLowerToLinalgOptions{options.sparseReluDown}));
+  // Block formats apply to the lowered products, which read them.
+  pm.addNestedPass<func::FuncOp>(createBrickQuantizeWeights(
+      BrickQuantizeWeightsOptions{options.weightDtype, overrides}));
 }
 
 void mlir::brick::buildBufferizeDecodePipeline(OpPassManager &pm) {
@@ -115,6 +120,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
                                            const CpuLoweringOptions &options) {
   DecodeToTensorsOptions tensors;
   tensors.weightDtype = options.weightDtype;
+  tensors.weightOverrides = options.weightOverrides;
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   loops.workItemMinWork = options.workItemMinWork;
@@ -204,6 +210,7 @@ void mlir::brick::buildGpuLoweringPipeline(
     OpPassManager &pm, const GpuLoweringOptionsForPipeline &options) {
   DecodeToTensorsOptions tensors;
   tensors.weightDtype = options.weightDtype;
+  tensors.weightOverrides = options.weightOverrides;
   // A GPU step computes the down projection densely: skipping zero neurons
   // one by one is a serial loop there.
   tensors.sparseReluDown = false;

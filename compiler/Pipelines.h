@@ -57,8 +57,12 @@ struct DecodeToTensorsOptions
       llvm::cl::init("brick_decode")};
   Option<std::string> weightDtype{
       *this, "weight-dtype",
-      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::desc("Format of stored weight matrices: f32, f16, bf16, q8_0, "
+                     "q4_0"),
       llvm::cl::init("f32")};
+  ListOption<std::string> weightOverrides{
+      *this, "weight-overrides",
+      llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
   Option<bool> sparseReluDown{
       *this, "sparse-relu-down",
       llvm::cl::desc("ReLU FFNs skip the down rows of zero neurons"),
@@ -67,7 +71,7 @@ struct DecodeToTensorsOptions
 
 /// A model's forward pass into a one-token decode function in linalg on
 /// tensors: brick-outline-forward, brick-strip-models, brick-narrow-weights,
-/// brick-lower-attention, brick-lower-to-linalg.
+/// brick-lower-attention, brick-lower-to-linalg, brick-quantize-weights.
 void buildDecodeToTensorsPipeline(OpPassManager &pm,
                                   const DecodeToTensorsOptions &options);
 
@@ -103,8 +107,12 @@ void buildToLLVMPipeline(OpPassManager &pm, const ToLLVMOptions &options);
 struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
   Option<std::string> weightDtype{
       *this, "weight-dtype",
-      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::desc("Format of stored weight matrices: f32, f16, bf16, q8_0, "
+                     "q4_0"),
       llvm::cl::init("f32")};
+  ListOption<std::string> weightOverrides{
+      *this, "weight-overrides",
+      llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
   Option<int64_t> workItemMinWork{
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
@@ -154,8 +162,12 @@ struct GpuLoweringOptionsForPipeline
     : public PassPipelineOptions<GpuLoweringOptionsForPipeline> {
   Option<std::string> weightDtype{
       *this, "weight-dtype",
-      llvm::cl::desc("Element type of stored weight matrices: f32, f16, bf16"),
+      llvm::cl::desc("Format of stored weight matrices: f32, f16, bf16, q8_0, "
+                     "q4_0"),
       llvm::cl::init("f32")};
+  ListOption<std::string> weightOverrides{
+      *this, "weight-overrides",
+      llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
   Option<int64_t> splitMinSize{
       *this, "split-min",
       llvm::cl::desc("Reductions from this length on spread over warp lanes"),

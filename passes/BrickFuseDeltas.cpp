@@ -118,20 +118,26 @@ struct BrickFuseDeltasPass
                                    symbol);
       };
       Value value = ref.getResult();
+      // Fused values stay f32 on a narrow base: rounding W + s B A to bf16
+      // here would round it twice, once now and once to the artifact's
+      // weight format.
+      auto baseType = cast<RankedTensorType>(value.getType());
+      auto fusedType =
+          RankedTensorType::get(baseType.getShape(), builder.getF32Type());
       Operation *first = nullptr;
       for (Delta &delta : targetDeltas) {
         LoraOp lora = delta.lora;
         double scale = lora.getEffectiveScale() * delta.pluginWeight;
         Value a = weightRef(lora.getAAttr()), b = weightRef(lora.getBAttr());
         auto add =
-            LoraAddOp::create(builder, loc, value.getType(), value, a, b,
+            LoraAddOp::create(builder, loc, fusedType, value, a, b,
                               llvm::APFloat(scale), lora.getFanInFanOut());
         if (!first)
           first = add;
         value = add;
         if (auto magnitude = lora.getMagnitudeAttr())
           value =
-              DoraRenormOp::create(builder, loc, value.getType(), value,
+              DoraRenormOp::create(builder, loc, fusedType, value,
                                    weightRef(magnitude), lora.getFanInFanOut());
       }
       ref.getResult().replaceAllUsesExcept(value, first);

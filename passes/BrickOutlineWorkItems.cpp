@@ -80,6 +80,11 @@ public:
       rewriter.eraseOp(op);
       return outline(*rows);
     }
+    if (std::optional<scf::ParallelOp> rows =
+            quantizedMatvec(rewriter, op)) {
+      rewriter.eraseOp(op);
+      return outline(*rows);
+    }
     FailureOr<linalg::LinalgLoops> loops =
         linalg::linalgOpToParallelLoops(rewriter, op);
     if (failed(loops) || loops->empty())
@@ -199,6 +204,168 @@ private:
     Value sum = chunks.getResult(0);
     for (int64_t k = 1; k < kAccumulators; ++k)
       sum = arith::AddFOp::create(b, loc, sum, chunks.getResult(k));
+    Value dot =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value before = memref::LoadOp::create(b, loc, out, ValueRange{token, row});
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, dot),
+                            out, ValueRange{token, row});
+    return rows;
+  }
+
+  /// The ggml block format a dot-product generic reads its weight in, as
+  /// brick-quantize-weights leaves it: inputs x[t, i] and three views of
+  /// the blocks w[o, i / 32, byte] (the element's byte, the scale's two
+  /// bytes), out[t, o], body out + x * dequantised w. Bytes per block
+  /// (34 for Q8_0, 18 for Q4_0), or 0 for any other generic.
+  static int64_t quantizedFormat(linalg::GenericOp op) {
+    if (op.getNumDpsInputs() != 4 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 3)
+      return 0;
+    MLIRContext *context = op.getContext();
+    AffineExpr t, o, i;
+    bindDims(context, t, o, i);
+    auto maps = op.getIndexingMapsArray();
+    Value w = op.getDpsInputOperand(1)->get();
+    auto blocks = dyn_cast<MemRefType>(w.getType());
+    if (!blocks || blocks.getRank() != 3 ||
+        !blocks.getElementType().isInteger(8) ||
+        op.getDpsInputOperand(2)->get() != w ||
+        op.getDpsInputOperand(3)->get() != w)
+      return 0;
+    AffineExpr block = i.floorDiv(32);
+    auto constant = getAffineConstantExpr(0, context);
+    if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
+        maps[2] != AffineMap::get(3, 0, {o, block, constant}, context) ||
+        maps[3] != AffineMap::get(3, 0, {o, block, constant + 1}, context) ||
+        maps[4] != AffineMap::get(3, 0, {t, o}, context))
+      return 0;
+    // The body ends out + x * (the dequantised element).
+    Block &body = op.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+    auto mul = add ? add.getRhs().getDefiningOp<arith::MulFOp>() : nullptr;
+    if (!add || add.getLhs() != body.getArgument(4) || !mul ||
+        mul.getLhs() != body.getArgument(0))
+      return 0;
+    if (maps[1] == AffineMap::get(3, 0, {o, block, i % 32 + 2}, context) &&
+        blocks.getDimSize(2) == 34)
+      return 34;
+    if (maps[1] == AffineMap::get(3, 0, {o, block, i % 16 + 2}, context) &&
+        blocks.getDimSize(2) == 18)
+      return 18;
+    return 0;
+  }
+
+  /// The quantised form of vectorizedMatvec: per row, per block of 32
+  /// inputs, the block's f16 scale d and its 32 values q (int8 for Q8_0;
+  /// nibbles minus 8 for Q4_0, the low ones inputs 0..15, the high ones
+  /// 16..31) become the f32 weights q * d, exactly the oracle's, which
+  /// 16-lane accumulators (two per block, two blocks a step) multiply-add
+  /// with the inputs. The blocks of the row a few KB ahead are prefetched.
+  std::optional<scf::ParallelOp> quantizedMatvec(OpBuilder &b,
+                                                 linalg::GenericOp op) {
+    int64_t blockBytes = quantizedFormat(op);
+    if (!blockBytes)
+      return std::nullopt;
+    bool q8 = blockBytes == 34;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    Location loc = op.getLoc();
+    Value x = op.getDpsInputOperand(0)->get();
+    Value w = op.getDpsInputOperand(1)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    auto f32Vector = VectorType::get({kLanes}, f32);
+    auto i8Vector = VectorType::get({kLanes}, i8);
+    auto constantIndex = [&](OpBuilder &n, int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(n, loc, value);
+    };
+    Value zeroIndex = constantIndex(b, 0), oneIndex = constantIndex(b, 1);
+    auto rows = scf::ParallelOp::create(
+        b, loc, ValueRange{zeroIndex, zeroIndex},
+        ValueRange{constantIndex(b, ranges[0]), constantIndex(b, ranges[1])},
+        ValueRange{oneIndex, oneIndex});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    Value token = rows.getInductionVars()[0], row = rows.getInductionVars()[1];
+    int64_t blocks = ranges[2] / 32;
+    int64_t rowBytes = blocks * blockBytes;
+    int64_t rowsAhead = std::max<int64_t>(1, kPrefetchBytes / rowBytes);
+    Value ahead = arith::MinUIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, row, constantIndex(b, rowsAhead)),
+        constantIndex(b, ranges[1] - 1));
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
+    auto splatI8 = [&](OpBuilder &n, int64_t value) -> Value {
+      return arith::ConstantOp::create(
+          n, loc,
+          DenseElementsAttr::get(i8Vector, n.getIntegerAttr(i8, value)));
+    };
+    // Two blocks a step when the row has an even number of them: four
+    // independent accumulators, so consecutive multiply-adds do not wait
+    // on each other.
+    int64_t blocksPerStep = blocks % 2 == 0 ? 2 : 1;
+    SmallVector<Value> initial(2 * blocksPerStep, zero);
+    auto perBlock = scf::ForOp::create(
+        b, loc, zeroIndex, constantIndex(b, blocks),
+        constantIndex(b, blocksPerStep), initial,
+        [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
+          SmallVector<Value> next;
+          for (int64_t step = 0; step < blocksPerStep; ++step) {
+            Value blockIndex = arith::AddIOp::create(
+                n, at, firstBlock, constantIndex(n, step));
+            memref::PrefetchOp::create(
+                n, at, w, ValueRange{ahead, blockIndex, constantIndex(n, 0)},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            // The scale: two bytes reinterpreted as an f16.
+            Value scaleBytes = vector::LoadOp::create(
+                n, at, VectorType::get({2}, i8), w,
+                ValueRange{row, blockIndex, constantIndex(n, 0)});
+            Value half = vector::ExtractOp::create(
+                n, at,
+                vector::BitCastOp::create(
+                    n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
+                ArrayRef<int64_t>{0});
+            Value scale = vector::BroadcastOp::create(
+                n, at, f32Vector, arith::ExtFOp::create(n, at, f32, half));
+            SmallVector<Value> quants;
+            if (q8) {
+              for (int64_t part = 0; part < 2; ++part)
+                quants.push_back(vector::LoadOp::create(
+                    n, at, i8Vector, w,
+                    ValueRange{row, blockIndex,
+                               constantIndex(n, 2 + part * kLanes)}));
+            } else {
+              Value bytes = vector::LoadOp::create(
+                  n, at, i8Vector, w,
+                  ValueRange{row, blockIndex, constantIndex(n, 2)});
+              Value low = arith::AndIOp::create(n, at, bytes, splatI8(n, 15));
+              Value high =
+                  arith::ShRUIOp::create(n, at, bytes, splatI8(n, 4));
+              for (Value nibble : {low, high})
+                quants.push_back(
+                    arith::SubIOp::create(n, at, nibble, splatI8(n, 8)));
+            }
+            Value first = arith::MulIOp::create(n, at, blockIndex,
+                                                constantIndex(n, 32));
+            for (int64_t part = 0; part < 2; ++part) {
+              Value weights = arith::MulFOp::create(
+                  n, at,
+                  arith::SIToFPOp::create(n, at, f32Vector, quants[part]),
+                  scale);
+              Value column = arith::AddIOp::create(
+                  n, at, first, constantIndex(n, part * kLanes));
+              Value xs = vector::LoadOp::create(n, at, f32Vector, x,
+                                                ValueRange{token, column});
+              next.push_back(vector::FMAOp::create(n, at, xs, weights,
+                                                   sums[2 * step + part]));
+            }
+          }
+          scf::YieldOp::create(n, at, next);
+        });
+    Value sum = perBlock.getResult(0);
+    for (unsigned k = 1; k < perBlock.getNumResults(); ++k)
+      sum = arith::AddFOp::create(b, loc, sum, perBlock.getResult(k));
     Value dot =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
     Value before = memref::LoadOp::create(b, loc, out, ValueRange{token, row});

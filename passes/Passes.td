@@ -52,8 +52,10 @@ def BrickFuseDeltas : Pass<"brick-fuse-deltas", "::mlir::brick::ModelOp"> {
     alpha/sqrt(r), times the configuration's plugin weight; transposed for
     fan-in-fan-out), deltas of several plugins on one weight are summed in
     selection order, and a DoRA delta is followed by `dora_renorm` to its
-    magnitude vector. Fused plugins leave the selection and the graph;
-    plugins named in `keep-unfused` stay as run-time low-rank branches.
+    magnitude vector. A fused f16/bf16 weight becomes f32: the sum is kept
+    in full precision and rounded once, to the artifact's weight format.
+    Fused plugins leave the selection and the graph; plugins named in
+    `keep-unfused` stay as run-time low-rank branches.
   }];
   let options = [
     ListOption<"keepUnfused", "keep-unfused", "std::string",
@@ -321,11 +323,54 @@ def BrickNarrowWeights
     streams. The lowering widens each element and accumulates in f32; the
     compiler rounds the values to nearest even when it writes them.
     Vectors (norm gains) stay f32. `dtype=f32` changes nothing.
+
+    With a block format (`q8_0`, `q4_0`) every weight matrix becomes f32
+    here, whatever it was imported as, so that `brick-quantize-weights`
+    quantises full-precision values after the lowering. `overrides`
+    ("glob=dtype", first match wins) give single weights another format:
+    the float ones apply here.
   }];
   let options = [
     Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
-           "Element type of the stored matrices: f32, f16 or bf16">,
+           "Format of the stored matrices: f32, f16, bf16, q8_0 or q4_0">,
+    ListOption<"overrides", "overrides", "std::string",
+               "Per-weight formats, glob=dtype over weight names">,
   ];
+}
+
+def BrickQuantizeWeights
+    : Pass<"brick-quantize-weights", "::mlir::func::FuncOp"> {
+  let summary = "Store a decode function's weight matrices in ggml blocks";
+  let description = [{
+    Runs after `brick-lower-to-linalg` on a decode function. Every f32
+    weight matrix whose format (`dtype`, or the first matching entry of
+    `overrides`, "glob=dtype") is `q8_0` or `q4_0` becomes an
+    `[rows, blocks, bytes per block]` i8 argument marked `brick.quantized`:
+    ggml's blocks of 32 elements of a row, each with an f16 scale d and
+    int8 values q (value q d) or 4-bit values (value (q - 8) d; byte j holds
+    element j in its low nibble, element j + 16 in its high one). The
+    weight is dequantised by a generic that the products reading it absorb
+    (elementwise fusion), so each product reads blocks and widens them in
+    registers; nothing dequantised is stored. Only matrices whose rows are
+    whole blocks and that only products read are quantised: an embedding
+    table (read by rows), a routed FFN's windows and a transposed down
+    projection keep their float format.
+
+    ```mlir
+    // Before: %w : tensor<8x64xf32>; after: %w : tensor<8x2x34xi8>
+    // {brick.quantized = "q8_0"} and the product's body computes
+    // sitofp(q) * d from the block's bytes.
+    ```
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "Format of the stored matrices: f32, f16, bf16, q8_0 or q4_0">,
+    ListOption<"overrides", "overrides", "std::string",
+               "Per-weight formats, glob=dtype over weight names">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def BrickDropArgumentResults

@@ -107,6 +107,10 @@ static StringRef weightDtypeName(WeightStorage storage) {
     return "f16";
   case WeightStorage::BF16:
     return "bf16";
+  case WeightStorage::Q8_0:
+    return "q8_0";
+  case WeightStorage::Q4_0:
+    return "q4_0";
   case WeightStorage::AsImported:
     break;
   }
@@ -189,6 +193,16 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (!target)
     return target.takeError();
   bool gpu = isGpuTriple(target->triple);
+  // The GPU lowering has no kernels that read blocks yet.
+  bool blocks = request.weightStorage == WeightStorage::Q8_0 ||
+                request.weightStorage == WeightStorage::Q4_0 ||
+                llvm::any_of(request.weightOverrides, [](StringRef entry) {
+                  return entry.ends_with("=q8_0") || entry.ends_with("=q4_0");
+                });
+  if (gpu && blocks)
+    return compileError(path + ": q8_0 and q4_0 weights are compiled for CPU "
+                               "targets only, not " +
+                        target->triple + " (--weight-dtype)");
 
   artifact::ArtifactContents contents;
   contents.manifest = describeArtifact(model, *target, request.configuration);
@@ -221,6 +235,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   DecodeToTensorsOptions toTensors;
   toTensors.decodeName = kDecodeFunctionName.str();
   toTensors.weightDtype = weightDtypeName(request.weightStorage).str();
+  toTensors.weightOverrides = request.weightOverrides;
   toTensors.sparseReluDown = !gpu;
   buildDecodeToTensorsPipeline(lower, toTensors);
   if (llvm::Error error = run(lower, module, path))

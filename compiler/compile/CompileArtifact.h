@@ -21,10 +21,13 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::brick {
 
-enum class WeightStorage { AsImported, F16, BF16 };
+/// How weight matrices are stored: as imported (f32, f16, bf16), narrowed
+/// to f16/bf16, or quantised to ggml's Q8_0/Q4_0 blocks (CPU targets).
+enum class WeightStorage { AsImported, F16, BF16, Q8_0, Q4_0 };
 
 struct CompileRequest {
   /// Directory the graph's relative paths resolve against.
@@ -35,8 +38,12 @@ struct CompileRequest {
   /// Multiply-adds from which a product becomes work items for the
   /// runtime's threads (kDefaultWorkItemMinWork, Pipelines.h).
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
-  /// How f32 weight matrices are stored: as they are, or narrowed.
+  /// How f32 weight matrices are stored: as they are, narrowed or
+  /// quantised.
   WeightStorage weightStorage = WeightStorage::AsImported;
+  /// Per-weight formats, "glob=dtype" (f32, f16, bf16, q8_0, q4_0) over
+  /// weight names, the first match winning over `weightStorage`.
+  std::vector<std::string> weightOverrides;
   /// How NVPTX targets (nvptx64-*) are compiled.
   GpuLoweringOptions gpu;
   /// NVPTX targets: where to write the kernels compiled for this CPU

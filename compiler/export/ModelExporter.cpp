@@ -62,12 +62,15 @@ static int64_t sourceRow(int64_t row, RowOrder order, int64_t headDim) {
 /// A payload that evaluates `tensor` only when the writer asks for its bytes,
 /// in an evaluator of its own, so at most one tensor and its inputs are in
 /// memory at a time.
-static fmt::TensorPayload payloadFor(const ExportedTensor &tensor,
-                                     std::string baseDir, int64_t headDim) {
+static fmt::TensorPayload
+payloadFor(const ExportedTensor &tensor, std::string baseDir, int64_t headDim,
+           std::optional<fmt::DType> blocks = std::nullopt) {
   auto type = cast<RankedTensorType>(tensor.value.getType());
   fmt::TensorPayload payload;
   payload.name = tensor.name;
   payload.dtype = storageDType(type.getElementType());
+  if (blocks && type.getRank() == 2 && type.getDimSize(1) % 32 == 0)
+    payload.dtype = *blocks;
   payload.shape.assign(type.getShape().begin(), type.getShape().end());
   payload.fill = [tensor, baseDir, headDim, dtype = payload.dtype](
                      llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
@@ -387,7 +390,8 @@ addGgufVocabulary(ModelOp model, StringRef baseDir,
 }
 
 static llvm::Error exportGguf(ModelOp model, StringRef baseDir,
-                              const LlamaRoles &roles, StringRef output) {
+                              const LlamaRoles &roles, StringRef output,
+                              std::optional<fmt::DType> blocks) {
   HParamsAttr hp = model.getHparams();
   if (llvm::any_of(roles.layers, [](const LayerRoles &layer) {
         return layer.bq || layer.bk || layer.bv;
@@ -423,18 +427,25 @@ static llvm::Error exportGguf(ModelOp model, StringRef baseDir,
   std::vector<fmt::TensorPayload> payloads;
   for (const ExportedTensor &tensor :
        collectTensors(roles, hp, order, ggufName))
-    payloads.push_back(payloadFor(tensor, baseDir.str(), hp.getHeadDim()));
+    payloads.push_back(
+        payloadFor(tensor, baseDir.str(), hp.getHeadDim(), blocks));
   if (llvm::Error error = checkOutputFile(output, "-o"))
     return error;
   return fmt::writeGguf(output, metadata, payloads);
 }
 
 llvm::Error mlir::brick::exportModel(ModelOp model, StringRef baseDir,
-                                     ExportFormat format, StringRef output) {
+                                     ExportFormat format, StringRef output,
+                                     std::optional<fmt::DType> blocks) {
   auto roles = findLlamaRoles(model);
   if (!roles)
     return roles.takeError();
-  if (format == ExportFormat::Safetensors)
+  if (format == ExportFormat::Safetensors) {
+    if (blocks)
+      return exportError(output + ": safetensors stores no " +
+                         fmt::getDTypeName(*blocks) +
+                         " blocks; export them as gguf (--weight-dtype)");
     return exportHuggingFace(model, baseDir, *roles, output);
-  return exportGguf(model, baseDir, *roles, output);
+  }
+  return exportGguf(model, baseDir, *roles, output, blocks);
 }

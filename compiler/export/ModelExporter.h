@@ -13,19 +13,26 @@
 #ifndef BRICK_COMPILER_EXPORT_MODELEXPORTER_H
 #define BRICK_COMPILER_EXPORT_MODELEXPORTER_H
 
+#include "compiler/formats/DType.h"
 #include "dialects/Brick/BrickOps.h"
 
 #include "llvm/Support/Error.h"
+
+#include <optional>
 
 namespace mlir::brick {
 
 enum class ExportFormat { Safetensors, Gguf };
 
 /// Exports `model` (external weights resolved against `baseDir`) to
-/// `output`: a new directory for Safetensors, a file for GGUF. Nothing is
-/// left at `output` when it fails.
-llvm::Error exportModel(ModelOp model, llvm::StringRef baseDir,
-                        ExportFormat format, llvm::StringRef output);
+/// `output`: a new directory for Safetensors, a file for GGUF. With
+/// `blocks` (Q8_0 or Q4_0; GGUF only), every matrix whose rows are whole
+/// blocks of 32 is quantised with ggml's reference quantiser; vectors stay
+/// F32. Nothing is left at `output` when it fails.
+llvm::Error
+exportModel(ModelOp model, llvm::StringRef baseDir, ExportFormat format,
+            llvm::StringRef output,
+            std::optional<::brick::formats::DType> blocks = std::nullopt);
 
 } // namespace mlir::brick
 

@@ -19,12 +19,37 @@ llvm::StringRef brick::formats::getDTypeName(DType dtype) {
     return "BF16";
   case DType::Q8_0:
     return "Q8_0";
+  case DType::Q4_0:
+    return "Q4_0";
+  case DType::Q4_1:
+    return "Q4_1";
+  case DType::Q5_0:
+    return "Q5_0";
+  case DType::Q5_1:
+    return "Q5_1";
+  case DType::Q4_K:
+    return "Q4_K";
+  case DType::Q5_K:
+    return "Q5_K";
+  case DType::Q6_K:
+    return "Q6_K";
   }
   llvm_unreachable("unknown DType");
 }
 
 uint64_t brick::formats::getDTypeBlockElements(DType dtype) {
-  return dtype == DType::Q8_0 ? 32 : 1;
+  switch (dtype) {
+  case DType::F32:
+  case DType::F16:
+  case DType::BF16:
+    return 1;
+  case DType::Q4_K:
+  case DType::Q5_K:
+  case DType::Q6_K:
+    return 256;
+  default:
+    return 32;
+  }
 }
 
 uint64_t brick::formats::getDTypeBlockBytes(DType dtype) {
@@ -36,6 +61,20 @@ uint64_t brick::formats::getDTypeBlockBytes(DType dtype) {
     return 2;
   case DType::Q8_0:
     return 34;
+  case DType::Q4_0:
+    return 18;
+  case DType::Q4_1:
+    return 20;
+  case DType::Q5_0:
+    return 22;
+  case DType::Q5_1:
+    return 24;
+  case DType::Q4_K:
+    return 144;
+  case DType::Q5_K:
+    return 176;
+  case DType::Q6_K:
+    return 210;
   }
   llvm_unreachable("unknown DType");
 }

@@ -2,9 +2,10 @@
 //-*-===//
 //
 // The element types Brick reads from model files, and the one place that
-// knows how many bytes a tensor of a given type and shape occupies. Q8_0 is a
-// block format (llama.cpp): every 32 consecutive elements of the innermost
-// dimension share one f16 scale, so its size is per block, not per element.
+// knows how many bytes a tensor of a given type and shape occupies. The Q
+// types are llama.cpp's block formats: every 32 (K types: 256) consecutive
+// elements of the innermost dimension share their scales, so a size is per
+// block, not per element (compiler/reference/QuantBlocks.h decodes them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,18 +28,34 @@ enum class DType {
   BF16,
   /// llama.cpp Q8_0: blocks of 32 elements, each an f16 scale then 32 int8.
   Q8_0,
+  /// llama.cpp Q4_0: blocks of 32, an f16 scale then 16 bytes of nibbles.
+  Q4_0,
+  /// llama.cpp Q4_1, Q5_0, Q5_1 (blocks of 32) and Q4_K, Q5_K, Q6_K (256):
+  /// read from GGUF files, never written.
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q4_K,
+  Q5_K,
+  Q6_K,
 };
 
-/// The canonical upper-case name: "F32", "F16", "BF16", "Q8_0" (the spelling
-/// safetensors and llama.cpp use).
+/// The canonical upper-case name: "F32", "F16", "BF16", "Q8_0", "Q4_K"...
+/// (the spelling safetensors and llama.cpp use).
 llvm::StringRef getDTypeName(DType dtype);
 
-/// Elements per storage block: 32 for Q8_0, 1 for the plain types.
+/// Elements per storage block: 32 (256 for the K types) for the block
+/// types, 1 for the plain types.
 uint64_t getDTypeBlockElements(DType dtype);
 
-/// Bytes per storage block: 34 for Q8_0 (2-byte scale + 32 bytes), else the
-/// element size.
+/// Bytes per storage block: 34 for Q8_0 (2-byte scale + 32 bytes), 18 for
+/// Q4_0, ..., else the element size.
 uint64_t getDTypeBlockBytes(DType dtype);
+
+/// Whether `dtype` is one of llama.cpp's block formats.
+inline bool isBlockDType(DType dtype) {
+  return dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16;
+}
 
 /// Number of elements of `shape`, or std::nullopt when a dimension is
 /// negative or the product overflows int64_t. The empty shape is a scalar.

@@ -30,33 +30,24 @@ using llvm::Twine;
 // ggml types
 //===----------------------------------------------------------------------===//
 
+/// ggml.h's type numbers of the types Brick reads.
+static constexpr std::pair<DType, uint32_t> kGgmlTypes[] = {
+    {DType::F32, 0},   {DType::F16, 1},   {DType::Q4_0, 2},  {DType::Q4_1, 3},
+    {DType::Q5_0, 6},  {DType::Q5_1, 7},  {DType::Q8_0, 8},  {DType::Q4_K, 12},
+    {DType::Q5_K, 13}, {DType::Q6_K, 14}, {DType::BF16, 30}};
+
 uint32_t brick::formats::getGgmlType(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return 0;
-  case DType::F16:
-    return 1;
-  case DType::Q8_0:
-    return 8;
-  case DType::BF16:
-    return 30;
-  }
+  for (auto [known, number] : kGgmlTypes)
+    if (known == dtype)
+      return number;
   llvm_unreachable("unknown DType");
 }
 
 std::optional<DType> brick::formats::getDTypeFromGgmlType(uint32_t type) {
-  switch (type) {
-  case 0:
-    return DType::F32;
-  case 1:
-    return DType::F16;
-  case 8:
-    return DType::Q8_0;
-  case 30:
-    return DType::BF16;
-  default:
-    return std::nullopt;
-  }
+  for (auto [known, number] : kGgmlTypes)
+    if (number == type)
+      return known;
+  return std::nullopt;
 }
 
 llvm::StringRef brick::formats::getGgmlTypeName(uint32_t type) {
@@ -445,16 +436,19 @@ llvm::Error GgufReader::readTensorInfo(uint64_t index, GgufFile &file,
     return fileError(path, field + ": unsupported ggml type " +
                                Twine(ggmlType) + " (" +
                                getGgmlTypeName(ggmlType) +
-                               "); supported: F32, F16, Q8_0, BF16");
+                               "); supported: F32, F16, BF16, Q4_0, Q4_1, "
+                               "Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K");
   entry.dtype = *dtype;
   std::optional<uint64_t> size = getStorageSize(entry.dtype, entry.shape);
   if (!size) {
-    if (entry.dtype == DType::Q8_0 && entry.shape.empty())
-      return fileError(path, field + ": a Q8_0 tensor needs a dimension");
-    if (entry.dtype == DType::Q8_0 && entry.shape.back() % 32 != 0)
-      return fileError(path, field + ": Q8_0 row length " +
+    llvm::StringRef name = getDTypeName(entry.dtype);
+    uint64_t block = getDTypeBlockElements(entry.dtype);
+    if (block != 1 && entry.shape.empty())
+      return fileError(path, field + ": a " + name + " tensor needs a dimension");
+    if (block != 1 && entry.shape.back() % static_cast<int64_t>(block) != 0)
+      return fileError(path, field + ": " + name + " row length " +
                                  Twine(entry.shape.back()) +
-                                 " is not a multiple of 32");
+                                 " is not a multiple of " + Twine(block));
     return fileError(path, field + ": shape " + formatShape(entry.shape) +
                                " of " + getDTypeName(entry.dtype) +
                                " is too large");

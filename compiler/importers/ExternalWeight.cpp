@@ -26,6 +26,20 @@ static DType toDialect(formats::DType dtype) {
     return DType::bf16;
   case formats::DType::Q8_0:
     return DType::q8_0;
+  case formats::DType::Q4_0:
+    return DType::q4_0;
+  case formats::DType::Q4_1:
+    return DType::q4_1;
+  case formats::DType::Q5_0:
+    return DType::q5_0;
+  case formats::DType::Q5_1:
+    return DType::q5_1;
+  case formats::DType::Q4_K:
+    return DType::q4_k;
+  case formats::DType::Q5_K:
+    return DType::q5_k;
+  case formats::DType::Q6_K:
+    return DType::q6_k;
   }
   llvm_unreachable("unknown dtype");
 }
@@ -37,11 +51,10 @@ static Type elementType(MLIRContext *context, formats::DType dtype) {
     return b.getF16Type();
   case formats::DType::BF16:
     return b.getBF16Type();
-  case formats::DType::F32:
-  case formats::DType::Q8_0:
+  default:
+    // f32, and the block formats, dequantised.
     return b.getF32Type();
   }
-  llvm_unreachable("unknown dtype");
 }
 
 WeightOp mlir::brick::declareExternalWeight(ModelBuilder &builder,

@@ -16,11 +16,20 @@ namespace fmt = ::brick::formats;
 std::vector<StoredWeight>
 mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
   std::vector<StoredWeight> stored;
-  for (unsigned index = 0; index < signature.getNumWeights(); ++index)
-    stored.push_back(
-        {signature.getWeightName(index).str(),
-         cast<RankedTensorType>(signature.getWeight(index).getType()),
-         signature.isTransposed(index)});
+  for (unsigned index = 0; index < signature.getNumWeights(); ++index) {
+    auto type = cast<RankedTensorType>(signature.getWeight(index).getType());
+    StringRef format = signature.getQuantized(index);
+    std::optional<fmt::DType> blocks;
+    if (!format.empty()) {
+      // [rows, blocks, bytes] of i8 hold the f32 matrix [rows, 32 blocks].
+      blocks = format == "q8_0" ? fmt::DType::Q8_0 : fmt::DType::Q4_0;
+      type = RankedTensorType::get(
+          {type.getDimSize(0), type.getDimSize(1) * 32},
+          Float32Type::get(type.getContext()));
+    }
+    stored.push_back({signature.getWeightName(index).str(), type,
+                      signature.isTransposed(index), blocks});
+  }
   return stored;
 }
 
@@ -36,12 +45,19 @@ copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
       SymbolTable::lookupNearestSymbolFrom<WeightOp>(ref, ref.getWeightAttr());
   auto external =
       weight ? dyn_cast<ExternalAttr>(weight.getSource()) : ExternalAttr();
-  if (!external || weight.getTensorType() != stored.type)
+  if (!external || weight.getTensorType().getShape() != stored.type.getShape())
     return std::nullopt;
+  // Blocks are copied bit for bit when the file holds the stored format:
+  // re-quantising their values could move a rounding.
+  if (stored.blocks)
+    return reference::toFormatsDType(external.getDtype()) == *stored.blocks
+               ? std::optional(std::make_pair(weight, external))
+               : std::nullopt;
   Type element = stored.type.getElementType();
-  bool sameDtype = (external.getDtype() == DType::f32 && element.isF32()) ||
-                   (external.getDtype() == DType::f16 && element.isF16()) ||
-                   (external.getDtype() == DType::bf16 && element.isBF16());
+  bool sameDtype = weight.getTensorType() == stored.type &&
+                   ((external.getDtype() == DType::f32 && element.isF32()) ||
+                    (external.getDtype() == DType::f16 && element.isF16()) ||
+                    (external.getDtype() == DType::bf16 && element.isBF16()));
   if (!sameDtype)
     return std::nullopt;
   return std::make_pair(weight, external);
@@ -73,7 +89,8 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
           weight.name.c_str(), source.name.c_str());
     fmt::TensorPayload payload;
     payload.name = weight.name;
-    payload.dtype = storageDType(weight.type.getElementType());
+    payload.dtype = weight.blocks ? *weight.blocks
+                                  : storageDType(weight.type.getElementType());
     payload.shape.assign(shape.begin(), shape.end());
     if (auto copyable = copyableWeight(source, weight)) {
       payload.fill =

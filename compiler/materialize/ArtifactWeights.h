@@ -6,8 +6,9 @@
 // materialised. Each becomes one payload that, when the artifact writer asks
 // for its bytes, evaluates its value with an evaluator of its own (so no
 // decoded tensor outlives its turn) and encodes it once, straight into the
-// layout the generated code reads: the argument's element type and, for
-// weights the lowering re-laid out, transposed. Peak memory is one tensor
+// layout the generated code reads: the argument's element type or ggml
+// blocks (quantised from the full-precision value, after fusion and
+// pruning) and, for weights the lowering re-laid out, transposed. Peak memory is one tensor
 // and its inputs, whatever the model's size. Specialisation's weight pack
 // is written the same way.
 //
@@ -22,6 +23,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,10 +33,13 @@ namespace mlir::brick {
 /// once the lowering has fixed its type and layout.
 struct StoredWeight {
   std::string name;
-  /// The stored shape and element type (f32, f16 or bf16).
+  /// The stored shape and element type (f32, f16 or bf16; f32 for a
+  /// quantised weight, whose values the blocks hold).
   RankedTensorType type;
   /// Stored [in, out]: `type` is the transpose of the value's shape.
   bool transposed = false;
+  /// The block format (Q8_0, Q4_0) the weight is quantised to, if any.
+  std::optional<::brick::formats::DType> blocks;
 };
 
 /// The stored form of every weight argument of `signature`.

@@ -3,8 +3,10 @@
 #include "compiler/materialize/TensorBytes.h"
 
 #include "compiler/reference/HalfFloat.h"
+#include "compiler/reference/QuantBlocks.h"
 
 #include <cstring>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -31,10 +33,30 @@ static void storeElement(float value, fmt::DType dtype, size_t index,
   std::memcpy(out.data() + index * 2, &bits, 2);
 }
 
+/// Quantises output row `r` of `cols` elements, whose element c is
+/// `value(c)`, into its blocks in `out`.
+static void quantizeRow(fmt::DType dtype, int64_t r, int64_t cols,
+                        llvm::function_ref<float(int64_t)> value,
+                        llvm::MutableArrayRef<uint8_t> out) {
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t c = 0; c < cols; ++c)
+    row[c] = value(c);
+  uint64_t rowBytes = *fmt::getStorageSize(dtype, {cols});
+  reference::quantizeBlocks(dtype, row, out.slice(r * rowBytes, rowBytes));
+}
+
 void mlir::brick::encodeMatrix(const Eigen::MatrixXf &matrix, fmt::DType dtype,
                                llvm::MutableArrayRef<uint8_t> out,
                                llvm::function_ref<int64_t(int64_t)> sourceRow) {
   int64_t rows = matrix.rows(), cols = matrix.cols();
+  if (fmt::isBlockDType(dtype)) {
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t from = sourceRow ? sourceRow(r) : r;
+      quantizeRow(
+          dtype, r, cols, [&](int64_t c) { return matrix(from, c); }, out);
+    }
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     int64_t from = sourceRow ? sourceRow(r) : r;
     for (int64_t c = 0; c < cols; ++c)
@@ -46,6 +68,13 @@ void mlir::brick::encodeMatrix(const Eigen::MatrixXf &matrix, fmt::DType dtype,
 void mlir::brick::encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
                                          fmt::DType dtype,
                                          llvm::MutableArrayRef<uint8_t> out) {
+  if (fmt::isBlockDType(dtype)) {
+    for (int64_t c = 0; c < matrix.cols(); ++c)
+      quantizeRow(
+          dtype, c, matrix.rows(), [&](int64_t r) { return matrix(r, c); },
+          out);
+    return;
+  }
   // Eigen keeps matrices column by column, so stored row c (column c of
   // `matrix`) is the values in memory order: no transposed copy.
   const float *values = matrix.data();

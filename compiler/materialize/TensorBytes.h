@@ -2,7 +2,8 @@
 //
 // Materialisation, export and compilation evaluate weights in fp32 and store
 // them in the element type the graph declares (f32, f16 or bf16, rounded to
-// nearest even), row by row.
+// nearest even), or quantised to Q8_0/Q4_0 blocks along each stored row,
+// row by row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +23,8 @@ namespace mlir::brick {
 /// The storage dtype of a weight of element type `element`.
 ::brick::formats::DType storageDType(Type element);
 
-/// Writes `matrix` as `dtype` into `out` (exactly rows * cols elements);
+/// Writes `matrix` as `dtype` into `out` (exactly rows * cols elements; a
+/// block dtype, Q8_0 or Q4_0, needs cols a multiple of 32);
 /// output row r is `matrix` row `sourceRow(r)`, which reorders rows (e.g.
 /// q/k heads between RoPE layouts).
 void encodeMatrix(const Eigen::MatrixXf &matrix, ::brick::formats::DType dtype,
@@ -30,7 +32,8 @@ void encodeMatrix(const Eigen::MatrixXf &matrix, ::brick::formats::DType dtype,
                   llvm::function_ref<int64_t(int64_t)> sourceRow = {});
 
 /// Writes `matrix` transposed as `dtype` into `out`: output row c is
-/// `matrix` column c (a weight the code reads [in, out]).
+/// `matrix` column c (a weight the code reads [in, out]; blocks run along
+/// the stored rows).
 void encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
                             ::brick::formats::DType dtype,
                             llvm::MutableArrayRef<uint8_t> out);

@@ -3,6 +3,7 @@
 #include "compiler/reference/WeightLoader.h"
 
 #include "compiler/reference/HalfFloat.h"
+#include "compiler/reference/QuantBlocks.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
@@ -58,6 +59,35 @@ static Eigen::MatrixXf toMatrix(const std::vector<float> &flat,
 
 WeightLoader::WeightLoader(std::string baseDir) : baseDir(std::move(baseDir)) {}
 
+::brick::formats::DType reference::toFormatsDType(DType dtype) {
+  using Format = ::brick::formats::DType;
+  switch (dtype) {
+  case DType::f32:
+    return Format::F32;
+  case DType::f16:
+    return Format::F16;
+  case DType::bf16:
+    return Format::BF16;
+  case DType::q8_0:
+    return Format::Q8_0;
+  case DType::q4_0:
+    return Format::Q4_0;
+  case DType::q4_1:
+    return Format::Q4_1;
+  case DType::q5_0:
+    return Format::Q5_0;
+  case DType::q5_1:
+    return Format::Q5_1;
+  case DType::q4_k:
+    return Format::Q4_K;
+  case DType::q5_k:
+    return Format::Q5_K;
+  case DType::q6_k:
+    return Format::Q6_K;
+  }
+  llvm_unreachable("unknown dtype");
+}
+
 llvm::Expected<const Eigen::MatrixXf &> WeightLoader::load(WeightOp weight) {
   auto it = weights.find(weight.getOperation());
   if (it != weights.end())
@@ -68,7 +98,7 @@ llvm::Expected<const Eigen::MatrixXf &> WeightLoader::load(WeightOp weight) {
           : loadInline(weight, cast<ElementsAttr>(weight.getSource()));
   if (!value)
     return value.takeError();
-  // A q8_0 tensor declared f16 holds f16 values once dequantised; every
+  // A block-format tensor declared f16 holds f16 values once dequantised; every
   // other source already holds values of the declared type.
   roundToElementType(*value, weight.getTensorType().getElementType());
   auto &slot = weights[weight.getOperation()];
@@ -164,16 +194,18 @@ WeightLoader::loadExternal(WeightOp weight, ExternalAttr external) {
     return decodeMatrix(rows, cols, [bytes](int64_t k) {
       return bfloat16BitsToFloat(read16le(bytes + 2 * k));
     });
-  case DType::q8_0:
-    // GGUF Q8_0: each block of 32 consecutive elements (the innermost
-    // dimension is a multiple of 32, so blocks never straddle rows) is an
-    // f16 scale followed by 32 int8 quants; value = scale * quant in fp32,
-    // as ggml's dequantize_row_q8_0.
-    return decodeMatrix(rows, cols, [bytes](int64_t k) {
-      const char *block = bytes + 34 * (k / 32);
-      float scale = halfBitsToFloat(read16le(block));
-      return scale * static_cast<float>(static_cast<int8_t>(block[2 + k % 32]));
-    });
+  default: {
+    // The block formats, decoded as ggml decodes them (QuantBlocks.h).
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    ::brick::formats::DType format = toFormatsDType(external.getDtype());
+    if (llvm::Error error = dequantizeBlocks(format, *stored, values))
+      return llvm::createStringError(
+          "%s: tensor '%s' (weight @%s): %s", external.getFile().str().c_str(),
+          external.getTensor().str().c_str(),
+          weight.getSymName().str().c_str(),
+          llvm::toString(std::move(error)).c_str());
+    return toMatrix(values, external.getShape());
+  }
   }
   llvm_unreachable("every dtype is handled");
 }

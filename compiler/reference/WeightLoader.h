@@ -2,14 +2,15 @@
 //
 // Resolves a `brick.weight` to its fp32 value: an inline dense tensor, or the
 // bytes an `#brick.external` reference names in a memory-mapped model file
-// (f32, f16, bf16 or GGUF Q8_0). Files are mapped once and weights decoded
-// once per loader.
+// (f32, f16, bf16 or one of GGUF's block formats, QuantBlocks.h). Files are
+// mapped once and weights decoded once per loader.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef BRICK_COMPILER_REFERENCE_WEIGHTLOADER_H
 #define BRICK_COMPILER_REFERENCE_WEIGHTLOADER_H
 
+#include "compiler/formats/DType.h"
 #include "dialects/Brick/BrickOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -31,6 +32,9 @@ namespace mlir::brick::reference {
 /// a scalar becomes [1, 1]. Element (i, j) of the matrix is the tensor's
 /// element at row-major flat index i * cols + j.
 std::pair<int64_t, int64_t> matrixShape(ArrayRef<int64_t> shape);
+
+/// The file-format spelling of the dialect's `dtype` (q4_k is Q4_K).
+::brick::formats::DType toFormatsDType(DType dtype);
 
 /// Loads weight values, caching each weight and each mapped file.
 class WeightLoader {

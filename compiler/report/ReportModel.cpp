@@ -60,19 +60,9 @@ static void describeFfn(ModelOp model, FfnOp ffn, LayerInfo &info) {
   auto external = dyn_cast<ExternalAttr>(weight.getSource());
   if (!external)
     return;
-  switch (external.getDtype()) {
-  case DType::f32:
-    info.elementBytes = 4.0;
-    break;
-  case DType::f16:
-  case DType::bf16:
-    info.elementBytes = 2.0;
-    break;
-  case DType::q8_0:
-    // 32 int8 values share one f16 scale.
-    info.elementBytes = 34.0 / 32.0;
-    break;
-  }
+  // Block formats share scales: q8_0 is 34 bytes per 32 elements.
+  DTypeBlock block = getDTypeBlock(external.getDtype());
+  info.elementBytes = static_cast<double>(block.bytes) / block.elements;
   info.elementType = stringifyDType(external.getDtype()).str();
 }
 

@@ -5,6 +5,7 @@
 #include "compiler/ErrorCapture.h"
 #include "compiler/emit/TargetCheck.h"
 #include "compiler/specialize/YamlNesting.h"
+#include "passes/WeightDtypes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
@@ -17,6 +18,7 @@ using namespace mlir;
 using namespace mlir::brick;
 
 LLVM_YAML_IS_SEQUENCE_VECTOR(mlir::brick::ConfigPlugin)
+LLVM_YAML_IS_SEQUENCE_VECTOR(mlir::brick::ConfigWeightOverride)
 
 namespace llvm::yaml {
 
@@ -60,6 +62,13 @@ template <> struct PolymorphicTraits<ConfigRouting> {
   }
 };
 
+template <> struct MappingTraits<ConfigWeightOverride> {
+  static void mapping(IO &io, ConfigWeightOverride &entry) {
+    io.mapRequired("tensor", entry.tensor);
+    io.mapRequired("dtype", entry.dtype);
+  }
+};
+
 template <> struct MappingTraits<ConfigFile> {
   static void mapping(IO &io, ConfigFile &config) {
     io.mapRequired("name", config.name);
@@ -77,6 +86,8 @@ template <> struct MappingTraits<ConfigFile> {
     io.mapOptional("ffn_keep_per_layer", config.ffnKeepPerLayer);
     io.mapOptional("routing", config.routing);
     io.mapOptional("target", config.target);
+    io.mapOptional("weight_dtype", config.weightDtype);
+    io.mapOptional("weight_overrides", config.weightOverrides);
   }
 };
 
@@ -144,6 +155,21 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
     return configError(source, "routing",
                        "topk must be positive, got " +
                            llvm::Twine(config.routing.map.topk));
+  const char *dtypes = "f32, f16, bf16, q8_0 or q4_0";
+  if (!config.weightDtype.empty() && !isWeightDtype(config.weightDtype))
+    return configError(source, "weight_dtype",
+                       "must be " + llvm::Twine(dtypes) + ", got '" +
+                           config.weightDtype + "'");
+  for (const ConfigWeightOverride &entry : config.weightOverrides) {
+    if (!isWeightDtype(entry.dtype))
+      return configError(source, "weight_overrides",
+                         "dtype of '" + entry.tensor + "' must be " + dtypes +
+                             ", got '" + entry.dtype + "'");
+    if (entry.tensor.empty() || entry.tensor.find('=') != std::string::npos)
+      return configError(source, "weight_overrides",
+                         "tensor must be a non-empty glob without '=', got '" +
+                             entry.tensor + "'");
+  }
   if (config.target && config.target->triple.empty())
     return configError(source, "target", "triple must not be empty");
   if (config.target)

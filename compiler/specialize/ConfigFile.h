@@ -15,6 +15,9 @@
 //     triple: x86_64-unknown-linux-gnu
 //     cpu: haswell
 //     features: +avx2,+fma
+//   weight_dtype: q4_0          # optional: f32, f16, bf16, q8_0, q4_0
+//   weight_overrides:           # optional: the first glob that matches wins
+//     - {tensor: "tok_embeddings*", dtype: f16}
 //
 // It is read with LLVM's YAML I/O; an unknown key or a bad value is one error
 // line naming the file, the position and the field. Also refused: an empty or
@@ -63,6 +66,12 @@ struct ConfigRouting {
   bool isSequence = false;
 };
 
+/// One `weight_overrides` entry: weights whose name matches the glob
+/// `tensor` are stored as `dtype`.
+struct ConfigWeightOverride {
+  std::string tensor, dtype;
+};
+
 struct ConfigFile {
   std::string name;
   std::vector<std::string> capabilities;
@@ -73,6 +82,10 @@ struct ConfigFile {
   std::vector<double> ffnKeepPerLayer;
   ConfigRouting routing;
   std::optional<ConfigTarget> target;
+  /// How `brickc compile` stores weight matrices, unless --weight-dtype
+  /// says otherwise; empty: as imported.
+  std::string weightDtype;
+  std::vector<ConfigWeightOverride> weightOverrides;
 };
 
 /// Reads and validates the configuration file at `path`.

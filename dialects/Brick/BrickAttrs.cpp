@@ -22,15 +22,29 @@ void BrickDialect::registerAttributes() {
       >();
 }
 
-uint64_t mlir::brick::dtypeBytesPer32Elements(DType dtype) {
+DTypeBlock mlir::brick::getDTypeBlock(DType dtype) {
   switch (dtype) {
   case DType::f32:
-    return 128;
+    return {1, 4};
   case DType::f16:
   case DType::bf16:
-    return 64;
+    return {1, 2};
   case DType::q8_0:
-    return 34; // 32 int8 quants and one f16 scale.
+    return {32, 34}; // 32 int8 quants and one f16 scale.
+  case DType::q4_0:
+    return {32, 18}; // 32 nibbles and one f16 scale.
+  case DType::q4_1:
+    return {32, 20};
+  case DType::q5_0:
+    return {32, 22};
+  case DType::q5_1:
+    return {32, 24};
+  case DType::q4_k:
+    return {256, 144};
+  case DType::q5_k:
+    return {256, 176};
+  case DType::q6_k:
+    return {256, 210};
   }
   llvm_unreachable("unknown dtype");
 }
@@ -78,11 +92,16 @@ LogicalResult ExternalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (dim <= 0)
       return emitError() << "external weight '" << tensor
                          << "' requires positive dimensions, got " << dim;
-  if (dtype == DType::q8_0 && shape.back() % 32 != 0)
-    return emitError() << "external weight '" << tensor
-                       << "' is q8_0, which requires an innermost dimension "
-                          "that is a multiple of 32, got "
-                       << shape.back();
+  DTypeBlock block = getDTypeBlock(dtype);
+  if (block.elements != 1 &&
+      (shape.empty() ||
+       shape.back() % static_cast<int64_t>(block.elements) != 0))
+    return emitError() << "external weight '" << tensor << "' is "
+                       << stringifyDType(dtype)
+                       << ", which requires an innermost dimension that is a "
+                          "multiple of "
+                       << block.elements << ", got "
+                       << (shape.empty() ? 0 : shape.back());
   return success();
 }
 
@@ -90,7 +109,8 @@ uint64_t ExternalAttr::getByteSize() const {
   uint64_t elements = 1;
   for (int64_t dim : getShape())
     elements *= static_cast<uint64_t>(dim);
-  return elements * dtypeBytesPer32Elements(getDtype()) / 32;
+  DTypeBlock block = getDTypeBlock(getDtype());
+  return elements / block.elements * block.bytes;
 }
 
 LogicalResult

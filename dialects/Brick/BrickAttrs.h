@@ -14,9 +14,14 @@
 #include "dialects/Brick/BrickAttrs.h.inc"
 
 namespace mlir::brick {
-/// Bytes one element of `dtype` takes, in 1/32 of a byte so that Q8_0's
-/// 34 bytes per 32 elements is exact.
-uint64_t dtypeBytesPer32Elements(DType dtype);
+/// The storage block of a dtype: `elements` consecutive elements of a row
+/// take `bytes` bytes (1 element for f32/f16/bf16; 32 for q8_0 and q4_0 ...;
+/// 256 for the K formats).
+struct DTypeBlock {
+  uint64_t elements;
+  uint64_t bytes;
+};
+DTypeBlock getDTypeBlock(DType dtype);
 } // namespace mlir::brick
 
 #endif // BRICK_DIALECTS_BRICK_BRICKATTRS_H

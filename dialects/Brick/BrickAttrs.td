@@ -25,6 +25,16 @@ def Brick_DTypeAttr : I32EnumAttr<"DType", "element type of weight bytes in a fi
     I32EnumAttrCase<"bf16", 2>,
     // GGUF/llama.cpp Q8_0: blocks of 32 int8 values with one f16 scale.
     I32EnumAttrCase<"q8_0", 3>,
+    // Q4_0: blocks of 32 4-bit values with one f16 scale.
+    I32EnumAttrCase<"q4_0", 4>,
+    // Read from GGUF files and dequantised: Q4_1, Q5_0, Q5_1 (blocks of 32)
+    // and the K formats Q4_K, Q5_K, Q6_K (super-blocks of 256).
+    I32EnumAttrCase<"q4_1", 5>,
+    I32EnumAttrCase<"q5_0", 6>,
+    I32EnumAttrCase<"q5_1", 7>,
+    I32EnumAttrCase<"q4_k", 8>,
+    I32EnumAttrCase<"q5_k", 9>,
+    I32EnumAttrCase<"q6_k", 10>,
   ]> {
   let cppNamespace = "::mlir::brick";
 }

@@ -81,10 +81,39 @@ LogicalResult BrickDialect::verifyOperationAttribute(Operation *op,
   return op->emitOpError("unknown brick attribute '") << name << "'";
 }
 
+/// A quantized weight argument names a block format the code reads and,
+/// before bufferisation, is [rows, blocks, bytes per block] of i8.
+static LogicalResult verifyQuantizedArgument(Operation *op, unsigned argIndex,
+                                             NamedAttribute attribute) {
+  StringRef name = attribute.getName().getValue();
+  auto format = dyn_cast<StringAttr>(attribute.getValue());
+  std::optional<int64_t> blockBytes;
+  if (format && format.getValue() == "q8_0")
+    blockBytes = 34;
+  else if (format && format.getValue() == "q4_0")
+    blockBytes = 18;
+  if (!blockBytes)
+    return op->emitOpError("requires '")
+           << name << "' to be \"q8_0\" or \"q4_0\", got "
+           << attribute.getValue();
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function || function.isExternal())
+    return success();
+  auto type = dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
+  if (type && (type.getRank() != 3 || !type.getElementType().isInteger(8) ||
+               type.getDimSize(2) != *blockBytes))
+    return op->emitOpError("requires argument ")
+           << argIndex << " marked " << format << " to be [rows, blocks, "
+           << *blockBytes << "] of i8, got " << type;
+  return success();
+}
+
 LogicalResult BrickDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                      unsigned argIndex,
                                                      NamedAttribute attribute) {
   StringRef name = attribute.getName().getValue();
+  if (name == QuantizedAttrHelper::getNameStr())
+    return verifyQuantizedArgument(op, argIndex, attribute);
   if (name != TransposedAttrHelper::getNameStr())
     return op->emitOpError("unknown brick argument attribute '") << name << "'";
   if (!isa<UnitAttr>(attribute.getValue()))

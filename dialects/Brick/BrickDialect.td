@@ -44,7 +44,10 @@ def Brick_Dialect : Dialect {
     "::mlir::DenseI64ArrayAttr":$trace_columns,
     // On a weight argument of a decode function: stored [in, out] (a ReLU
     // FFN's down projection that skips zero neurons reads it by rows).
-    "::mlir::UnitAttr":$transposed
+    "::mlir::UnitAttr":$transposed,
+    // On a weight argument of a decode function: stored in the ggml block
+    // format named (q8_0, q4_0), as [rows, blocks, bytes per block] i8.
+    "::mlir::StringAttr":$quantized
   );
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;

@@ -157,7 +157,7 @@ int64_t ModelOp::getFfnWidth(int64_t layer) {
 //===----------------------------------------------------------------------===//
 
 /// Whether bytes of `dtype` can back a weight of element type `element`:
-/// f32/f16/bf16 as stored; Q8_0 is dequantised to f32 or f16.
+/// f32/f16/bf16 as stored; the block formats are dequantised to f32 or f16.
 static bool dtypeBacks(DType dtype, Type element) {
   switch (dtype) {
   case DType::f32:
@@ -166,10 +166,9 @@ static bool dtypeBacks(DType dtype, Type element) {
     return element.isF16();
   case DType::bf16:
     return element.isBF16();
-  case DType::q8_0:
+  default:
     return element.isF32() || element.isF16();
   }
-  return false;
 }
 
 LogicalResult WeightOp::verify() {
@@ -466,10 +465,24 @@ LogicalResult GatherColsOp::verify() {
   return verifyGather(*this, getInput(), getResult(), getIndices(), 1);
 }
 
+/// A weight expression's result keeps its input's shape, and its element
+/// type or f32: a delta added to a narrow weight stays in full precision
+/// until the artifact's weight format rounds it once.
+static LogicalResult verifyFullPrecisionResult(Operation *op, Value input,
+                                               Value result) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(result.getType());
+  if (resultType.getShape() != inputType.getShape() ||
+      (resultType.getElementType() != inputType.getElementType() &&
+       !resultType.getElementType().isF32()))
+    return op->emitOpError("result type must be the input type ")
+           << inputType << " or its f32 form, got " << resultType;
+  return success();
+}
+
 LogicalResult LoraAddOp::verify() {
-  if (getResult().getType() != getInput().getType())
-    return emitOpError("result type must equal the input type ")
-           << getInput().getType();
+  if (failed(verifyFullPrecisionResult(*this, getInput(), getResult())))
+    return failure();
   // [out, in], or [in, out] when the target is stored fan-in-fan-out.
   int64_t out = dim(getInput(), getTranspose() ? 1 : 0);
   int64_t in = dim(getInput(), getTranspose() ? 0 : 1);
@@ -485,9 +498,8 @@ LogicalResult LoraAddOp::verify() {
 }
 
 LogicalResult DoraRenormOp::verify() {
-  if (getResult().getType() != getInput().getType())
-    return emitOpError("result type must equal the input type ")
-           << getInput().getType();
+  if (failed(verifyFullPrecisionResult(*this, getInput(), getResult())))
+    return failure();
   int64_t out = dim(getInput(), getTranspose() ? 1 : 0);
   if (!dimsAgree(dim(getMagnitude(), 0), out))
     return emitOpError("requires one magnitude per output row (")
@@ -507,6 +519,20 @@ LogicalResult CastOp::verify() {
 //===----------------------------------------------------------------------===//
 // Compute
 //===----------------------------------------------------------------------===//
+
+/// Checks `gate`, when there is one, has `up`'s shape. Their element types
+/// may differ: a plugin fused into one of them on an f16/bf16 model makes it
+/// f32.
+static LogicalResult verifyGateShape(Operation *op, Value gate, Value up) {
+  if (!gate)
+    return success();
+  auto gateType = cast<RankedTensorType>(gate.getType());
+  auto upType = cast<RankedTensorType>(up.getType());
+  if (gateType.getShape() != upType.getShape())
+    return op->emitOpError("requires gate of the same shape as up (")
+           << upType << "), got " << gateType;
+  return success();
+}
 
 /// Checks `result` is [rows of `input`, `width`].
 static LogicalResult verifyBlockResult(Operation *op, Value input, Value result,
@@ -584,9 +610,8 @@ LogicalResult FfnOp::verify() {
   if (!dimsAgree(dim(getUp(), 1), hidden))
     return emitOpError("requires up of shape [neurons, ")
            << dimString(hidden) << "], got " << getUp().getType();
-  if (getGate() && (getGate().getType() != getUp().getType()))
-    return emitOpError("requires gate of the same type as up (")
-           << getUp().getType() << "), got " << getGate().getType();
+  if (failed(verifyGateShape(*this, getGate(), getUp())))
+    return failure();
   if (!dimsAgree(dim(getDown(), 0), hidden) ||
       !dimsAgree(dim(getDown(), 1), width))
     return emitOpError("requires down of shape [")
@@ -618,9 +643,8 @@ LogicalResult RoutedFfnOp::verify() {
   if (!dimsAgree(dim(getUp(), 1), hidden))
     return emitOpError("requires up of shape [neurons, ")
            << dimString(hidden) << "], got " << getUp().getType();
-  if (getGate() && getGate().getType() != getUp().getType())
-    return emitOpError("requires gate of the same type as up (")
-           << getUp().getType() << "), got " << getGate().getType();
+  if (failed(verifyGateShape(*this, getGate(), getUp())))
+    return failure();
   if (!dimsAgree(dim(getDown(), 0), hidden) ||
       !dimsAgree(dim(getDown(), 1), width))
     return emitOpError("requires down of shape [")

@@ -506,7 +506,9 @@ def Brick_LoraAddOp : Brick_WeightExprOp<"lora_add"> {
   let summary = "adds a scaled low-rank product to a weight";
   let description = [{
     `result = input + scale * B @ A`, or `input + scale * (B @ A)^T` with
-    `transpose` (a fan-in-fan-out target stored `[in, out]`).
+    `transpose` (a fan-in-fan-out target stored `[in, out]`). The result has
+    the input's type or, on a narrow (f16/bf16) input, its f32 form: fusion
+    keeps full precision and the artifact's weight format rounds once.
 
     ```mlir
     %0 = brick.lora_add %w, %a, %b scale 2.0 : tensor<8x8xf32>, tensor<2x8xf32>, tensor<8x2xf32> -> tensor<8x8xf32>
@@ -532,6 +534,7 @@ def Brick_DoraRenormOp : Brick_WeightExprOp<"dora_renorm"> {
   let description = [{
     `result[o, :] = magnitude[o] * input[o, :] / ||input[o, :]||`; with
     `transpose` the weight is stored `[in, out]` and columns are rescaled.
+    Like `lora_add`, the result is the input's type or its f32 form.
 
     ```mlir
     %0 = brick.dora_renorm %w, %m : tensor<8x8xf32>, tensor<8xf32> -> tensor<8x8xf32>

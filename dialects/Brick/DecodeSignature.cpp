@@ -89,6 +89,20 @@ void DecodeSignature::setTransposed(unsigned index) {
       UnitAttr::get(func.getContext()));
 }
 
+StringRef DecodeSignature::getQuantized(unsigned index) const {
+  auto format = func.getArgAttrOfType<StringAttr>(
+      kFirstWeightArgument + index,
+      BrickDialect::QuantizedAttrHelper(func.getContext()).getName());
+  return format ? format.getValue() : StringRef();
+}
+
+void DecodeSignature::setQuantized(unsigned index, StringRef format) {
+  func.setArgAttr(
+      kFirstWeightArgument + index,
+      BrickDialect::QuantizedAttrHelper(func.getContext()).getName(),
+      StringAttr::get(func.getContext(), format));
+}
+
 void DecodeSignature::setWeightType(unsigned index, Type type) {
   getWeight(index).setType(type);
   func.setFunctionType(FunctionType::get(func.getContext(),

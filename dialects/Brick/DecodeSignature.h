@@ -60,6 +60,10 @@ public:
   /// Whether weight `index` is stored transposed ([in, out]).
   bool isTransposed(unsigned index) const;
   void setTransposed(unsigned index);
+  /// The ggml block format weight `index` is stored in ("q8_0", "q4_0"),
+  /// or "" when it holds plain elements.
+  StringRef getQuantized(unsigned index) const;
+  void setQuantized(unsigned index, StringRef format);
 
   /// Gives weight `index` the type `type` and updates the function type.
   void setWeightType(unsigned index, Type type);

@@ -120,6 +120,8 @@ const char *brick_artifact_dtype_name(uint32_t dtype) {
     return "BF16";
   case BRICK_ARTIFACT_DTYPE_Q8_0:
     return "Q8_0";
+  case BRICK_ARTIFACT_DTYPE_Q4_0:
+    return "Q4_0";
   }
   return "?";
 }
@@ -140,6 +142,10 @@ static uint64_t storage_size(uint32_t dtype, uint32_t rank,
   case BRICK_ARTIFACT_DTYPE_Q8_0:
     block_elements = 32;
     block_bytes = 34;
+    break;
+  case BRICK_ARTIFACT_DTYPE_Q4_0:
+    block_elements = 32;
+    block_bytes = 18;
     break;
   default:
     *ok = 0;

@@ -27,7 +27,18 @@ struct CompileArgs {
   int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   WeightStorage weightStorage = WeightStorage::AsImported;
+  /// Set when --weight-dtype is given; it wins over a configuration's.
+  CLI::Option *weightDtypeOption = nullptr;
 };
+
+/// --weight-dtype's values, which a configuration's weight_dtype shares.
+const std::map<std::string, WeightStorage> &weightStorageNames() {
+  static const std::map<std::string, WeightStorage> names = {
+      {"f32", WeightStorage::AsImported}, {"f16", WeightStorage::F16},
+      {"bf16", WeightStorage::BF16},      {"q8_0", WeightStorage::Q8_0},
+      {"q4_0", WeightStorage::Q4_0}};
+  return names;
+}
 
 int runCompile(const CompileArgs &args) {
   // Destinations are checked before the (long) compilation starts.
@@ -65,6 +76,10 @@ int runCompile(const CompileArgs &args) {
     if (!config)
       return fail(config.takeError());
     request.configuration = config->name;
+    if (!config->weightDtype.empty() && !args.weightDtypeOption->count())
+      request.weightStorage = weightStorageNames().at(config->weightDtype);
+    for (const ConfigWeightOverride &entry : config->weightOverrides)
+      request.weightOverrides.push_back(entry.tensor + "=" + entry.dtype);
     if (config->target)
       targets.config = TargetSpec{config->target->triple, config->target->cpu,
                                   config->target->features};
@@ -127,16 +142,16 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
   command->add_option(
       "--target-features", args->target.features,
       "Comma-separated +feature list (default: this machine's)");
-  command
+  args->weightDtypeOption =
+      command
       ->add_option("--weight-dtype", args->weightStorage,
-                   "Store f32 weight matrices as f16 or bf16 (kernels widen "
-                   "each element and accumulate in f32); default: as imported")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, WeightStorage>{
-              {"f32", WeightStorage::AsImported},
-              {"f16", WeightStorage::F16},
-              {"bf16", WeightStorage::BF16}},
-          CLI::ignore_case));
+                   "Store f32 weight matrices as f16 or bf16, or quantise "
+                   "them to ggml's q8_0 or q4_0 blocks after fusion and "
+                   "pruning (kernels widen each element and accumulate in "
+                   "f32); default: the configuration's weight_dtype, else "
+                   "as imported")
+      ->transform(
+          CLI::CheckedTransformer(weightStorageNames(), CLI::ignore_case));
   command
       ->add_option("--work-item-min-work", args->workItemMinWork,
                    "Multiply-adds from which a matrix product is split into "

@@ -12,6 +12,8 @@ namespace {
 
 struct ExportArgs {
   std::string graph, format, output;
+  /// "", or the block format matrices are quantised to (gguf only).
+  std::string weightDtype;
 };
 
 int runExport(const ExportArgs &args) {
@@ -29,8 +31,13 @@ int runExport(const ExportArgs &args) {
   }
   ExportFormat kind =
       args.format == "gguf" ? ExportFormat::Gguf : ExportFormat::Safetensors;
-  if (llvm::Error error =
-          exportModel(graph->model, graph->baseDir, kind, args.output))
+  std::optional<formats::DType> blocks;
+  if (args.weightDtype == "q8_0")
+    blocks = formats::DType::Q8_0;
+  else if (args.weightDtype == "q4_0")
+    blocks = formats::DType::Q4_0;
+  if (llvm::Error error = exportModel(graph->model, graph->baseDir, kind,
+                                      args.output, blocks))
     return fail(std::move(error));
   return 0;
 }
@@ -49,5 +56,10 @@ void mlir::brick::registerExportCommand(CLI::App &app) {
       ->required()
       ->check(CLI::IsMember({"safetensors", "gguf"}));
   command->add_option("-o,--output", args->output, "Output path")->required();
+  command
+      ->add_option("--weight-dtype", args->weightDtype,
+                   "gguf only: quantise weight matrices to q8_0 or q4_0 "
+                   "(ggml's reference quantiser); default: as in the graph")
+      ->check(CLI::IsMember({"q8_0", "q4_0"}));
   setAction(command, [args] { return runExport(*args); });
 }

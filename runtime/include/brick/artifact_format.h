@@ -111,13 +111,17 @@ typedef enum brick_artifact_section_kind_t {
 } brick_artifact_section_kind_t;
 
 /* Element type of a stored tensor (brick_artifact_tensor_entry_t.dtype).
- * Q8_0 is llama.cpp's block format: 32 elements of the innermost dimension
- * share one f16 scale, 34 bytes a block. */
+ * Q8_0 and Q4_0 are llama.cpp's block formats: 32 elements of the innermost
+ * dimension share one f16 scale; a Q8_0 block is the scale and 32 int8
+ * (34 bytes), a Q4_0 block the scale and 16 bytes whose low nibbles are
+ * elements 0..15 and high nibbles 16..31, each value (q - 8) * scale
+ * (18 bytes). */
 typedef enum brick_artifact_dtype_t {
   BRICK_ARTIFACT_DTYPE_F32 = 1,
   BRICK_ARTIFACT_DTYPE_F16 = 2,
   BRICK_ARTIFACT_DTYPE_BF16 = 3,
   BRICK_ARTIFACT_DTYPE_Q8_0 = 4,
+  BRICK_ARTIFACT_DTYPE_Q4_0 = 5,
 } brick_artifact_dtype_t;
 
 /* The fixed header at offset 0 (128 bytes). */

@@ -303,14 +303,25 @@ TEST(GgufTest, InvalidFiles) {
 
   EXPECT_EQ(readError(oneTensor({1, 1, 1, 1, 1}, 0, 0, 4)),
             "m.gguf: tensor 't': n_dims 5 exceeds 4");
-  EXPECT_EQ(readError(oneTensor({256}, 12, 0, 144)),
-            "m.gguf: tensor 't': unsupported ggml type 12 (Q4_K); supported: "
-            "F32, F16, Q8_0, BF16");
+  EXPECT_EQ(readError(oneTensor({256}, 10, 0, 84)),
+            "m.gguf: tensor 't': unsupported ggml type 10 (Q2_K); supported: "
+            "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K");
   EXPECT_EQ(readError(oneTensor({256}, 99, 0, 144)),
             "m.gguf: tensor 't': unsupported ggml type 99 (unknown); "
-            "supported: F32, F16, Q8_0, BF16");
+            "supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, "
+            "Q5_K, Q6_K");
   EXPECT_EQ(readError(oneTensor({33, 2}, 8, 0, 200)),
             "m.gguf: tensor 't': Q8_0 row length 33 is not a multiple of 32");
+  EXPECT_EQ(readError(oneTensor({48, 2}, 2, 0, 200)),
+            "m.gguf: tensor 't': Q4_0 row length 48 is not a multiple of 32");
+  EXPECT_EQ(readError(oneTensor({128, 2}, 12, 0, 400)),
+            "m.gguf: tensor 't': Q4_K row length 128 is not a multiple of 256");
+  // A Q4_0 tensor of 2 blocks (36 bytes) whose second block is cut short.
+  std::string truncatedBlock = oneTensor({64}, 2, 0, 20);
+  EXPECT_EQ(readError(truncatedBlock),
+            "m.gguf: tensor 't': data at offset 0 + 36 bytes extends past the "
+            "end of the file (" +
+                std::to_string(truncatedBlock.size()) + " bytes)");
   EXPECT_EQ(readError(oneTensor({uint64_t(1) << 63}, 0, 0, 0)),
             "m.gguf: tensor 't': ne[0] 9223372036854775808 is too large");
   EXPECT_EQ(readError(oneTensor({1ull << 32, 1ull << 32}, 0, 0, 0)),

@@ -4,7 +4,9 @@
 // executor's logits with the unspecialised model run the way the
 // specialisation claims to be equivalent to:
 //   * fused deltas == the plugins applied unfused (1e-5 of the largest
-//     logit: fusion rounds W + s B A once, unfused adds s (x A^T) B^T);
+//     logit: fusion rounds W + s B A once, unfused adds s (x A^T) B^T),
+//     on bf16 base weights too, where the fused weight also stays within
+//     1e-4 of the float64 merge (it is f32, never rounded to bf16);
 //   * pruned bricks == the same bricks masked (1e-6: only float
 //     reassociation differs);
 //   * a routed FFN with k = all bricks == the dense FFN (1e-6);
@@ -17,6 +19,8 @@
 #include "../reference/ReferenceTestUtils.h"
 
 #include "compiler/Registration.h"
+#include "compiler/reference/HalfFloat.h"
+#include "compiler/reference/WeightEvaluator.h"
 #include "compiler/specialize/ConfigFile.h"
 #include "compiler/specialize/Materialize.h"
 #include "compiler/specialize/Specialize.h"
@@ -221,6 +225,125 @@ INSTANTIATE_TEST_SUITE_P(
                            {"q", "layers.0.wq", 4, 2.0, LoraScaling::rslora},
                            {"q", "layers.1.w3"}})),
     [](const auto &info) { return std::string(info.param.first); });
+
+/// Makes the inline f32 weight `name` of `module` a bf16 one (its values
+/// rounded to nearest even), references included.
+static void narrowToBf16(ModuleOp module, StringRef name) {
+  ModelOp model = *module.getBody()->getOps<ModelOp>().begin();
+  auto weight = cast<WeightOp>(SymbolTable::lookupSymbolIn(model, name));
+  if (weight.getTensorType().getElementType().isBF16())
+    return; // Several deltas adapt it.
+  auto type = RankedTensorType::get(weight.getTensorType().getShape(),
+                                    BFloat16Type::get(module.getContext()));
+  SmallVector<APFloat> values;
+  for (float value : test::inlineValues(weight)) {
+    APFloat narrow(value);
+    bool lost;
+    narrow.convert(APFloat::BFloat(), APFloat::rmNearestTiesToEven, &lost);
+    values.push_back(narrow);
+  }
+  weight.setTypeAttr(TypeAttr::get(type));
+  weight.setSourceAttr(DenseElementsAttr::get(type, values));
+  model.walk([&](WeightRefOp ref) {
+    if (ref.getWeight() == name)
+      ref.getResult().setType(type);
+  });
+}
+
+/// The float64 merge of the weight expression `value` (lora_add and
+/// dora_renorm over weight references): the exact fused weight, the
+/// oracle fusion is held to.
+static Eigen::MatrixXd mergeInFloat64(Value value) {
+  auto inline64 = [](Value ref) -> Eigen::MatrixXd {
+    auto weightRef = ref.getDefiningOp<WeightRefOp>();
+    auto weight = cast<WeightOp>(SymbolTable::lookupNearestSymbolFrom(
+        weightRef, weightRef.getWeightAttr()));
+    ArrayRef<int64_t> shape = weight.getTensorType().getShape();
+    int64_t cols = shape.size() == 2 ? shape[1] : 1;
+    Eigen::MatrixXd matrix(shape[0], cols);
+    auto values = cast<DenseElementsAttr>(weight.getSource());
+    int64_t i = 0;
+    for (APFloat element : values.getValues<APFloat>()) {
+      matrix(i / cols, i % cols) = element.convertToDouble();
+      ++i;
+    }
+    return matrix;
+  };
+  Operation *op = value.getDefiningOp();
+  if (isa<WeightRefOp>(op))
+    return inline64(value);
+  if (auto add = dyn_cast<LoraAddOp>(op)) {
+    Eigen::MatrixXd delta = add.getScale().convertToDouble() *
+                            inline64(add.getB()) * inline64(add.getA());
+    Eigen::MatrixXd base = mergeInFloat64(add.getInput());
+    return add.getTranspose() ? Eigen::MatrixXd(base + delta.transpose())
+                              : Eigen::MatrixXd(base + delta);
+  }
+  auto renorm = cast<DoraRenormOp>(op);
+  Eigen::MatrixXd merged = mergeInFloat64(renorm.getInput());
+  Eigen::MatrixXd magnitude = inline64(renorm.getMagnitude());
+  bool columns = renorm.getTranspose();
+  for (int64_t o = 0; o < magnitude.rows(); ++o) {
+    if (columns)
+      merged.col(o) *= magnitude(o, 0) / merged.col(o).norm();
+    else
+      merged.row(o) *= magnitude(o, 0) / merged.row(o).norm();
+  }
+  return merged;
+}
+
+// Test: on bf16 base weights, every fused weight is within 1e-4 (relative
+// to its largest entry) of the float64 merge, and the logits equal the
+// unfused plugins' (1e-5, as on f32). Rounding the merge to bf16, what
+// fusion did before, is off by more than 1e-4, so the bound can fail.
+TEST_P(FuseTest, FusedOnBf16KeepsFullPrecision) {
+  const std::vector<DeltaSpec> &deltas = GetParam().second;
+  OwningOpRef<ModuleOp> original = build(deltas);
+  OwningOpRef<ModuleOp> fused = build(deltas);
+  ConfigFile file = config({"code"}, 1.0);
+  std::vector<std::string> plugins;
+  for (const DeltaSpec &delta : deltas)
+    if (!llvm::is_contained(plugins, delta.plugin)) {
+      plugins.push_back(delta.plugin);
+      file.plugins.push_back({delta.plugin, 1.0});
+    }
+  for (const DeltaSpec &delta : deltas) {
+    narrowToBf16(*original, delta.target);
+    narrowToBf16(*fused, delta.target);
+  }
+  specialize(*fused, file, "brick-select,brick-fuse-deltas");
+
+  // The last expression of each chain is what the forward pass uses.
+  int checked = 0;
+  reference::WeightEvaluator evaluator("");
+  modelOf(*fused).walk([&](Operation *op) {
+    if (!op->hasTrait<WeightExpression>() ||
+        llvm::any_of(op->getUsers(), [](Operation *user) {
+          return user->hasTrait<WeightExpression>();
+        }))
+      return;
+    Value value = op->getResult(0);
+    EXPECT_TRUE(cast<ShapedType>(value.getType()).getElementType().isF32());
+    auto actual = evaluator.evaluate(value);
+    ASSERT_TRUE(bool(actual)) << llvm::toString(actual.takeError());
+    Eigen::MatrixXd exact = mergeInFloat64(value);
+    double scale = exact.cwiseAbs().maxCoeff();
+    double error = (actual->cast<double>() - exact).cwiseAbs().maxCoeff();
+    EXPECT_LE(error / scale, 1e-4);
+    Eigen::MatrixXf rounded = exact.cast<float>();
+    reference::roundToElementType(rounded, BFloat16Type::get(&context));
+    EXPECT_GT((rounded.cast<double>() - exact).cwiseAbs().maxCoeff() / scale,
+              1e-4);
+    ++checked;
+  });
+  EXPECT_GT(checked, 0);
+
+  ExecutorOptions unfused;
+  unfused.plugins = plugins;
+  Eigen::MatrixXf expected = run(*original, unfused);
+  EXPECT_LE(test::relativeError(run(*fused), expected), 1e-5);
+  EXPECT_GT(test::relativeError(run(*original), expected), 1e-3);
+}
 
 // Test: a plugin weight scales the fused delta like the unfused one would be
 // scaled: half the weight moves the logits by a different amount than full.

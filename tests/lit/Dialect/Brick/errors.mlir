@@ -1064,7 +1064,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
-// Test: lora_add keeps the weight's type
+// Test: lora_add keeps the weight's type, or widens it to f32
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.weight @emb : tensor<6x4xf32> = dense<1.0>
   brick.weight @mat : tensor<8x4xf32> = dense<1.0>
@@ -1078,7 +1078,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     %vec = brick.weight_ref @vec : tensor<4xf32>
     %a = brick.weight_ref @a : tensor<2x4xf32>
     %b = brick.weight_ref @b : tensor<8x2xf32>
-    // expected-error @+1 {{'brick.lora_add' op result type must equal the input type 'tensor<8x4xf32>'}}
+    // expected-error @+1 {{'brick.lora_add' op result type must be the input type 'tensor<8x4xf32>' or its f32 form, got 'tensor<8x4xf16>'}}
     %la = brick.lora_add %mat, %a, %b scale 1.0 : tensor<8x4xf32>, tensor<2x4xf32>, tensor<8x2xf32> -> tensor<8x4xf16>
     %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>
@@ -1133,7 +1133,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
-// Test: dora_renorm keeps the weight's type
+// Test: dora_renorm keeps the weight's shape
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.weight @emb : tensor<6x4xf32> = dense<1.0>
   brick.weight @mat : tensor<8x4xf32> = dense<1.0>
@@ -1147,7 +1147,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     %vec = brick.weight_ref @vec : tensor<4xf32>
     %a = brick.weight_ref @a : tensor<2x4xf32>
     %b = brick.weight_ref @b : tensor<8x2xf32>
-    // expected-error @+1 {{'brick.dora_renorm' op result type must equal the input type 'tensor<8x4xf32>'}}
+    // expected-error @+1 {{'brick.dora_renorm' op result type must be the input type 'tensor<8x4xf32>' or its f32 form, got 'tensor<4x8xf32>'}}
     %d = brick.dora_renorm %mat, %vec transpose : tensor<8x4xf32>, tensor<4xf32> -> tensor<4x8xf32>
     %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>
@@ -1527,9 +1527,9 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     %b = brick.weight_ref @b : tensor<8x2xf32>
     %up = brick.weight_ref @mat : tensor<8x4xf32>
     %down = "test.down"() : () -> tensor<4x8xf32>
-    %gate = "test.gate"() : () -> tensor<8x4xf16>
-    // expected-error @+1 {{'brick.ffn' op requires gate of the same type as up ('tensor<8x4xf32>'), got 'tensor<8x4xf16>'}}
-    %f = brick.ffn %x, up %up, down %down gate %gate layer 0 act silu : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf16>) -> tensor<?x4xf32>
+    %gate = "test.gate"() : () -> tensor<4x8xf16>
+    // expected-error @+1 {{'brick.ffn' op requires gate of the same shape as up ('tensor<8x4xf32>'), got 'tensor<4x8xf16>'}}
+    %f = brick.ffn %x, up %up, down %down gate %gate layer 0 act silu : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<4x8xf16>) -> tensor<?x4xf32>
     %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>
   }
@@ -1715,7 +1715,7 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
     %down = "test.down"() : () -> tensor<4x8xf32>
     %router = brick.weight_ref @b : tensor<8x2xf32>
     %r2 = "test.router"() : () -> tensor<2x4xf32>
-    // expected-error @+1 {{'brick.routed_ffn' op requires gate of the same type as up ('tensor<8x4xf32>'), got 'tensor<8x2xf32>'}}
+    // expected-error @+1 {{'brick.routed_ffn' op requires gate of the same shape as up ('tensor<8x4xf32>'), got 'tensor<8x2xf32>'}}
     %f = brick.routed_ffn %x, up %up, down %down gate %router router %r2 layer 0 act silu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x2xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
     %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     brick.return %l : tensor<?x6xf32>

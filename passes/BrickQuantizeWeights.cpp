@@ -1,0 +1,181 @@
+//===- BrickQuantizeWeights.cpp - Weight matrices in ggml blocks ----------===//
+//
+// A quantised weight argument is [rows, blocks, bytes per block] of i8: row
+// r's block b starts with its f16 scale (bytes 0, 1) and holds 32 elements
+// after it. The pass replaces the matrix the lowered code reads by a
+// generic that dequantises it element by element,
+//   w[r, c] = value(bytes[r, c / 32, ...]) * scale(bytes[r, c / 32, 0..1]),
+// whose input maps are affine in (r, c), then fuses that generic into every
+// product reading the matrix: the product's body computes the element from
+// the block's bytes where it used to load it. The dequantised value is
+// exact in f32 (an integer of at most 8 bits times an f16), so the code
+// multiplies the same numbers the oracle does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/WeightDtypes.h"
+
+#include "dialects/Brick/DecodeSignature.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::brick {
+#define GEN_PASS_DEF_BRICKQUANTIZEWEIGHTS
+#include "passes/Passes.h.inc"
+} // namespace mlir::brick
+
+using namespace mlir;
+using namespace mlir::brick;
+
+namespace {
+
+/// Bytes of one block of 32 elements in `format` (q8_0, q4_0).
+int64_t blockBytes(StringRef format) { return format == "q8_0" ? 34 : 18; }
+
+/// Whether products alone read `weight`: every use is an input of a
+/// linalg.generic through a projected permutation, which elementwise
+/// fusion can compose with the dequantising generic.
+bool onlyProductsRead(Value weight) {
+  return !weight.use_empty() &&
+         llvm::all_of(weight.getUses(), [](OpOperand &use) {
+           auto generic = dyn_cast<linalg::GenericOp>(use.getOwner());
+           return generic && generic.isDpsInput(&use) &&
+                  generic.getMatchingIndexingMap(&use)
+                      .isProjectedPermutation();
+         });
+}
+
+/// The generic computing the f32 matrix [rows, cols] that `blocks`
+/// ([rows, cols / 32, bytes] i8 in `format`) holds.
+Value dequantize(OpBuilder &b, Location loc, Value blocks, StringRef format,
+                 int64_t rows, int64_t cols) {
+  MLIRContext *context = b.getContext();
+  AffineExpr r, c;
+  bindDims(context, r, c);
+  AffineExpr block = c.floorDiv(32);
+  // Q8_0: element j of a block is byte 2 + j; Q4_0: a nibble of byte
+  // 2 + j mod 16.
+  AffineExpr valueByte = format == "q8_0" ? c % 32 + 2 : c % 16 + 2;
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(2, 0, {r, block, valueByte}, context),
+      AffineMap::get(2, 0, {r, block, b.getAffineConstantExpr(0)}, context),
+      AffineMap::get(2, 0, {r, block, b.getAffineConstantExpr(1)}, context),
+      AffineMap::get(2, 0, {r, c}, context)};
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, cols},
+                                       b.getF32Type());
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{blocks, blocks, blocks},
+      ValueRange{init}, maps,
+      {utils::IteratorType::parallel, utils::IteratorType::parallel},
+      [&](OpBuilder &n, Location at, ValueRange args) {
+        Type i16 = n.getI16Type(), i8 = n.getI8Type();
+        // The scale: little-endian f16 bits from the block's first bytes.
+        Value low = arith::ExtUIOp::create(n, at, i16, args[1]);
+        Value high = arith::ExtUIOp::create(n, at, i16, args[2]);
+        Value bits = arith::OrIOp::create(
+            n, at, low,
+            arith::ShLIOp::create(
+                n, at, high, arith::ConstantIntOp::create(n, at, i16, 8)));
+        Value half = arith::BitcastOp::create(n, at, n.getF16Type(), bits);
+        Value scale = arith::ExtFOp::create(n, at, n.getF32Type(), half);
+        Value quant = args[0];
+        if (format == "q4_0") {
+          // Elements 0..15 of a block are low nibbles, 16..31 high ones.
+          Value column = linalg::IndexOp::create(n, at, 1);
+          Value inBlock = arith::RemUIOp::create(
+              n, at, column, arith::ConstantIndexOp::create(n, at, 32));
+          Value isHigh = arith::CmpIOp::create(
+              n, at, arith::CmpIPredicate::uge, inBlock,
+              arith::ConstantIndexOp::create(n, at, 16));
+          Value nibble = arith::SelectOp::create(
+              n, at, isHigh,
+              arith::ShRUIOp::create(
+                  n, at, quant, arith::ConstantIntOp::create(n, at, i8, 4)),
+              arith::AndIOp::create(
+                  n, at, quant, arith::ConstantIntOp::create(n, at, i8, 15)));
+          quant = arith::SubIOp::create(
+              n, at, nibble, arith::ConstantIntOp::create(n, at, i8, 8));
+        }
+        Value value =
+            arith::SIToFPOp::create(n, at, n.getF32Type(), quant);
+        linalg::YieldOp::create(
+            n, at, arith::MulFOp::create(n, at, value, scale).getResult());
+      });
+  return generic.getResult(0);
+}
+
+struct BrickQuantizeWeightsPass
+    : public mlir::brick::impl::BrickQuantizeWeightsBase<
+          BrickQuantizeWeightsPass> {
+  using BrickQuantizeWeightsBase::BrickQuantizeWeightsBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!isWeightDtype(dtype)) {
+      func.emitError("brick-quantize-weights: dtype must be f32, f16, bf16, "
+                     "q8_0 or q4_0, got '")
+          << dtype << "'";
+      return signalPassFailure();
+    }
+    if (func.isExternal() || !DecodeSignature::isDecodeFunction(func))
+      return;
+    DecodeSignature decode(func);
+    SmallVector<Value> dequantized;
+    OpBuilder b(func.getBody());
+    for (unsigned index = 0; index < decode.getNumWeights(); ++index) {
+      FailureOr<std::string> format =
+          resolveWeightDtype(decode.getWeightName(index), dtype, overrides,
+                             [&] { return func.emitError(); });
+      if (failed(format))
+        return signalPassFailure();
+      BlockArgument weight = decode.getWeight(index);
+      auto type = dyn_cast<RankedTensorType>(weight.getType());
+      if (!isBlockWeightDtype(*format) || !type || type.getRank() != 2 ||
+          !type.hasStaticShape() || !type.getElementType().isF32() ||
+          type.getDimSize(1) % 32 != 0 || decode.isTransposed(index) ||
+          !onlyProductsRead(weight))
+        continue;
+      int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+      auto blocksType = RankedTensorType::get(
+          {rows, cols / 32, blockBytes(*format)}, b.getI8Type());
+      decode.setWeightType(index, blocksType);
+      decode.setQuantized(index, *format);
+      Value matrix =
+          dequantize(b, weight.getLoc(), weight, *format, rows, cols);
+      weight.replaceAllUsesExcept(matrix, matrix.getDefiningOp());
+      dequantized.push_back(matrix);
+    }
+    if (dequantized.empty())
+      return;
+
+    // Each product absorbs the dequantising generic of its weight; only
+    // those fusions happen, the rest of the function is left as it is.
+    IRRewriter rewriter(&getContext());
+    for (Value matrix : dequantized) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : matrix.getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : uses) {
+        Operation *consumer = use->getOwner();
+        rewriter.setInsertionPoint(consumer);
+        // A product the fusion refuses reads the dequantised matrix, which
+        // is then computed once per step: slower, never wrong.
+        FailureOr<linalg::ElementwiseOpFusionResult> fused =
+            linalg::fuseElementwiseOps(rewriter, use);
+        if (failed(fused))
+          continue;
+        for (auto [original, replacement] : fused->replacements)
+          if (original.getDefiningOp() == consumer)
+            rewriter.replaceAllUsesWith(original, replacement);
+        rewriter.eraseOp(consumer);
+      }
+      if (matrix.use_empty())
+        rewriter.eraseOp(matrix.getDefiningOp());
+    }
+  }
+};
+
+} // namespace
