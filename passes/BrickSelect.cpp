@@ -121,9 +121,13 @@ struct BrickSelectPass
              << layer << "'s shared bricks need " << used
              << " neurons but the FFN budget is " << budget << " (keep " << keep
              << " of " << width << ")";
+    // Bricks differ in size, so the best use of the budget is the most
+    // score per neuron kept (for bricks of one size, the largest score).
     llvm::stable_sort(candidates, [&](EmergentOp a, EmergentOp b) {
-      double ra = sumFor(a.getScoresAttr(), capabilities),
-             rb = sumFor(b.getScoresAttr(), capabilities);
+      double ra = sumFor(a.getScoresAttr(), capabilities) /
+                  static_cast<double>(a.getNeurons().size()),
+             rb = sumFor(b.getScoresAttr(), capabilities) /
+                  static_cast<double>(b.getNeurons().size());
       if (ra != rb)
         return ra > rb;
       return sumFor(a.getSpecificityAttr(), capabilities) >

@@ -40,6 +40,7 @@ void registerProfileCommand(CLI::App &app);
 void registerSpecializeCommand(CLI::App &app);
 void registerCompileCommand(CLI::App &app);
 void registerRoutingReportCommand(CLI::App &app);
+void registerBaselinesCommand(CLI::App &app);
 
 } // namespace mlir::brick
 
