@@ -339,6 +339,9 @@ void mlir::brick::printBaselines(llvm::raw_ostream &os,
     os << cell(row.configured, row.full) << " " << cell(row.random, row.full)
        << " " << cell(row.blind, row.full) << " "
        << cell(row.perNeuron, row.full) << "  "
-       << (row.configuredWins() ? "yes" : "no") << "\n";
+       << (row.configuredWins()   ? "yes"
+           : row.configuredTies() ? "tie"
+                                  : "no")
+       << "\n";
   }
 }

@@ -136,9 +136,29 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
   }
   ImportanceClusteringResult result;
   result.spread = spread;
-  for (std::vector<int64_t> &brick : byCluster)
-    if (!brick.empty())
+  const auto cap = std::max<int64_t>(
+      1, static_cast<int64_t>(std::ceil(options.maxBrickFraction *
+                                        static_cast<double>(n) - 1e-9)));
+  Eigen::VectorXf total = points.rowwise().sum();
+  for (std::vector<int64_t> &brick : byCluster) {
+    auto size = static_cast<int64_t>(brick.size());
+    if (size == 0)
+      continue;
+    if (size <= cap) {
       result.partition.push_back(std::move(brick));
+      continue;
+    }
+    llvm::stable_sort(brick, [&](int64_t x, int64_t y) {
+      return total(x) > total(y);
+    });
+    int64_t pieces = (size + cap - 1) / cap;
+    for (int64_t piece = 0; piece < pieces; ++piece) {
+      std::vector<int64_t> part(brick.begin() + piece * size / pieces,
+                                brick.begin() + (piece + 1) * size / pieces);
+      llvm::sort(part);
+      result.partition.push_back(std::move(part));
+    }
+  }
   llvm::sort(result.partition, [](const auto &a, const auto &b) {
     return a.front() < b.front();
   });

@@ -14,7 +14,12 @@
 // 12, ... (each step about 25% more) whose bricks have a root-mean-square
 // distance of their neurons to the brick's centre of at most `maxSpread`
 // (default 0.5: a brick's neurons within about 2^0.5 = 1.41x of each other's
-// importance). A brick is `shared` when every capability's mean x over its
+// importance). A brick larger than `maxBrickFraction` of the layer is then
+// cut, in order of its neurons' summed x, into the fewest near-equal pieces
+// that fit: a budget can only be met to within a brick, and a model whose
+// neurons all matter about equally (stories260K: one brick of 172 by spread
+// alone) still needs bricks small enough to keep a quarter of the FFN. A
+// brick is `shared` when every capability's mean x over its
 // neurons is at least `sharedLevel` (default 1: twice the layer's mean
 // importance for every capability), with two or more capabilities.
 //
@@ -38,6 +43,9 @@ struct ImportanceClusteringOptions {
   /// The largest root-mean-square spread (log2 units) the chosen count
   /// allows.
   double maxSpread = 0.5;
+  /// The largest brick, as a fraction of the layer's neurons (at least one
+  /// neuron); 1 leaves bricks whole.
+  double maxBrickFraction = 1.0 / 16;
   /// The mean log2 relative importance, for every capability, that makes a
   /// brick shared.
   double sharedLevel = 1.0;

@@ -24,13 +24,13 @@ profile::capabilityImportance(const CalibrationSamples &samples, int64_t layer,
   Eigen::VectorXd tokens = Eigen::VectorXd::Zero(capabilities);
   for (Eigen::Index t = 0; t < a.rows(); ++t) {
     int32_t c = samples.tokenCapability[t];
-    mass.row(c) += a.row(t).cwiseAbs().cast<double>();
+    mass.row(c) += a.row(t).cwiseAbs2().cast<double>();
     tokens(c) += 1;
   }
   for (Eigen::Index c = 0; c < capabilities; ++c)
     if (tokens(c) > 0)
       mass.row(c) /= tokens(c);
-  return mass.array().rowwise() *
+  return mass.cwiseSqrt().array().rowwise() *
          downNorms.cast<double>().transpose().array();
 }
 

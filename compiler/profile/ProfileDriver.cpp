@@ -88,6 +88,10 @@ llvm::Error checkOptions(const ProfileOptions &options,
     return bad("--brick-spread must be a finite number > 0, got " +
                    llvm::formatv("{0}", options.maxSpread).str(),
                "--brick-spread");
+  if (!(options.maxBrickFraction > 0 && options.maxBrickFraction <= 1))
+    return bad("--max-brick-fraction must be in (0, 1], got " +
+                   llvm::formatv("{0}", options.maxBrickFraction).str(),
+               "--max-brick-fraction");
   if (options.maxTokens < 1)
     return bad("--max-tokens must be positive, got " +
                    llvm::Twine(options.maxTokens),
@@ -248,6 +252,7 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     ImportanceClusteringOptions clustering;
     clustering.clusters = options.bricksPerLayer;
     clustering.maxSpread = options.maxSpread;
+    clustering.maxBrickFraction = options.maxBrickFraction;
     clustering.seed = options.seed;
     ImportanceClusteringResult result =
         clusterByImportance(importance, clustering);
@@ -371,6 +376,8 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
           b.getNamedAttr("bricks_per_layer",
                          b.getI64IntegerAttr(options.bricksPerLayer)),
           b.getNamedAttr("brick_spread", b.getF64FloatAttr(options.maxSpread)),
+          b.getNamedAttr("max_brick_fraction",
+                         b.getF64FloatAttr(options.maxBrickFraction)),
           b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
           b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
           b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),

@@ -56,6 +56,8 @@ struct ProfileOptions {
   /// The importance method's largest within-brick spread when it chooses
   /// the count (ImportanceClustering.h).
   double maxSpread = 0.5;
+  /// The importance method's largest brick, as a fraction of the layer.
+  double maxBrickFraction = 1.0 / 16;
   /// Seeds the document shuffle and the clustering.
   uint64_t seed = 0;
   /// Text tokens sampled per capability at most.

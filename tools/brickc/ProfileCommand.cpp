@@ -149,6 +149,11 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
                    "(log2 importance) of their brick's centre")
       ->capture_default_str();
   command
+      ->add_option("--max-brick-fraction", options.maxBrickFraction,
+                   "With --method importance: larger bricks are cut, in "
+                   "importance order, to at most this fraction of the layer")
+      ->capture_default_str();
+  command
       ->add_option("--seed", options.seed,
                    "Seeds the document shuffle and the clustering")
       ->capture_default_str();

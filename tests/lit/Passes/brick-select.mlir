@@ -164,3 +164,18 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   // expected-error @+1 {{brick-select: layer 0's shared bricks need 5 neurons but the FFN budget is 4 (keep 5.000000e-01 of 8)}}
   brick.config @a capabilities [@code] plugins [] keep 0.5 routing static
 }
+
+
+// -----
+
+// Test: bricks of unequal size are ranked by score per neuron: a small brick
+// and a smaller-scoring one (0.35 + 0.2 of code in 4 neurons) beat the
+// single brick with the largest score (0.5 in 4 neurons).
+// CHECK: brick.selection @density of capabilities [@code] bricks [@l0.small, @l0.rest] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @code
+  brick.emergent @l0.small layer 0 neurons [0] scores {code = 0.35 : f64}
+  brick.emergent @l0.large layer 0 neurons [1, 2, 3, 4] scores {code = 0.5 : f64}
+  brick.emergent @l0.rest layer 0 neurons [5, 6, 7] scores {code = 0.2 : f64}
+  brick.config @density capabilities [@code] plugins [] keep 0.5 routing static
+}

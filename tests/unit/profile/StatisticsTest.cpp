@@ -165,7 +165,7 @@ TEST_F(StatisticsTest, StatisticsMatchHandSums) {
   }
 }
 
-TEST_F(StatisticsTest, ScoresAreSharesOfEachCapabilitysMass) {
+TEST_F(StatisticsTest, ScoresAreSharesOfEachCapabilitysImportance) {
   CalibrationSamples samples = collectTiny(*executor);
   LayerPartition partition = {{0, 1, 2, 3, 4, 5, 6, 7},
                               {8, 9, 10, 11, 12, 13, 14, 15}};
@@ -175,13 +175,18 @@ TEST_F(StatisticsTest, ScoresAreSharesOfEachCapabilitysMass) {
   ASSERT_EQ(scores.size(), 2u);
   for (int64_t c = 0; c < 2; ++c) {
     int64_t begin = c == 0 ? 0 : 5, end = c == 0 ? 5 : 7;
+    // A neuron's importance with unit down norms is the root mean square
+    // of its activation over the capability's tokens.
     double layerMass = 0, firstBrick = 0;
-    for (int64_t t = begin; t < end; ++t)
-      for (int64_t n = 0; n < 16; ++n) {
-        layerMass += std::fabs(a(t, n));
-        if (n < 8)
-          firstBrick += std::fabs(a(t, n));
-      }
+    for (int64_t n = 0; n < 16; ++n) {
+      double squares = 0;
+      for (int64_t t = begin; t < end; ++t)
+        squares += static_cast<double>(a(t, n)) * a(t, n);
+      double importance = std::sqrt(squares / static_cast<double>(end - begin));
+      layerMass += importance;
+      if (n < 8)
+        firstBrick += importance;
+    }
     EXPECT_NEAR(scores[0].share[c], firstBrick / layerMass, kTolerance);
     EXPECT_NEAR(scores[1].share[c], 1 - firstBrick / layerMass, kTolerance);
   }
