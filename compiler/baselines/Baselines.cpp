@@ -241,10 +241,12 @@ mlir::brick::measureBaselines(ModuleOp module,
   if (request.budgets.empty())
     return baselinesError(request.graphSource + ": no budget (--budgets)");
   for (double budget : request.budgets)
-    if (!(budget > 0 && budget <= 1))
-      return baselinesError(request.graphSource + ": budget " +
-                            llvm::formatv("{0}", budget * 100).str() +
+    if (!(budget > 0 && budget <= 1)) {
+      std::string percent;
+      llvm::raw_string_ostream(percent) << llvm::format("%g", budget * 100);
+      return baselinesError(request.graphSource + ": budget " + percent +
                             "% is outside (0, 100] (--budgets)");
+    }
   if (request.randomSeeds < 1)
     return baselinesError(request.graphSource +
                           ": --random-seeds must be positive, got " +
