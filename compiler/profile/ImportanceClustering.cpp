@@ -144,7 +144,8 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
     auto size = static_cast<int64_t>(brick.size());
     if (size == 0)
       continue;
-    if (size <= cap) {
+    // A count the caller chose is kept: only a chosen count is cut.
+    if (size <= cap || options.clusters > 0) {
       result.partition.push_back(std::move(brick));
       continue;
     }

@@ -14,7 +14,8 @@
 // 12, ... (each step about 25% more) whose bricks have a root-mean-square
 // distance of their neurons to the brick's centre of at most `maxSpread`
 // (default 0.5: a brick's neurons within about 2^0.5 = 1.41x of each other's
-// importance). A brick larger than `maxBrickFraction` of the layer is then
+// importance). When the count is chosen, a brick larger than
+// `maxBrickFraction` of the layer is then
 // cut, in order of its neurons' summed x, into the fewest near-equal pieces
 // that fit: a budget can only be met to within a brick, and a model whose
 // neurons all matter about equally (stories260K: one brick of 172 by spread

@@ -370,23 +370,27 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   SmallVector<Attribute> hashes;
   for (const Corpus &corpus : result.corpora)
     hashes.push_back(b.getStringAttr(corpus.sha256));
+  SmallVector<NamedAttribute> params = {
+      b.getNamedAttr("bricks_per_layer",
+                     b.getI64IntegerAttr(options.bricksPerLayer)),
+      b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
+      b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
+      b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
+  };
+  // The importance method's count criterion, for that method only.
+  if (options.method == ClusterMethod::Importance) {
+    params.push_back(
+        b.getNamedAttr("brick_spread", b.getF64FloatAttr(options.maxSpread)));
+    params.push_back(b.getNamedAttr(
+        "max_brick_fraction", b.getF64FloatAttr(options.maxBrickFraction)));
+  }
   auto provenance = ProvenanceAttr::get(
       model.getContext(), getClusterMethodName(options.method),
-      b.getDictionaryAttr({
-          b.getNamedAttr("bricks_per_layer",
-                         b.getI64IntegerAttr(options.bricksPerLayer)),
-          b.getNamedAttr("brick_spread", b.getF64FloatAttr(options.maxSpread)),
-          b.getNamedAttr("max_brick_fraction",
-                         b.getF64FloatAttr(options.maxBrickFraction)),
-          b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
-          b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
-          b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
-      }),
-      options.seed, b.getArrayAttr(hashes));
+      b.getDictionaryAttr(params), options.seed, b.getArrayAttr(hashes));
   reference::WeightEvaluator weights(baseDir);
   for (FfnOp ffn : *ffns) {
     auto layer = static_cast<int64_t>(ffn.getLayer());
-    // What each neuron adds to the output: |activation| x ||down column||.
+    // What each neuron adds to the output scales with ||down column||.
     auto down = weights.evaluate(ffn.getDown());
     if (!down)
       return down.takeError();

@@ -137,8 +137,8 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
   command
       ->add_option("--method", args->method,
                    "Clustering: importance (k-means of each neuron's log "
-                   "importance per capability, |activation| x ||down "
-                   "column||; bricks of unequal size), param (balanced "
+                   "importance per capability, root-mean-square activation "
+                   "x ||down column||; bricks of unequal size), param (balanced "
                    "k-means of the normalised gate and up rows) or coact "
                    "(balanced partition of the neuron co-activation graph)")
       ->capture_default_str();
@@ -159,7 +159,9 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
       ->capture_default_str();
   command
       ->add_option("--max-tokens", options.maxTokens,
-                   "Calibration tokens sampled per capability at most")
+                   "Calibration tokens sampled per capability at most; a "
+                   "longer corpus is sampled in windows spread evenly over "
+                   "all of it")
       ->capture_default_str();
   command
       ->add_option("--context", options.context,
