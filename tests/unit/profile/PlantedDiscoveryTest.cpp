@@ -79,8 +79,8 @@ protected:
 
   std::string path(llvm::StringRef name) { return (dir + "/" + name).str(); }
 
-  /// Imports the demo model and profiles it with three bricks per layer,
-  /// held-out text measuring router recall.
+  /// Imports the demo model and profiles it with three bricks per layer
+  /// (importance: the count chosen), held-out text measuring router recall.
   ProfileResult profile(OwningOpRef<ModuleOp> &module,
                         const std::vector<std::string> &capabilities,
                         ClusterMethod method) {
@@ -97,6 +97,12 @@ protected:
     }
     options.bricksPerLayer = static_cast<int64_t>(capabilities.size());
     options.method = method;
+    // As in RecoversThePlantedGroups: importance chooses the count.
+    if (method == ClusterMethod::Importance) {
+      options.bricksPerLayer = 0;
+      options.maxBrickFraction = 1.0;
+      options.maxSpread = 1.0;
+    }
     options.progress = false;
     auto result =
         profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
