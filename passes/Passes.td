@@ -24,7 +24,8 @@ def BrickSelect : Pass<"brick-select", "::mlir::brick::ModelOp"> {
     ranked by their relevance per neuron, the sum of their `scores` for the
     requested capabilities divided by their size (then their specificity,
     then their order in the graph), and kept greedily while they fit the
-    budget. A layer without emergent
+    budget; with a `coverage`, only until the kept bricks carry that share
+    of the capabilities' summed scores (the budget is then a ceiling). A layer without emergent
     bricks is kept whole. The configuration's plugins, routing and target
     pass to the selection unchanged.
 
