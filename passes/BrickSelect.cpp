@@ -7,6 +7,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
+#include <optional>
 
 namespace mlir::brick {
 #define GEN_PASS_DEF_BRICKSELECT
@@ -121,20 +122,35 @@ struct BrickSelectPass
              << layer << "'s shared bricks need " << used
              << " neurons but the FFN budget is " << budget << " (keep " << keep
              << " of " << width << ")";
+    // Bricks differ in size, so the best use of the budget is the most
+    // score per neuron kept (for bricks of one size, the largest score).
     llvm::stable_sort(candidates, [&](EmergentOp a, EmergentOp b) {
-      double ra = sumFor(a.getScoresAttr(), capabilities),
-             rb = sumFor(b.getScoresAttr(), capabilities);
+      double ra = sumFor(a.getScoresAttr(), capabilities) /
+                  static_cast<double>(a.getNeurons().size()),
+             rb = sumFor(b.getScoresAttr(), capabilities) /
+                  static_cast<double>(b.getNeurons().size());
       if (ra != rb)
         return ra > rb;
       return sumFor(a.getSpecificityAttr(), capabilities) >
              sumFor(b.getSpecificityAttr(), capabilities);
     });
+    // With a coverage, stop once the kept bricks carry that share of the
+    // capabilities' mass (their mean score), shared bricks included.
+    std::optional<double> coverage;
+    if (auto attr = config.getCoverageAttr())
+      coverage = attr.getValueAsDouble() * capabilities.size();
+    double covered = 0;
+    for (EmergentOp brick : kept)
+      covered += sumFor(brick.getScoresAttr(), capabilities);
     for (EmergentOp brick : candidates) {
+      if (coverage && covered >= *coverage - 1e-9)
+        break;
       auto size = static_cast<int64_t>(brick.getNeurons().size());
       if (used + size > budget)
         continue;
       kept.push_back(brick);
       used += size;
+      covered += sumFor(brick.getScoresAttr(), capabilities);
     }
     // Report in the model's order, which later passes lay the FFN out in.
     llvm::DenseSet<Operation *> keptSet;

@@ -21,9 +21,11 @@ def BrickSelect : Pass<"brick-select", "::mlir::brick::ModelOp"> {
     configuration (a specialised graph serves one). Per layer, the FFN keep
     budget is `floor(keep * width)` neurons (`keep_per_layer` overrides
     `keep`). Bricks marked `shared` are kept first; the other bricks are
-    ranked by their relevance, the sum of their `scores` for the requested
-    capabilities (then their specificity, then their order in the graph),
-    and kept greedily while they fit the budget. A layer without emergent
+    ranked by their relevance per neuron, the sum of their `scores` for the
+    requested capabilities divided by their size (then their specificity,
+    then their order in the graph), and kept greedily while they fit the
+    budget; with a `coverage`, only until the kept bricks carry that share
+    of the capabilities' summed scores (the budget is then a ceiling). A layer without emergent
     bricks is kept whole. The configuration's plugins, routing and target
     pass to the selection unchanged.
 

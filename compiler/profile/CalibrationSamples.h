@@ -38,6 +38,14 @@ struct LayerSamples {
   Eigen::MatrixXf activations;
 };
 
+/// What was sampled of one capability's text.
+struct SampleExtent {
+  /// Text tokens sampled, and in the whole corpus.
+  int64_t tokens = 0, available = 0;
+  /// Windows run, and documents they came from out of the corpus's.
+  int64_t windows = 0, documentsSampled = 0, documents = 0;
+};
+
 /// Samples of every layer over every corpus.
 struct CalibrationSamples {
   /// Capability names, in corpus order.
@@ -45,6 +53,8 @@ struct CalibrationSamples {
   /// For each token (row of every layer's matrices), the index of its
   /// capability in `capabilities`.
   std::vector<int32_t> tokenCapability;
+  /// Per capability, what was sampled (printed by `brickc profile`).
+  std::vector<SampleExtent> extents;
   /// One entry per decoder layer.
   std::vector<LayerSamples> layers;
 };

@@ -29,28 +29,25 @@ double profile::specificity(llvm::ArrayRef<double> shares, size_t c) {
   return shares[c] / std::max(others, 1e-6);
 }
 
-std::vector<BrickScores> profile::scoreBricks(const CalibrationSamples &samples,
-                                              int64_t layer,
-                                              const LayerPartition &partition) {
-  const Eigen::MatrixXf &a = samples.layers[layer].activations;
-  const size_t capabilities = samples.capabilities.size();
-  // mass(c, n): the sum of |activation| of neuron n over c's tokens.
-  Eigen::MatrixXd mass = Eigen::MatrixXd::Zero(capabilities, a.cols());
-  for (int64_t t = 0; t < a.rows(); ++t)
-    mass.row(samples.tokenCapability[t]) += a.row(t).cwiseAbs().cast<double>();
-  Eigen::VectorXd layerMass = mass.rowwise().sum();
+std::vector<BrickScores>
+profile::scoreBricks(const Eigen::MatrixXd &importance,
+                     const LayerPartition &partition,
+                     const std::vector<bool> &shared) {
+  const auto capabilities = static_cast<size_t>(importance.rows());
+  Eigen::VectorXd layerMass = importance.rowwise().sum();
   std::vector<BrickScores> scores;
-  for (const std::vector<int64_t> &brick : partition) {
+  for (auto [index, brick] : llvm::enumerate(partition)) {
     BrickScores brickScores;
     for (size_t c = 0; c < capabilities; ++c) {
       double carried = 0;
       for (int64_t neuron : brick)
-        carried += mass(c, neuron);
+        carried += importance(c, neuron);
       brickScores.share.push_back(layerMass(c) > 0 ? carried / layerMass(c)
                                                    : 0.0);
     }
     for (size_t c = 0; c < capabilities; ++c)
       brickScores.specificity.push_back(specificity(brickScores.share, c));
+    brickScores.shared = index < shared.size() && shared[index];
     scores.push_back(std::move(brickScores));
   }
   return scores;
@@ -103,6 +100,8 @@ void profile::addEmergentBricks(ModelBuilder &builder, int64_t layer,
         brickSymbol(layer, static_cast<int64_t>(index)), layer,
         partition[index], shares);
     brick.setSpecificityAttr(b.getDictionaryAttr(specificities));
+    if (brickScores.shared)
+      brick.setShared(true);
     brick.setProvenanceAttr(provenance);
   }
 }

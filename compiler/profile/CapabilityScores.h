@@ -1,9 +1,11 @@
 //===- CapabilityScores.h - Which capability each brick serves --*- C++ -*-===//
 //
-// A brick's score for capability c is the share of c's activation mass (the
-// sum of |activation| over c's calibration tokens) that the brick's neurons
-// carry, out of the whole layer's mass on c: the scores of one layer's bricks
-// for one capability sum to 1. A brick's specificity for c compares that
+// A brick's score for capability c is the share of c's importance mass that
+// the brick's neurons carry, out of the whole layer's mass on c: the scores
+// of one layer's bricks for one capability sum to 1. A neuron's mass is its
+// importance for c (NeuronImportance.h: mean |activation| over c's tokens
+// times the norm of its `down` column), so a loud neuron whose output is
+// small counts for little. A brick's specificity for c compares that
 // share with the other capabilities': share_c divided by the mean share of
 // the other capabilities. 1 means the brick serves c no more than the rest,
 // 5 means it carries five times more of c's mass than of an average other
@@ -31,14 +33,18 @@ namespace mlir::brick::profile {
 struct BrickScores {
   std::vector<double> share;
   std::vector<double> specificity;
+  /// Whether the brick serves every capability (kept by every selection).
+  bool shared = false;
   /// The capability with the largest share (the first on ties).
   int64_t topCapability() const;
 };
 
-/// Scores every brick of `partition` (bricks of layer `layer`) on `samples`.
-std::vector<BrickScores> scoreBricks(const CalibrationSamples &samples,
-                                     int64_t layer,
-                                     const LayerPartition &partition);
+/// Scores every brick of `partition` from the layer's per-neuron
+/// `importance` ([capabilities, neurons], NeuronImportance.h); `shared`
+/// (one flag per brick, or empty for none) marks shared bricks.
+std::vector<BrickScores> scoreBricks(const Eigen::MatrixXd &importance,
+                                     const LayerPartition &partition,
+                                     const std::vector<bool> &shared = {});
 
 /// The specificity of capability `c` given one brick's `shares`.
 double specificity(llvm::ArrayRef<double> shares, size_t c);
@@ -54,7 +60,8 @@ std::string brickSymbol(int64_t layer, int64_t brick);
 
 /// Adds one `brick.emergent @layers.L.brick.B` per brick of `partition`, in
 /// order, with `scores` and `specificity` keyed by `capabilities` (declared
-/// capability symbols, in the samples' order) and `provenance`.
+/// capability symbols, in the samples' order) and `provenance`; shared
+/// bricks are marked `shared`.
 void addEmergentBricks(ModelBuilder &builder, int64_t layer,
                        const LayerPartition &partition,
                        llvm::ArrayRef<BrickScores> scores,

@@ -13,6 +13,8 @@
 #include "compiler/profile/CapabilityScores.h"
 #include "compiler/profile/CoactivationPartition.h"
 #include "compiler/profile/Corpus.h"
+#include "compiler/profile/ImportanceClustering.h"
+#include "compiler/profile/NeuronImportance.h"
 #include "compiler/profile/SampleCollector.h"
 #include "compiler/profile/SideFile.h"
 #include "compiler/reference/ReferenceExecutor.h"
@@ -27,6 +29,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cmath>
 
 using namespace mlir;
@@ -38,7 +41,15 @@ static llvm::Error profileError(const llvm::Twine &message) {
 }
 
 llvm::StringRef profile::getClusterMethodName(ClusterMethod method) {
-  return method == ClusterMethod::Param ? "param" : "coact";
+  switch (method) {
+  case ClusterMethod::Param:
+    return "param";
+  case ClusterMethod::Coact:
+    return "coact";
+  case ClusterMethod::Importance:
+    return "importance";
+  }
+  llvm_unreachable("unknown clustering method");
 }
 
 llvm::Expected<ClusterMethod>
@@ -47,8 +58,10 @@ profile::parseClusterMethod(llvm::StringRef name) {
     return ClusterMethod::Param;
   if (name == "coact")
     return ClusterMethod::Coact;
-  return profileError(name + ": unknown clustering method, expected param or "
-                             "coact (--method)");
+  if (name == "importance")
+    return ClusterMethod::Importance;
+  return profileError(name + ": unknown clustering method, expected param, "
+                             "coact or importance (--method)");
 }
 
 namespace {
@@ -61,10 +74,24 @@ llvm::Error checkOptions(const ProfileOptions &options,
   };
   if (options.calibration.empty())
     return bad("profiling needs at least one calibration corpus", "--calib");
-  if (options.bricksPerLayer < 1)
-    return bad("--bricks-per-layer must be positive, got " +
-                   llvm::Twine(options.bricksPerLayer),
+  if (options.bricksPerLayer < 0 ||
+      (options.bricksPerLayer == 0 &&
+       options.method != ClusterMethod::Importance))
+    return bad("--bricks-per-layer must be positive" +
+                   llvm::Twine(options.method == ClusterMethod::Importance
+                                   ? " or 0 (chosen)"
+                                   : " for --method " +
+                                         getClusterMethodName(options.method)) +
+                   ", got " + llvm::Twine(options.bricksPerLayer),
                "--bricks-per-layer");
+  if (!(options.maxSpread > 0) || !std::isfinite(options.maxSpread))
+    return bad("--brick-spread must be a finite number > 0, got " +
+                   llvm::formatv("{0}", options.maxSpread).str(),
+               "--brick-spread");
+  if (!(options.maxBrickFraction > 0 && options.maxBrickFraction <= 1))
+    return bad("--max-brick-fraction must be in (0, 1], got " +
+                   llvm::formatv("{0}", options.maxBrickFraction).str(),
+               "--max-brick-fraction");
   if (options.maxTokens < 1)
     return bad("--max-tokens must be positive, got " +
                    llvm::Twine(options.maxTokens),
@@ -204,11 +231,34 @@ llvm::Error declareCapabilities(ModelBuilder &builder,
   return llvm::Error::success();
 }
 
-/// One layer's bricks by the chosen method.
-llvm::Expected<LayerPartition>
+/// One layer's bricks by the chosen method, and which of them are shared.
+struct LayerBricks {
+  LayerPartition partition;
+  std::vector<bool> shared;
+  double spread = 0;
+};
+
+llvm::Expected<LayerBricks>
 partitionLayer(const ProfileOptions &options, FfnOp ffn,
                reference::WeightEvaluator &weights, const LayerSamples &samples,
-               double threshold) {
+               double threshold, const Eigen::MatrixXd &importance) {
+  auto unshared = [](LayerPartition partition) {
+    LayerBricks bricks;
+    bricks.shared.assign(partition.size(), false);
+    bricks.partition = std::move(partition);
+    return bricks;
+  };
+  if (options.method == ClusterMethod::Importance) {
+    ImportanceClusteringOptions clustering;
+    clustering.clusters = options.bricksPerLayer;
+    clustering.maxSpread = options.maxSpread;
+    clustering.maxBrickFraction = options.maxBrickFraction;
+    clustering.seed = options.seed;
+    ImportanceClusteringResult result =
+        clusterByImportance(importance, clustering);
+    return LayerBricks{std::move(result.partition), std::move(result.shared),
+                       result.spread};
+  }
   if (options.method == ClusterMethod::Param) {
     auto up = weights.evaluate(ffn.getUp());
     if (!up)
@@ -223,13 +273,14 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     BalancedKMeansOptions kmeans;
     kmeans.clusters = options.bricksPerLayer;
     kmeans.seed = options.seed;
-    return balancedKMeans(parameterFeatures(gate, *up), kmeans).partition;
+    return unshared(
+        balancedKMeans(parameterFeatures(gate, *up), kmeans).partition);
   }
   CoactivationOptions coact;
   coact.parts = options.bricksPerLayer;
   coact.seed = options.seed;
-  return partitionCoactivation(
-      coactivationGraph(samples.activations, threshold), coact);
+  return unshared(partitionCoactivation(
+      coactivationGraph(samples.activations, threshold), coact));
 }
 
 /// The verifier's first error as one line.
@@ -298,11 +349,18 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   sampling.context = std::min<int64_t>(options.context, hparams.getMaxSeq());
   sampling.seed = options.seed;
   sampling.progress = options.progress && llvm::errs().is_displayed();
+  using Clock = std::chrono::steady_clock;
+  auto secondsSince = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
+  Clock::time_point started = Clock::now();
   auto samples = collectSamples(**executor, tokenizer->get(), result.corpora,
                                 hparams.getLayers(), sampling);
   if (!samples)
     return samples.takeError();
   result.samples = std::move(*samples);
+  result.forwardSeconds = secondsSince(started);
+  started = Clock::now();
 
   // Statistics, bricks and scores.
   result.thresholds = layerThresholds(result.samples, options.threshold);
@@ -312,41 +370,61 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   SmallVector<Attribute> hashes;
   for (const Corpus &corpus : result.corpora)
     hashes.push_back(b.getStringAttr(corpus.sha256));
+  SmallVector<NamedAttribute> params = {
+      b.getNamedAttr("bricks_per_layer",
+                     b.getI64IntegerAttr(options.bricksPerLayer)),
+      b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
+      b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
+      b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
+  };
+  // The importance method's count criterion, for that method only.
+  if (options.method == ClusterMethod::Importance) {
+    params.push_back(
+        b.getNamedAttr("brick_spread", b.getF64FloatAttr(options.maxSpread)));
+    params.push_back(b.getNamedAttr(
+        "max_brick_fraction", b.getF64FloatAttr(options.maxBrickFraction)));
+  }
   auto provenance = ProvenanceAttr::get(
       model.getContext(), getClusterMethodName(options.method),
-      b.getDictionaryAttr({
-          b.getNamedAttr("bricks_per_layer",
-                         b.getI64IntegerAttr(options.bricksPerLayer)),
-          b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
-          b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
-          b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
-      }),
-      options.seed, b.getArrayAttr(hashes));
+      b.getDictionaryAttr(params), options.seed, b.getArrayAttr(hashes));
   reference::WeightEvaluator weights(baseDir);
   for (FfnOp ffn : *ffns) {
     auto layer = static_cast<int64_t>(ffn.getLayer());
-    auto partition =
-        partitionLayer(options, ffn, weights, result.samples.layers[layer],
-                       result.thresholds[layer]);
-    if (!partition)
-      return partition.takeError();
+    // What each neuron adds to the output scales with ||down column||.
+    auto down = weights.evaluate(ffn.getDown());
+    if (!down)
+      return down.takeError();
+    Eigen::VectorXf downNorms = downColumnNorms(*down);
+    Eigen::MatrixXd importance =
+        capabilityImportance(result.samples, layer, downNorms);
+    auto bricks = partitionLayer(options, ffn, weights,
+                                 result.samples.layers[layer],
+                                 result.thresholds[layer], importance);
+    if (!bricks)
+      return bricks.takeError();
     std::vector<BrickScores> scores =
-        scoreBricks(result.samples, layer, *partition);
-    orderBricks(*partition, scores);
-    addEmergentBricks(builder, layer, *partition, scores, capabilities,
+        scoreBricks(importance, bricks->partition, bricks->shared);
+    orderBricks(bricks->partition, scores);
+    addEmergentBricks(builder, layer, bricks->partition, scores, capabilities,
                       provenance);
     std::vector<std::string> &symbols = result.brickSymbols.emplace_back();
-    for (size_t brick = 0; brick < partition->size(); ++brick)
+    std::vector<bool> &shared = result.shared.emplace_back();
+    for (size_t brick = 0; brick < bricks->partition.size(); ++brick) {
       symbols.push_back(brickSymbol(layer, static_cast<int64_t>(brick)));
-    result.partitions.push_back(std::move(*partition));
+      shared.push_back(scores[brick].shared);
+    }
+    result.spreads.push_back(bricks->spread);
+    result.partitions.push_back(std::move(bricks->partition));
   }
   SideFile side(sideFilePath(outputPath));
   addActivationStats(builder, statistics, capabilities, side);
+  result.clusteringSeconds = secondsSince(started);
 
   // Routers over the bricks above, fitted on the calibration samples; their
   // recall is measured on the held-out corpora when given, else on a held
   // out tail of the calibration tokens.
   std::optional<CalibrationSamples> heldout;
+  started = Clock::now();
   if (!options.heldout.empty()) {
     auto heldoutCorpora = loadCorpora(options.heldout);
     if (!heldoutCorpora)
@@ -358,6 +436,8 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
       return heldoutSamples.takeError();
     heldout = std::move(*heldoutSamples);
   }
+  result.forwardSeconds += secondsSince(started);
+  started = Clock::now();
   auto routers = addRouters(builder, result.samples,
                             heldout ? &*heldout : nullptr, result.partitions,
                             result.brickSymbols, baseDir, side,
@@ -365,6 +445,7 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   if (!routers)
     return routers.takeError();
   result.routers = std::move(*routers);
+  result.routerSeconds = secondsSince(started);
 
   // Writing: the side file is staged (and its weights declared) first, the
   // graph verified, and only then are both put in place.

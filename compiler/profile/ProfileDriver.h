@@ -33,9 +33,12 @@ enum class ClusterMethod {
   Param,
   /// Balanced partition of the co-activation graph (the calibration samples).
   Coact,
+  /// k-means of the neurons' log importance per capability, bricks of
+  /// unequal size, the count chosen when not given (ImportanceClustering.h).
+  Importance,
 };
 
-/// `param` or `coact`.
+/// `param`, `coact` or `importance`.
 llvm::StringRef getClusterMethodName(ClusterMethod method);
 /// Parses a method name; the error names the flag `--method`.
 llvm::Expected<ClusterMethod> parseClusterMethod(llvm::StringRef name);
@@ -46,9 +49,15 @@ struct ProfileOptions {
   /// `NAME=FILE` held-out text per capability, on which router recall is
   /// measured; without it, a tail of the calibration tokens is held out.
   std::vector<std::string> heldout;
-  /// Bricks per layer, 1 .. the narrowest layer's FFN width.
-  int64_t bricksPerLayer = 8;
-  ClusterMethod method = ClusterMethod::Coact;
+  /// Bricks per layer, 1 .. the narrowest layer's FFN width; 0 lets the
+  /// importance method choose the count (param and coact need one).
+  int64_t bricksPerLayer = 0;
+  ClusterMethod method = ClusterMethod::Importance;
+  /// The importance method's largest within-brick spread when it chooses
+  /// the count (ImportanceClustering.h).
+  double maxSpread = 0.5;
+  /// The importance method's largest brick, as a fraction of the layer.
+  double maxBrickFraction = 1.0 / 16;
   /// Seeds the document shuffle and the clustering.
   uint64_t seed = 0;
   /// Text tokens sampled per capability at most.
@@ -77,6 +86,14 @@ struct ProfileResult {
   std::vector<LayerRouter> routers;
   /// Per layer, the absolute activity threshold used.
   std::vector<double> thresholds;
+  /// Per layer, the importance method's within-brick spread (0 for the other
+  /// methods).
+  std::vector<double> spreads;
+  /// Per layer and brick (in numbering order), whether it is shared.
+  std::vector<std::vector<bool>> shared;
+  /// Wall-clock seconds of the steps: running the oracle over calibration
+  /// and held-out text, clustering and scoring, fitting the routers.
+  double forwardSeconds = 0, clusteringSeconds = 0, routerSeconds = 0;
   /// The files written.
   std::string graphPath, sideFilePath;
 };

@@ -232,6 +232,14 @@ llvm::Expected<std::vector<LayerRouter>> mlir::brick::profile::fitRouters(
     if (fitInputs.rows() == 0)
       return routerError(
           llvm::formatv("layer {0} has no tokens to fit (samples)", layer));
+    if (options.maxFitTokens > 0 && fitInputs.rows() > options.maxFitTokens) {
+      std::vector<Eigen::Index> strided;
+      for (int64_t i = 0; i < options.maxFitTokens; ++i)
+        strided.push_back(static_cast<Eigen::Index>(
+            i * fitInputs.rows() / options.maxFitTokens));
+      fitInputs = gatherRows(fitInputs, strided);
+      fitMass = gatherRows(fitMass, strided);
+    }
 
     LayerRouter router;
     router.layer = static_cast<int64_t>(layer);

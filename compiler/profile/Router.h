@@ -42,6 +42,12 @@ struct RouterOptions {
   /// of one text are correlated, so a contiguous tail is held out rather than
   /// every k-th token.
   double heldoutFraction = 0.2;
+  /// The fit uses at most this many tokens, evenly strided over the fit
+  /// tokens (0: all). Each gradient step costs tokens x bricks x hidden, and
+  /// on tiny4cap (80,000 tokens, up to 94 bricks) fitting on every token
+  /// took most of the profile; a logistic regression of bricks x hidden
+  /// parameters needs far fewer tokens than that.
+  int64_t maxFitTokens = 8192;
 };
 
 /// One layer's router and how well it did on held-out tokens.

@@ -4,6 +4,7 @@
 
 #include "compiler/profile/Random.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -53,26 +54,49 @@ llvm::Expected<CalibrationSamples> profile::collectTokenSamples(
   Rng rng(options.seed);
   std::vector<Window> windows;
   std::vector<int64_t> planned(capabilities.size(), 0);
+  std::vector<SampleExtent> extents(capabilities.size());
+  const auto span = static_cast<size_t>(options.context - 1);
   for (size_t c = 0; c < capabilities.size(); ++c) {
     std::vector<size_t> order(documents[c].size());
     std::iota(order.begin(), order.end(), 0);
     shuffleInPlace(order, rng);
-    int64_t &taken = planned[c];
+    // Every window of the corpus, as (document, start, length).
+    struct Span {
+      size_t document, start, length;
+    };
+    std::vector<Span> all;
+    SampleExtent &extent = extents[c];
+    extent.documents = static_cast<int64_t>(documents[c].size());
     for (size_t index : order) {
       const std::vector<int32_t> &document = documents[c][index];
-      for (size_t start = 0;
-           start < document.size() && taken < options.maxTokens;) {
-        size_t length = std::min<size_t>(
-            {static_cast<size_t>(options.context - 1), document.size() - start,
-             static_cast<size_t>(options.maxTokens - taken)});
-        Window window{static_cast<int32_t>(c), {bos}};
-        window.tokens.insert(window.tokens.end(), document.begin() + start,
-                             document.begin() + start + length);
-        windows.push_back(std::move(window));
-        start += length;
-        taken += static_cast<int64_t>(length);
-      }
+      for (size_t start = 0; start < document.size(); start += span)
+        all.push_back(
+            {index, start, std::min(span, document.size() - start)});
+      extent.available += static_cast<int64_t>(document.size());
     }
+    // Evenly spaced windows when the corpus exceeds the budget.
+    size_t wanted = all.size();
+    if (extent.available > options.maxTokens)
+      wanted = std::min<size_t>(
+          all.size(), (static_cast<size_t>(options.maxTokens) + span - 1) / span);
+    std::vector<bool> touched(documents[c].size(), false);
+    int64_t &taken = planned[c];
+    for (size_t i = 0; i < wanted && taken < options.maxTokens; ++i) {
+      const Span &piece = all[i * all.size() / wanted];
+      size_t length = std::min<size_t>(
+          piece.length, static_cast<size_t>(options.maxTokens - taken));
+      const std::vector<int32_t> &document = documents[c][piece.document];
+      Window window{static_cast<int32_t>(c), {bos}};
+      window.tokens.insert(window.tokens.end(),
+                           document.begin() + piece.start,
+                           document.begin() + piece.start + length);
+      windows.push_back(std::move(window));
+      taken += static_cast<int64_t>(length);
+      ++extent.windows;
+      touched[piece.document] = true;
+    }
+    extent.tokens = taken;
+    extent.documentsSampled = llvm::count(touched, true);
     if (taken == 0)
       return sampleError("calibration text of capability '" + capabilities[c] +
                          "' encodes to no tokens (--calib)");
@@ -82,6 +106,7 @@ llvm::Expected<CalibrationSamples> profile::collectTokenSamples(
 
   CalibrationSamples samples;
   samples.capabilities.assign(capabilities.begin(), capabilities.end());
+  samples.extents = std::move(extents);
   samples.tokenCapability.reserve(totalRows);
   samples.layers.resize(layers);
   // Where the current window's rows go, and which layers it reached.

@@ -43,7 +43,10 @@ struct SampleOptions {
 /// position 0 on a reset KV cache. Rows are recorded for the text tokens only:
 /// BOS at position 0 computes the same activations for every document, so it
 /// would add the same row to every capability and tell them apart by nothing.
-/// Sampling stops after maxTokens tokens per capability. Fails when a
+/// When a capability has more than maxTokens tokens, windows are taken
+/// evenly spaced over all of its windows (the last one cut to fit), so a
+/// long file is sampled from beginning to end, not only its start; the
+/// samples' `extents` say what was taken. Fails when a
 /// capability has no tokens, or when a forward call fails or does not reach
 /// every one of the model's `layers` FFNs.
 llvm::Expected<CalibrationSamples>

@@ -87,6 +87,18 @@ ReferenceExecutor::create(ModelOp model, ExecutorOptions options) {
 }
 
 Error ReferenceExecutor::resolveMaskedBricks() {
+  for (auto [layer, neurons] : llvm::enumerate(options.maskedNeurons)) {
+    if (neurons.empty())
+      continue;
+    int64_t width = model.getFfnWidth(static_cast<int64_t>(layer));
+    for (int64_t neuron : neurons) {
+      if (neuron < 0 || neuron >= width)
+        return llvm::createStringError(
+            "cannot mask neuron " + Twine(neuron) + ": out of range [0, " +
+            Twine(width) + ") of layer " + Twine(layer) + "'s FFN");
+      maskedNeurons[static_cast<int64_t>(layer)].push_back(neuron);
+    }
+  }
   for (StringRef name : options.maskedBricks) {
     name.consume_front("@");
     auto brick =

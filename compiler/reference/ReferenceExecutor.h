@@ -38,6 +38,10 @@ struct ExecutorOptions {
   /// Emergent bricks (`brick.emergent` symbols, without `@`) to mask: their
   /// neurons' activations are zeroed in their layer's FFN, before `down`.
   std::vector<std::string> maskedBricks;
+  /// FFN neurons to mask by layer, beside `maskedBricks`: entry L lists
+  /// neurons of layer L (a layer past the list masks nothing). Baselines
+  /// that are not bricks (random or top-importance neurons) mask this way.
+  std::vector<std::vector<int64_t>> maskedNeurons;
   /// Plugins (`brick.plugin` symbols, without `@`) applied unfused: for each
   /// `brick.lora`, a linear/ffn/logits/embed use of the target weight adds
   /// `scale * (x A^T) B^T` (transposed for fan_in_fan_out); DoRA

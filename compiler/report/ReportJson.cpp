@@ -42,6 +42,15 @@ static Value layerToJson(const ModelReport &report, const LayerInfo &layer,
                             {"score", layer.bricks[b].scores[c]}});
     top[report.capabilities[c].name] = std::move(list);
   }
+  Object concentration;
+  for (size_t c = 0; c < report.capabilities.size(); ++c) {
+    auto share = [&](double mass) -> Value {
+      double value = massConcentration(layer, c, mass);
+      return value < 0 ? Value(nullptr) : Value(value);
+    };
+    concentration[report.capabilities[c].name] =
+        Object{{"ffn_for_half", share(0.5)}, {"ffn_for_90", share(0.9)}};
+  }
   Array stats;
   for (const StatsSummary &summary : layer.stats)
     stats.push_back(Object{{"capability", summary.capability.empty()
@@ -72,6 +81,7 @@ static Value layerToJson(const ModelReport &report, const LayerInfo &layer,
                 {"unassigned_neurons", layer.unassignedNeurons},
                 {"bricks", std::move(bricks)},
                 {"top_bricks", std::move(top)},
+                {"concentration", std::move(concentration)},
                 {"activation_stats", std::move(stats)},
                 {"router", std::move(router)}};
 }

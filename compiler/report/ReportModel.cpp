@@ -256,3 +256,29 @@ std::vector<size_t> mlir::brick::report::topBricks(const LayerInfo &layer,
     order.resize(count);
   return order;
 }
+
+double mlir::brick::report::massConcentration(const LayerInfo &layer,
+                                              size_t capability, double mass) {
+  std::vector<size_t> order;
+  for (size_t b = 0; b < layer.bricks.size(); ++b)
+    if (capability < layer.bricks[b].scores.size() &&
+        layer.bricks[b].neurons > 0)
+      order.push_back(b);
+  auto density = [&](size_t b) {
+    return layer.bricks[b].scores[capability] /
+           static_cast<double>(layer.bricks[b].neurons);
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return density(a) > density(b); });
+  double covered = 0.0;
+  int64_t neurons = 0;
+  for (size_t b : order) {
+    if (covered >= mass - 1e-9)
+      break;
+    covered += layer.bricks[b].scores[capability];
+    neurons += layer.bricks[b].neurons;
+  }
+  if (covered < mass - 1e-9 || layer.ffnWidth <= 0)
+    return -1.0;
+  return static_cast<double>(neurons) / static_cast<double>(layer.ffnWidth);
+}

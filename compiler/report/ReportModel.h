@@ -122,6 +122,15 @@ llvm::Expected<ModelReport> collectReport(ModelOp model,
 std::vector<size_t> topBricks(const LayerInfo &layer, size_t capability,
                               size_t count);
 
+/// How concentrated capability `capability`'s importance mass is in `layer`:
+/// the share of the layer's FFN neurons a selection for it needs to cover
+/// `mass` (in (0, 1]) of its scores, taking bricks by score per neuron as
+/// brick-select does. Small means specialising for it will pay; a value near
+/// `mass` means its importance is spread evenly. Returns a negative value
+/// when the layer's bricks do not carry that much of its mass (unscored).
+double massConcentration(const LayerInfo &layer, size_t capability,
+                         double mass);
+
 } // namespace mlir::brick::report
 
 #endif // BRICK_COMPILER_REPORT_REPORTMODEL_H

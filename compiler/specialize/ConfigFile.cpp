@@ -84,6 +84,7 @@ template <> struct MappingTraits<ConfigFile> {
     io.mapOptional("plugins", config.plugins);
     io.mapOptional("ffn_keep", config.ffnKeep, 1.0);
     io.mapOptional("ffn_keep_per_layer", config.ffnKeepPerLayer);
+    io.mapOptional("ffn_coverage", config.ffnCoverage);
     io.mapOptional("routing", config.routing);
     io.mapOptional("target", config.target);
     io.mapOptional("weight_dtype", config.weightDtype);
@@ -140,6 +141,10 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
       return configError(source, "ffn_keep_per_layer",
                          "entries must be in (0, 1], got " +
                              std::to_string(keep));
+  if (config.ffnCoverage && !isFraction(*config.ffnCoverage))
+    return configError(source, "ffn_coverage",
+                       "must be in (0, 1], got " +
+                           std::to_string(*config.ffnCoverage));
   for (const ConfigPlugin &plugin : config.plugins)
     if (!(plugin.weight > 0))
       return configError(source, "plugins",
@@ -269,7 +274,9 @@ llvm::Error mlir::brick::addConfig(ModelOp model, const ConfigFile &config,
                                                  : Routing::static_),
       config.routing.isTopK ? builder.getI64IntegerAttr(config.routing.map.topk)
                             : IntegerAttr(),
-      target);
+      target,
+      config.ffnCoverage ? builder.getF64FloatAttr(*config.ffnCoverage)
+                         : FloatAttr());
   if (existing)
     existing->erase();
 

@@ -80,6 +80,9 @@ struct ConfigFile {
   std::vector<ConfigPlugin> plugins;
   double ffnKeep = 1.0;
   std::vector<double> ffnKeepPerLayer;
+  /// `ffn_coverage`: keep bricks until this share of the capabilities'
+  /// importance mass is covered in each layer (ffn_keep is then a ceiling).
+  std::optional<double> ffnCoverage;
   ConfigRouting routing;
   std::optional<ConfigTarget> target;
   /// How `brickc compile` stores weight matrices, unless --weight-dtype

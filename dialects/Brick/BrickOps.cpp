@@ -326,6 +326,10 @@ LogicalResult ConfigOp::verify() {
   double keep = getKeep().convertToDouble();
   if (!isFraction(keep))
     return emitOpError("requires keep in (0, 1], got ") << keep;
+  if (auto coverage = getCoverageAttr())
+    if (!isFraction(coverage.getValueAsDouble()))
+      return emitOpError("requires coverage in (0, 1], got ")
+             << coverage.getValueAsDouble();
   if (auto perLayer = getKeepPerLayerAttr()) {
     int64_t layers = getParentOp().getHparams().getLayers();
     if (static_cast<int64_t>(perLayer.size()) != layers)

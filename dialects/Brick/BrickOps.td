@@ -323,7 +323,9 @@ def Brick_ConfigOp : Brick_Op<"config", [
   let summary = "a capability configuration: what one artifact serves";
   let description = [{
     The capabilities and plugins to keep (plugins optionally weighted), the
-    fraction of FFN neurons to keep (globally, or per layer), how the kept
+    fraction of FFN neurons to keep (globally, or per layer), optionally the
+    share of the capabilities' importance mass to cover (`coverage`: keep
+    bricks until it is covered, `keep` then a ceiling), how the kept
     FFN is evaluated (`static`, or `topk` with `top_k` bricks per token) and
     the target machine.
 
@@ -343,12 +345,14 @@ def Brick_ConfigOp : Brick_Op<"config", [
     OptionalAttr<DenseF64ArrayAttr>:$keep_per_layer,
     Brick_RoutingAttr:$routing,
     OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$top_k,
-    OptionalAttr<Brick_TargetAttr>:$target
+    OptionalAttr<Brick_TargetAttr>:$target,
+    OptionalAttr<F64Attr>:$coverage
   );
   let assemblyFormat = [{
     $sym_name `capabilities` $capabilities `plugins` $plugins
     (`plugin_weights` $plugin_weights^)? `keep` $keep
-    (`keep_per_layer` $keep_per_layer^)? `routing` $routing
+    (`keep_per_layer` $keep_per_layer^)? (`coverage` $coverage^)?
+    `routing` $routing
     (`top_k` $top_k^)? (`target` qualified($target)^)? attr-dict
   }];
   let hasVerifier = 1;

@@ -56,6 +56,7 @@ void registerSpecializeCommand(CLI::App &app);
 void registerCompileCommand(CLI::App &app);
 void registerRoutingReportCommand(CLI::App &app);
 void registerTokenizeCommand(CLI::App &app);
+void registerBaselinesCommand(CLI::App &app);
 
 } // namespace mlir::brick
 

@@ -60,6 +60,30 @@ int runProfile(const ProfileArgs &args) {
     return fail(result.takeError());
   // What a user decides k from: how often the router's top k holds the
   // bricks that really fire, on text it was not fitted on.
+  // What was read: a long corpus is sampled across its whole length.
+  for (auto [capability, extent] :
+       llvm::zip(result->samples.capabilities, result->samples.extents))
+    llvm::outs() << llvm::formatv(
+        "calibration {0}: {1} of {2} tokens, {3} windows from {4} of {5} "
+        "documents\n",
+        capability, extent.tokens, extent.available, extent.windows,
+        extent.documentsSampled, extent.documents);
+  for (auto [layer, partition] : llvm::enumerate(result->partitions)) {
+    size_t smallest = partition.front().size(), largest = smallest;
+    for (const std::vector<int64_t> &brick : partition) {
+      smallest = std::min(smallest, brick.size());
+      largest = std::max(largest, brick.size());
+    }
+    int64_t shared = llvm::count(result->shared[layer], true);
+    llvm::outs() << llvm::formatv("layer {0}: {1} bricks of {2}..{3} neurons, "
+                                  "{4} shared",
+                                  layer, partition.size(), smallest, largest,
+                                  shared);
+    if (options.method == profile::ClusterMethod::Importance)
+      llvm::outs() << llvm::formatv(", spread {0:F3} (--brick-spread {1})",
+                                    result->spreads[layer], options.maxSpread);
+    llvm::outs() << "\n";
+  }
   for (const profile::LayerRouter &router : result->routers) {
     llvm::outs() << llvm::formatv("layer {0}: {1} bricks, router recall",
                                   router.layer, router.recallAtK.size());
@@ -68,6 +92,11 @@ int runProfile(const ProfileArgs &args) {
     llvm::outs() << llvm::formatv(" ({0:F2} bricks active per token)\n",
                                   router.meanActive);
   }
+  llvm::outs() << llvm::formatv("time: forward {0:F1} s, clustering and "
+                                "scores {1:F1} s, routers {2:F1} s\n",
+                                result->forwardSeconds,
+                                result->clusteringSeconds,
+                                result->routerSeconds);
   return 0;
 }
 
@@ -101,13 +130,28 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
       ->required();
   command
       ->add_option("--bricks-per-layer", options.bricksPerLayer,
-                   "Bricks per layer; sizes differ by at most one neuron")
+                   "Bricks per layer; 0 lets --method importance choose the "
+                   "count by --brick-spread (param and coact need a count, "
+                   "and make bricks whose sizes differ by at most one)")
       ->capture_default_str();
   command
       ->add_option("--method", args->method,
-                   "Clustering: param (balanced k-means of the normalised "
-                   "gate and up rows) or coact (balanced partition of the "
-                   "neuron co-activation graph)")
+                   "Clustering: importance (k-means of each neuron's log "
+                   "importance per capability, root-mean-square activation "
+                   "x ||down column||; bricks of unequal size), param (balanced "
+                   "k-means of the normalised gate and up rows) or coact "
+                   "(balanced partition of the neuron co-activation graph)")
+      ->capture_default_str();
+  command
+      ->add_option("--brick-spread", options.maxSpread,
+                   "With --method importance and no count: the fewest bricks "
+                   "whose neurons lie within this root-mean-square distance "
+                   "(log2 importance) of their brick's centre")
+      ->capture_default_str();
+  command
+      ->add_option("--max-brick-fraction", options.maxBrickFraction,
+                   "With --method importance: larger bricks are cut, in "
+                   "importance order, to at most this fraction of the layer")
       ->capture_default_str();
   command
       ->add_option("--seed", options.seed,
@@ -115,7 +159,9 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
       ->capture_default_str();
   command
       ->add_option("--max-tokens", options.maxTokens,
-                   "Calibration tokens sampled per capability at most")
+                   "Calibration tokens sampled per capability at most; a "
+                   "longer corpus is sampled in windows spread evenly over "
+                   "all of it")
       ->capture_default_str();
   command
       ->add_option("--context", options.context,

@@ -25,6 +25,7 @@ int main(int argc, char **argv) {
   registerSpecializeCommand(app);
   registerCompileCommand(app);
   registerRoutingReportCommand(app);
+  registerBaselinesCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

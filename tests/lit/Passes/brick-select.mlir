@@ -164,3 +164,46 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   // expected-error @+1 {{brick-select: layer 0's shared bricks need 5 neurons but the FFN budget is 4 (keep 5.000000e-01 of 8)}}
   brick.config @a capabilities [@code] plugins [] keep 0.5 routing static
 }
+
+
+// -----
+
+// Test: bricks of unequal size are ranked by score per neuron: a small brick
+// and a smaller-scoring one (0.35 + 0.2 of code in 4 neurons) beat the
+// single brick with the largest score (0.5 in 4 neurons).
+// CHECK: brick.selection @density of capabilities [@code] bricks [@l0.small, @l0.rest] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @code
+  brick.emergent @l0.small layer 0 neurons [0] scores {code = 0.35 : f64}
+  brick.emergent @l0.large layer 0 neurons [1, 2, 3, 4] scores {code = 0.5 : f64}
+  brick.emergent @l0.rest layer 0 neurons [5, 6, 7] scores {code = 0.2 : f64}
+  brick.config @density capabilities [@code] plugins [] keep 0.5 routing static
+}
+
+
+// -----
+
+// Test: a coverage keeps bricks by score per neuron until the capabilities'
+// mass is covered: 0.6 + 0.3 reaches 0.8 in 3 neurons, well under the
+// ceiling of all 8.
+// CHECK: brick.selection @covered of capabilities [@code] bricks [@l0.a, @l0.b] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @code
+  brick.emergent @l0.a layer 0 neurons [0] scores {code = 0.6 : f64}
+  brick.emergent @l0.b layer 0 neurons [1, 2] scores {code = 0.3 : f64}
+  brick.emergent @l0.c layer 0 neurons [3, 4, 5, 6, 7] scores {code = 0.1 : f64}
+  brick.config @covered capabilities [@code] plugins [] keep 1.0 coverage 0.8 routing static
+}
+
+// -----
+
+// Test: the budget stays a ceiling under a coverage: 0.95 of the mass would
+// need brick c too, but keep 0.5 allows 4 neurons.
+// CHECK: brick.selection @capped of capabilities [@code] bricks [@l0.a, @l0.b] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @code
+  brick.emergent @l0.a layer 0 neurons [0] scores {code = 0.6 : f64}
+  brick.emergent @l0.b layer 0 neurons [1, 2] scores {code = 0.3 : f64}
+  brick.emergent @l0.c layer 0 neurons [3, 4, 5, 6, 7] scores {code = 0.1 : f64}
+  brick.config @capped capabilities [@code] plugins [] keep 0.5 coverage 0.95 routing static
+}

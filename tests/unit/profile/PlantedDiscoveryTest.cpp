@@ -3,9 +3,10 @@
 // Issue 4's acceptance check: the planted demo model (examples/demo-model)
 // has one neuron group per capability (code, math, story) in each FFN
 // layer, written to planted.json. Profiled on its calibration corpora with
-// three bricks per layer, both clustering methods must recover the groups
-// (adjusted Rand index >= 0.9 against planted.json), and each capability's
-// top-scored brick in every layer must be exactly its planted group.
+// three bricks per layer (the importance method: with the count left to
+// it), every clustering method must recover the groups (adjusted Rand index
+// >= 0.9 against planted.json), and each capability's top-scored brick in
+// every layer must be exactly its planted group.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,8 +79,8 @@ protected:
 
   std::string path(llvm::StringRef name) { return (dir + "/" + name).str(); }
 
-  /// Imports the demo model and profiles it with three bricks per layer,
-  /// held-out text measuring router recall.
+  /// Imports the demo model and profiles it with three bricks per layer
+  /// (importance: the count chosen), held-out text measuring router recall.
   ProfileResult profile(OwningOpRef<ModuleOp> &module,
                         const std::vector<std::string> &capabilities,
                         ClusterMethod method) {
@@ -96,6 +97,12 @@ protected:
     }
     options.bricksPerLayer = static_cast<int64_t>(capabilities.size());
     options.method = method;
+    // As in RecoversThePlantedGroups: importance chooses the count.
+    if (method == ClusterMethod::Importance) {
+      options.bricksPerLayer = 0;
+      options.maxBrickFraction = 1.0;
+      options.maxSpread = 1.0;
+    }
     options.progress = false;
     auto result =
         profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
@@ -158,10 +165,20 @@ TEST_P(PlantedDiscoveryTest, RecoversThePlantedGroups) {
                                   path("corpora/" + capability + ".calib.txt"));
   options.bricksPerLayer = static_cast<int64_t>(planted->capabilities.size());
   options.method = GetParam();
+  // The importance method is not told the count: it finds the three groups
+  // by their spread. Bricks are left whole (the default cut to 1/16 of a
+  // layer would split each planted third into pieces).
+  if (GetParam() == ClusterMethod::Importance) {
+    options.bricksPerLayer = 0;
+    options.maxBrickFraction = 1.0;
+    options.maxSpread = 1.0;
+  }
   options.progress = false;
   auto result =
       profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
   ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
+  for (const LayerPartition &partition : result->partitions)
+    EXPECT_EQ(partition.size(), planted->capabilities.size());
   ASSERT_EQ(result->partitions.size(), planted->groups.size());
 
   ModelOp model = *module->getBody()->getOps<ModelOp>().begin();
@@ -280,7 +297,8 @@ TEST_P(PlantedDiscoveryTest, SpecializedCodeKeepsItsPerplexity) {
 
 INSTANTIATE_TEST_SUITE_P(Methods, PlantedDiscoveryTest,
                          ::testing::Values(ClusterMethod::Param,
-                                           ClusterMethod::Coact),
+                                           ClusterMethod::Coact,
+                                           ClusterMethod::Importance),
                          [](const auto &info) {
                            return getClusterMethodName(info.param).str();
                          });

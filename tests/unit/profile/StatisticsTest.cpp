@@ -14,6 +14,7 @@
 #include "compiler/Registration.h"
 #include "compiler/profile/ActivationStatistics.h"
 #include "compiler/profile/CapabilityScores.h"
+#include "compiler/profile/NeuronImportance.h"
 #include "compiler/profile/SampleCollector.h"
 #include "compiler/profile/SideFile.h"
 #include "compiler/reference/ReferenceExecutor.h"
@@ -164,22 +165,28 @@ TEST_F(StatisticsTest, StatisticsMatchHandSums) {
   }
 }
 
-TEST_F(StatisticsTest, ScoresAreSharesOfEachCapabilitysMass) {
+TEST_F(StatisticsTest, ScoresAreSharesOfEachCapabilitysImportance) {
   CalibrationSamples samples = collectTiny(*executor);
   LayerPartition partition = {{0, 1, 2, 3, 4, 5, 6, 7},
                               {8, 9, 10, 11, 12, 13, 14, 15}};
-  std::vector<BrickScores> scores = scoreBricks(samples, 1, partition);
+  std::vector<BrickScores> scores = scoreBricks(
+      capabilityImportance(samples, 1, Eigen::VectorXf::Ones(16)), partition);
   const Eigen::MatrixXf &a = samples.layers[1].activations;
   ASSERT_EQ(scores.size(), 2u);
   for (int64_t c = 0; c < 2; ++c) {
     int64_t begin = c == 0 ? 0 : 5, end = c == 0 ? 5 : 7;
+    // A neuron's importance with unit down norms is the root mean square
+    // of its activation over the capability's tokens.
     double layerMass = 0, firstBrick = 0;
-    for (int64_t t = begin; t < end; ++t)
-      for (int64_t n = 0; n < 16; ++n) {
-        layerMass += std::fabs(a(t, n));
-        if (n < 8)
-          firstBrick += std::fabs(a(t, n));
-      }
+    for (int64_t n = 0; n < 16; ++n) {
+      double squares = 0;
+      for (int64_t t = begin; t < end; ++t)
+        squares += static_cast<double>(a(t, n)) * a(t, n);
+      double importance = std::sqrt(squares / static_cast<double>(end - begin));
+      layerMass += importance;
+      if (n < 8)
+        firstBrick += importance;
+    }
     EXPECT_NEAR(scores[0].share[c], firstBrick / layerMass, kTolerance);
     EXPECT_NEAR(scores[1].share[c], 1 - firstBrick / layerMass, kTolerance);
   }
@@ -204,11 +211,11 @@ TEST(SpecificityTest, RatioToTheMeanOfTheOthers) {
 TEST(OrderBricksTest, TopCapabilityThenSizeThenShare) {
   LayerPartition partition = {{0}, {1, 2}, {3, 4}, {5, 6, 7}, {8}};
   std::vector<BrickScores> scores = {
-      {{0.1, 0.5}, {}}, // top b, size 1
-      {{0.2, 0.1}, {}}, // top a, size 2, share 0.2
-      {{0.3, 0.1}, {}}, // top a, size 2, share 0.3
-      {{0.1, 0.3}, {}}, // top b, size 3
-      {{0.3, 0.0}, {}}, // top a, size 1
+      {{0.1, 0.5}, {}, false}, // top b, size 1
+      {{0.2, 0.1}, {}, false}, // top a, size 2, share 0.2
+      {{0.3, 0.1}, {}, false}, // top a, size 2, share 0.3
+      {{0.1, 0.3}, {}, false}, // top b, size 3
+      {{0.3, 0.0}, {}, false}, // top a, size 1
   };
   orderBricks(partition, scores);
   EXPECT_EQ(partition, (LayerPartition{{3, 4}, {1, 2}, {8}, {5, 6, 7}, {0}}));
@@ -229,7 +236,8 @@ TEST_F(StatisticsTest, OpsVerifyAndSideFileWeightsLoad) {
     addActivationStats(*builder, stats, {"a", "b"}, side);
     LayerPartition partition = {{0, 2, 4, 6, 8, 10, 12, 14},
                                 {1, 3, 5, 7, 9, 11, 13, 15}};
-    std::vector<BrickScores> scores = scoreBricks(samples, 0, partition);
+    std::vector<BrickScores> scores = scoreBricks(
+        capabilityImportance(samples, 0, Eigen::VectorXf::Ones(16)), partition);
     auto provenance =
         ProvenanceAttr::get(&context, "coact", DictionaryAttr::get(&context), 3,
                             ArrayAttr::get(&context, {}));

@@ -376,6 +376,15 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: coverage is a fraction
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @code
+  // expected-error @+1 {{'brick.config' op requires coverage in (0, 1], got 1.5}}
+  brick.config @k capabilities [@code] plugins [] keep 0.5 coverage 1.5 routing static
+}
+
+// -----
+
 // Test: keep_per_layer has one entry per layer
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.capability @code
