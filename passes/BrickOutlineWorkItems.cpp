@@ -259,9 +259,10 @@ private:
   /// The quantised form of vectorizedMatvec: per row, per block of 32
   /// inputs, the block's f16 scale d and its 32 values q (int8 for Q8_0;
   /// nibbles minus 8 for Q4_0, the low ones inputs 0..15, the high ones
-  /// 16..31) become the f32 weights q * d, exactly the oracle's, which
-  /// 16-lane accumulators (two per block, two blocks a step) multiply-add
-  /// with the inputs. The blocks of the row a few KB ahead are prefetched.
+  /// 16..31) are widened to f32 and multiplied with the inputs, and the
+  /// block's sum of x * q, scaled once by d, is added to a 16-lane
+  /// accumulator of its own (up to four blocks a step). The blocks of the
+  /// row a few KB ahead are prefetched.
   std::optional<scf::ParallelOp> quantizedMatvec(OpBuilder &b,
                                                  linalg::GenericOp op) {
     int64_t blockBytes = quantizedFormat(op);
@@ -301,11 +302,11 @@ private:
           n, loc,
           DenseElementsAttr::get(i8Vector, n.getIntegerAttr(i8, value)));
     };
-    // Two blocks a step when the row has an even number of them: four
-    // independent accumulators, so consecutive multiply-adds do not wait
-    // on each other.
-    int64_t blocksPerStep = blocks % 2 == 0 ? 2 : 1;
-    SmallVector<Value> initial(2 * blocksPerStep, zero);
+    // Up to four blocks a step, each with an accumulator of its own: the
+    // scaled block sums chain only through their accumulator, so
+    // consecutive multiply-adds do not wait on each other.
+    int64_t blocksPerStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+    SmallVector<Value> initial(blocksPerStep, zero);
     auto perBlock = scf::ForOp::create(
         b, loc, zeroIndex, constantIndex(b, blocks),
         constantIndex(b, blocksPerStep), initial,
@@ -348,18 +349,24 @@ private:
             }
             Value first = arith::MulIOp::create(n, at, blockIndex,
                                                 constantIndex(n, 32));
+            // x * q over the block, then one multiply-add by the scale:
+            // two fewer products per block than scaling each weight.
+            Value blockSum;
             for (int64_t part = 0; part < 2; ++part) {
-              Value weights = arith::MulFOp::create(
-                  n, at,
-                  arith::SIToFPOp::create(n, at, f32Vector, quants[part]),
-                  scale);
+              Value weights =
+                  arith::SIToFPOp::create(n, at, f32Vector, quants[part]);
               Value column = arith::AddIOp::create(
                   n, at, first, constantIndex(n, part * kLanes));
               Value xs = vector::LoadOp::create(n, at, f32Vector, x,
                                                 ValueRange{token, column});
-              next.push_back(vector::FMAOp::create(n, at, xs, weights,
-                                                   sums[2 * step + part]));
+              blockSum =
+                  part == 0
+                      ? arith::MulFOp::create(n, at, xs, weights).getResult()
+                      : vector::FMAOp::create(n, at, xs, weights, blockSum)
+                            .getResult();
             }
+            next.push_back(
+                vector::FMAOp::create(n, at, blockSum, scale, sums[step]));
           }
           scf::YieldOp::create(n, at, next);
         });

@@ -183,7 +183,8 @@ static llvm::Expected<std::string> emitCpuCode(ModuleOp module,
 
 llvm::Error mlir::brick::compileArtifact(ModuleOp module,
                                          const CompileRequest &request,
-                                         StringRef path) {
+                                         StringRef path,
+                                         QuantizationError *quantization) {
   auto found = getSingleModel(module, path);
   if (!found)
     return found.takeError();
@@ -244,7 +245,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   // The lowering fixed each weight's layout; the weights stream into the
   // artifact in it.
   auto tensors = streamArtifactWeights(sources, captureStoredWeights(decode),
-                                       request.baseDir);
+                                       request.baseDir, quantization);
   if (!tensors)
     return compileError(path + ": " + llvm::toString(tensors.takeError()) +
                         " (brickc compile)");

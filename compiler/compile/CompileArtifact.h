@@ -16,6 +16,7 @@
 #include "compiler/emit/GpuLowering.h"
 #include "compiler/emit/ObjectEmitter.h"
 #include "compiler/emit/TargetSpec.h"
+#include "compiler/materialize/QuantizationError.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -57,9 +58,11 @@ struct CompileRequest {
 };
 
 /// Compiles the single `brick.model` of `module` (consumed: the module is
-/// rewritten) into the artifact `path`.
+/// rewritten) into the artifact `path`. The error added by quantising
+/// weights to q8_0/q4_0 is recorded in `quantization`, if given.
 llvm::Error compileArtifact(ModuleOp module, const CompileRequest &request,
-                            llvm::StringRef path);
+                            llvm::StringRef path,
+                            QuantizationError *quantization = nullptr);
 
 } // namespace mlir::brick
 

@@ -66,7 +66,8 @@ copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
 llvm::Expected<std::vector<fmt::TensorPayload>>
 mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
                                    llvm::ArrayRef<StoredWeight> stored,
-                                   llvm::StringRef baseDir) {
+                                   llvm::StringRef baseDir,
+                                   QuantizationError *quantization) {
   if (sources.size() != stored.size())
     return llvm::createStringError(
         "the decode function has %zu weight arguments but the forward pass "
@@ -111,7 +112,8 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
       continue;
     }
     payload.fill = [value = source.value, base, dtype = payload.dtype,
-                    transposed = weight.transposed](
+                    transposed = weight.transposed, name = weight.name,
+                    quantization = weight.blocks ? quantization : nullptr](
                        llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
       // An evaluator per tensor: what it decodes dies with the tensor.
       reference::WeightEvaluator evaluator(base);
@@ -122,6 +124,9 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
         encodeMatrixTransposed(*values, dtype, out);
       else
         encodeMatrix(*values, dtype, out);
+      // Measured here, while the full-precision values are at hand.
+      if (quantization)
+        return quantization->record(name, *values, transposed, dtype, out);
       return llvm::Error::success();
     };
     payloads.push_back(std::move(payload));

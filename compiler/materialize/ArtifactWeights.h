@@ -18,6 +18,7 @@
 #define BRICK_COMPILER_MATERIALIZE_ARTIFACTWEIGHTS_H
 
 #include "compiler/formats/TensorPayload.h"
+#include "compiler/materialize/QuantizationError.h"
 #include "dialects/Brick/DecodeSignature.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -49,11 +50,14 @@ captureStoredWeights(const DecodeSignature &signature);
 /// One payload per weight, in argument order: `sources` are the values the
 /// forward pass computes with (collectForwardWeights), `stored` their
 /// stored forms; external files resolve against `baseDir`. `sources` must
-/// stay alive until the artifact is written.
+/// stay alive until the artifact is written. Each weight quantised from
+/// values (not copied as the file's blocks) is recorded in `quantization`,
+/// if given, as its payload is filled; it too must outlive the writing.
 llvm::Expected<std::vector<::brick::formats::TensorPayload>>
 streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
                       llvm::ArrayRef<StoredWeight> stored,
-                      llvm::StringRef baseDir);
+                      llvm::StringRef baseDir,
+                      QuantizationError *quantization = nullptr);
 
 } // namespace mlir::brick
 

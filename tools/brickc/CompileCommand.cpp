@@ -112,10 +112,13 @@ int runCompile(const CompileArgs &args) {
                       kFlag[static_cast<int>(refused.getPart())] + ")");
             }))
       return fail(std::move(error));
-  if (llvm::Error error = compileArtifact(*graph->module, request, args.output))
+  QuantizationError quantization;
+  if (llvm::Error error =
+          compileArtifact(*graph->module, request, args.output, &quantization))
     return fail(std::move(error));
   if (llvm::Error error = outputs.commit())
     return fail(std::move(error));
+  quantization.print(llvm::outs());
   return 0;
 }
 
