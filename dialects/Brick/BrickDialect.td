@@ -44,7 +44,10 @@ def Brick_Dialect : Dialect {
     "::mlir::DenseI64ArrayAttr":$trace_columns,
     // On a weight argument of a decode function: stored [in, out] (a ReLU
     // FFN's down projection that skips zero neurons reads it by rows).
-    "::mlir::UnitAttr":$transposed
+    "::mlir::UnitAttr":$transposed,
+    // On an scf.parallel (brick-block-matmuls): its iterations become work
+    // items for the runtime's threads (brick-outline-work-items).
+    "::mlir::UnitAttr":$work_items
   );
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;

@@ -5,20 +5,40 @@
 
 #include "brick/perplexity.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
 using namespace brick_run;
 
-/// The artifact as brick_perplexity_evaluate's model: the session steps one
-/// id per call, from an empty cache at each window's start.
+/// The artifact as brick_perplexity_evaluate's model: each window runs
+/// from an empty cache in blocks of the code's block size; a position's
+/// logits are a row of its block's.
+struct BlockedLogits {
+  DecodeSession &session;
+  /// The block holding the positions [first, first + rows).
+  size_t first = 0, rows = 0;
+  const float *logits = nullptr;
+};
+
 static brick_status_t sessionLogits(void *user, const int32_t *window,
-                                    size_t /*count*/, size_t position,
+                                    size_t count, size_t position,
                                     const float **outLogits) {
-  auto &session = *static_cast<DecodeSession *>(user);
-  if (position == 0)
-    session.reset();
-  *outLogits = session.step(window[position]);
+  auto &blocked = *static_cast<BlockedLogits *>(user);
+  if (position == 0) {
+    blocked.session.reset();
+    blocked.rows = 0;
+  }
+  if (position >= blocked.first + blocked.rows) {
+    // The last id of a window is only predicted, never run.
+    blocked.first = position;
+    blocked.rows = std::min<size_t>(
+        count - 1 - position,
+        static_cast<size_t>(blocked.session.blockSize()));
+    blocked.logits = blocked.session.block(window + position, blocked.rows);
+  }
+  *outLogits = blocked.logits + (position - blocked.first) *
+                                    static_cast<size_t>(blocked.session.vocab());
   return BRICK_OK;
 }
 
@@ -58,9 +78,10 @@ int brick_run::runPerplexity(DecodeSession &session,
   }
 
   brick_perplexity_t result;
+  BlockedLogits blocked{session};
   if (brick_status_t status = brick_perplexity_evaluate(
           tokens.data(), tokens.size(), context, session.vocab(), sessionLogits,
-          &session, &result)) {
+          &blocked, &result)) {
     std::fprintf(stderr,
                  "error: %s: cannot score the text: %s (--perplexity)\n",
                  textPath.c_str(), brick_status_string(status));

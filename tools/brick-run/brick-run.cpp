@@ -19,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
   bool info = false, verify = false;
   std::string dumpLogits, perplexityText, tracePath;
   int64_t context = 0;
+  int64_t promptBlock = 0;
   bool bench = false;
   int threads = 0;
   std::string device = "cpu";
@@ -125,6 +127,12 @@ int main(int argc, char **argv) {
   app.add_option("--trace", tracePath,
                  "Write, per position, each layer's brick activation mass and "
                  "the bricks that fired to FILE (JSON Lines)");
+  app.add_option("--prompt-block", promptBlock,
+                 "Run the prompt in blocks of up to this many tokens through "
+                 "the block entry; 0 = the artifact's block size, 1 = token "
+                 "by token through the one-token entry (as --trace does)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--perplexity", perplexityText,
                  "Print the perplexity of the text in FILE instead");
   app.add_option("--context", context,
@@ -196,7 +204,7 @@ int main(int argc, char **argv) {
   std::vector<int32_t> promptIds(ids, ids + count);
   brick_tokenizer_buffer_free(ids);
   if (bench)
-    return brick_run::runBench(session, promptIds, steps);
+    return brick_run::runBench(session, promptIds, steps, promptBlock);
   brick_sampler_t *sampler = nullptr;
   if (brick_sampler_create(static_cast<int32_t>(vocab), temperature, topP, seed,
                            &sampler) != BRICK_OK)
@@ -216,8 +224,25 @@ int main(int argc, char **argv) {
   brick_run::TraceWriter trace;
   if (!tracePath.empty() && !trace.open(tracePath, session.handle(), error))
     return fail(error);
+  // The prompt runs in blocks (its positions' logits are rows of theirs),
+  // unless the trace needs each position's own step.
+  int64_t block = tracePath.empty() ? session.promptBlock(promptBlock) : 1;
+  int64_t promptLength = static_cast<int64_t>(promptIds.size());
+  int64_t blockStart = 0, blockRows = 0;
+  float *blockLogits = nullptr;
   for (int64_t pos = 0; pos < steps; ++pos) {
-    float *logits = session.step(token);
+    float *logits;
+    if (block > 1 && pos < promptLength) {
+      if (pos >= blockStart + blockRows) {
+        blockStart = pos;
+        blockRows = std::min(block, promptLength - pos);
+        blockLogits = session.block(promptIds.data() + pos,
+                                    static_cast<size_t>(blockRows));
+      }
+      logits = blockLogits + (pos - blockStart) * vocab;
+    } else {
+      logits = session.step(token);
+    }
     if (dump)
       std::fwrite(logits, sizeof(float), static_cast<size_t>(vocab), dump);
     int32_t next;
