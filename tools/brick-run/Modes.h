@@ -13,10 +13,11 @@ namespace brick_run {
 /// Prints the perplexity of the text in `textPath`, evaluated the way
 /// `brickc perplexity` evaluates it on the oracle: encoded with BOS, in
 /// windows of `context` tokens (0: the model's max_seq) overlapping by one,
-/// so that every token after the first is predicted once. Returns the exit
-/// code; errors name the file.
+/// so that every token after the first is predicted once; each window runs
+/// in blocks of DecodeSession::promptBlock(`promptBlock`) tokens. Returns
+/// the exit code; errors name the file.
 int runPerplexity(DecodeSession &session, const std::string &textPath,
-                  int64_t context);
+                  int64_t context, int64_t promptBlock);
 
 /// Runs `prompt` (in blocks of DecodeSession::promptBlock(`promptBlock`)
 /// tokens: the artifact's block size for 0, one-token steps for 1), then decodes

@@ -16,6 +16,8 @@ using namespace brick_run;
 /// logits are a row of its block's.
 struct BlockedLogits {
   DecodeSession &session;
+  /// Tokens a block runs (1: one-token steps).
+  size_t block;
   /// The block holding the positions [first, first + rows).
   size_t first = 0, rows = 0;
   const float *logits = nullptr;
@@ -27,15 +29,16 @@ static brick_status_t sessionLogits(void *user, const int32_t *window,
   auto &blocked = *static_cast<BlockedLogits *>(user);
   if (position == 0) {
     blocked.session.reset();
-    blocked.rows = 0;
+    blocked.first = blocked.rows = 0;
   }
   if (position >= blocked.first + blocked.rows) {
     // The last id of a window is only predicted, never run.
     blocked.first = position;
-    blocked.rows = std::min<size_t>(
-        count - 1 - position,
-        static_cast<size_t>(blocked.session.blockSize()));
-    blocked.logits = blocked.session.block(window + position, blocked.rows);
+    blocked.rows = std::min(count - 1 - position, blocked.block);
+    blocked.logits = blocked.rows == 1
+                         ? blocked.session.step(window[position])
+                         : blocked.session.block(window + position,
+                                                 blocked.rows);
   }
   *outLogits = blocked.logits + (position - blocked.first) *
                                     static_cast<size_t>(blocked.session.vocab());
@@ -43,7 +46,8 @@ static brick_status_t sessionLogits(void *user, const int32_t *window,
 }
 
 int brick_run::runPerplexity(DecodeSession &session,
-                             const std::string &textPath, int64_t context) {
+                             const std::string &textPath, int64_t context,
+                             int64_t promptBlock) {
   std::string text, error;
   if (!readRegularFile(textPath, text, error)) {
     std::fprintf(stderr, "error: %s: %s (--perplexity)\n", textPath.c_str(),
@@ -78,7 +82,8 @@ int brick_run::runPerplexity(DecodeSession &session,
   }
 
   brick_perplexity_t result;
-  BlockedLogits blocked{session};
+  BlockedLogits blocked{
+      session, static_cast<size_t>(session.promptBlock(promptBlock))};
   if (brick_status_t status = brick_perplexity_evaluate(
           tokens.data(), tokens.size(), context, session.vocab(), sessionLogits,
           &blocked, &result)) {

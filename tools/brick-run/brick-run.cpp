@@ -128,9 +128,10 @@ int main(int argc, char **argv) {
                  "Write, per position, each layer's brick activation mass and "
                  "the bricks that fired to FILE (JSON Lines)");
   app.add_option("--prompt-block", promptBlock,
-                 "Run the prompt in blocks of up to this many tokens through "
-                 "the block entry; 0 = the artifact's block size, 1 = token "
-                 "by token through the one-token entry (as --trace does)")
+                 "Run the prompt (and --perplexity's windows) in blocks of up "
+                 "to this many tokens through the block entry; 0 = the "
+                 "artifact's block size, 1 = token by token through the "
+                 "one-token entry (as --trace does)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--perplexity", perplexityText,
@@ -183,7 +184,8 @@ int main(int argc, char **argv) {
   if (!session.load(artifact, path, threads, sessionDevice, error))
     return fail(error);
   if (!perplexityText.empty())
-    return brick_run::runPerplexity(session, perplexityText, context);
+    return brick_run::runPerplexity(session, perplexityText, context,
+                                    promptBlock);
   // An -n past max_seq that the user gave is refused; the default (256) is
   // clamped to max_seq as run.c clamps it.
   if (stepsOption->count() > 0 && steps > session.maxSeq())
