@@ -3,7 +3,7 @@
 # one run: the random Llama-shaped ~85M-parameter model of
 # bench/decode-roofline.sh (hidden 768, FFN 2048, 12 layers, 512-token
 # vocabulary), compiled for this machine (F32 and F16 weights, block size
-# 64), its prompt of 64 tokens run by `brick-run --bench` with the block
+# 64), its prompt of about 64 tokens run by `brick-run --bench` with the block
 # entry and with `--prompt-block 1` (token by token). Ends with a table.
 #
 #   bench/prompt-blocks.sh [WORKDIR] [THREADS]     (after scripts/build.sh)
@@ -20,14 +20,14 @@ mkdir -p "$work"
 "$bin/brickc" compile "$work/model85m.mlir" -o "$work/f32.brick"
 "$bin/brickc" compile "$work/model85m.mlir" --weight-dtype f16 -o "$work/f16.brick"
 
-# 64 tokens with BOS.
-prompt="$(head -c 400 "$root/../shared/models/stories260K/reference/run_c.t0.n256.noprompt.txt" | tr '\n' ' ')"
+# About 64 tokens with BOS (the report prints the count).
+prompt="$(head -c 190 "$root/../shared/models/stories260K/reference/run_c.t0.n256.noprompt.txt" | tr '\n' ' ')"
 table="| artifact | prompt tokens | block tok/s | one-token tok/s | ratio |"
 rule="|---|---|---|---|---|"
 for name in f32 f16; do
   rates=()
   for block in 0 1; do
-    report="$("$bin/brick-run" "$work/$name.brick" --threads "$threads" --bench -n 200 \
+    report="$("$bin/brick-run" "$work/$name.brick" --threads "$threads" --bench -n 100 \
       --prompt "$prompt" --prompt-block "$block")"
     echo "== $name --prompt-block $block"
     echo "$report"
