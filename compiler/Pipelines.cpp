@@ -51,7 +51,7 @@ void mlir::brick::buildSpecializeModelPipeline(
 void mlir::brick::buildDecodeToTensorsPipeline(
     OpPassManager &pm, const DecodeToTensorsOptions &options) {
   pm.addPass(createBrickOutlineForward(
-      BrickOutlineForwardOptions{options.decodeName}));
+      BrickOutlineForwardOptions{options.decodeName, options.blockSize}));
   pm.addPass(createBrickStripModels());
   SmallVector<std::string> overrides(options.weightOverrides.begin(),
                                      options.weightOverrides.end());
@@ -86,7 +86,13 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   buildBufferizeDecodePipeline(pm);
   // Intermediate buffers are freed before the kernel returns.
   bufferization::buildBufferDeallocationPipeline(pm);
-  // The large contractions become work items for the runtime's threads.
+  // Copies between views of a block's dynamic buffers would need the
+  // memref runtime library: they become loops instead.
+  pm.addNestedPass<func::FuncOp>(createBrickGpuCopiesToLinalg());
+  // A block's products become blocked kernels over tiles of weight rows;
+  // the tiles and the large contractions become work items for the
+  // runtime's threads.
+  pm.addPass(createBrickBlockMatmuls());
   pm.addPass(createBrickOutlineWorkItems(
       BrickOutlineWorkItemsOptions{options.workItemMinWork}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -121,6 +127,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   DecodeToTensorsOptions tensors;
   tensors.weightDtype = options.weightDtype;
   tensors.weightOverrides = options.weightOverrides;
+  tensors.blockSize = options.blockSize;
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   loops.workItemMinWork = options.workItemMinWork;

@@ -48,6 +48,9 @@ void buildSpecializeModelPipeline(OpPassManager &modelPm,
 /// threads (brick-outline-work-items).
 constexpr int64_t kDefaultWorkItemMinWork = 65536;
 
+/// Tokens an artifact's block function runs at once (brick_decode_block).
+constexpr int64_t kDefaultBlockSize = 64;
+
 struct DecodeToTensorsOptions
     : public PassPipelineOptions<DecodeToTensorsOptions> {
   Option<std::string> decodeName{
@@ -67,6 +70,11 @@ struct DecodeToTensorsOptions
       *this, "sparse-relu-down",
       llvm::cl::desc("ReLU FFNs skip the down rows of zero neurons"),
       llvm::cl::init(true)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Also outline <decode-name>_block for up to this many "
+                     "tokens (0: none)"),
+      llvm::cl::init(0)};
 };
 
 /// A model's forward pass into a one-token decode function in linalg on
@@ -117,6 +125,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
       llvm::cl::init(kDefaultWorkItemMinWork)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Tokens the block function runs at once, as brickc "
+                     "compile --block-size (0: no block function)"),
+      llvm::cl::init(kDefaultBlockSize)};
 };
 
 /// A graph's forward pass to a C-callable LLVM-dialect decode function.

@@ -5,6 +5,9 @@
 // and the weights, so that the compiled function can be called with
 // pointers into a memory-mapped weight file.
 //
+// With a block size, a second function runs a block of tokens at once (a
+// prompt), so its products are matrix-matrix products.
+//
 // The function also fills a trace: for every FFN, in program order, the
 // activation mass (sum of |hidden activation|) of each emergent brick of
 // its layer, so the runtime can report which bricks fired for each token.
@@ -99,7 +102,10 @@ struct BrickOutlineForwardPass
 
   LogicalResult outline(ModelOp model, ForwardOp forward) {
     MLIRContext *context = &getContext();
-    Block &body = forward.getBody().front();
+    if (blockSize < 0)
+      return model.emitError("brick-outline-forward: block-size must not be "
+                             "negative, got ")
+             << static_cast<int64_t>(blockSize);
     // Weights and the weight expressions computed with, in program order,
     // one argument each; expressions stay in the model, where the compiler
     // evaluates them when it writes the weights.
@@ -127,22 +133,50 @@ struct BrickOutlineForwardPass
         RankedTensorType::get({static_cast<int64_t>(ffns.size()), columns},
                               Float32Type::get(context));
 
+    std::string name = decodeName.empty()
+                           ? (model.getSymName() + "_decode").str()
+                           : decodeName.getValue();
+    OpBuilder builder(context);
+    builder.setInsertionPointAfter(model);
+    func::FuncOp decode = buildFunction(builder, forward, weights, ffns, trace,
+                                        traceType, name, /*block=*/0);
+    if (blockSize > 0) {
+      builder.setInsertionPointAfter(decode);
+      buildFunction(builder, forward, weights, ffns, trace, traceType,
+                    name + "_block", blockSize);
+    }
+    return success();
+  }
+
+  /// Builds the decode function `name` at `builder`'s insertion point: for
+  /// one token when `block` is 0, else for up to `block` tokens, their
+  /// number an index argument after the trace.
+  func::FuncOp buildFunction(OpBuilder &builder, ForwardOp forward,
+                             ArrayRef<ForwardWeight> weights,
+                             ArrayRef<Operation *> ffns,
+                             ArrayRef<TraceRow> trace,
+                             RankedTensorType traceType, StringRef name,
+                             int64_t block) {
+    MLIRContext *context = &getContext();
+    Block &body = forward.getBody().front();
+    Location loc = forward.getLoc();
     auto logitsType = cast<RankedTensorType>(forward.getResultTypes().front());
     Type i32 = IntegerType::get(context, 32);
+    Type index = IndexType::get(context);
     SmallVector<Type> weightTypes;
     for (const ForwardWeight &weight : weights)
       weightTypes.push_back(weight.value.getType());
+    int64_t rows = block ? block : 1;
     SmallVector<Type> inputs = DecodeSignature::inputTypes(
-        RankedTensorType::get({1}, i32), IndexType::get(context),
+        RankedTensorType::get({rows}, i32), index,
         body.getArgument(2).getType(), weightTypes, traceType);
-    auto resultType = RankedTensorType::get({1, logitsType.getDimSize(1)},
+    unsigned traceArgument = static_cast<unsigned>(inputs.size() - 1);
+    if (block)
+      inputs.push_back(index);
+    auto resultType = RankedTensorType::get({rows, logitsType.getDimSize(1)},
                                             logitsType.getElementType());
-    OpBuilder builder(context);
-    builder.setInsertionPointAfter(model);
     auto func = func::FuncOp::create(
-        builder, forward.getLoc(),
-        decodeName.empty() ? (model.getSymName() + "_decode").str()
-                           : decodeName.getValue(),
+        builder, loc, name,
         builder.getFunctionType(inputs, {resultType, traceType}));
     SmallVector<StringRef> names;
     for (const ForwardWeight &weight : weights)
@@ -150,24 +184,38 @@ struct BrickOutlineForwardPass
     DecodeSignature::declare(func, names);
     SmallVector<Attribute> rowNames;
     SmallVector<int64_t> rowLayers;
-    for (TraceRow &row : trace) {
+    for (const TraceRow &row : trace) {
       rowNames.push_back(row.describe(builder));
       rowLayers.push_back(row.layer);
     }
     setTraceLayout(func, rowLayers, builder.getArrayAttr(rowNames));
     // The runtime's buffer, updated in place by the lowered FFNs.
-    func.setArgAttr(static_cast<unsigned>(inputs.size() - 1),
-                    "bufferization.writable", builder.getBoolAttr(true));
+    func.setArgAttr(traceArgument, "bufferization.writable",
+                    builder.getBoolAttr(true));
     Block *entry = func.addEntryBlock();
+    OpBuilder::InsertionGuard guard(builder);
     builder.setInsertionPointToStart(entry);
 
     IRMapping mapping;
-    // The body works on token blocks of unknown length; cast the one token.
+    // The body works on token blocks of unknown length: the one token, or
+    // the block's first `count` tokens.
     DecodeSignature signature(func);
-    mapping.map(body.getArgument(0),
-                tensor::CastOp::create(
-                    builder, forward.getLoc(), body.getArgument(0).getType(),
-                    entry->getArgument(DecodeSignature::kTokenArgument)));
+    Value tokens = entry->getArgument(DecodeSignature::kTokenArgument);
+    Value count;
+    if (block) {
+      count = entry->getArguments().back();
+      SmallVector<OpFoldResult> offsets = {builder.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {count};
+      SmallVector<OpFoldResult> strides = {builder.getIndexAttr(1)};
+      tokens = tensor::ExtractSliceOp::create(
+          builder, loc,
+          RankedTensorType::get({ShapedType::kDynamic}, i32), tokens, offsets,
+          sizes, strides);
+    }
+    if (tokens.getType() != body.getArgument(0).getType())
+      tokens = tensor::CastOp::create(builder, loc,
+                                      body.getArgument(0).getType(), tokens);
+    mapping.map(body.getArgument(0), tokens);
     mapping.map(body.getArgument(1),
                 entry->getArgument(DecodeSignature::kPositionArgument));
     mapping.map(body.getArgument(2),
@@ -198,12 +246,22 @@ struct BrickOutlineForwardPass
     }
     auto ret = cast<ReturnOp>(body.getTerminator());
     Value logits = mapping.lookup(ret.getOperands().front());
-    if (logits.getType() != resultType)
-      logits =
-          tensor::CastOp::create(builder, forward.getLoc(), resultType, logits);
-    func::ReturnOp::create(builder, forward.getLoc(),
-                           ValueRange{logits, entry->getArguments().back()});
-    return success();
+    if (block) {
+      // The block's rows at the top of the static result.
+      Value all = tensor::EmptyOp::create(builder, loc, resultType.getShape(),
+                                          resultType.getElementType());
+      SmallVector<OpFoldResult> offsets(2, builder.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes = {
+          count, builder.getIndexAttr(resultType.getDimSize(1))};
+      SmallVector<OpFoldResult> strides(2, builder.getIndexAttr(1));
+      logits = tensor::InsertSliceOp::create(builder, loc, logits, all,
+                                             offsets, sizes, strides);
+    } else if (logits.getType() != resultType) {
+      logits = tensor::CastOp::create(builder, loc, resultType, logits);
+    }
+    func::ReturnOp::create(builder, loc,
+                           ValueRange{logits, entry->getArgument(traceArgument)});
+    return func;
   }
 };
 

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
@@ -96,6 +97,9 @@ public:
     return outline(parallel);
   }
 
+  /// Outlines `loop` (from 0 by 1 to constants) as it is.
+  LogicalResult outlineLoop(scf::ParallelOp loop) { return outline(loop); }
+
 private:
   static constexpr int64_t kLanes = 16, kAccumulators = 4;
   /// How far ahead of the row being summed its rows are prefetched, and
@@ -115,41 +119,15 @@ private:
   /// is written here.
   std::optional<scf::ParallelOp> vectorizedMatvec(OpBuilder &b,
                                                   linalg::GenericOp op) {
-    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-        op.getNumLoops() != 3)
-      return std::nullopt;
-    MLIRContext *context = op.getContext();
-    AffineExpr t, o, i;
-    bindDims(context, t, o, i);
-    auto maps = op.getIndexingMapsArray();
-    if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
-        maps[1] != AffineMap::get(3, 0, {o, i}, context) ||
-        maps[2] != AffineMap::get(3, 0, {t, o}, context))
-      return std::nullopt;
-    // The body: [extf w], mulf x w, addf out m, yield.
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-    if (!add || add.getLhs() != body.getArgument(2))
-      return std::nullopt;
-    auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
-    if (!mul || mul.getLhs() != body.getArgument(0))
-      return std::nullopt;
-    Value weight = mul.getRhs();
-    if (auto ext = weight.getDefiningOp<arith::ExtFOp>())
-      weight = ext.getIn();
-    if (weight != body.getArgument(1) ||
-        !body.getArgument(0).getType().isF32() || !add.getType().isF32() ||
-        std::distance(body.begin(), body.end()) > 4)
+    std::optional<DotProduct> product = matchDotProduct(op);
+    if (!product)
       return std::nullopt;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (ranges[2] % (kLanes * kAccumulators) != 0)
       return std::nullopt;
 
     Location loc = op.getLoc();
-    Value x = op.getDpsInputOperand(0)->get();
-    Value w = op.getDpsInputOperand(1)->get();
-    Value out = op.getDpsInitOperand(0)->get();
+    Value x = product->x, w = product->w, out = product->out;
     Type wElement = cast<MemRefType>(w.getType()).getElementType();
     auto f32Vector = VectorType::get({kLanes}, b.getF32Type());
     auto wVector = VectorType::get({kLanes}, wElement);
@@ -564,9 +542,19 @@ struct BrickOutlineWorkItems
       if (work > 0 && work >= minWork)
         contractions.push_back(op);
     });
+    // Loops brick-block-matmuls built to be work items.
+    SmallVector<scf::ParallelOp> marked;
+    getOperation().walk([&](scf::ParallelOp loop) {
+      if (BrickDialect::WorkItemsAttrHelper(loop.getContext()).isAttrPresent(
+              loop))
+        marked.push_back(loop);
+    });
     WorkItemOutliner outliner(getOperation());
     for (linalg::GenericOp op : contractions)
       if (failed(outliner.outline(op)))
+        return signalPassFailure();
+    for (scf::ParallelOp loop : marked)
+      if (failed(outliner.outlineLoop(loop)))
         return signalPassFailure();
   }
 };

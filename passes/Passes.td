@@ -170,15 +170,50 @@ def BrickOutlineForward : Pass<"brick-outline-forward", "::mlir::ModuleOp"> {
     `brick.trace_layers` and `brick.trace_bricks`, each FFN's row by
     `brick.trace_row` and `brick.trace_columns` (DecodeSignature.h). Shapes
     at the boundary are static, as C callers need.
+
+    With `block-size=B`, a block function `<decode name>_block` follows it:
+    the same arguments with `%tokens: tensor<Bxi32>`, then `%count: index`
+    after the trace; it runs the first `count` tokens (1 <= count <= B) at
+    positions pos .. pos + count - 1 and returns their logits as the first
+    `count` rows of a `tensor<BxVOCABxf32>`, and in the trace the bricks'
+    mass summed over the block. Inside, the tokens are a `tensor<?xi32>`, so
+    a partial block computes only its tokens.
   }];
   let options = [
     Option<"decodeName", "decode-name", "std::string", /*default=*/"\"\"",
            "Name of the decode function (default: <model>_decode); one "
            "model at most then">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Also outline a block function (<decode name>_block) running up "
+           "to this many tokens at once; 0 outlines none">,
   ];
   let dependentDialects = [
     "::mlir::func::FuncDialect",
     "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
+  let summary = "Turn the matrix-matrix products of block functions into "
+                "register-blocked vector kernels over work items";
+  let description = [{
+    Runs on buffers, before brick-outline-work-items. A product of a block
+    of tokens (`x[t, i] * widen(w[o, i])` summed over `i`, the token count
+    `t` dynamic, `o` a multiple of 4 and `i` of 8) becomes an `scf.parallel`
+    over tiles of 4 output columns, marked `brick.work_items` so that
+    brick-outline-work-items hands the tiles to the runtime's threads. Each
+    tile keeps its 4 weight rows in cache while it runs every token of the
+    block through them, 3 tokens at a time: 12 `vector<8xf32>` accumulators
+    (3 tokens x 4 columns), one vector load of each token's inputs and of
+    each row's weights per 8 inputs, then one horizontal sum per
+    accumulator; the 1 or 2 tokens left over go one at a time. Products the
+    kernel does not fit stay as they are (and become loops).
+  }];
+  let dependentDialects = [
+    "::mlir::brick::BrickDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
@@ -206,6 +241,10 @@ def BrickOutlineWorkItems
     of 64 inputs) becomes explicit vector code instead of loops: four
     `vector<16xf32>` accumulators, one horizontal sum, and a
     `memref.prefetch` per cache line of the rows 4 KB ahead.
+
+    An `scf.parallel` marked `brick.work_items` (brick-block-matmuls) whose
+    loops run from 0 by 1 to constants becomes work items as it is,
+    whatever its work.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
@@ -393,7 +432,10 @@ def BrickGpuCopiesToLinalg
   let description = [{
     Runs after bufferisation, on the way to NVPTX: every `memref.copy`
     becomes a `linalg.copy`, so it maps to threads like any other loop nest
-    instead of being a copy the host would have to run.
+    instead of being a copy the host would have to run. The CPU lowering
+    runs it too: a copy between strided views of dynamic buffers (a block
+    function's) would otherwise call the memref runtime library, which
+    generated code does not link.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

@@ -216,8 +216,10 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   // of its own: the weights (and the weight expressions no one has
   // materialised) are evaluated from it while the artifact is written.
   PassManager outline(context);
+  // A CPU artifact also gets the block function prompts run through.
+  int64_t blockSize = gpu ? 0 : request.blockSize;
   outline.addPass(createBrickOutlineForward(
-      BrickOutlineForwardOptions{kDecodeFunctionName.str()}));
+      BrickOutlineForwardOptions{kDecodeFunctionName.str(), blockSize}));
   if (llvm::Error error = run(outline, module, path))
     return error;
   func::FuncOp decodeFunction = DecodeSignature::lookup(module);
@@ -230,6 +232,7 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   OwningOpRef<ModuleOp> weightsModule = ModuleOp::create(model.getLoc());
   model->moveBefore(weightsModule->getBody(), weightsModule->getBody()->end());
   DecodeInfo info = describeDecode(model, decode);
+  info.blockSize = blockSize;
 
   // The first stage of brick-lower-cpu/gpu; its outlining has been done.
   PassManager lower(context);

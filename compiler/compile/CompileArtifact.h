@@ -39,6 +39,9 @@ struct CompileRequest {
   /// Multiply-adds from which a product becomes work items for the
   /// runtime's threads (kDefaultWorkItemMinWork, Pipelines.h).
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
+  /// Tokens the block function of a CPU artifact runs at once
+  /// (brick_decode_block in decode_abi.h); at least 1.
+  int64_t blockSize = kDefaultBlockSize;
   /// How f32 weight matrices are stored: as they are, narrowed or
   /// quantised.
   WeightStorage weightStorage = WeightStorage::AsImported;

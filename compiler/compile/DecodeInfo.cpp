@@ -104,6 +104,9 @@ void mlir::brick::addDecodeInfoGlobals(ModuleOp module,
                          LLVM::Linkage::External,
                          BRICK_DECODE_ABI_VERSION_SYMBOL,
                          builder.getI64IntegerAttr(BRICK_DECODE_ABI_VERSION));
+  LLVM::GlobalOp::create(builder, loc, i64, /*isConstant=*/true,
+                         LLVM::Linkage::External, BRICK_DECODE_BLOCK_SIZE,
+                         builder.getI64IntegerAttr(info.blockSize));
   auto tensors = static_cast<int64_t>(info.readFraction.size());
   LLVM::GlobalOp::create(
       builder, loc, LLVM::LLVMArrayType::get(builder.getF64Type(), tensors),

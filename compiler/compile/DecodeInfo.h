@@ -33,6 +33,9 @@ struct DecodeInfo {
   /// brick_tensor_signature, without its NUL: the stored tensors, which the
   /// lowering fixes after describeDecode (describeTensorSignature).
   std::string tensorSignature;
+  /// brick_decode_block_size: tokens the block function runs at once; 0
+  /// when the code has none (a GPU program).
+  int64_t blockSize = 0;
 };
 
 /// Describes `decode`, the outlined forward pass of `model`, before it is

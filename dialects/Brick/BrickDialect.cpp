@@ -78,6 +78,13 @@ LogicalResult BrickDialect::verifyOperationAttribute(Operation *op,
   }
   if (name == TransposedAttrHelper::getNameStr())
     return op->emitOpError("'") << name << "' belongs on a weight argument";
+  if (name == WorkItemsAttrHelper::getNameStr()) {
+    if (op->getName().getStringRef() != "scf.parallel" ||
+        !isa<UnitAttr>(value))
+      return op->emitOpError("'")
+             << name << "' is a unit attribute of an scf.parallel";
+    return success();
+  }
   return op->emitOpError("unknown brick attribute '") << name << "'";
 }
 

@@ -47,7 +47,10 @@ def Brick_Dialect : Dialect {
     "::mlir::UnitAttr":$transposed,
     // On a weight argument of a decode function: stored in the ggml block
     // format named (q8_0, q4_0), as [rows, blocks, bytes per block] i8.
-    "::mlir::StringAttr":$quantized
+    "::mlir::StringAttr":$quantized,
+    // On an scf.parallel (brick-block-matmuls): its iterations become work
+    // items for the runtime's threads (brick-outline-work-items).
+    "::mlir::UnitAttr":$work_items
   );
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;

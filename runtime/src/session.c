@@ -44,6 +44,14 @@ struct brick_session_t {
   int64_t pos;
   int32_t *token_pointer;
   float *cache_pointer, *logits_pointer, *trace_pointer;
+  /* The block entry (decode_abi.h) and its packed arguments: up to
+   * block_size tokens a call, their logits and a trace of their own (the
+   * session's trace stays that of the last one-token step). */
+  void (*block_entry)(void **);
+  void **block_args;
+  int64_t block_size, block_count, block_pos;
+  int32_t *block_tokens;
+  float *block_logits, *block_trace;
   /* BRICK_DEVICE_CUDA: the parsed program and the device running it. */
   brick_gpu_program_t *gpu;
   brick_cuda_backend_t *cuda;
@@ -147,6 +155,39 @@ static brick_status_t take_sizes(brick_session_t *s,
   return BRICK_OK;
 }
 
+/* Binds the block entry beside the one-token one: the same weights and
+ * cache, its own tokens, count, trace and logits. */
+static brick_status_t bind_block(brick_session_t *s, uint32_t tensors) {
+  const int64_t *block_size = dlsym(s->code, BRICK_DECODE_BLOCK_SIZE);
+  s->block_entry =
+      (void (*)(void **))dlsym(s->code, BRICK_DECODE_BLOCK_ENTRY);
+  if (!s->block_entry || !block_size || *block_size < 1)
+    return fail(BRICK_ERROR_MALFORMED,
+                "the code has no " BRICK_DECODE_BLOCK_ENTRY
+                " or no positive " BRICK_DECODE_BLOCK_SIZE " (CODE)");
+  s->block_size = *block_size;
+  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
+  s->block_tokens = calloc((size_t)s->block_size, sizeof(int32_t));
+  s->block_logits =
+      calloc((size_t)(s->block_size * s->vocab), sizeof(float));
+  s->block_trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
+  s->block_args = calloc((size_t)tensors + 6, sizeof(void *));
+  if (!s->block_tokens || !s->block_logits || !s->block_trace ||
+      !s->block_args)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for a block of %lld tokens",
+                (long long)s->block_size);
+  s->block_args[0] = &s->block_tokens;
+  s->block_args[1] = &s->block_pos;
+  s->block_args[2] = &s->cache_pointer;
+  for (uint32_t i = 0; i < tensors; ++i)
+    s->block_args[3 + i] = &s->weights[i];
+  s->block_args[3 + tensors] = &s->block_trace;
+  s->block_args[4 + tensors] = &s->block_count;
+  s->block_args[5 + tensors] = &s->block_logits;
+  return BRICK_OK;
+}
+
 static brick_status_t bind(brick_session_t *s,
                            const brick_artifact_t *artifact) {
   const int64_t *version = dlsym(s->code, BRICK_DECODE_ABI_VERSION_SYMBOL);
@@ -215,7 +256,7 @@ static brick_status_t bind(brick_session_t *s,
   }
   s->args[3 + tensors] = &s->trace_pointer;
   s->args[4 + tensors] = &s->logits_pointer;
-  return BRICK_OK;
+  return bind_block(s, tensors);
 }
 
 /* Loads the shared object, whose ELF the artifact's validation has
@@ -369,6 +410,10 @@ void brick_session_free(brick_session_t *session) {
   free(session->trace);
   free(session->weights);
   free(session->args);
+  free(session->block_tokens);
+  free(session->block_logits);
+  free(session->block_trace);
+  free(session->block_args);
   free(session);
 }
 
@@ -405,13 +450,10 @@ brick_status_t brick_session_step(brick_session_t *session, int32_t token,
   return BRICK_OK;
 }
 
-brick_status_t brick_session_prompt(brick_session_t *session,
-                                    const int32_t *tokens, size_t count,
-                                    float **out_logits) {
-  if (out_logits)
-    *out_logits = NULL;
-  if (!session || !out_logits || (!tokens && count))
-    return fail(BRICK_ERROR_INVALID_ARGUMENT, "NULL argument");
+/* Checks a block of `count` tokens at the session's position whole: it
+ * must fit in the context, every token in the vocabulary. */
+static brick_status_t check_block(const brick_session_t *session,
+                                  const int32_t *tokens, size_t count) {
   if (count == 0)
     return fail(BRICK_ERROR_INVALID_ARGUMENT, "empty prompt block");
   if ((int64_t)count > session->max_seq - session->pos)
@@ -419,20 +461,74 @@ brick_status_t brick_session_prompt(brick_session_t *session,
                 "a block of %zu tokens at position %lld passes the context "
                 "length %lld",
                 count, (long long)session->pos, (long long)session->max_seq);
-  /* Every token is checked first, so a bad one leaves the cache as it was. */
   for (size_t i = 0; i < count; ++i)
     if (tokens[i] < 0 || tokens[i] >= session->vocab)
       return fail(BRICK_ERROR_INVALID_ARGUMENT,
                   "token %d (block index %zu) is outside the vocabulary of "
                   "%lld",
                   tokens[i], i, (long long)session->vocab);
-  /* The generated code has one entry, a one-token step; the block runs
-   * through it token by token with the threads kept warm in between. */
-  for (size_t i = 0; i < count; ++i) {
-    brick_status_t status = brick_session_step(session, tokens[i], out_logits);
+  return BRICK_OK;
+}
+
+int64_t brick_session_block_size(const brick_session_t *session) {
+  return session->cuda ? 1 : session->block_size;
+}
+
+brick_status_t brick_session_block(brick_session_t *session,
+                                   const int32_t *tokens, size_t count,
+                                   float **out_logits) {
+  if (out_logits)
+    *out_logits = NULL;
+  if (!session || !out_logits || (!tokens && count))
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "NULL argument");
+  if ((int64_t)count > brick_session_block_size(session))
+    return fail(BRICK_ERROR_INVALID_ARGUMENT,
+                "a block of %zu tokens is larger than the code's %lld",
+                count, (long long)brick_session_block_size(session));
+  brick_status_t status = check_block(session, tokens, count);
+  if (status != BRICK_OK)
+    return status;
+  if (session->cuda)
+    return brick_session_step(session, tokens[0], out_logits);
+  /* As in brick_session_step: refuse a changed file before the code reads
+   * its pages. */
+  if (brick_artifact_check_unchanged(session->artifact) != BRICK_OK)
+    return fail(BRICK_ERROR_IO, "%s", brick_artifact_last_error());
+  memcpy(session->block_tokens, tokens, count * sizeof(int32_t));
+  session->block_pos = session->pos;
+  session->block_count = (int64_t)count;
+  session->block_entry(session->block_args);
+  session->pos += (int64_t)count;
+  *out_logits = session->block_logits;
+  return BRICK_OK;
+}
+
+brick_status_t brick_session_prompt(brick_session_t *session,
+                                    const int32_t *tokens, size_t count,
+                                    float **out_logits) {
+  if (out_logits)
+    *out_logits = NULL;
+  if (!session || !out_logits || (!tokens && count))
+    return fail(BRICK_ERROR_INVALID_ARGUMENT, "NULL argument");
+  /* Every token is checked first, so a bad one leaves the cache as it was. */
+  brick_status_t status = check_block(session, tokens, count);
+  if (status != BRICK_OK)
+    return status;
+  /* Blocks of up to the code's block size (one token on a GPU); the
+   * logits after the last token are the last block's last row. */
+  size_t block = (size_t)brick_session_block_size(session);
+  float *logits = NULL;
+  size_t last = 0;
+  for (size_t done = 0; done < count; done += last) {
+    last = count - done < block ? count - done : block;
+    status = brick_session_block(session, tokens + done, last, &logits);
     if (status != BRICK_OK)
       return status;
   }
+  if (logits != session->logits)
+    memcpy(session->logits, logits + (last - 1) * (size_t)session->vocab,
+           (size_t)session->vocab * sizeof(float));
+  *out_logits = session->logits;
   return BRICK_OK;
 }
 

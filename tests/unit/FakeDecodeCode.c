@@ -2,7 +2,7 @@
  *
  * The smallest shared object a CPU session loads (brick/decode_abi.h): a
  * model of 8 tokens, 4 positions, one tensor and an empty trace, whose step
- * writes logit v = token + v. Its bytes become the CODE section of a host
+ * writes logit v = token + v (and its block entry row t, token t + v). Its bytes become the CODE section of a host
  * artifact, so tests reach a working CPU session without compiling a model
  * (the session's device queries, in artifact/GpuSessionTest.cpp).
  *
@@ -36,4 +36,16 @@ FAKE_EXPORT void brick_decode_packed(void **args) {
   float *logits = *(float **)args[5];
   for (int v = 0; v < 8; ++v)
     logits[v] = (float)(*token + v);
+}
+
+FAKE_EXPORT const int64_t brick_decode_block_size = 2;
+
+/* args: tokens, pos, cache, the one tensor, trace, count, logits. */
+FAKE_EXPORT void brick_decode_block_packed(void **args) {
+  const int32_t *tokens = *(int32_t **)args[0];
+  int64_t count = *(int64_t *)args[5];
+  float *logits = *(float **)args[6];
+  for (int64_t t = 0; t < count; ++t)
+    for (int v = 0; v < 8; ++v)
+      logits[t * 8 + v] = (float)(tokens[t] + v);
 }

@@ -112,7 +112,7 @@ std::vector<Malformed> malformedPrograms() {
        },
        "GPU program: bad magic, not a BRICKGPU program (CODE)"},
       {"abi version", [](GpuProgramBuilder &b) { b.abiVersion = 1; },
-       "the GPU program was generated for decode ABI 1, this runtime runs 3; "
+       "the GPU program was generated for decode ABI 1, this runtime runs 4; "
        "recompile the artifact (CODE)",
        BRICK_ERROR_VERSION_MISMATCH},
       {"header size",

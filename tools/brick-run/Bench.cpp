@@ -99,7 +99,8 @@ uint64_t peakResidentBytes() {
 } // namespace
 
 int brick_run::runBench(DecodeSession &session,
-                        const std::vector<int32_t> &prompt, int64_t steps) {
+                        const std::vector<int32_t> &prompt, int64_t steps,
+                        int64_t promptBlock) {
   const int64_t promptLength = static_cast<int64_t>(prompt.size());
   if (steps <= 0 || steps > session.maxSeq())
     steps = session.maxSeq();
@@ -124,7 +125,7 @@ int brick_run::runBench(DecodeSession &session,
        ++passes) {
     session.reset();
     auto start = Clock::now();
-    const float *logits = session.prompt(prompt);
+    const float *logits = session.prompt(prompt, promptBlock);
     bestPrompt = std::min(bestPrompt, secondsSince(start));
     start = Clock::now();
     for (int64_t pos = promptLength; pos < steps; ++pos) {
@@ -164,8 +165,9 @@ int brick_run::runBench(DecodeSession &session,
   std::printf("threads                %d\n", session.threads());
   if (onDevice)
     std::printf("device                 %s\n", session.deviceName());
-  std::printf("prompt tokens          %lld (BOS included, one block)\n",
-              (long long)promptLength);
+  std::printf("prompt tokens          %lld (BOS included, blocks of %lld)\n",
+              (long long)promptLength,
+              (long long)session.promptBlock(promptBlock));
   std::printf("prompt tokens/s        %.1f\n",
               static_cast<double>(promptLength) / bestPrompt);
   std::printf("decode tokens          %lld (greedy, best of %d passes)\n",

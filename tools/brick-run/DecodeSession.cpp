@@ -2,6 +2,7 @@
 
 #include "DecodeSession.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -36,10 +37,28 @@ float *DecodeSession::step(int32_t token) {
   return orDie(status, logits);
 }
 
-float *DecodeSession::prompt(const std::vector<int32_t> &tokens) {
+float *DecodeSession::prompt(const std::vector<int32_t> &tokens,
+                             int64_t block) {
+  block = promptBlock(block);
+  if (block == blockSize()) {
+    float *logits = nullptr;
+    brick_status_t status =
+        brick_session_prompt(session, tokens.data(), tokens.size(), &logits);
+    return orDie(status, logits);
+  }
+  float *logits = nullptr;
+  size_t rows = 0;
+  for (size_t done = 0; done < tokens.size(); done += rows) {
+    rows = std::min(tokens.size() - done, static_cast<size_t>(block));
+    logits = rows == 1 ? step(tokens[done]) : this->block(&tokens[done], rows);
+  }
+  return logits + (rows - 1) * static_cast<size_t>(vocab());
+}
+
+float *DecodeSession::block(const int32_t *tokens, size_t count) {
   float *logits = nullptr;
   brick_status_t status =
-      brick_session_prompt(session, tokens.data(), tokens.size(), &logits);
+      brick_session_block(session, tokens, count, &logits);
   return orDie(status, logits);
 }
 

@@ -31,8 +31,18 @@ public:
   /// keep within maxSeq(), so a step fails only on a device error, which
   /// ends the program with the runtime's message.
   float *step(int32_t token);
-  /// Runs a prompt block; returns the logits after its last token.
-  float *prompt(const std::vector<int32_t> &tokens);
+  /// Runs a prompt in blocks of promptBlock(`block`) tokens; returns the
+  /// logits after its last token.
+  float *prompt(const std::vector<int32_t> &tokens, int64_t block = 0);
+  /// The block size `--prompt-block block` asks for: the code's block size
+  /// for 0, else `block` up to it (1 is the one-token entry).
+  int64_t promptBlock(int64_t block) const {
+    return block > 0 && block < blockSize() ? block : blockSize();
+  }
+  /// Runs `count` tokens (at most blockSize()) at once; returns their
+  /// logits, `count` rows of vocab() floats.
+  float *block(const int32_t *tokens, size_t count);
+  int64_t blockSize() const { return brick_session_block_size(session); }
   /// Empties the KV cache, so positions start again from 0.
   void reset() { brick_session_reset(session); }
 

@@ -14,19 +14,21 @@ namespace brick_run {
 /// `brickc perplexity` evaluates it on the oracle: encoded with BOS, in
 /// windows of `context` tokens (0: the model's max_seq; else 2 to max_seq,
 /// which the caller checks) overlapping by one, so that every token after
-/// the first is predicted once. Returns the exit code; errors name the
-/// file.
+/// the first is predicted once; each window runs in blocks of
+/// DecodeSession::promptBlock(`promptBlock`) tokens. Returns the exit code;
+/// errors name the file.
 int runPerplexity(DecodeSession &session, const std::string &textPath,
-                  int64_t context);
+                  int64_t context, int64_t promptBlock);
 
-/// Runs `prompt` (one step a token until prompt blocks exist), then decodes
+/// Runs `prompt` (in blocks of DecodeSession::promptBlock(`promptBlock`)
+/// tokens: the artifact's block size for 0, one-token steps for 1), then decodes
 /// greedily to `steps` positions, and prints prompt and decode throughput,
 /// ms per token, peak memory, the weight bytes a token reads and that
 /// against the memory bandwidth measured in the same run where the weights
 /// live: the host's read bandwidth on the CPU, the device's copy bandwidth
 /// on a CUDA GPU (then also the device's name).
 int runBench(DecodeSession &session, const std::vector<int32_t> &prompt,
-             int64_t steps);
+             int64_t steps, int64_t promptBlock);
 
 } // namespace brick_run
 

@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -108,6 +109,7 @@ int main(int argc, char **argv) {
   bool info = false, verify = false;
   std::string dumpLogits, perplexityText, tracePath;
   int64_t context = 0;
+  int64_t promptBlock = 0;
   bool bench = false;
   int threads = 0;
   std::string device = "cpu";
@@ -143,6 +145,13 @@ int main(int argc, char **argv) {
   app.add_option("--trace", tracePath,
                  "Write, per position, each layer's brick activation mass and "
                  "the bricks that fired to FILE (JSON Lines)");
+  app.add_option("--prompt-block", promptBlock,
+                 "Run the prompt (and --perplexity's windows) in blocks of up "
+                 "to this many tokens through the block entry; 0 = the "
+                 "artifact's block size, 1 = token by token through the "
+                 "one-token entry (as --trace does)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--perplexity", perplexityText,
                  "Print the perplexity of the text in FILE instead");
   app.add_option("--context", context,
@@ -204,7 +213,8 @@ int main(int argc, char **argv) {
       return fail(path + ": --context " + std::to_string(context) +
                   " is past the model's max_seq " +
                   std::to_string(session.maxSeq()) + " (--context)");
-    return brick_run::runPerplexity(session, perplexityText, context);
+    return brick_run::runPerplexity(session, perplexityText, context,
+                                    promptBlock);
   }
   // An -n past max_seq that the user gave is refused; the default (256) is
   // clamped to max_seq as run.c clamps it.
@@ -233,7 +243,7 @@ int main(int argc, char **argv) {
     brick_tokenizer_buffer_free(ids);
   }
   if (bench)
-    return brick_run::runBench(session, promptIds, steps);
+    return brick_run::runBench(session, promptIds, steps, promptBlock);
   brick_sampler_t *created = nullptr;
   if (brick_sampler_create(static_cast<int32_t>(vocab), temperature, topP, seed,
                            &created) != BRICK_OK)
@@ -263,8 +273,25 @@ int main(int argc, char **argv) {
   brick_run::TraceWriter trace;
   if (!tracePath.empty() && !trace.open(tracePath, session.handle(), error))
     return fail(error);
+  // The prompt runs in blocks (its positions' logits are rows of theirs),
+  // unless the trace needs each position's own step.
+  int64_t block = tracePath.empty() ? session.promptBlock(promptBlock) : 1;
+  int64_t promptLength = static_cast<int64_t>(promptIds.size());
+  int64_t blockStart = 0, blockRows = 0;
+  float *blockLogits = nullptr;
   for (int64_t pos = 0; pos < steps; ++pos) {
-    float *logits = session.step(token);
+    float *logits;
+    if (block > 1 && pos < promptLength) {
+      if (pos >= blockStart + blockRows) {
+        blockStart = pos;
+        blockRows = std::min(block, promptLength - pos);
+        blockLogits = session.block(promptIds.data() + pos,
+                                    static_cast<size_t>(blockRows));
+      }
+      logits = blockLogits + (pos - blockStart) * vocab;
+    } else {
+      logits = session.step(token);
+    }
     if (dump)
       std::fwrite(logits, sizeof(float), static_cast<size_t>(vocab),
                   dump.get());

@@ -26,6 +26,7 @@ struct CompileArgs {
   std::string hostKernels, lowered;
   int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
+  int64_t blockSize = kDefaultBlockSize;
   WeightStorage weightStorage = WeightStorage::AsImported;
   /// Set when --weight-dtype is given; it wins over a configuration's.
   CLI::Option *weightDtypeOption = nullptr;
@@ -58,6 +59,7 @@ int runCompile(const CompileArgs &args) {
   CompileRequest request;
   request.baseDir = graph->baseDir;
   request.workItemMinWork = args.workItemMinWork;
+  request.blockSize = args.blockSize;
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
   // The side outputs are staged and put in place only with the artifact
@@ -161,6 +163,12 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
                    "work items run by brick-run's threads")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  command
+      ->add_option("--block-size", args->blockSize,
+                   "Tokens the block entry runs at once (prompts, "
+                   "perplexity); CPU targets only")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t(1), int64_t(4096)));
   command
       ->add_option("--cuda-path", args->cudaPath,
                    "CUDA toolkit whose libdevice the NVPTX kernels link "

@@ -12,6 +12,20 @@
  *     written), then [4 + tensors] float *logits (BRICK_DECODE_INFO_VOCAB
  *     floats, written).
  *
+ *   void brick_decode_block_packed(void **args);
+ *     A decode step for a block of 1 to BLOCK tokens (BLOCK is
+ *     brick_decode_block_size), at positions pos .. pos + count - 1: the
+ *     arguments of brick_decode_packed with [0] int32_t *tokens (BLOCK ids,
+ *     the first count read) and, between the trace and the logits,
+ *     [4 + tensors] int64_t count; the logits are BLOCK x VOCAB floats, of
+ *     which the first count rows are written (row t for token t). The trace
+ *     gets each brick's mass summed over the block's tokens. The cache
+ *     ends as count one-token steps would leave it; the logits equal theirs
+ *     up to float reassociation (products are summed in another order).
+ *
+ *   const int64_t brick_decode_block_size;
+ *     BLOCK, at least 1.
+ *
  *   The trace: row r is the r-th FFN of the forward pass; column c of it
  *   the activation mass (the sum of |hidden activation|) of the c-th brick
  *   of that FFN's layer for this token, 0 for a brick a router skipped and
@@ -69,7 +83,9 @@
 /* const int64_t brick_decode_abi_version: the layout of this header the
  * code was generated for; the runtime refuses any other. */
 #define BRICK_DECODE_ABI_VERSION_SYMBOL "brick_decode_abi_version"
-#define BRICK_DECODE_ABI_VERSION 3
+#define BRICK_DECODE_ABI_VERSION 4
+#define BRICK_DECODE_BLOCK_ENTRY "brick_decode_block_packed"
+#define BRICK_DECODE_BLOCK_SIZE "brick_decode_block_size"
 #define BRICK_PARALLEL_FOR_HOOK "brick_parallel_for_hook"
 #define BRICK_PARALLEL_FOR_POOL "brick_parallel_for_pool"
 

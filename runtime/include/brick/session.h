@@ -95,10 +95,28 @@ brick_status_t brick_session_step(brick_session_t *session, int32_t token,
 /* Runs a prompt block of `count` tokens from the session's position;
  * `*out_logits` gets the logits after the last one. The block is checked
  * whole first (it must fit in the context, every token in the vocabulary):
- * on BRICK_ERROR_INVALID_ARGUMENT nothing ran. */
+ * on BRICK_ERROR_INVALID_ARGUMENT nothing ran. On the CPU it runs through
+ * the code's block entry, brick_session_block_size() tokens at a time
+ * (matrix-matrix products); on a CUDA device token by token. */
 brick_status_t brick_session_prompt(brick_session_t *session,
                                     const int32_t *tokens, size_t count,
                                     float **out_logits);
+
+/* The most tokens one brick_session_block call runs: the block size the
+ * artifact's code was compiled with (brickc compile --block-size), 1 on a
+ * CUDA device. */
+int64_t brick_session_block_size(const brick_session_t *session);
+
+/* Runs 1 to brick_session_block_size() tokens at once from the session's
+ * position and advances it by `count`. `*out_logits` gets `count` rows of
+ * vocab floats, row t the logits after token t, valid until the next step
+ * or block; they equal `count` brick_session_step calls' logits up to
+ * float reassociation. Checked whole first as brick_session_prompt is
+ * (and refused when `count` is larger than the block size); errors as for
+ * brick_session_step. The trace (brick_session_trace) is left as it was. */
+brick_status_t brick_session_block(brick_session_t *session,
+                                   const int32_t *tokens, size_t count,
+                                   float **out_logits);
 
 /* Empties the KV cache: the next step is at position 0. (On a CUDA device
  * a failure to clear it is returned by the next step.) */

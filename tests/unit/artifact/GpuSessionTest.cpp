@@ -246,6 +246,48 @@ TEST(GpuSessionTest, CpuSessionHasNoDeviceBandwidth) {
   brick_session_free(session);
 }
 
+// Test: a CPU prompt runs through the code's block entry in blocks of its
+// size (2 in FakeDecodeCode.c), the last one partial: 3 tokens are a block
+// of 2 and one of 1, and the logits are the last token's. A block larger
+// than the code's, or past the context, is refused before anything runs.
+TEST(GpuSessionTest, CpuPromptRunsInBlocks) {
+  GpuArtifact cpu(readBytes(BRICK_FAKE_DECODE_CODE),
+                  {hostTriple(), "generic", {hostBaselineFeature()}});
+  ASSERT_NE(cpu.artifact, nullptr);
+  brick_session_options_t options{};
+  options.threads = 1;
+  brick_session_t *session = nullptr;
+  ASSERT_EQ(brick_session_create(cpu.artifact, &options, &session), BRICK_OK)
+      << brick_session_last_error();
+  EXPECT_EQ(brick_session_block_size(session), 2);
+  const std::vector<int32_t> prompt = {1, 6, 4};
+  float *logits = nullptr;
+  ASSERT_EQ(brick_session_prompt(session, prompt.data(), prompt.size(),
+                                 &logits),
+            BRICK_OK)
+      << brick_session_last_error();
+  EXPECT_EQ(brick_session_position(session), 3);
+  for (int v = 0; v < 8; ++v)
+    EXPECT_EQ(logits[v], 4.0f + v) << v;
+
+  brick_session_reset(session);
+  ASSERT_EQ(brick_session_block(session, prompt.data(), 2, &logits), BRICK_OK);
+  EXPECT_EQ(logits[0], 1.0f);
+  EXPECT_EQ(logits[8 + 7], 13.0f); // row 1: token 6 + 7
+  EXPECT_EQ(brick_session_block(session, prompt.data(), 3, &logits),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(logits, nullptr);
+  EXPECT_EQ(std::string(brick_session_last_error()),
+            "a block of 3 tokens is larger than the code's 2");
+  // Positions 2 and 3 are left of the 4: a block of 2 fits, a third does
+  // not, and the position stays.
+  ASSERT_EQ(brick_session_block(session, prompt.data(), 2, &logits), BRICK_OK);
+  EXPECT_EQ(brick_session_prompt(session, prompt.data(), 1, &logits),
+            BRICK_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(brick_session_position(session), 4);
+  brick_session_free(session);
+}
+
 // Test: a device value outside brick_device_t.
 TEST(GpuSessionTest, UnknownDevice) {
   GpuArtifact gpu(sampleGpuProgram());
@@ -272,11 +314,11 @@ TEST(GpuSessionTest, MalformedProgramsBeforeTheDriver) {
   }
   {
     GpuProgramBuilder program = sampleGpuProgram();
-    program.abiVersion = 4;
+    program.abiVersion = 5;
     GpuArtifact gpu(program);
     expectCreateFails(gpu.artifact, &options, BRICK_ERROR_VERSION_MISMATCH,
-                      "the GPU program was generated for decode ABI 4, this "
-                      "runtime runs 3; recompile the artifact (CODE)",
+                      "the GPU program was generated for decode ABI 5, this "
+                      "runtime runs 4; recompile the artifact (CODE)",
                       true);
   }
   {
