@@ -5,9 +5,7 @@
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
 #include "compiler/baselines/Baselines.h"
-#include "compiler/profile/Corpus.h"
 
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::brick;
@@ -35,17 +33,10 @@ int runBaselines(const BaselinesArgs &args) {
   request.seed = args.seed;
   for (double percent : args.budgets)
     request.budgets.push_back(percent / 100.0);
-  for (const std::string &entry : args.heldout) {
-    auto spec = profile::parseCorpusSpec(entry);
-    if (!spec)
-      return fail(spec.takeError());
-    auto text = llvm::MemoryBuffer::getFile(spec->path);
-    if (!text)
-      return fail(llvm::createStringError(
-          text.getError(),
-          spec->path + ": " + text.getError().message() + " (--heldout)"));
-    request.heldout.emplace_back(spec->capability, (*text)->getBuffer().str());
-  }
+  auto heldout = readHeldoutTexts(args.heldout);
+  if (!heldout)
+    return fail(heldout.takeError());
+  request.heldout = std::move(*heldout);
   auto context = createBrickContext();
   auto module = readGraph(context.get(), args.graph);
   if (!module)

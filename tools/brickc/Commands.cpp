@@ -3,6 +3,8 @@
 #include "tools/brickc/Commands.h"
 
 #include "brick/tokenizer.hpp"
+#include "compiler/profile/Corpus.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::brick;
@@ -50,4 +52,21 @@ void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {
     if (int status = action())
       throw CLI::RuntimeError(status);
   });
+}
+
+llvm::Expected<std::vector<std::pair<std::string, std::string>>>
+mlir::brick::readHeldoutTexts(const std::vector<std::string> &specs) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const std::string &entry : specs) {
+    auto spec = profile::parseCorpusSpec(entry);
+    if (!spec)
+      return spec.takeError();
+    auto text = llvm::MemoryBuffer::getFile(spec->path);
+    if (!text)
+      return llvm::createStringError(
+          text.getError(),
+          spec->path + ": " + text.getError().message() + " (--heldout)");
+    texts.emplace_back(spec->capability, (*text)->getBuffer().str());
+  }
+  return texts;
 }

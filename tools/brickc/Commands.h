@@ -16,6 +16,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace mlir::brick {
@@ -40,6 +42,11 @@ int failOnPromptAndTokens(bool prompt, bool tokens);
 llvm::Error parseTokensFlag(llvm::StringRef text,
                             const brick_tokenizer_t *tokenizer,
                             std::vector<int32_t> &ids);
+
+/// Reads each --heldout CAP=FILE of `specs` into (capability, text), for
+/// the commands that measure held-out perplexity on the oracle.
+llvm::Expected<std::vector<std::pair<std::string, std::string>>>
+readHeldoutTexts(const std::vector<std::string> &specs);
 
 /// Runs `action` when `command` is the subcommand parsed; a non-zero status
 /// becomes brickc's exit status.

@@ -4,10 +4,8 @@
 
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
-#include "compiler/profile/Corpus.h"
 #include "compiler/routing/RoutingQuality.h"
 
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::brick;
@@ -32,17 +30,10 @@ int runRoutingReport(const RoutingReportArgs &args) {
   request.config = *config;
   request.configSource = args.config;
   request.context = args.context;
-  for (const std::string &entry : args.heldout) {
-    auto spec = profile::parseCorpusSpec(entry);
-    if (!spec)
-      return fail(spec.takeError());
-    auto text = llvm::MemoryBuffer::getFile(spec->path);
-    if (!text)
-      return fail(llvm::createStringError(
-          text.getError(),
-          spec->path + ": " + text.getError().message() + " (--heldout)"));
-    request.heldout.emplace_back(spec->capability, (*text)->getBuffer().str());
-  }
+  auto heldout = readHeldoutTexts(args.heldout);
+  if (!heldout)
+    return fail(heldout.takeError());
+  request.heldout = std::move(*heldout);
   // Read but not opened: measureRoutingQuality checks the request before it
   // looks at the model.
   auto context = createBrickContext();
