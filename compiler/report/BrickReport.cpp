@@ -6,6 +6,7 @@
 #include "compiler/report/ReportHtml.h"
 #include "compiler/report/ReportJson.h"
 #include "compiler/report/ReportModel.h"
+#include "compiler/report/SvgBudgetPlot.h"
 #include "compiler/report/SvgHeatmap.h"
 
 #include "llvm/ADT/ScopeExit.h"
@@ -68,11 +69,15 @@ mlir::brick::report::writeBrickReport(ModelOp model, StringRef weightBaseDir,
   auto report = collectReport(model, weightBaseDir);
   if (!report)
     return report.takeError();
+  report->budgets = options.budgets;
   std::vector<std::string> svgs(report->layers.size());
   for (const LayerInfo &layer : report->layers)
     if (!layer.bricks.empty())
       svgs[layer.layer] = renderHeatmapSvg(layerHeatmap(*report, layer));
-  std::string html = renderReportHtml(*report, svgs, options.topBricks);
+  std::vector<std::pair<std::string, std::string>> budgetSvgs =
+      renderBudgetPlots(report->budgets);
+  std::string html =
+      renderReportHtml(*report, svgs, options.topBricks, budgetSvgs);
   std::string json =
       llvm::formatv("{0:2}\n", reportToJson(*report, options.topBricks)).str();
 
@@ -101,6 +106,10 @@ mlir::brick::report::writeBrickReport(ModelOp model, StringRef weightBaseDir,
               staging, llvm::formatv("layer-{0}.svg", layer.layer).str(),
               svgs[layer.layer]))
         return error;
+  for (const auto &[capability, svg] : budgetSvgs)
+    if (llvm::Error error =
+            writeFile(staging, "budget-" + capability + ".svg", svg))
+      return error;
   if (llvm::Error error = writeFile(staging, "report.json", json))
     return error;
   if (llvm::Error error = writeFile(staging, "index.html", html))

@@ -9,11 +9,13 @@
 #ifndef BRICK_COMPILER_REPORT_BRICKREPORT_H
 #define BRICK_COMPILER_REPORT_BRICKREPORT_H
 
+#include "compiler/baselines/Baselines.h"
 #include "dialects/Brick/BrickOps.h"
 
 #include "llvm/Support/Error.h"
 
 #include <cstddef>
+#include <vector>
 
 namespace mlir::brick::report {
 
@@ -21,11 +23,15 @@ namespace mlir::brick::report {
 struct ReportOptions {
   /// How many bricks each capability's top list names, per layer.
   size_t topBricks = 3;
+  /// `brickc baselines`' rows for the perplexity-against-budget plots
+  /// (measureBaselines); none: the report has no such section.
+  std::vector<BaselinesRow> budgets;
 };
 
 /// Writes the report of `model` into the directory `outputDir`:
 /// `index.html` (self-contained), `layer-L.svg` for each layer with bricks,
-/// and `report.json`. `weightBaseDir` resolves relative weight files (for
+/// `budget-CAPABILITY.svg` for each capability of `options.budgets`, and
+/// `report.json`. `weightBaseDir` resolves relative weight files (for
 /// `brick.activation_stats`). The directory is built beside its final place
 /// under a temporary name and renamed into place, so a failure leaves
 /// nothing behind; an existing non-empty `outputDir` (or a file there) is

@@ -331,6 +331,48 @@ void writeLayer(llvm::raw_ostream &os, const ModelReport &report,
   os << "</section>\n";
 }
 
+/// Perplexity against budget: per capability the plot and its numbers.
+void writeBudgets(
+    llvm::raw_ostream &os, const ModelReport &report,
+    const std::vector<std::pair<std::string, std::string>> &budgetSvgs) {
+  if (report.budgets.empty())
+    return;
+  os << "<section id=\"budgets\"><h2>Does specialising pay?</h2>\n";
+  os << "<p class=\"muted\">Held-out perplexity of each capability when only "
+        "part of every FFN is kept: its one-capability configuration against "
+        "random neurons and capability-blind importance pruning of the same "
+        "size, and per-neuron pruning by the capability's own importance "
+        "(the reference for brick granularity). A configuration worth "
+        "compiling lies below both baselines. The same numbers as "
+        "<code>brickc baselines</code>.</p>\n";
+  for (const auto &[capability, svg] : budgetSvgs) {
+    os << "<div class=\"heatmap\">\n" << svg << "</div>\n";
+    Table table(os, {"FFN kept", "neurons", "full", "configured", "random",
+                     "capability-blind", "per-neuron", "configured wins"});
+    for (const mlir::brick::BaselinesRow &row : report.budgets) {
+      if (row.capability != capability)
+        continue;
+      table.row()
+          .number(formatPercent(row.budget))
+          .number(std::to_string(row.keptNeurons) + " / " +
+                  std::to_string(row.totalNeurons))
+          .number(formatFixed(row.full, 4))
+          .number(formatFixed(row.configured, 4))
+          .number(formatFixed(row.random, 4))
+          .number(formatFixed(row.blind, 4))
+          .number(formatFixed(row.perNeuron, 4))
+          .text(row.configuredWins()   ? "yes"
+                : row.configuredTies() ? "tie"
+                                       : "no");
+    }
+    table.end();
+    os << llvm::formatv("<p class=\"muted\">Also as <a "
+                        "href=\"budget-{0}.svg\">budget-{0}.svg</a>.</p>\n",
+                        escapeXml(capability));
+  }
+  os << "</section>\n";
+}
+
 void writeRecallSummary(llvm::raw_ostream &os, const ModelReport &report) {
   int64_t maxBricks = 0;
   bool any = false;
@@ -376,7 +418,8 @@ std::vector<int64_t> mlir::brick::report::shownRecallKs(int64_t bricks) {
 std::string
 mlir::brick::report::renderReportHtml(const ModelReport &report,
                                       const std::vector<std::string> &layerSvgs,
-                                      size_t topCount) {
+                                      size_t topCount,
+                                      const std::vector<std::pair<std::string, std::string>> &budgetSvgs) {
   std::string html;
   llvm::raw_string_ostream os(html);
   std::string title = "Brick report: @" + report.model;
@@ -395,6 +438,8 @@ mlir::brick::report::renderReportHtml(const ModelReport &report,
         "capabilities you configure; a router with high recall at small k "
         "makes per-token routing cheap.</p>\n";
   os << "<nav><a href=\"#model\">Model</a><a href=\"#summary\">Layers</a>";
+  if (!report.budgets.empty())
+    os << "<a href=\"#budgets\">Budgets</a>";
   for (const LayerInfo &layer : report.layers)
     os << llvm::formatv("<a href=\"#layer-{0}\">L{0}</a>", layer.layer);
   if (llvm::any_of(report.layers, [](const LayerInfo &layer) {
@@ -404,6 +449,7 @@ mlir::brick::report::renderReportHtml(const ModelReport &report,
   os << "</nav>\n";
   writeModel(os, report);
   writeSummary(os, report);
+  writeBudgets(os, report, budgetSvgs);
   for (const LayerInfo &layer : report.layers)
     writeLayer(os, report, layer,
                static_cast<size_t>(layer.layer) < layerSvgs.size()

@@ -14,16 +14,20 @@
 #include "compiler/report/ReportModel.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlir::brick::report {
 
 /// The page for `report`. `layerSvgs[L]` is layer L's heatmap (empty for a
 /// layer without bricks), inlined and linked as `layer-L.svg`. `topBricks`
-/// bounds the top-bricks lists.
-std::string renderReportHtml(const ModelReport &report,
-                             const std::vector<std::string> &layerSvgs,
-                             size_t topBricks);
+/// bounds the top-bricks lists. `budgetSvgs` holds (capability, plot) for
+/// the perplexity-against-budget section (SvgBudgetPlot.h), shown when
+/// `report.budgets` is not empty.
+std::string renderReportHtml(
+    const ModelReport &report, const std::vector<std::string> &layerSvgs,
+    size_t topBricks,
+    const std::vector<std::pair<std::string, std::string>> &budgetSvgs = {});
 
 /// The k whose recall the page shows for `bricks` bricks: 1 to 8, then
 /// powers of two, then `bricks` itself (report.json has every k).

@@ -103,9 +103,22 @@ Value mlir::brick::report::reportToJson(const ModelReport &report,
   Array layers;
   for (const LayerInfo &layer : report.layers)
     layers.push_back(layerToJson(report, layer, topCount));
+  Array budgets;
+  for (const mlir::brick::BaselinesRow &row : report.budgets)
+    budgets.push_back(Object{{"capability", row.capability},
+                             {"budget", row.budget},
+                             {"kept_neurons", row.keptNeurons},
+                             {"total_neurons", row.totalNeurons},
+                             {"full", row.full},
+                             {"configured", row.configured},
+                             {"random", row.random},
+                             {"blind", row.blind},
+                             {"per_neuron", row.perNeuron},
+                             {"configured_wins", row.configuredWins()}});
   return Object{{"model", report.model},
                 {"hparams", std::move(hparams)},
                 {"capabilities", std::move(capabilities)},
                 {"plugins", std::move(plugins)},
-                {"layers", std::move(layers)}};
+                {"layers", std::move(layers)},
+                {"budgets", std::move(budgets)}};
 }

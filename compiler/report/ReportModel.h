@@ -9,6 +9,7 @@
 #ifndef BRICK_COMPILER_REPORT_REPORTMODEL_H
 #define BRICK_COMPILER_REPORT_REPORTMODEL_H
 
+#include "compiler/baselines/Baselines.h"
 #include "dialects/Brick/BrickOps.h"
 
 #include "llvm/Support/Error.h"
@@ -108,6 +109,10 @@ struct ModelReport {
   std::vector<PluginInfo> plugins;
   /// Every layer of the model, in order.
   std::vector<LayerInfo> layers;
+  /// Held-out perplexity against FFN budget per capability (`brickc
+  /// baselines`' rows), when the report was given held-out text; empty
+  /// otherwise.
+  std::vector<BaselinesRow> budgets;
 };
 
 /// Gathers the report of `model`. Activation statistics are read through the

@@ -4,47 +4,78 @@
 
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
-#include "compiler/baselines/Baselines.h"
 
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::brick;
 
+void mlir::brick::addBaselinesFlags(CLI::App *command, BaselinesFlags &flags,
+                                    bool heldoutRequired) {
+  CLI::Option *heldout = command->add_option(
+      "--heldout", flags.heldout,
+      "CAPABILITY=FILE: a profiled capability's held-out text (repeatable)");
+  if (heldoutRequired)
+    heldout->required();
+  command
+      ->add_option("--budgets", flags.budgets,
+                   "FFN budgets in percent of each layer's neurons, "
+                   "comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  command
+      ->add_option("--context", flags.context,
+                   "Perplexity window in tokens; 0 = the model's max_seq")
+      ->capture_default_str();
+  command
+      ->add_option("--random-seeds", flags.randomSeeds,
+                   "Random draws averaged per budget")
+      ->capture_default_str();
+  command->add_option("--seed", flags.seed, "Seeds the random draws")
+      ->capture_default_str();
+}
+
+llvm::Expected<BaselinesRequest>
+mlir::brick::makeBaselinesRequest(const BaselinesFlags &flags,
+                                  llvm::StringRef graph) {
+  if (flags.context < 0)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--context must be 0 (the model's max_seq) or more, got " +
+            llvm::Twine(flags.context) + " (--context)");
+  BaselinesRequest request;
+  request.baseDir = graphDirectory(graph);
+  request.graphSource = graph.str();
+  request.context = flags.context;
+  request.randomSeeds = flags.randomSeeds;
+  request.seed = flags.seed;
+  for (double percent : flags.budgets)
+    request.budgets.push_back(percent / 100.0);
+  auto heldout = readHeldoutTexts(flags.heldout);
+  if (!heldout)
+    return heldout.takeError();
+  request.heldout = std::move(*heldout);
+  return request;
+}
+
 namespace {
 
 struct BaselinesArgs {
   std::string graph;
-  std::vector<std::string> heldout;
-  std::vector<double> budgets = {25, 50, 75};
-  int64_t context = 0;
-  int64_t randomSeeds = 3;
-  uint64_t seed = 0;
+  BaselinesFlags flags;
 };
 
 int runBaselines(const BaselinesArgs &args) {
-  if (int status = failUnlessAtLeast("--context", args.context, 0,
-                                     "0 (the model's max_seq) or more"))
-    return status;
-  BaselinesRequest request;
-  request.baseDir = graphDirectory(args.graph);
-  request.graphSource = args.graph;
-  request.context = args.context;
-  request.randomSeeds = args.randomSeeds;
-  request.seed = args.seed;
-  for (double percent : args.budgets)
-    request.budgets.push_back(percent / 100.0);
-  auto heldout = readHeldoutTexts(args.heldout);
-  if (!heldout)
-    return fail(heldout.takeError());
-  request.heldout = std::move(*heldout);
+  auto request = makeBaselinesRequest(args.flags, args.graph);
+  if (!request)
+    return fail(request.takeError());
   auto context = createBrickContext();
   auto module = readGraph(context.get(), args.graph);
   if (!module)
     return fail(module.takeError());
-  auto rows = measureBaselines(**module, request);
+  auto rows = measureBaselines(**module, *request);
   if (!rows)
     return fail(rows.takeError());
-  printBaselines(llvm::outs(), request, *rows);
+  printBaselines(llvm::outs(), *request, *rows);
   return 0;
 }
 
@@ -58,26 +89,6 @@ void mlir::brick::registerBaselinesCommand(CLI::App &app) {
       "at FFN budgets, against the full model, random neurons and "
       "capability-blind importance pruning of the same size (the oracle)");
   command->add_option("GRAPH", args->graph, "Profiled brick graph")->required();
-  command
-      ->add_option("--heldout", args->heldout,
-                   "CAPABILITY=FILE: a profiled capability's held-out text "
-                   "(repeatable)")
-      ->required();
-  command
-      ->add_option("--budgets", args->budgets,
-                   "FFN budgets in percent of each layer's neurons, "
-                   "comma-separated")
-      ->delimiter(',')
-      ->capture_default_str();
-  command
-      ->add_option("--context", args->context,
-                   "Perplexity window in tokens; 0 = the model's max_seq")
-      ->capture_default_str();
-  command
-      ->add_option("--random-seeds", args->randomSeeds,
-                   "Random draws averaged per budget")
-      ->capture_default_str();
-  command->add_option("--seed", args->seed, "Seeds the random draws")
-      ->capture_default_str();
+  addBaselinesFlags(command, args->flags, /*heldoutRequired=*/true);
   setAction(command, [args] { return runBaselines(*args); });
 }

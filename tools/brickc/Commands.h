@@ -11,6 +11,7 @@
 #define BRICK_TOOLS_BRICKC_COMMANDS_H
 
 #include "brick/tokenizer.h"
+#include "compiler/baselines/Baselines.h"
 #include "llvm/Support/Error.h"
 
 #include <CLI/CLI.hpp>
@@ -47,6 +48,26 @@ llvm::Error parseTokensFlag(llvm::StringRef text,
 /// the commands that measure held-out perplexity on the oracle.
 llvm::Expected<std::vector<std::pair<std::string, std::string>>>
 readHeldoutTexts(const std::vector<std::string> &specs);
+
+/// The flags of `brickc baselines`, which `brickc report` shares for its
+/// perplexity-against-budget plots.
+struct BaselinesFlags {
+  std::vector<std::string> heldout;
+  std::vector<double> budgets = {25, 50, 75};
+  int64_t context = 0;
+  int64_t randomSeeds = 3;
+  uint64_t seed = 0;
+};
+
+/// Adds --heldout (required when `heldoutRequired`), --budgets, --context,
+/// --random-seeds and --seed to `command`.
+void addBaselinesFlags(CLI::App *command, BaselinesFlags &flags,
+                       bool heldoutRequired);
+
+/// The request `flags` describe for the graph at `graph`, held-out texts
+/// read; a bad --context or an unreadable file is one error line.
+llvm::Expected<BaselinesRequest>
+makeBaselinesRequest(const BaselinesFlags &flags, llvm::StringRef graph);
 
 /// Runs `action` when `command` is the subcommand parsed; a non-zero status
 /// becomes brickc's exit status.

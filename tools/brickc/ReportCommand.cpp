@@ -11,6 +11,8 @@ namespace {
 
 struct ReportArgs {
   std::string graph, output;
+  /// With --heldout, the perplexity-against-budget plots.
+  BaselinesFlags baselines;
   report::ReportOptions options;
   /// Signed, so that a negative --top is refused rather than wrapped.
   int64_t top = static_cast<int64_t>(report::ReportOptions().topBricks);
@@ -24,6 +26,15 @@ int runReport(const ReportArgs &args) {
   auto graph = openGraph(args.graph);
   if (!graph)
     return fail(graph.takeError());
+  if (!args.baselines.heldout.empty()) {
+    auto request = makeBaselinesRequest(args.baselines, args.graph);
+    if (!request)
+      return fail(request.takeError());
+    auto rows = measureBaselines(*graph->module, *request);
+    if (!rows)
+      return fail(rows.takeError());
+    options.budgets = std::move(*rows);
+  }
   if (llvm::Error error = report::writeBrickReport(graph->model, graph->baseDir,
                                                    args.output, options))
     return fail(std::move(error));
@@ -38,7 +49,10 @@ void mlir::brick::registerReportCommand(CLI::App &app) {
       "report", "Write a human-readable report of a profiled graph: per layer "
                 "a capability x brick heatmap, brick sizes and weight bytes, "
                 "top bricks per capability, activation frequencies and router "
-                "recall (index.html, layer-L.svg, report.json)");
+                "recall (index.html, layer-L.svg, report.json); with "
+                "--heldout, each capability's held-out perplexity against "
+                "FFN budget as brickc baselines measures it "
+                "(budget-CAPABILITY.svg)");
   command->add_option("GRAPH", args->graph, "Brick graph")->required();
   command
       ->add_option("-o,--output", args->output,
@@ -49,5 +63,6 @@ void mlir::brick::registerReportCommand(CLI::App &app) {
                    "Bricks listed per capability and layer in the top-bricks "
                    "table")
       ->capture_default_str();
+  addBaselinesFlags(command, args->baselines, /*heldoutRequired=*/false);
   setAction(command, [args] { return runReport(*args); });
 }
