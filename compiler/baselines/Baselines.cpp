@@ -187,6 +187,7 @@ measureConfigured(ModuleOp module, const BaselinesRequest &request,
   specialize.config.capabilities = {capability.str()};
   specialize.config.capabilitiesListed = true;
   specialize.config.ffnKeep = budget;
+  specialize.config.ffnCoverage = request.coverage;
   specialize.configSource =
       (request.graphSource + " (baselines for " + capability + ")").str();
   // Kept neurons are read off the original bricks: the specialised graph
@@ -247,6 +248,12 @@ mlir::brick::measureBaselines(ModuleOp module,
       return baselinesError(request.graphSource + ": budget " + percent +
                             "% is outside (0, 100] (--budgets)");
     }
+  if (request.coverage && !(*request.coverage > 0 && *request.coverage <= 1)) {
+    std::string coverage;
+    llvm::raw_string_ostream(coverage) << llvm::format("%g", *request.coverage);
+    return baselinesError(request.graphSource + ": coverage " + coverage +
+                          " is outside (0, 1] (--coverage)");
+  }
   if (request.randomSeeds < 1)
     return baselinesError(request.graphSource +
                           ": --random-seeds must be positive, got " +
@@ -322,7 +329,12 @@ void mlir::brick::printBaselines(llvm::raw_ostream &os,
                                  llvm::ArrayRef<BaselinesRow> rows) {
   os << "baselines: held-out perplexity of each capability (change against "
         "the full model); random is the mean of "
-     << request.randomSeeds << " seeds\n";
+     << request.randomSeeds << " seeds";
+  if (request.coverage)
+    os << llvm::format("; configurations cover %g of their capability's mass "
+                       "(ffn_coverage), the budget a ceiling",
+                       *request.coverage);
+  os << "\n";
   os << llvm::formatv("{0,-10} {1,6} {2,11} {3,8} {4,18} {5,18} {6,18} "
                       "{7,18}  {8}\n",
                       "capability", "budget", "kept", "full", "configured",

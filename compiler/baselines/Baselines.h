@@ -7,7 +7,8 @@
 //
 //  - the full model;
 //  - the capability's one-capability configuration (`capabilities: [CAP]`,
-//    `ffn_keep: BUDGET`), specialised as `brickc specialize` does;
+//    `ffn_keep: BUDGET`, and `ffn_coverage` when asked), specialised as
+//    `brickc specialize` does;
 //  - random neurons, as many per layer as the configuration keeps (the mean
 //    over several seeds);
 //  - capability-blind importance: per layer, the same number of neurons with
@@ -31,6 +32,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,10 @@ struct BaselinesRequest {
   std::vector<std::pair<std::string, std::string>> heldout;
   /// Perplexity window; 0 = the model's max_seq.
   int64_t context = 0;
+  /// `ffn_coverage` of the configurations, in (0, 1]: each keeps bricks only
+  /// until they cover this share of its capability's mass, its budget a
+  /// ceiling; the baselines then keep as many neurons as it did.
+  std::optional<double> coverage;
   /// Random draws per budget, at least 1; seeded from `seed`.
   int64_t randomSeeds = 3;
   uint64_t seed = 0;

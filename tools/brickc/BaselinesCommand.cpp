@@ -32,6 +32,11 @@ void mlir::brick::addBaselinesFlags(CLI::App *command, BaselinesFlags &flags,
       ->capture_default_str();
   command->add_option("--seed", flags.seed, "Seeds the random draws")
       ->capture_default_str();
+  command->add_option("--coverage", flags.coverage,
+                      "ffn_coverage of the configurations, in (0, 1]: keep "
+                      "bricks until they cover this share of the "
+                      "capability's importance mass, the budget a ceiling; "
+                      "0 = none");
 }
 
 llvm::Expected<BaselinesRequest>
@@ -48,6 +53,8 @@ mlir::brick::makeBaselinesRequest(const BaselinesFlags &flags,
   request.context = flags.context;
   request.randomSeeds = flags.randomSeeds;
   request.seed = flags.seed;
+  if (flags.coverage != 0)
+    request.coverage = flags.coverage;
   for (double percent : flags.budgets)
     request.budgets.push_back(percent / 100.0);
   auto heldout = readHeldoutTexts(flags.heldout);

@@ -57,10 +57,12 @@ struct BaselinesFlags {
   int64_t context = 0;
   int64_t randomSeeds = 3;
   uint64_t seed = 0;
+  /// 0: none.
+  double coverage = 0;
 };
 
 /// Adds --heldout (required when `heldoutRequired`), --budgets, --context,
-/// --random-seeds and --seed to `command`.
+/// --random-seeds, --seed and --coverage to `command`.
 void addBaselinesFlags(CLI::App *command, BaselinesFlags &flags,
                        bool heldoutRequired);
 
