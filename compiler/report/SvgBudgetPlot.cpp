@@ -33,7 +33,7 @@ struct Series {
 // The configuration is the dark solid line the eye should compare with
 // the others; colours are ColorBrewer's, distinct in grey as by dash.
 constexpr std::array<Series, 4> kSeries = {{
-    {"configured", "#08519c", "", 2.5, &BaselinesRow::configured},
+    {"configured", "#08519c", "none", 2.5, &BaselinesRow::configured},
     {"capability-blind", "#e6550d", "6 3", 1.8, &BaselinesRow::blind},
     {"per-neuron conditioned", "#31a354", "2 3", 1.8,
      &BaselinesRow::perNeuron},
