@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -341,6 +342,8 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
     return tokenizer.takeError();
   ExecutorOptions executorOptions;
   executorOptions.weightBaseDir = baseDir;
+  executorOptions.blockThreads =
+      std::max(1u, std::thread::hardware_concurrency());
   auto executor = ReferenceExecutor::create(model, executorOptions);
   if (!executor)
     return executor.takeError();
