@@ -457,6 +457,32 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   const CalibrationSamples &sample = result.statistics.sample;
   const std::vector<std::string> &capabilities = sample.capabilities;
 
+  // The held-out text routers are judged on runs now, while the graph is
+  // still the one the executor verifies (the statistics ops added below
+  // reference weights staged only at the end).
+  std::optional<CalibrationSamples> heldout;
+  Clock::time_point heldoutStarted = Clock::now();
+  if (!options.heldout.empty()) {
+    auto heldoutCorpora = loadCorpora(options.heldout);
+    if (!heldoutCorpora)
+      return heldoutCorpora.takeError();
+    auto tokenizer = loadTokenizer(model, baseDir);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    auto executor = createCalibrationExecutor(model, baseDir);
+    if (!executor)
+      return executor.takeError();
+    SampleOptions sampling = samplingOptions(options, model);
+    sampling.sampleTokens = 0;
+    auto heldoutSamples =
+        collectSamples(**executor, tokenizer->get(), *heldoutCorpora,
+                       hparams.getLayers(), sampling);
+    if (!heldoutSamples)
+      return heldoutSamples.takeError();
+    heldout = std::move(*heldoutSamples);
+  }
+  result.forwardSeconds += secondsSince(heldoutStarted);
+
   ModelBuilder builder(std::move(work));
   if (llvm::Error error = declareCapabilities(builder, capabilities, graphPath))
     return std::move(error);
@@ -523,31 +549,9 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   addActivationStats(builder, statistics, capabilities, side);
   result.clusteringSeconds = secondsSince(started);
 
-  // Routers over the bricks above, fitted on the calibration samples; their
-  // recall is measured on the held-out corpora when given, else on a held
-  // out tail of the calibration tokens.
-  std::optional<CalibrationSamples> heldout;
-  started = Clock::now();
-  if (!options.heldout.empty()) {
-    auto heldoutCorpora = loadCorpora(options.heldout);
-    if (!heldoutCorpora)
-      return heldoutCorpora.takeError();
-    auto tokenizer = loadTokenizer(model, baseDir);
-    if (!tokenizer)
-      return tokenizer.takeError();
-    auto executor = createCalibrationExecutor(model, baseDir);
-    if (!executor)
-      return executor.takeError();
-    SampleOptions sampling = samplingOptions(options, model);
-    sampling.sampleTokens = 0;
-    auto heldoutSamples =
-        collectSamples(**executor, tokenizer->get(), *heldoutCorpora,
-                       hparams.getLayers(), sampling);
-    if (!heldoutSamples)
-      return heldoutSamples.takeError();
-    heldout = std::move(*heldoutSamples);
-  }
-  result.forwardSeconds += secondsSince(started);
+  // Routers over the bricks above, fitted on the sampled windows; their
+  // recall is measured on the held-out corpora when given, else on the
+  // tail of each capability's sample (its windows of largest key).
   started = Clock::now();
   auto routers = addRouters(builder, sample,
                             heldout ? &*heldout : nullptr, result.partitions,
