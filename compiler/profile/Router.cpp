@@ -3,6 +3,7 @@
 #include "compiler/profile/Router.h"
 
 #include "compiler/profile/RouterTargets.h"
+#include "compiler/reference/BlockKernels.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 using namespace mlir::brick::profile;
 
@@ -144,20 +146,28 @@ static void fitLogistic(const Eigen::MatrixXf &inputs,
     b = init * mean.transpose();
   }
 
-  Eigen::MatrixXf wPrev = w, wLook, residual;
+  // Both products of a step split over the cores (BlockKernels.h): the
+  // scores by brick, the gradient by input dimension.
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  Eigen::MatrixXf uT = u.transpose();
+  Eigen::MatrixXf wPrev = w, wLook, residual, residualT;
   Eigen::VectorXf bPrev = b, bLook;
   for (int64_t k = 1; k <= options.iterations; ++k) {
     float momentum = static_cast<float>(k - 1) / static_cast<float>(k + 2);
     wLook = w + momentum * (w - wPrev);
     bLook = b + momentum * (b - bPrev);
-    residual.noalias() = u * wLook.transpose();
+    residual = mlir::brick::reference::timesTransposedThreaded(u, wLook, threads);
     residual.rowwise() += bLook.transpose();
     residual = residual.unaryExpr([](float x) {
       return 1.0f / (1.0f + std::exp(-x));
     }) - labels;
     wPrev = w;
     bPrev = b;
-    w = wLook - step * (residual.transpose() * u * invTokens + l2 * wLook);
+    residualT = residual.transpose();
+    w = wLook - step * (mlir::brick::reference::timesTransposedThreaded(residualT, uT,
+                                                           threads) *
+                            invTokens +
+                        l2 * wLook);
     b = bLook - step * (residual.colwise().sum().transpose() * invTokens);
   }
   // Back to standardised inputs: u v^T = z (v P^T)^T.
