@@ -8,60 +8,82 @@ using namespace mlir;
 using namespace mlir::brick;
 using namespace mlir::brick::profile;
 
-std::vector<double> profile::layerThresholds(const CalibrationSamples &samples,
-                                             double relative) {
+std::vector<double>
+profile::layerThresholds(llvm::ArrayRef<std::vector<CapabilitySums>> sums,
+                         llvm::ArrayRef<SampleExtent> extents,
+                         double relative) {
+  int64_t tokens = 0;
+  for (const SampleExtent &extent : extents)
+    tokens += extent.tokens;
   std::vector<double> thresholds;
-  for (const LayerSamples &layer : samples.layers) {
-    const Eigen::MatrixXf &a = layer.activations;
-    // Summed in double: a layer holds up to millions of entries.
-    double mean = a.size() == 0 ? 0.0
-                                : a.cast<double>().cwiseAbs().sum() /
-                                      static_cast<double>(a.size());
-    thresholds.push_back(relative * mean);
+  for (const std::vector<CapabilitySums> &layer : sums) {
+    double total = 0.0;
+    Eigen::Index neurons = 0;
+    for (const CapabilitySums &sum : layer) {
+      total += sum.absSum.sum();
+      neurons = sum.absSum.size();
+    }
+    double entries = static_cast<double>(tokens) * static_cast<double>(neurons);
+    thresholds.push_back(entries > 0 ? relative * total / entries : 0.0);
   }
   return thresholds;
+}
+
+std::vector<double> profile::layerThresholds(const CalibrationSamples &samples,
+                                             double relative) {
+  return layerThresholds(sumSamples(samples), rowExtents(samples), relative);
+}
+
+std::vector<LayerStatistics> profile::computeActivationStatistics(
+    llvm::ArrayRef<std::vector<CapabilitySums>> sums,
+    llvm::ArrayRef<SampleExtent> extents, const CalibrationSamples &sample,
+    llvm::ArrayRef<double> thresholds) {
+  const size_t capabilities = extents.size();
+  std::vector<LayerStatistics> result;
+  for (size_t l = 0; l < sums.size(); ++l) {
+    const Eigen::MatrixXf &a = sample.layers[l].activations;
+    const int64_t neurons = sums[l].front().absSum.size();
+    auto threshold = static_cast<float>(thresholds[l]);
+    // Counts of the sample's tokens above the threshold, per capability.
+    Eigen::MatrixXd active = Eigen::MatrixXd::Zero(capabilities, neurons);
+    std::vector<int64_t> sampled(capabilities, 0);
+    for (int64_t t = 0; t < a.rows(); ++t) {
+      int32_t c = sample.tokenCapability[t];
+      active.row(c) +=
+          (a.row(t).array().abs() > threshold).cast<double>().matrix();
+      ++sampled[c];
+    }
+    auto mean = [](const Eigen::VectorXd &sum, int64_t count) {
+      double scale = count > 0 ? 1.0 / static_cast<double>(count) : 0.0;
+      return Eigen::VectorXf((sum * scale).cast<float>());
+    };
+    Eigen::VectorXd massTotal = Eigen::VectorXd::Zero(neurons);
+    int64_t tokenTotal = 0;
+    LayerStatistics layer;
+    layer.threshold = thresholds[l];
+    for (size_t c = 0; c < capabilities; ++c) {
+      NeuronStatistics stats;
+      stats.tokens = extents[c].tokens;
+      stats.meanAbs = mean(sums[l][c].absSum, stats.tokens);
+      stats.frequency = mean(active.row(c).transpose(), sampled[c]);
+      layer.perCapability.push_back(std::move(stats));
+      massTotal += sums[l][c].absSum;
+      tokenTotal += extents[c].tokens;
+    }
+    layer.overall.tokens = tokenTotal;
+    layer.overall.meanAbs = mean(massTotal, tokenTotal);
+    layer.overall.frequency = mean(active.colwise().sum().transpose(),
+                                   static_cast<int64_t>(a.rows()));
+    result.push_back(std::move(layer));
+  }
+  return result;
 }
 
 std::vector<LayerStatistics>
 profile::computeActivationStatistics(const CalibrationSamples &samples,
                                      llvm::ArrayRef<double> thresholds) {
-  const size_t capabilities = samples.capabilities.size();
-  std::vector<LayerStatistics> result;
-  for (size_t l = 0; l < samples.layers.size(); ++l) {
-    const Eigen::MatrixXf &a = samples.layers[l].activations;
-    const int64_t neurons = a.cols();
-    auto threshold = static_cast<float>(thresholds[l]);
-    // Sums per capability; the overall statistics are their totals.
-    Eigen::MatrixXd mass = Eigen::MatrixXd::Zero(capabilities, neurons);
-    Eigen::MatrixXd active = Eigen::MatrixXd::Zero(capabilities, neurons);
-    std::vector<int64_t> tokens(capabilities, 0);
-    for (int64_t t = 0; t < a.rows(); ++t) {
-      int32_t c = samples.tokenCapability[t];
-      Eigen::ArrayXf magnitude = a.row(t).array().abs();
-      mass.row(c) += magnitude.cast<double>().matrix().transpose();
-      active.row(c) +=
-          (magnitude > threshold).cast<double>().matrix().transpose();
-      ++tokens[c];
-    }
-    auto finish = [&](const Eigen::VectorXd &massSum,
-                      const Eigen::VectorXd &activeSum, int64_t count) {
-      NeuronStatistics stats;
-      stats.tokens = count;
-      double scale = count > 0 ? 1.0 / static_cast<double>(count) : 0.0;
-      stats.meanAbs = (massSum * scale).cast<float>();
-      stats.frequency = (activeSum * scale).cast<float>();
-      return stats;
-    };
-    LayerStatistics layer;
-    layer.threshold = thresholds[l];
-    layer.overall = finish(mass.colwise().sum().transpose(),
-                           active.colwise().sum().transpose(), a.rows());
-    for (size_t c = 0; c < capabilities; ++c)
-      layer.perCapability.push_back(finish(
-          mass.row(c).transpose(), active.row(c).transpose(), tokens[c]));
-    result.push_back(std::move(layer));
-  }
-  return result;
+  return computeActivationStatistics(sumSamples(samples), rowExtents(samples),
+                                     samples, thresholds);
 }
 
 void profile::addActivationStats(ModelBuilder &builder,

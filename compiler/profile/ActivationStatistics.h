@@ -19,6 +19,7 @@
 
 #include "compiler/ModelBuilder.h"
 #include "compiler/profile/CalibrationSamples.h"
+#include "compiler/profile/ProfileStatistics.h"
 #include "compiler/profile/SideFile.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -49,11 +50,27 @@ struct LayerStatistics {
 };
 
 /// The absolute threshold of each layer: `relative` times the layer's mean
-/// |activation| over all tokens and neurons.
+/// |activation| over all tokens and neurons, from the sums
+/// ([layer][capability]) over `extents[c].tokens` tokens per capability.
+std::vector<double>
+layerThresholds(llvm::ArrayRef<std::vector<CapabilitySums>> sums,
+                llvm::ArrayRef<SampleExtent> extents, double relative);
+
+/// The same over the rows of `samples`.
 std::vector<double> layerThresholds(const CalibrationSamples &samples,
                                     double relative);
 
-/// Statistics of every layer of `samples` under `thresholds` (one per layer).
+/// Statistics of every layer under `thresholds` (one per layer): mean
+/// |activation| and token counts from the sums over every calibration
+/// token, frequencies from the rows of `sample` (ProfileStatistics.h: a
+/// token count above a threshold that depends on all tokens has no
+/// mergeable sum).
+std::vector<LayerStatistics> computeActivationStatistics(
+    llvm::ArrayRef<std::vector<CapabilitySums>> sums,
+    llvm::ArrayRef<SampleExtent> extents, const CalibrationSamples &sample,
+    llvm::ArrayRef<double> thresholds);
+
+/// The same with every row of `samples` a calibration token.
 std::vector<LayerStatistics>
 computeActivationStatistics(const CalibrationSamples &samples,
                             llvm::ArrayRef<double> thresholds);

@@ -15,23 +15,24 @@ Eigen::VectorXf profile::downColumnNorms(const Eigen::MatrixXf &down) {
 }
 
 Eigen::MatrixXd
-profile::capabilityImportance(const CalibrationSamples &samples, int64_t layer,
+profile::capabilityImportance(llvm::ArrayRef<CapabilitySums> sums,
+                              llvm::ArrayRef<SampleExtent> extents,
                               const Eigen::VectorXf &downNorms) {
-  const Eigen::MatrixXf &a = samples.layers[layer].activations;
-  const auto capabilities =
-      static_cast<Eigen::Index>(samples.capabilities.size());
-  Eigen::MatrixXd mass = Eigen::MatrixXd::Zero(capabilities, a.cols());
-  Eigen::VectorXd tokens = Eigen::VectorXd::Zero(capabilities);
-  for (Eigen::Index t = 0; t < a.rows(); ++t) {
-    int32_t c = samples.tokenCapability[t];
-    mass.row(c) += a.row(t).cwiseAbs2().cast<double>();
-    tokens(c) += 1;
+  const auto capabilities = static_cast<Eigen::Index>(sums.size());
+  Eigen::MatrixXd mass(capabilities, downNorms.size());
+  for (Eigen::Index c = 0; c < capabilities; ++c) {
+    double tokens = static_cast<double>(extents[c].tokens);
+    mass.row(c) = sums[c].squareSum.transpose() / (tokens > 0 ? tokens : 1.0);
   }
-  for (Eigen::Index c = 0; c < capabilities; ++c)
-    if (tokens(c) > 0)
-      mass.row(c) /= tokens(c);
   return mass.cwiseSqrt().array().rowwise() *
          downNorms.cast<double>().transpose().array();
+}
+
+Eigen::MatrixXd
+profile::capabilityImportance(const CalibrationSamples &samples, int64_t layer,
+                              const Eigen::VectorXf &downNorms) {
+  return capabilityImportance(sumSamples(samples)[layer], rowExtents(samples),
+                              downNorms);
 }
 
 std::vector<int64_t> profile::topNeurons(const Eigen::VectorXd &scores,

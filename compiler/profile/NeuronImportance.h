@@ -22,6 +22,7 @@
 #define BRICK_COMPILER_PROFILE_NEURONIMPORTANCE_H
 
 #include "compiler/profile/CalibrationSamples.h"
+#include "compiler/profile/ProfileStatistics.h"
 
 #include <Eigen/Core>
 
@@ -33,6 +34,13 @@ namespace mlir::brick::profile {
 /// The L2 norm of each column of `down` ([hidden, neurons]): one entry per
 /// neuron.
 Eigen::VectorXf downColumnNorms(const Eigen::MatrixXf &down);
+
+/// [capabilities, neurons]: importance_c(n) of one layer from its sums
+/// over every calibration token (ProfileStatistics.h), `extents[c].tokens`
+/// of capability c; a capability without tokens gets zeros.
+Eigen::MatrixXd capabilityImportance(llvm::ArrayRef<CapabilitySums> sums,
+                                     llvm::ArrayRef<SampleExtent> extents,
+                                     const Eigen::VectorXf &downNorms);
 
 /// [capabilities, neurons]: importance_c(n) of layer `layer` of `samples`
 /// (the root mean square form of the file comment); a capability without

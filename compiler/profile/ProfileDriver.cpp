@@ -17,6 +17,7 @@
 #include "compiler/profile/NeuronImportance.h"
 #include "compiler/profile/SampleCollector.h"
 #include "compiler/profile/SideFile.h"
+#include "compiler/profile/StatisticsFile.h"
 #include "compiler/reference/ReferenceExecutor.h"
 #include "compiler/reference/WeightEvaluator.h"
 #include "compiler/tokenizers/GraphTokenizer.h"
@@ -31,6 +32,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -72,8 +74,16 @@ llvm::Error checkOptions(const ProfileOptions &options,
   auto bad = [&](const llvm::Twine &what, llvm::StringRef flag) {
     return profileError(graphPath + ": " + what + " (" + flag + ")");
   };
-  if (options.calibration.empty())
+  if (options.calibration.empty() && options.statistics.empty())
     return bad("profiling needs at least one calibration corpus", "--calib");
+  if (!options.calibration.empty() && !options.statistics.empty())
+    return bad("--calib runs the calibration forward and --stats reads its "
+               "statistics; give one of them",
+               "--stats");
+  if (options.sampleTokens < 1)
+    return bad("--sample-tokens must be positive, got " +
+                   llvm::Twine(options.sampleTokens),
+               "--sample-tokens");
   if (options.bricksPerLayer < 0 ||
       (options.bricksPerLayer == 0 &&
        options.method != ClusterMethod::Importance))
@@ -211,20 +221,20 @@ llvm::Error removeEarlierDiscovery(ModelOp model, llvm::StringRef graphPath) {
   return llvm::Error::success();
 }
 
-/// Declares `brick.capability @NAME` for each corpus the graph lacks.
+/// Declares `brick.capability @NAME` for each capability the graph lacks.
 llvm::Error declareCapabilities(ModelBuilder &builder,
-                                llvm::ArrayRef<Corpus> corpora,
+                                llvm::ArrayRef<std::string> capabilities,
                                 llvm::StringRef graphPath) {
-  for (const Corpus &corpus : corpora) {
+  for (const std::string &capability : capabilities) {
     Operation *existing =
-        SymbolTable::lookupSymbolIn(builder.getModel(), corpus.capability);
+        SymbolTable::lookupSymbolIn(builder.getModel(), capability);
     if (!existing) {
-      builder.addCapability(corpus.capability);
+      builder.addCapability(capability);
       continue;
     }
     if (!isa<CapabilityOp>(existing))
-      return profileError(graphPath + ": --calib " + corpus.capability +
-                          " names @" + corpus.capability + ", which is a '" +
+      return profileError(graphPath + ": --calib " + capability + " names @" +
+                          capability + ", which is a '" +
                           existing->getName().getStringRef() +
                           "', not a brick.capability (--calib)");
   }
@@ -294,6 +304,117 @@ llvm::Error verifyGraph(ModelOp model, llvm::StringRef outputPath) {
 
 } // namespace
 
+/// The oracle as profiling runs it: whole windows through the threaded
+/// block kernels (ExecutorOptions::blockThreads), one thread per core.
+static llvm::Expected<std::unique_ptr<ReferenceExecutor>>
+createCalibrationExecutor(ModelOp model, llvm::StringRef baseDir) {
+  ExecutorOptions executorOptions;
+  executorOptions.weightBaseDir = baseDir.str();
+  executorOptions.blockThreads =
+      std::max(1u, std::thread::hardware_concurrency());
+  return ReferenceExecutor::create(model, executorOptions);
+}
+
+/// The collector's options for `options` on `model`.
+static SampleOptions samplingOptions(const ProfileOptions &options,
+                                     ModelOp model) {
+  SampleOptions sampling;
+  sampling.maxTokens = options.maxTokens;
+  sampling.context =
+      std::min<int64_t>(options.context, model.getHparams().getMaxSeq());
+  sampling.seed = options.seed;
+  sampling.sampleTokens = options.sampleTokens;
+  sampling.progress = options.progress;
+  return sampling;
+}
+
+/// Checks merged statistics against the model they are applied to.
+static llvm::Error checkStatisticsFit(const ProfileStatistics &stats,
+                                      ModelOp model, llvm::ArrayRef<FfnOp> ffns,
+                                      int64_t hidden,
+                                      llvm::StringRef graphPath) {
+  llvm::StringRef file = "--stats";
+  if (stats.model != model.getSymName())
+    return profileError(graphPath + ": the statistics are of model @" +
+                        stats.model + ", the graph's is @" +
+                        model.getSymName() + " (" + file + ")");
+  if (stats.hidden != hidden)
+    return profileError(graphPath + ": the statistics are of FFN inputs " +
+                        llvm::Twine(stats.hidden) + " wide, the model's are " +
+                        llvm::Twine(hidden) + " (" + file + ")");
+  if (stats.neurons.size() != ffns.size())
+    return profileError(graphPath + ": the statistics have " +
+                        llvm::Twine(stats.neurons.size()) +
+                        " layers, the model " + llvm::Twine(ffns.size()) +
+                        " (" + file + ")");
+  for (auto [layer, ffn] : llvm::enumerate(ffns))
+    if (stats.neurons[layer] != FfnOp(ffn).getWidth())
+      return profileError(graphPath + ": layer " + llvm::Twine(layer) +
+                          " of the statistics has " +
+                          llvm::Twine(stats.neurons[layer]) +
+                          " FFN neurons, the model's " +
+                          llvm::Twine(FfnOp(ffn).getWidth()) + " (" + file +
+                          ")");
+  return llvm::Error::success();
+}
+
+llvm::Expected<ProfileStatistics>
+profile::gatherStatistics(ModelOp model, llvm::StringRef graphPath,
+                          const ProfileOptions &options,
+                          double &forwardSeconds) {
+  if (llvm::Error error = checkOptions(options, graphPath))
+    return std::move(error);
+  auto ffns = ffnsByLayer(model, graphPath);
+  if (!ffns)
+    return ffns.takeError();
+  HParamsAttr hparams = model.getHparams();
+  std::optional<ProfileStatistics> stats;
+  if (!options.statistics.empty()) {
+    std::vector<ProfileStatistics> parts;
+    for (const std::string &path : options.statistics) {
+      auto part = readStatisticsFile(path);
+      if (!part)
+        return part.takeError();
+      parts.push_back(std::move(*part));
+    }
+    auto merged = mergeStatistics(std::move(parts), options.statistics);
+    if (!merged)
+      return merged.takeError();
+    stats = std::move(*merged);
+  } else {
+    auto corpora = loadCorpora(options.calibration);
+    if (!corpora)
+      return corpora.takeError();
+    std::string baseDir = graphDirectory(graphPath);
+    auto tokenizer = loadTokenizer(model, baseDir);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    auto executor = createCalibrationExecutor(model, baseDir);
+    if (!executor)
+      return executor.takeError();
+    auto clockStarted = std::chrono::steady_clock::now();
+    auto collected =
+        collectStatistics(**executor, tokenizer->get(), *corpora,
+                          hparams.getLayers(), samplingOptions(options, model));
+    if (!collected)
+      return collected.takeError();
+    forwardSeconds += std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - clockStarted)
+                          .count();
+    stats = std::move(*collected);
+    stats->model = model.getSymName().str();
+  }
+  if (llvm::Error error = checkStatisticsFit(
+          *stats, model, *ffns, hparams.getHidden(),
+          graphPath))
+    return std::move(error);
+  if (!options.saveStatistics.empty())
+    if (llvm::Error error =
+            writeStatisticsFile(*stats, options.saveStatistics))
+      return std::move(error);
+  return std::move(*stats);
+}
+
 llvm::Expected<ProfileResult>
 profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
                       const ProfileOptions &options,
@@ -301,10 +422,6 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   if (llvm::Error error = checkOptions(options, graphPath))
     return std::move(error);
   ProfileResult result;
-  auto corpora = loadCorpora(options.calibration);
-  if (!corpora)
-    return corpora.takeError();
-  result.corpora = std::move(*corpora);
 
   // Work on a copy, so that `module` is untouched unless everything works.
   OwningOpRef<ModuleOp> work(cast<ModuleOp>(module->getOperation()->clone()));
@@ -326,56 +443,68 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   if (llvm::Error error = removeEarlierDiscovery(model, graphPath))
     return std::move(error);
 
-  ModelBuilder builder(std::move(work));
-  if (llvm::Error error =
-          declareCapabilities(builder, result.corpora, graphPath))
-    return std::move(error);
-  std::vector<std::string> capabilities;
-  for (const Corpus &corpus : result.corpora)
-    capabilities.push_back(corpus.capability);
-
-  // Sampling.
+  // Sampling (or reading the statistics of earlier runs).
   std::string baseDir = graphDirectory(graphPath);
-  auto tokenizer = loadTokenizer(model, baseDir);
-  if (!tokenizer)
-    return tokenizer.takeError();
-  ExecutorOptions executorOptions;
-  executorOptions.weightBaseDir = baseDir;
-  auto executor = ReferenceExecutor::create(model, executorOptions);
-  if (!executor)
-    return executor.takeError();
-  SampleOptions sampling;
-  sampling.maxTokens = options.maxTokens;
-  sampling.context = std::min<int64_t>(options.context, hparams.getMaxSeq());
-  sampling.seed = options.seed;
-  sampling.progress = options.progress && llvm::errs().is_displayed();
   using Clock = std::chrono::steady_clock;
   auto secondsSince = [](Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
   };
+  auto gathered =
+      gatherStatistics(model, graphPath, options, result.forwardSeconds);
+  if (!gathered)
+    return gathered.takeError();
+  result.statistics = std::move(*gathered);
+  const CalibrationSamples &sample = result.statistics.sample;
+  const std::vector<std::string> &capabilities = sample.capabilities;
+
+  // The held-out text routers are judged on runs now, while the graph is
+  // still the one the executor verifies (the statistics ops added below
+  // reference weights staged only at the end).
+  std::optional<CalibrationSamples> heldout;
+  Clock::time_point heldoutStarted = Clock::now();
+  if (!options.heldout.empty()) {
+    auto heldoutCorpora = loadCorpora(options.heldout);
+    if (!heldoutCorpora)
+      return heldoutCorpora.takeError();
+    auto tokenizer = loadTokenizer(model, baseDir);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    auto executor = createCalibrationExecutor(model, baseDir);
+    if (!executor)
+      return executor.takeError();
+    SampleOptions sampling = samplingOptions(options, model);
+    sampling.sampleTokens = 0;
+    auto heldoutSamples =
+        collectSamples(**executor, tokenizer->get(), *heldoutCorpora,
+                       hparams.getLayers(), sampling);
+    if (!heldoutSamples)
+      return heldoutSamples.takeError();
+    heldout = std::move(*heldoutSamples);
+  }
+  result.forwardSeconds += secondsSince(heldoutStarted);
+
+  ModelBuilder builder(std::move(work));
+  if (llvm::Error error = declareCapabilities(builder, capabilities, graphPath))
+    return std::move(error);
   Clock::time_point started = Clock::now();
-  auto samples = collectSamples(**executor, tokenizer->get(), result.corpora,
-                                hparams.getLayers(), sampling);
-  if (!samples)
-    return samples.takeError();
-  result.samples = std::move(*samples);
-  result.forwardSeconds = secondsSince(started);
-  started = Clock::now();
 
   // Statistics, bricks and scores.
-  result.thresholds = layerThresholds(result.samples, options.threshold);
-  std::vector<LayerStatistics> statistics =
-      computeActivationStatistics(result.samples, result.thresholds);
+  const ProfileStatistics &stats = result.statistics;
+  result.thresholds =
+      layerThresholds(stats.sums, sample.extents, options.threshold);
+  std::vector<LayerStatistics> statistics = computeActivationStatistics(
+      stats.sums, sample.extents, sample, result.thresholds);
   Builder b(model.getContext());
   SmallVector<Attribute> hashes;
-  for (const Corpus &corpus : result.corpora)
-    hashes.push_back(b.getStringAttr(corpus.sha256));
+  for (const std::vector<std::string> &shards : stats.corpusHashes)
+    for (const std::string &hash : shards)
+      hashes.push_back(b.getStringAttr(hash));
   SmallVector<NamedAttribute> params = {
       b.getNamedAttr("bricks_per_layer",
                      b.getI64IntegerAttr(options.bricksPerLayer)),
       b.getNamedAttr("threshold", b.getF64FloatAttr(options.threshold)),
       b.getNamedAttr("max_tokens", b.getI64IntegerAttr(options.maxTokens)),
-      b.getNamedAttr("context", b.getI64IntegerAttr(sampling.context)),
+      b.getNamedAttr("context", b.getI64IntegerAttr(stats.context)),
   };
   // The importance method's count criterion, for that method only.
   if (options.method == ClusterMethod::Importance) {
@@ -396,10 +525,10 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
       return down.takeError();
     Eigen::VectorXf downNorms = downColumnNorms(*down);
     Eigen::MatrixXd importance =
-        capabilityImportance(result.samples, layer, downNorms);
-    auto bricks = partitionLayer(options, ffn, weights,
-                                 result.samples.layers[layer],
-                                 result.thresholds[layer], importance);
+        capabilityImportance(stats.sums[layer], sample.extents, downNorms);
+    auto bricks =
+        partitionLayer(options, ffn, weights, sample.layers[layer],
+                       result.thresholds[layer], importance);
     if (!bricks)
       return bricks.takeError();
     std::vector<BrickScores> scores =
@@ -420,25 +549,11 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   addActivationStats(builder, statistics, capabilities, side);
   result.clusteringSeconds = secondsSince(started);
 
-  // Routers over the bricks above, fitted on the calibration samples; their
-  // recall is measured on the held-out corpora when given, else on a held
-  // out tail of the calibration tokens.
-  std::optional<CalibrationSamples> heldout;
+  // Routers over the bricks above, fitted on the sampled windows; their
+  // recall is measured on the held-out corpora when given, else on the
+  // tail of each capability's sample (its windows of largest key).
   started = Clock::now();
-  if (!options.heldout.empty()) {
-    auto heldoutCorpora = loadCorpora(options.heldout);
-    if (!heldoutCorpora)
-      return heldoutCorpora.takeError();
-    auto heldoutSamples =
-        collectSamples(**executor, tokenizer->get(), *heldoutCorpora,
-                       hparams.getLayers(), sampling);
-    if (!heldoutSamples)
-      return heldoutSamples.takeError();
-    heldout = std::move(*heldoutSamples);
-  }
-  result.forwardSeconds += secondsSince(started);
-  started = Clock::now();
-  auto routers = addRouters(builder, result.samples,
+  auto routers = addRouters(builder, sample,
                             heldout ? &*heldout : nullptr, result.partitions,
                             result.brickSymbols, baseDir, side,
                             RouterOptions());

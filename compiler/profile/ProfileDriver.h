@@ -15,7 +15,10 @@
 #define BRICK_COMPILER_PROFILE_PROFILEDRIVER_H
 
 #include "compiler/profile/CalibrationSamples.h"
+#include "compiler/profile/ProfileStatistics.h"
 #include "compiler/profile/Router.h"
+
+#include "dialects/Brick/BrickOps.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -46,6 +49,14 @@ llvm::Expected<ClusterMethod> parseClusterMethod(llvm::StringRef name);
 struct ProfileOptions {
   /// `NAME=FILE` per capability, in order (see Corpus.h for the formats).
   std::vector<std::string> calibration;
+  /// Statistics files of earlier runs (StatisticsFile.h) to merge and
+  /// start from instead of running `calibration`.
+  std::vector<std::string> statistics;
+  /// Where to write the statistics the profile starts from (empty: none).
+  std::string saveStatistics;
+  /// Tokens of each capability kept whole for the routers, frequencies and
+  /// co-activation (ProfileStatistics.h).
+  int64_t sampleTokens = 2048;
   /// `NAME=FILE` held-out text per capability, on which router recall is
   /// measured; without it, a tail of the calibration tokens is held out.
   std::vector<std::string> heldout;
@@ -67,16 +78,16 @@ struct ProfileOptions {
   /// Relative activity threshold (see ActivationStatistics.h): active means
   /// |activation| > threshold * the layer's mean |activation|.
   double threshold = 1.0;
-  /// Draw a progress line while sampling, when stderr is a terminal.
+  /// Report progress on stderr while sampling (SampleOptions::progress).
   bool progress = true;
 };
 
 /// What discovery found, beyond what it wrote: the router fitting and
 /// `brickc report` start from these.
 struct ProfileResult {
-  /// The corpora, in --calib order.
-  std::vector<Corpus> corpora;
-  CalibrationSamples samples;
+  /// What discovery started from: sums over every calibration token and
+  /// the sample of whole windows (`statistics.sample`).
+  ProfileStatistics statistics;
   /// Per layer, the bricks in their numbering order: brick b of layer l is
   /// `@layers.l.brick.b` and holds partitions[l][b].
   std::vector<LayerPartition> partitions;
@@ -97,6 +108,15 @@ struct ProfileResult {
   /// The files written.
   std::string graphPath, sideFilePath;
 };
+
+/// The statistics of ProfileStatistics.h for `model` (read from
+/// `graphPath`): the calibration forward over `options.calibration`, or the
+/// merge of `options.statistics` (which must match the model's widths);
+/// written to `options.saveStatistics` when it is set. Adds the seconds
+/// the forward took to `forwardSeconds`.
+llvm::Expected<ProfileStatistics>
+gatherStatistics(ModelOp model, llvm::StringRef graphPath,
+                 const ProfileOptions &options, double &forwardSeconds);
 
 /// Profiles the graph in `module` (read from `graphPath`, against whose
 /// directory relative weight and tokenizer files resolve) and writes the

@@ -3,12 +3,16 @@
 #include "compiler/profile/Router.h"
 
 #include "compiler/profile/RouterTargets.h"
+#include "compiler/reference/BlockKernels.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <Eigen/Eigenvalues>
+
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 using namespace mlir::brick::profile;
 
@@ -107,51 +111,67 @@ static void fitLogistic(const Eigen::MatrixXf &inputs,
       scale[j] = 1.0f;
   z.array().rowwise() /= scale.array();
 
-  // Step 1/L with L the Lipschitz constant of the mean logistic loss: a
-  // quarter of the largest eigenvalue of [z 1]^T [z 1] / tokens, which is
-  // max(lambda_max(z^T z / tokens), 1) because z's columns are centred.
-  // Power iteration from a fixed vector keeps it deterministic.
-  Eigen::VectorXf v = Eigen::VectorXf::Constant(
-      hidden, 1.0f / std::sqrt(static_cast<float>(hidden)));
-  float lambda = 0.0f;
-  for (int i = 0; i < 50 && hidden > 0; ++i) {
-    Eigen::VectorXf w = z.transpose() * (z * v) * invTokens;
-    lambda = w.norm();
-    if (!(lambda > 0.0f))
-      break;
-    v = w / lambda;
-  }
-  // 10 % headroom: power iteration approaches lambda_max from below.
-  float lipschitz =
-      std::max(1.1f * lambda, 1.0f) / 4.0f + static_cast<float>(options.l2);
-  float step = 1.0f / lipschitz;
-  float l2 = static_cast<float>(options.l2);
+  // Whiten as well: plain gradient descent converges at the pace of the
+  // worst-conditioned direction of z^T z, which took 300 steps of two
+  // [tokens, hidden] x [hidden, bricks] products per layer and dominated the
+  // profile. With u = z P, P = Q diag(lambda)^-1/2 from z^T z / tokens =
+  // Q diag(lambda) Q^T, u^T u / tokens is the identity, so the mean logistic
+  // loss has curvature at most 1/4 in every direction and the same step
+  // suits all of them. Eigenvalues are floored at minEigenFraction of the
+  // largest: a nearly constant direction would otherwise be blown up to unit
+  // variance and fitted to noise.
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXf> eigen(
+      (z.transpose() * z) * invTokens);
+  Eigen::VectorXf lambda = eigen.eigenvalues();
+  float floor = std::max(lambda.size() > 0 ? lambda.maxCoeff() : 0.0f, 1e-12f) *
+                static_cast<float>(options.minEigenFraction);
+  Eigen::VectorXf invRoot = lambda.cwiseMax(floor).cwiseSqrt().cwiseInverse();
+  // z = u R with R = diag(sqrt(lambda)) Q^T (exactly, above the floor).
+  Eigen::MatrixXf whiten = eigen.eigenvectors() * invRoot.asDiagonal();
+  Eigen::MatrixXf unwhiten =
+      invRoot.cwiseInverse().asDiagonal() * eigen.eigenvectors().transpose();
+  Eigen::MatrixXf u = z * whiten;
 
-  // Start from the centroids, rewritten for standardised inputs so that the
-  // initial scores equal centroid . h.
+  // Step 1/L, L = 1/4 (the largest eigenvalue of [u 1]^T [u 1] / tokens is
+  // 1: u is centred and whitened) plus the L2 term.
+  float l2 = static_cast<float>(options.l2);
+  float step = 1.0f / (0.25f + l2);
+
+  // Start from the centroids, rewritten for whitened inputs so that the
+  // initial scores equal centroid . h: scores = z w^T = u (w R^T)^T.
   Eigen::MatrixXf w = Eigen::MatrixXf::Zero(bricks, hidden);
   Eigen::VectorXf b = Eigen::VectorXf::Zero(bricks);
   if (init.rows() == bricks && init.cols() == hidden) {
-    w = init.array().rowwise() * scale.array();
+    w = (init.array().rowwise() * scale.array()).matrix() * unwhiten.transpose();
     b = init * mean.transpose();
   }
 
-  Eigen::MatrixXf wPrev = w, wLook, residual;
+  // Both products of a step split over the cores (BlockKernels.h): the
+  // scores by brick, the gradient by input dimension.
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  Eigen::MatrixXf uT = u.transpose();
+  Eigen::MatrixXf wPrev = w, wLook, residual, residualT;
   Eigen::VectorXf bPrev = b, bLook;
   for (int64_t k = 1; k <= options.iterations; ++k) {
     float momentum = static_cast<float>(k - 1) / static_cast<float>(k + 2);
     wLook = w + momentum * (w - wPrev);
     bLook = b + momentum * (b - bPrev);
-    residual = z * wLook.transpose();
+    residual = mlir::brick::reference::timesTransposedThreaded(u, wLook, threads);
     residual.rowwise() += bLook.transpose();
     residual = residual.unaryExpr([](float x) {
       return 1.0f / (1.0f + std::exp(-x));
     }) - labels;
     wPrev = w;
     bPrev = b;
-    w = wLook - step * (residual.transpose() * z * invTokens + l2 * wLook);
+    residualT = residual.transpose();
+    w = wLook - step * (mlir::brick::reference::timesTransposedThreaded(residualT, uT,
+                                                           threads) *
+                            invTokens +
+                        l2 * wLook);
     b = bLook - step * (residual.colwise().sum().transpose() * invTokens);
   }
+  // Back to standardised inputs: u v^T = z (v P^T)^T.
+  w = w * whiten.transpose();
 
   // Fold the standardisation back: w (h - mean) / scale + b.
   weight = w.array().rowwise() / scale.array();

@@ -8,7 +8,7 @@
 // Each router is a per-brick logistic regression on the active-brick labels
 // of RouterTargets.h, started from the bricks' centroids (BrickCentroids.h)
 // and fitted by Nesterov-accelerated gradient descent with L2
-// regularisation on standardised inputs. Everything is deterministic: no
+// regularisation on standardised, whitened inputs. Everything is deterministic: no
 // random initialisation, no sampling, a fixed number of steps.
 //
 //===----------------------------------------------------------------------===//
@@ -33,10 +33,14 @@ struct RouterOptions {
   /// at least activeFraction times the layer's (RouterTargets.h); in (0, 1],
   /// so that some brick is always active.
   double activeFraction = 1.0;
-  /// Gradient steps of the logistic regression.
-  int64_t iterations = 300;
-  /// L2 penalty on the weights, in standardised input units.
+  /// Gradient steps of the logistic regression (on whitened inputs, see
+  /// Router.cpp).
+  int64_t iterations = 60;
+  /// L2 penalty on the weights, in whitened input units.
   double l2 = 1e-4;
+  /// Whitening treats input directions whose variance is below this
+  /// fraction of the largest as having that variance.
+  double minEigenFraction = 1e-3;
   /// Without separate held-out samples, the last heldoutFraction of each
   /// capability's tokens is held out of the fit and measures recall; tokens
   /// of one text are correlated, so a contiguous tail is held out rather than

@@ -11,6 +11,7 @@
 #define BRICK_COMPILER_PROFILE_SAMPLECOLLECTOR_H
 
 #include "compiler/profile/CalibrationSamples.h"
+#include "compiler/profile/ProfileStatistics.h"
 #include "compiler/reference/ReferenceExecutor.h"
 
 #include "brick/tokenizer.h"
@@ -32,8 +33,12 @@ struct SampleOptions {
   /// Orders each capability's documents (a seeded shuffle), which decides
   /// the documents sampled when the corpus exceeds maxTokens.
   uint64_t seed = 0;
-  /// Draws a progress line on stderr; callers set it only when stderr is a
-  /// terminal.
+  /// Tokens of each capability kept whole in the sample (see
+  /// ProfileStatistics.h); 0 keeps every window, in sampling order.
+  int64_t sampleTokens = 0;
+  /// Reports progress on stderr: a line redrawn after every window when
+  /// stderr is a terminal, otherwise a line per capability once the forward
+  /// has run ten seconds (so short runs print nothing).
   bool progress = false;
 };
 
@@ -55,12 +60,29 @@ collectTokenSamples(ReferenceExecutor &executor,
                     llvm::ArrayRef<std::vector<std::vector<int32_t>>> documents,
                     int32_t bos, int64_t layers, const SampleOptions &options);
 
+/// The windows of collectTokenSamples, run once: the sums over all of them
+/// and the sample of ProfileStatistics.h (`options.sampleTokens`); the
+/// model, corpus hashes and widths are left for the caller, but `hidden`
+/// and `neurons`.
+llvm::Expected<ProfileStatistics> collectTokenStatistics(
+    ReferenceExecutor &executor, llvm::ArrayRef<std::string> capabilities,
+    llvm::ArrayRef<std::vector<std::vector<int32_t>>> documents, int32_t bos,
+    int64_t layers, const SampleOptions &options);
+
 /// Tokenizes every document of `corpora` with `tokenizer` and samples them
 /// with collectTokenSamples; capabilities are the corpora's, in order.
 llvm::Expected<CalibrationSamples>
 collectSamples(ReferenceExecutor &executor, const brick_tokenizer_t *tokenizer,
                llvm::ArrayRef<Corpus> corpora, int64_t layers,
                const SampleOptions &options);
+
+/// Tokenizes `corpora` and runs collectTokenStatistics; each capability's
+/// corpus hash is recorded.
+llvm::Expected<ProfileStatistics>
+collectStatistics(ReferenceExecutor &executor,
+                  const brick_tokenizer_t *tokenizer,
+                  llvm::ArrayRef<Corpus> corpora, int64_t layers,
+                  const SampleOptions &options);
 
 } // namespace mlir::brick::profile
 

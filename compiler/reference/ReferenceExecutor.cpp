@@ -9,6 +9,7 @@
 #include "compiler/reference/ReferenceExecutor.h"
 
 #include "compiler/ErrorCapture.h"
+#include "compiler/reference/BlockKernels.h"
 #include "compiler/reference/Kernels.h"
 
 #include "mlir/IR/Verifier.h"
@@ -263,6 +264,14 @@ Expected<AdaptedWeight> ReferenceExecutor::weightOperand(Value weight) {
   return AdaptedWeight{*base, adapter};
 }
 
+Eigen::MatrixXf ReferenceExecutor::product(const AdaptedWeight &weight,
+                                           const Eigen::MatrixXf &x) const {
+  // Unfused adapters keep the oracle's product: profiling runs none.
+  if (options.blockThreads == 0 || x.rows() < 2 || weight.adapter)
+    return weight.timesTransposed(x);
+  return timesTransposedThreaded(x, weight.base, options.blockThreads);
+}
+
 Expected<Eigen::MatrixXf>
 ReferenceExecutor::forward(llvm::ArrayRef<int32_t> tokens, int64_t pos) {
   auto count = static_cast<int64_t>(tokens.size());
@@ -325,13 +334,13 @@ Error ReferenceExecutor::interpret(
     auto activate = [act](float value) {
       return reference::activate(act, value);
     };
-    Eigen::MatrixXf hidden = up->timesTransposed(*x);
+    Eigen::MatrixXf hidden = product(*up, *x);
     if (Value gateValue = ffn.getGate()) {
       Expected<AdaptedWeight> gate = weightOperand(gateValue);
       if (!gate)
         return gate.takeError();
       // run.c: silu(w1 x) * (w3 x), gate first.
-      Eigen::MatrixXf gated = gate->timesTransposed(*x).unaryExpr(activate);
+      Eigen::MatrixXf gated = product(*gate, *x).unaryExpr(activate);
       hidden = gated.cwiseProduct(hidden);
     } else {
       hidden = hidden.unaryExpr(activate);
@@ -345,7 +354,7 @@ Error ReferenceExecutor::interpret(
       return e;
     if (ffnObserver)
       ffnObserver(layer, *x, hidden);
-    return store(down->timesTransposed(hidden));
+    return store(product(*down, hidden));
   };
 
   return llvm::TypeSwitch<Operation *, Error>(&op)
@@ -386,7 +395,7 @@ Error ReferenceExecutor::interpret(
           return weight.takeError();
         if (Error e = checkExtent(&op, "the input", x->cols(), weight->cols()))
           return e;
-        Eigen::MatrixXf y = weight->timesTransposed(*x);
+        Eigen::MatrixXf y = product(*weight, *x);
         if (Value biasValue = linear.getBias()) {
           Expected<const Eigen::MatrixXf &> bias = evaluateWeight(biasValue);
           if (!bias)
@@ -424,6 +433,9 @@ Error ReferenceExecutor::interpret(
         applyRope(key, pos, headDim, attention.getRope(), theta);
         keyCache[layer].middleRows(pos, key.rows()) = key;
         valueCache[layer].middleRows(pos, v->rows()) = *v;
+        if (options.blockThreads > 0 && query.rows() > 1)
+          return store(attendBlock(query, keyCache[layer], valueCache[layer],
+                                   pos, headDim, options.blockThreads));
         return store(
             attend(query, keyCache[layer], valueCache[layer], pos, headDim));
       })
@@ -488,7 +500,7 @@ Error ReferenceExecutor::interpret(
           return head.takeError();
         if (Error e = checkExtent(&op, "the input", x->cols(), head->cols()))
           return e;
-        return store(head->timesTransposed(*x));
+        return store(product(*head, *x));
       })
       .Case([&](ReturnOp ret) -> Error {
         if (ret.getNumOperands() != 1)

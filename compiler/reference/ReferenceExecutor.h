@@ -47,6 +47,12 @@ struct ExecutorOptions {
   /// `scale * (x A^T) B^T` (transposed for fan_in_fan_out); DoRA
   /// (`magnitude`) rescales each output by m / ||W + scale * B @ A|| (PEFT).
   std::vector<std::string> plugins;
+  /// Threads of the whole-window kernels (BlockKernels.h). 0, the default,
+  /// runs the run.c-order kernels that every numeric check compares with;
+  /// N >= 1 runs blocks of more than one token through matrix-matrix
+  /// products and batched attention on N threads, equal to the default
+  /// within float rounding. Profiling sets it.
+  unsigned blockThreads = 0;
 };
 
 /// Called once per `brick.ffn` per forward call with the FFN's input
@@ -96,6 +102,9 @@ private:
   llvm::Error resolvePlugins();
   /// A weight operand of a compute op, with its unfused adapter if any.
   llvm::Expected<reference::AdaptedWeight> weightOperand(Value weight);
+  /// `x @ weight^T`, through the whole-window kernels when they apply.
+  Eigen::MatrixXf product(const reference::AdaptedWeight &weight,
+                          const Eigen::MatrixXf &x) const;
   /// Runs one op of the forward body, reading and writing `activations`.
   llvm::Error interpret(Operation &op,
                         llvm::DenseMap<Value, Eigen::MatrixXf> &activations,

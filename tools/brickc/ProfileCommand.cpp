@@ -23,15 +23,55 @@ struct ProfileArgs {
   profile::ProfileOptions options;
 };
 
+/// What was read: a long corpus is sampled across its whole length.
+void printCalibration(const mlir::brick::profile::CalibrationSamples &sample) {
+  for (auto [capability, extent] :
+       llvm::zip(sample.capabilities, sample.extents))
+    llvm::outs() << llvm::formatv(
+        "calibration {0}: {1} of {2} tokens, {3} windows from {4} of {5} "
+        "documents\n",
+        capability, extent.tokens, extent.available, extent.windows,
+        extent.documentsSampled, extent.documents);
+}
+
+/// `--save-stats` without `-o`: the calibration forward (or the merge of
+/// `--stats` files) and nothing after it.
+int runStatisticsOnly(const ProfileArgs &args, mlir::ModuleOp module) {
+  auto model = getSingleModel(module, args.graph);
+  if (!model)
+    return fail(model.takeError());
+  double seconds = 0;
+  auto stats =
+      profile::gatherStatistics(*model, args.graph, args.options, seconds);
+  if (!stats)
+    return fail(stats.takeError());
+  printCalibration(stats->sample);
+  llvm::outs() << llvm::formatv("wrote {0}: {1} sampled tokens\n",
+                                args.options.saveStatistics,
+                                stats->sample.tokenCapability.size());
+  llvm::outs() << llvm::formatv("time: forward {0:F1} s\n", seconds);
+  return 0;
+}
+
 int runProfile(const ProfileArgs &args) {
-  // Both destinations are checked before the (long) profile starts; the
+  // Every destination is checked before the (long) profile starts; the
   // corpora are NAME=FILE.
-  std::vector<OutputFile> destinations = {
-      {args.output, "-o"}, {profile::sideFilePath(args.output), "-o"}};
+  std::vector<OutputFile> destinations;
+  if (!args.output.empty()) {
+    destinations.push_back({args.output, "-o"});
+    destinations.push_back({profile::sideFilePath(args.output), "-o"});
+  } else if (args.options.saveStatistics.empty()) {
+    return fail(llvm::createStringError(
+        args.graph + ": give -o for the profiled graph, or --save-stats to "
+                     "keep only the statistics (-o)"));
+  }
+  if (!args.options.saveStatistics.empty())
+    destinations.push_back({args.options.saveStatistics, "--save-stats"});
   std::vector<std::string> inputs = {args.graph};
   for (const auto *corpora : {&args.options.calibration, &args.options.heldout})
     for (const std::string &corpus : *corpora)
       inputs.push_back(llvm::StringRef(corpus).split('=').second.str());
+  llvm::append_range(inputs, args.options.statistics);
   if (llvm::Error error = checkOutputFiles(destinations, inputs))
     return fail(std::move(error));
   auto method = profile::parseClusterMethod(args.method);
@@ -54,20 +94,13 @@ int runProfile(const ProfileArgs &args) {
   } else {
     llvm::consumeError(model.takeError());
   }
+  if (args.output.empty())
+    return runStatisticsOnly(args, **module);
   auto result =
       profile::profileGraph(*module, args.graph, options, args.output);
   if (!result)
     return fail(result.takeError());
-  // What a user decides k from: how often the router's top k holds the
-  // bricks that really fire, on text it was not fitted on.
-  // What was read: a long corpus is sampled across its whole length.
-  for (auto [capability, extent] :
-       llvm::zip(result->samples.capabilities, result->samples.extents))
-    llvm::outs() << llvm::formatv(
-        "calibration {0}: {1} of {2} tokens, {3} windows from {4} of {5} "
-        "documents\n",
-        capability, extent.tokens, extent.available, extent.windows,
-        extent.documentsSampled, extent.documents);
+  printCalibration(result->statistics.sample);
   for (auto [layer, partition] : llvm::enumerate(result->partitions)) {
     size_t smallest = partition.front().size(), largest = smallest;
     for (const std::vector<int64_t> &brick : partition) {
@@ -84,6 +117,8 @@ int runProfile(const ProfileArgs &args) {
                                     result->spreads[layer], options.maxSpread);
     llvm::outs() << "\n";
   }
+  // What a user decides k from: how often the router's top k holds the
+  // bricks that really fire, on text it was not fitted on.
   for (const profile::LayerRouter &router : result->routers) {
     llvm::outs() << llvm::formatv("layer {0}: {1} bricks, router recall",
                                   router.layer, router.recallAtK.size());
@@ -118,16 +153,32 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
                    "Calibration corpus of a capability as NAME=FILE: plain "
                    "text (one document), or JSON Lines with a \"text\" field "
                    "when FILE ends in .jsonl; repeatable, one per capability")
-      ->required()
       ->allow_extra_args(false);
+  command
+      ->add_option("--stats", options.statistics,
+                   "Start from the statistics of earlier runs (--save-stats) "
+                   "instead of --calib: runs over different shards of the "
+                   "corpora merge into the statistics of one run over all of "
+                   "them; repeatable")
+      ->allow_extra_args(false);
+  command->add_option(
+      "--save-stats", options.saveStatistics,
+      "Write the statistics the profile starts from (sums over every "
+      "calibration token and the sampled windows) to FILE; without -o, stop "
+      "there");
+  command
+      ->add_option("--sample-tokens", options.sampleTokens,
+                   "Tokens per capability kept whole, in windows chosen by a "
+                   "hash of their text, for the routers, activation "
+                   "frequencies and co-activation")
+      ->capture_default_str();
   command->add_option(
       "--heldout", options.heldout,
       "Held-out text of a capability as NAME=FILE, on which router recall is "
       "measured (default: the last 20% of each calibration text); repeatable");
   command
       ->add_option("-o,--output", args->output,
-                   "Output graph: .mlir (text) or .mlirbc (bytecode)")
-      ->required();
+                   "Output graph: .mlir (text) or .mlirbc (bytecode)");
   command
       ->add_option("--bricks-per-layer", options.bricksPerLayer,
                    "Bricks per layer; 0 lets --method importance choose the "

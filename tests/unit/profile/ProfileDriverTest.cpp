@@ -175,9 +175,9 @@ TEST_F(ProfileDriverTest, CoactEndToEnd) {
   }
 
   // The statistics load from the side file and equal the samples'.
-  EXPECT_EQ(result->samples.tokenCapability.size(), 400u);
+  EXPECT_EQ(result->statistics.sample.tokenCapability.size(), 400u);
   std::vector<LayerStatistics> expected =
-      computeActivationStatistics(result->samples, result->thresholds);
+      computeActivationStatistics(result->statistics.sample, result->thresholds);
   reference::WeightEvaluator weights(graphDirectory(output));
   int64_t statsOps = 0;
   for (ActivationStatsOp op : model.getBody().getOps<ActivationStatsOp>()) {
