@@ -194,17 +194,6 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (!target)
     return target.takeError();
   bool gpu = isGpuTriple(target->triple);
-  // The GPU lowering has no kernels that read blocks yet.
-  bool blocks = request.weightStorage == WeightStorage::Q8_0 ||
-                request.weightStorage == WeightStorage::Q4_0 ||
-                llvm::any_of(request.weightOverrides, [](StringRef entry) {
-                  return entry.ends_with("=q8_0") || entry.ends_with("=q4_0");
-                });
-  if (gpu && blocks)
-    return compileError(path + ": q8_0 and q4_0 weights are compiled for CPU "
-                               "targets only, not " +
-                        target->triple + " (--weight-dtype)");
-
   artifact::ArtifactContents contents;
   contents.manifest = describeArtifact(model, *target, request.configuration);
   auto tokenizer = serializeTokenizer(model, request.baseDir, path);
