@@ -151,10 +151,15 @@ emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
       return compileError(request.gpuHostKernelsPath + ": " +
                           llvm::toString(std::move(error)));
   }
+  // The block function (brick-outline-forward{block-size}) becomes the
+  // nested block program.
+  auto block = module.lookupSymbol<func::FuncOp>(
+      (decode.getSymName() + "_block").str());
   auto program = writeGpuProgram(
       decode,
       GpuProgramContents{info.sizes, info.readFraction, info.traceColumns,
-                         kernels->ptx, info.tensorSignature});
+                         kernels->ptx, info.tensorSignature},
+      block, block ? info.blockSize : 0);
   if (!program)
     return program.takeError();
   replaceKernelsWithBinary(module, *kernels);
@@ -205,8 +210,8 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   // of its own: the weights (and the weight expressions no one has
   // materialised) are evaluated from it while the artifact is written.
   PassManager outline(context);
-  // A CPU artifact also gets the block function prompts run through.
-  int64_t blockSize = gpu ? 0 : request.blockSize;
+  // The block function prompts run through, beside the one-token step.
+  int64_t blockSize = request.blockSize;
   outline.addPass(createBrickOutlineForward(
       BrickOutlineForwardOptions{kDecodeFunctionName.str(), blockSize}));
   if (llvm::Error error = run(outline, module, path))

@@ -229,10 +229,10 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
   return BRICK_OK;
 }
 
-brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
-                                             const brick_gpu_program_t *program,
-                                             char *error, size_t error_size) {
-  sink_t sink = {error, error_size};
+/* The shape check of one launch list (the step's or the block program's). */
+static brick_status_t check_program_shapes(const brick_artifact_t *artifact,
+                                           const brick_gpu_program_t *program,
+                                           sink_t sink) {
   int64_t *registers =
       (int64_t *)calloc(program->register_count, sizeof(int64_t));
   if (!registers)
@@ -240,7 +240,8 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
                 "no memory for the GPU program's registers");
   /* A program whose first step cannot be evaluated fails that step with its
    * own message; weight sizes do not depend on the position. */
-  if (brick_gpu_program_evaluate(program, 0, registers, NULL, 0) != BRICK_OK) {
+  if (brick_gpu_program_evaluate_block(program, 0, 1, registers, NULL, 0) !=
+      BRICK_OK) {
     free(registers);
     return BRICK_OK;
   }
@@ -284,6 +285,16 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
     }
   }
   free(registers);
+  return status;
+}
+
+brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
+                                             const brick_gpu_program_t *program,
+                                             char *error, size_t error_size) {
+  sink_t sink = {error, error_size};
+  brick_status_t status = check_program_shapes(artifact, program, sink);
+  if (status == BRICK_OK && program->block)
+    status = check_program_shapes(artifact, program->block, sink);
   return status;
 }
 
