@@ -136,6 +136,12 @@ static llvm::Error writeLowered(ModuleOp module, StringRef path) {
 static llvm::Expected<std::vector<uint8_t>>
 emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
             const TargetSpec &target, const CompileRequest &request) {
+  // The block function becomes the nested block program, unless it holds
+  // per-token loops (routed FFNs): then prompts run token by token.
+  std::string blockName = (decode.getSymName() + "_block").str();
+  if (auto block = module.lookupSymbol<func::FuncOp>(blockName))
+    if (!gpuCanMapBlock(block))
+      block.erase();
   auto kernels = lowerToGpuKernels(module, target, request.gpu);
   if (!kernels)
     return kernels.takeError();
@@ -151,10 +157,7 @@ emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
       return compileError(request.gpuHostKernelsPath + ": " +
                           llvm::toString(std::move(error)));
   }
-  // The block function (brick-outline-forward{block-size}) becomes the
-  // nested block program.
-  auto block = module.lookupSymbol<func::FuncOp>(
-      (decode.getSymName() + "_block").str());
+  auto block = module.lookupSymbol<func::FuncOp>(blockName);
   auto program = writeGpuProgram(
       decode,
       GpuProgramContents{info.sizes, info.readFraction, info.traceColumns,
