@@ -223,6 +223,7 @@ void mlir::brick::buildGpuLoweringPipeline(
   // A GPU step computes the down projection densely: skipping zero neurons
   // one by one is a serial loop there.
   tensors.sparseReluDown = false;
+  tensors.blockSize = options.promptBlock;
   buildDecodeToTensorsPipeline(pm, tensors);
   GpuToKernelsOptions kernels;
   kernels.splitMinSize = options.splitMinSize;
