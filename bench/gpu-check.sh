@@ -4,9 +4,11 @@
 # generated ~85M-parameter model (bench/decode-roofline.sh's) for this GPU's
 # chip, runs them with `brick-run --device cuda`, compares the logits with
 # the fp32 CPU oracle (`brickc generate`, 1e-3 relative; 2e-3 for the F16
-# artifact) and stories260K's greedy text with run.c's, and prints decode
-# tokens/s against the GPU's memory-bandwidth roofline measured in the same
-# run. Exits non-zero on the first mismatch.
+# artifact; the Q4_0 artifact against the oracle on the same blocks) and
+# stories260K's greedy text with run.c's, checks each artifact's block entry
+# (prompts) against its one-token step (1e-5 relative), and prints prompt
+# and decode tokens/s against the GPU's memory-bandwidth roofline measured
+# in the same run. Exits non-zero on the first mismatch.
 #
 #   bench/gpu-check.sh [WORKDIR]
 #
@@ -50,20 +52,48 @@ echo "== generated ~85M model ($chip)"
   --tokenizer "$models/stories260K/tok512.bin" -o "$work/model85m.mlir"
 "$bin/brickc" generate "$work/model85m.mlir" --prompt "Once upon a time" \
   -n 16 --temp 0 --dump-logits "$work/model85m.oracle.f32" > /dev/null
-for dtype in f32 f16; do
-  "$bin/brickc" compile "$work/model85m.mlir" --weight-dtype "$dtype" \
+# The same blocks for the oracle and the artifact: q4_0 is compared with the
+# oracle on the model's own q4_0 GGUF export (tests/lit/gpu/quantized.test).
+mkdir -p "$work/q4"
+"$bin/brickc" export "$work/model85m.mlir" --format gguf --weight-dtype q4_0 \
+  -o "$work/q4/model85m.gguf"
+"$bin/brickc" import "$work/q4/model85m.gguf" -o "$work/model85m.q4_0.mlir"
+"$bin/brickc" generate "$work/model85m.q4_0.mlir" --prompt "Once upon a time" \
+  -n 16 --temp 0 --dump-logits "$work/model85m.q4_0.oracle.f32" > /dev/null
+for dtype in f32 f16 q4_0; do
+  source="$work/model85m.mlir"
+  oracle="$work/model85m.oracle.f32"
+  if [ "$dtype" = q4_0 ]; then
+    source="$work/model85m.q4_0.mlir"
+    oracle="$work/model85m.q4_0.oracle.f32"
+  fi
+  "$bin/brickc" compile "$source" --weight-dtype "$dtype" \
     --target-triple nvptx64-nvidia-cuda --target-cpu "$chip" \
     -o "$work/model85m.$dtype.gpu.brick"
   run_gpu "$work/model85m.$dtype.gpu.brick" --prompt "Once upon a time" \
     -n 16 --temp 0 --dump-logits "$work/model85m.$dtype.gpu.f32" > /dev/null
   # F16 storage rounds every weight: the tolerance of compile.test's F16
-  # check, against the same oracle.
+  # check, against the same oracle. Q4_0 is compared on the same blocks.
   tolerance=1e-3
   [ "$dtype" = f16 ] && tolerance=2e-3
-  "$bin/brick-compare-logits" "$work/model85m.oracle.f32" \
+  "$bin/brick-compare-logits" "$oracle" \
     "$work/model85m.$dtype.gpu.f32" --vocab 512 --rtol "$tolerance"
-  echo "-- $dtype on the GPU"
-  run_gpu "$work/model85m.$dtype.gpu.brick" --bench -n 64 \
-    --prompt "Once upon a time"
+  # The block entry (prompts) against the one-token step of the same
+  # artifact, a prompt of 51 tokens in blocks of 64 and of 7.
+  prompt="$(head -c 150 "$models/stories260K/reference/run_c.t0.n256.noprompt.txt")"
+  run_gpu "$work/model85m.$dtype.gpu.brick" --prompt "$prompt" -n 60 \
+    --temp 0 --prompt-block 1 --dump-logits "$work/model85m.$dtype.step.f32" \
+    > /dev/null
+  for block in 0 7; do
+    run_gpu "$work/model85m.$dtype.gpu.brick" --prompt "$prompt" -n 60 \
+      --temp 0 --prompt-block "$block" \
+      --dump-logits "$work/model85m.$dtype.block$block.f32" > /dev/null
+    "$bin/brick-compare-logits" "$work/model85m.$dtype.step.f32" \
+      "$work/model85m.$dtype.block$block.f32" --vocab 512 --rtol 1e-5
+  done
+  echo "-- $dtype on the GPU (prompt through blocks, then token by token)"
+  run_gpu "$work/model85m.$dtype.gpu.brick" --bench -n 64 --prompt "$prompt"
+  run_gpu "$work/model85m.$dtype.gpu.brick" --bench -n 64 --prompt "$prompt" \
+    --prompt-block 1
 done
 echo "== all GPU checks passed"

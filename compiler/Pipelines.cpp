@@ -147,6 +147,8 @@ void mlir::brick::buildGpuToKernelsPipeline(
   pm.addNestedPass<func::FuncOp>(createBrickGpuSplitReductions(split));
   buildBufferizeDecodePipeline(pm);
   pm.addNestedPass<func::FuncOp>(createBrickGpuCopiesToLinalg());
+  // A block's products become tiles of tokens that read each weight once.
+  pm.addNestedPass<func::FuncOp>(createBrickGpuBlockMatmuls());
 
   // Loops to blocks and threads; what stays serial goes into one-thread
   // kernels; kernels take in the views and scalars they use.
@@ -221,6 +223,7 @@ void mlir::brick::buildGpuLoweringPipeline(
   // A GPU step computes the down projection densely: skipping zero neurons
   // one by one is a serial loop there.
   tensors.sparseReluDown = false;
+  tensors.blockSize = options.promptBlock;
   buildDecodeToTensorsPipeline(pm, tensors);
   GpuToKernelsOptions kernels;
   kernels.splitMinSize = options.splitMinSize;

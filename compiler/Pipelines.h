@@ -189,6 +189,12 @@ struct GpuLoweringOptionsForPipeline
       *this, "block-size",
       llvm::cl::desc("Threads per block along a loop's innermost dimension"),
       llvm::cl::init(128)};
+  Option<int64_t> promptBlock{
+      *this, "prompt-block",
+      llvm::cl::desc("Tokens the block function runs at once, as brickc "
+                     "compile --block-size (0: no block function; brickc "
+                     "leaves it out of routed graphs)"),
+      llvm::cl::init(0)};
   Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU chip (sm_80)"),
                            llvm::cl::init("sm_80")};
   Option<std::string> cudaPath{

@@ -193,6 +193,27 @@ def BrickOutlineForward : Pass<"brick-outline-forward", "::mlir::ModuleOp"> {
   ];
 }
 
+def BrickGpuBlockMatmuls
+    : Pass<"brick-gpu-block-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "Turn the matrix-matrix products of block functions into "
+                "GPU loops of token tiles";
+  let description = [{
+    Runs on buffers, in the GPU pipeline before linalg becomes parallel
+    loops. A product of a block of tokens (`x[t, i] * widen(w[o, i])` summed
+    over `i`, the token count `t` dynamic) becomes an `scf.parallel` over
+    (tiles of 4 tokens, output rows): each thread reads weight row `o` once
+    for its 4 tokens and keeps their 4 sums in registers, adding the terms
+    in ascending `i` to the value `out` holds, as the one-token step does;
+    the tile's rows past the block's last token are not stored. Products of
+    a static token count (the one-token step) are left as they are.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
   let summary = "Turn the matrix-matrix products of block functions into "
                 "register-blocked vector kernels over work items";

@@ -136,6 +136,12 @@ static llvm::Error writeLowered(ModuleOp module, StringRef path) {
 static llvm::Expected<std::vector<uint8_t>>
 emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
             const TargetSpec &target, const CompileRequest &request) {
+  // The block function becomes the nested block program, unless it holds
+  // per-token loops (routed FFNs): then prompts run token by token.
+  std::string blockName = (decode.getSymName() + "_block").str();
+  if (auto block = module.lookupSymbol<func::FuncOp>(blockName))
+    if (!gpuCanMapBlock(block))
+      block.erase();
   auto kernels = lowerToGpuKernels(module, target, request.gpu);
   if (!kernels)
     return kernels.takeError();
@@ -151,10 +157,12 @@ emitGpuCode(ModuleOp module, func::FuncOp decode, const DecodeInfo &info,
       return compileError(request.gpuHostKernelsPath + ": " +
                           llvm::toString(std::move(error)));
   }
+  auto block = module.lookupSymbol<func::FuncOp>(blockName);
   auto program = writeGpuProgram(
       decode,
       GpuProgramContents{info.sizes, info.readFraction, info.traceColumns,
-                         kernels->ptx, info.tensorSignature});
+                         kernels->ptx, info.tensorSignature},
+      block, block ? info.blockSize : 0);
   if (!program)
     return program.takeError();
   replaceKernelsWithBinary(module, *kernels);
@@ -194,17 +202,6 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (!target)
     return target.takeError();
   bool gpu = isGpuTriple(target->triple);
-  // The GPU lowering has no kernels that read blocks yet.
-  bool blocks = request.weightStorage == WeightStorage::Q8_0 ||
-                request.weightStorage == WeightStorage::Q4_0 ||
-                llvm::any_of(request.weightOverrides, [](StringRef entry) {
-                  return entry.ends_with("=q8_0") || entry.ends_with("=q4_0");
-                });
-  if (gpu && blocks)
-    return compileError(path + ": q8_0 and q4_0 weights are compiled for CPU "
-                               "targets only, not " +
-                        target->triple + " (--weight-dtype)");
-
   artifact::ArtifactContents contents;
   contents.manifest = describeArtifact(model, *target, request.configuration);
   auto tokenizer = serializeTokenizer(model, request.baseDir, path);
@@ -216,8 +213,8 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   // of its own: the weights (and the weight expressions no one has
   // materialised) are evaluated from it while the artifact is written.
   PassManager outline(context);
-  // A CPU artifact also gets the block function prompts run through.
-  int64_t blockSize = gpu ? 0 : request.blockSize;
+  // The block function prompts run through, beside the one-token step.
+  int64_t blockSize = request.blockSize;
   outline.addPass(createBrickOutlineForward(
       BrickOutlineForwardOptions{kDecodeFunctionName.str(), blockSize}));
   if (llvm::Error error = run(outline, module, path))

@@ -27,7 +27,7 @@
 namespace mlir::brick {
 
 /// How weight matrices are stored: as imported (f32, f16, bf16), narrowed
-/// to f16/bf16, or quantised to ggml's Q8_0/Q4_0 blocks (CPU targets).
+/// to f16/bf16, or quantised to ggml's Q8_0/Q4_0 blocks.
 enum class WeightStorage { AsImported, F16, BF16, Q8_0, Q4_0 };
 
 struct CompileRequest {
@@ -39,7 +39,7 @@ struct CompileRequest {
   /// Multiply-adds from which a product becomes work items for the
   /// runtime's threads (kDefaultWorkItemMinWork, Pipelines.h).
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
-  /// Tokens the block function of a CPU artifact runs at once
+  /// Tokens the block function of an artifact runs at once
   /// (brick_decode_block in decode_abi.h); at least 1.
   int64_t blockSize = kDefaultBlockSize;
   /// How f32 weight matrices are stored: as they are, narrowed or

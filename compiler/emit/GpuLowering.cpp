@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -85,6 +86,15 @@ mlir::brick::lowerToGpuKernels(ModuleOp module, const TargetSpec &target,
   kernels.ptx = object.getObject().getValue().str();
   kernels.binary = std::move(device);
   return kernels;
+}
+
+bool mlir::brick::gpuCanMapBlock(func::FuncOp block) {
+  return !block
+              .walk([](scf::ForOp loop) {
+                return loop.getStaticTripCount() ? WalkResult::advance()
+                                                 : WalkResult::interrupt();
+              })
+              .wasInterrupted();
 }
 
 void mlir::brick::replaceKernelsWithBinary(ModuleOp module,

@@ -15,6 +15,7 @@
 #include "compiler/emit/TargetSpec.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
@@ -55,6 +56,12 @@ struct GpuKernels {
 llvm::Expected<GpuKernels> lowerToGpuKernels(ModuleOp module,
                                              const TargetSpec &target,
                                              const GpuLoweringOptions &options);
+
+/// Whether the GPU lowering can turn `block` (a decode function's block
+/// function, on tensors) into a launch list: not when it holds a loop whose
+/// trip count is the block's token count (the per-token loops of routed
+/// FFNs), which a launch list cannot repeat.
+bool gpuCanMapBlock(func::FuncOp block);
 
 /// Replaces `module`'s `gpu.module @brick_kernels` by the binary of
 /// `kernels`: what brick-lower-gpu leaves in one module.

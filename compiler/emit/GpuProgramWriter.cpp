@@ -38,6 +38,10 @@ struct BufferInfo {
 /// Builds the tables of gpu_program.h from the host function, op by op.
 class ProgramBuilder {
 public:
+  /// A builder for the one-token step (`blockSize` 0) or for a block
+  /// program of `blockSize` tokens, whose register 1 is the token count.
+  explicit ProgramBuilder(int64_t blockSize)
+      : blockSize(blockSize), registerCount(blockSize ? 2 : 1) {}
   llvm::Error bindArguments(func::FuncOp step, int64_t tensors);
   llvm::Error translate(Operation *op);
   std::vector<uint8_t> serialize(const GpuProgramContents &contents) const;
@@ -55,7 +59,8 @@ private:
   sizesOf(Operation *user, MemRefType type, ValueRange dynamicSizes);
   llvm::Error translateLaunch(gpu::LaunchFuncOp launch);
 
-  uint32_t registerCount = 1; // register 0 is the position
+  int64_t blockSize;
+  uint32_t registerCount; // register 0 is the position, 1 a block's count
   llvm::DenseMap<Value, uint32_t> registers;
   llvm::DenseMap<int64_t, uint32_t> constants;
   llvm::DenseMap<Value, BufferInfo> buffers;
@@ -138,23 +143,34 @@ static int64_t elementBytes(Type type) {
 
 llvm::Error ProgramBuilder::bindArguments(func::FuncOp step, int64_t tensors) {
   // The decode signature (DecodeSignature.h), bufferised: the logits follow
-  // the trace as an out-parameter.
+  // the trace as an out-parameter; a block function has the token count
+  // between them.
   using Signature = DecodeSignature;
   unsigned trace = Signature::kFirstWeightArgument + tensors;
-  unsigned logits = trace + 1;
+  unsigned tokenCount = blockSize ? trace + 1 : 0;
+  unsigned logits = blockSize ? trace + 2 : trace + 1;
   unsigned count = step.getNumArguments();
   if (count != logits + 1)
     return opError(step, "the step has " + llvm::Twine(count) +
                              " arguments, decode_abi.h needs " +
                              llvm::Twine(logits + 1));
-  Value position = step.getArgument(Signature::kPositionArgument);
-  if (!position.getType().isIndex())
-    return opError(step, "argument " +
-                             llvm::Twine(Signature::kPositionArgument) +
-                             " (the position) is not an index");
-  registers[position] = 0;
+  auto bindIndex = [&](unsigned argument, uint32_t reg,
+                       StringRef what) -> llvm::Error {
+    Value value = step.getArgument(argument);
+    if (!value.getType().isIndex())
+      return opError(step, "argument " + llvm::Twine(argument) + " (" + what +
+                               ") is not an index");
+    registers[value] = reg;
+    return llvm::Error::success();
+  };
+  if (llvm::Error error =
+          bindIndex(Signature::kPositionArgument, 0, "the position"))
+    return error;
+  if (blockSize)
+    if (llvm::Error error = bindIndex(tokenCount, 1, "the token count"))
+      return error;
   for (unsigned i = 0; i < count; ++i) {
-    if (i == Signature::kPositionArgument)
+    if (i == Signature::kPositionArgument || (blockSize && i == tokenCount))
       continue;
     auto type = dyn_cast<MemRefType>(step.getArgument(i).getType());
     if (!type || !type.hasStaticShape())
@@ -269,6 +285,34 @@ llvm::Error ProgramBuilder::translate(Operation *op) {
     addBuffer(alloc, BRICK_GPU_BUFFER_SCRATCH, 0, bytes, std::move(*sizes));
     return llvm::Error::success();
   }
+  // A reshape of a whole row-major buffer is the same buffer with other
+  // sizes (a block's dynamic token count leaves these on the host).
+  if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op)) {
+    auto source = buffers.find(collapse.getSrc());
+    if (source == buffers.end())
+      return opError(op, "a reshape of a buffer the host does not know");
+    BufferInfo info = source->second;
+    SmallVector<uint32_t> sizes;
+    for (const ReassociationIndices &group :
+         collapse.getReassociationIndices()) {
+      uint32_t size = info.sizes[group.front()];
+      for (int64_t d : ArrayRef<int64_t>(group).drop_front())
+        size = emit(BRICK_GPU_OP_MUL, size, info.sizes[d]);
+      sizes.push_back(size);
+    }
+    buffers[collapse] = BufferInfo{info.index, std::move(sizes)};
+    return llvm::Error::success();
+  }
+  if (auto expand = dyn_cast<memref::ExpandShapeOp>(op)) {
+    if (!buffers.count(expand.getSrc()))
+      return opError(op, "a reshape of a buffer the host does not know");
+    auto sizes = sizesOf(op, expand.getType(), expand.getOutputShape());
+    if (!sizes)
+      return sizes.takeError();
+    buffers[expand] =
+        BufferInfo{buffers[expand.getSrc()].index, std::move(*sizes)};
+    return llvm::Error::success();
+  }
   if (auto dim = dyn_cast<memref::DimOp>(op)) {
     auto buffer = buffers.find(dim.getSource());
     std::optional<int64_t> index = dim.getConstantIndex();
@@ -308,11 +352,13 @@ llvm::Error ProgramBuilder::translateLaunch(gpu::LaunchFuncOp launch) {
   }
   // CUDA's limits, where the sizes are known now: a launch past them would
   // only fail on the device.
-  // Register r is written by instruction r - 1 (emit's numbering).
+  // Register r is written by instruction r - first (emit's numbering);
+  // the registers below first are the step's arguments.
+  uint32_t first = blockSize ? 2 : 1;
   auto known = [&](uint32_t reg) -> std::optional<int64_t> {
-    if (reg == 0 || instructions[reg - 1].opcode != BRICK_GPU_OP_CONST)
+    if (reg < first || instructions[reg - first].opcode != BRICK_GPU_OP_CONST)
       return std::nullopt;
-    return instructions[reg - 1].immediate;
+    return instructions[reg - first].immediate;
   };
   static const int64_t kLimits[6] = {2147483647, 65535, 65535, 1024, 1024, 64};
   int64_t threads = 1;
@@ -427,16 +473,23 @@ ProgramBuilder::serialize(const GpuProgramContents &contents) const {
   header.tensor_signature_offset =
       appendAligned(out, signature.data(), signature.size());
   header.tensor_signature_size = signature.size();
+  header.block_size = blockSize;
+  if (!contents.blockProgram.empty()) {
+    header.block_program_offset = appendAligned(
+        out, contents.blockProgram.data(), contents.blockProgram.size());
+    header.block_program_size = contents.blockProgram.size();
+  }
   std::memcpy(out.data(), &header, sizeof(header));
   return out;
 }
 
 } // namespace
 
-llvm::Expected<std::vector<uint8_t>>
-mlir::brick::writeGpuProgram(func::FuncOp step,
-                             const GpuProgramContents &contents) {
-  ProgramBuilder builder;
+/// The program of one host function: `blockSize` 0 for the one-token step.
+static llvm::Expected<std::vector<uint8_t>>
+writeProgram(func::FuncOp step, int64_t blockSize,
+             const GpuProgramContents &contents) {
+  ProgramBuilder builder(blockSize);
   if (!step.getBody().hasOneBlock())
     return opError(step, "the step's host side has branches");
   if (llvm::Error error = builder.bindArguments(
@@ -446,4 +499,23 @@ mlir::brick::writeGpuProgram(func::FuncOp step,
     if (llvm::Error error = builder.translate(&op))
       return std::move(error);
   return builder.serialize(contents);
+}
+
+llvm::Expected<std::vector<uint8_t>>
+mlir::brick::writeGpuProgram(func::FuncOp step,
+                             const GpuProgramContents &contents,
+                             func::FuncOp block, int64_t blockSize) {
+  if (!block)
+    return writeProgram(step, 0, contents);
+  // The block program names the outer program's kernels and shares its
+  // tensors: no PTX and no signature of its own.
+  GpuProgramContents blockContents = contents;
+  blockContents.ptx = "";
+  blockContents.tensorSignature = "";
+  auto nested = writeProgram(block, blockSize, blockContents);
+  if (!nested)
+    return nested.takeError();
+  GpuProgramContents outer = contents;
+  outer.blockProgram = *nested;
+  return writeProgram(step, 0, outer);
 }

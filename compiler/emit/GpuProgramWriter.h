@@ -33,13 +33,18 @@ struct GpuProgramContents {
   /// runtime compares it with the artifact's tensor table (dtypes included,
   /// which the launches do not state).
   llvm::StringRef tensorSignature;
+  /// The nested block program's bytes (writeGpuProgram fills it).
+  llvm::ArrayRef<uint8_t> blockProgram;
 };
 
 /// The GPU program of `step`, whose arguments follow decode_abi.h (token,
-/// position, cache, tensors, trace, logits). Fails, naming the op, when the
-/// host side holds anything a launch list cannot express.
+/// position, cache, tensors, trace, logits), with the program of `block`
+/// (tokens [blockSize], position, cache, tensors, trace, count, logits)
+/// nested in it when `block` is given. Fails, naming the op, when a host
+/// side holds anything a launch list cannot express.
 llvm::Expected<std::vector<uint8_t>>
-writeGpuProgram(func::FuncOp step, const GpuProgramContents &contents);
+writeGpuProgram(func::FuncOp step, const GpuProgramContents &contents,
+                func::FuncOp block = {}, int64_t blockSize = 0);
 
 } // namespace mlir::brick
 

@@ -229,10 +229,10 @@ brick_status_t brick_check_tensor_signature(const brick_artifact_t *artifact,
   return BRICK_OK;
 }
 
-brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
-                                             const brick_gpu_program_t *program,
-                                             char *error, size_t error_size) {
-  sink_t sink = {error, error_size};
+/* The shape check of one launch list (the step's or the block program's). */
+static brick_status_t check_program_shapes(const brick_artifact_t *artifact,
+                                           const brick_gpu_program_t *program,
+                                           sink_t sink) {
   int64_t *registers =
       (int64_t *)calloc(program->register_count, sizeof(int64_t));
   if (!registers)
@@ -240,7 +240,8 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
                 "no memory for the GPU program's registers");
   /* A program whose first step cannot be evaluated fails that step with its
    * own message; weight sizes do not depend on the position. */
-  if (brick_gpu_program_evaluate(program, 0, registers, NULL, 0) != BRICK_OK) {
+  if (brick_gpu_program_evaluate_block(program, 0, 1, registers, NULL, 0) !=
+      BRICK_OK) {
     free(registers);
     return BRICK_OK;
   }
@@ -254,14 +255,28 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
     brick_artifact_tensor_t tensor;
     brick_artifact_tensor_at(artifact, index, &tensor);
     int64_t expected[BRICK_GPU_MAX_RANK];
-    int same = argument->rank == tensor.rank;
+    /* The kernels read a block-format matrix [rows, cols] as its bytes,
+     * [rows, cols / 32, bytes per block] (brick-quantize-weights). */
+    int64_t stored[BRICK_ARTIFACT_MAX_RANK + 1];
+    uint32_t stored_rank = tensor.rank;
+    for (uint32_t d = 0; d < tensor.rank; ++d)
+      stored[d] = tensor.shape[d];
+    int64_t block_bytes = tensor.dtype == BRICK_ARTIFACT_DTYPE_Q8_0   ? 34
+                          : tensor.dtype == BRICK_ARTIFACT_DTYPE_Q4_0 ? 18
+                                                                      : 0;
+    if (block_bytes && tensor.rank == 2) {
+      stored[1] = tensor.shape[1] / 32;
+      stored[2] = block_bytes;
+      stored_rank = 3;
+    }
+    int same = argument->rank == stored_rank;
     for (uint32_t d = 0; d < argument->rank && d < BRICK_GPU_MAX_RANK; ++d) {
       expected[d] = registers[argument->sizes[d]];
-      same = same && expected[d] == tensor.shape[d];
+      same = same && expected[d] == stored[d];
     }
     if (!same) {
       char have[BRICK_ARTIFACT_MAX_RANK * 21 + 1], want[sizeof(have)];
-      format_shape(tensor.shape, tensor.rank, have, sizeof(have));
+      format_shape(stored, stored_rank, have, sizeof(have));
       format_shape(expected, argument->rank, want, sizeof(want));
       status = fail(&sink, BRICK_ERROR_MALFORMED,
                     "tensor '%s' has shape [%s] in the artifact, the GPU "
@@ -270,6 +285,16 @@ brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
     }
   }
   free(registers);
+  return status;
+}
+
+brick_status_t brick_check_gpu_tensor_shapes(const brick_artifact_t *artifact,
+                                             const brick_gpu_program_t *program,
+                                             char *error, size_t error_size) {
+  sink_t sink = {error, error_size};
+  brick_status_t status = check_program_shapes(artifact, program, sink);
+  if (status == BRICK_OK && program->block)
+    status = check_program_shapes(artifact, program->block, sink);
   return status;
 }
 

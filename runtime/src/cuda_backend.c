@@ -96,23 +96,31 @@ typedef struct cuda_api_t {
 
 /*===--- The backend ------------------------------------------------------===*/
 
+/* One launch list on the device: the one-token step's, or the block
+ * program's, whose tensors and cache are the step's buffers (borrowed). */
+typedef struct launch_list_t {
+  const brick_gpu_program_t *program; /* NULL: no such list */
+  CUfunction *functions;              /* one per kernel */
+  CUdeviceptr *pointers;              /* one per buffer; 0 until allocated */
+  uint64_t *capacity;                 /* bytes allocated per buffer */
+  uint8_t *borrowed;                  /* 1: the step list's, not freed here */
+  int64_t *registers; /* the scalar program's, for the current step */
+  /* The buffers a step touches from the host; -1 when the program has none. */
+  int64_t token, cache, trace, logits;
+  uint64_t token_bytes, logits_bytes;
+} launch_list_t;
+
 struct brick_cuda_backend_t {
   void *library;
   int initialised; /* cuInit succeeded: the library stays loaded */
   cuda_api_t cu;
-  const brick_gpu_program_t *program;
   char device_name[128];
   CUcontext context;
   CUmodule module;
-  CUfunction *functions; /* one per kernel */
-  CUdeviceptr *pointers; /* one per buffer; 0 until allocated */
-  uint64_t *capacity;    /* bytes allocated per buffer */
-  int64_t *registers;    /* the scalar program's, for the current step */
-  uint64_t *values;      /* one launch's kernel parameters */
-  void **parameters;     /* pointers to `values`, as cuLaunchKernel takes */
-  /* The buffers a step touches from the host; -1 when the program has none. */
-  int64_t token, cache, trace, logits;
-  uint64_t cache_bytes, trace_bytes, logits_bytes;
+  launch_list_t step, block;
+  uint64_t *values;  /* one launch's kernel parameters */
+  void **parameters; /* pointers to `values`, as cuLaunchKernel takes */
+  uint64_t cache_bytes, trace_bytes;
   char reset_error[512]; /* non-empty after a failed reset */
 };
 
@@ -277,7 +285,8 @@ static brick_status_t load_module(brick_cuda_backend_t *b, sink_t *sink) {
                     CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[2] = {log, (void *)(uintptr_t)sizeof(log)};
   CUresult result =
-      b->cu.cuModuleLoadDataEx(&b->module, b->program->ptx, 2, options, values);
+      b->cu.cuModuleLoadDataEx(&b->module, b->step.program->ptx, 2, options,
+                               values);
   if (result != CUDA_SUCCESS) {
     b->module = NULL;
     log[sizeof(log) - 1] = '\0';
@@ -308,12 +317,19 @@ static brick_status_t load_module(brick_cuda_backend_t *b, sink_t *sink) {
                 "(CODE)",
                 name, description, length ? ": " : "", log);
   }
-  for (uint32_t i = 0; i < b->program->kernel_count; ++i) {
-    const char *kernel = b->program->kernel_names[i];
-    if ((result = b->cu.cuModuleGetFunction(&b->functions[i], b->module,
-                                            kernel)) != CUDA_SUCCESS) {
+  /* The block program's kernels are in the same module. */
+  launch_list_t *lists[2] = {&b->step, &b->block};
+  for (int k = 0; k < 2; ++k) {
+    const brick_gpu_program_t *p = lists[k]->program;
+    for (uint32_t i = 0; p && i < p->kernel_count; ++i) {
+      const char *kernel = p->kernel_names[i];
+      if ((result = b->cu.cuModuleGetFunction(&lists[k]->functions[i],
+                                              b->module, kernel)) ==
+          CUDA_SUCCESS)
+        continue;
       char field[160];
-      snprintf(field, sizeof(field), "kernel %u, %s", i, kernel);
+      snprintf(field, sizeof(field), "%skernel %u, %s",
+               k ? "block program " : "", i, kernel);
       return cuda_fail(b, sink,
                        result == CUDA_ERROR_NOT_FOUND ? BRICK_ERROR_MALFORMED
                                                       : BRICK_ERROR_INTERNAL,
@@ -323,8 +339,8 @@ static brick_status_t load_module(brick_cuda_backend_t *b, sink_t *sink) {
   return BRICK_OK;
 }
 
-static brick_status_t allocate(brick_cuda_backend_t *b, uint32_t buffer,
-                               uint64_t bytes, sink_t *sink) {
+static brick_status_t allocate(brick_cuda_backend_t *b, launch_list_t *list,
+                               uint32_t buffer, uint64_t bytes, sink_t *sink) {
   /* cuMemAlloc refuses 0 bytes; an empty buffer still gets an address. */
   if (bytes == 0)
     bytes = 1;
@@ -340,17 +356,41 @@ static brick_status_t allocate(brick_cuda_backend_t *b, uint32_t buffer,
     return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemAlloc_v2", result,
                      field);
   }
-  b->pointers[buffer] = pointer;
-  b->capacity[buffer] = bytes;
+  list->pointers[buffer] = pointer;
+  list->capacity[buffer] = bytes;
   return BRICK_OK;
 }
 
-/* Allocates every buffer but the scratch ones (sized per step) and fills
- * the tensors and the zeroed cache. */
+/* Points the block list's buffer `buffer` at the step list's buffer of the
+ * same role (its cache, or its copy of tensor `tensor`). */
+static brick_status_t borrow(brick_cuda_backend_t *b, uint32_t buffer,
+                             uint32_t kind, uint32_t tensor, sink_t *sink) {
+  const brick_gpu_program_t *p = b->step.program;
+  for (uint32_t i = 0; i < p->buffer_count; ++i)
+    if (p->buffers[i].kind == kind &&
+        (kind != BRICK_GPU_BUFFER_TENSOR || p->buffers[i].index == tensor) &&
+        b->step.pointers[i]) {
+      b->block.pointers[buffer] = b->step.pointers[i];
+      b->block.capacity[buffer] = b->step.capacity[i];
+      b->block.borrowed[buffer] = 1;
+      return BRICK_OK;
+    }
+  /* A tensor only the block reads (none today) is uploaded for it. */
+  return fail(sink, BRICK_ERROR_MALFORMED,
+              "GPU program: block buffer %u uses a %s the one-token step "
+              "does not have (CODE)",
+              buffer, kind == BRICK_GPU_BUFFER_CACHE ? "cache" : "tensor");
+}
+
+/* Allocates every buffer of `list` but the scratch ones (sized per step)
+ * and fills the tensors and the zeroed cache; the block list borrows the
+ * step list's tensors and cache. */
 static brick_status_t allocate_buffers(brick_cuda_backend_t *b,
+                                       launch_list_t *list,
                                        const brick_artifact_t *artifact,
                                        sink_t *sink) {
-  const brick_gpu_program_t *p = b->program;
+  const brick_gpu_program_t *p = list->program;
+  int block = list == &b->block;
   for (uint32_t i = 0; i < p->buffer_count; ++i) {
     const brick_gpu_buffer_t *buffer = &p->buffers[i];
     brick_status_t status = BRICK_OK;
@@ -358,17 +398,24 @@ static brick_status_t allocate_buffers(brick_cuda_backend_t *b,
     const char *call = NULL;
     switch (buffer->kind) {
     case BRICK_GPU_BUFFER_TOKEN:
-      b->token = i;
-      status = allocate(b, i, sizeof(int32_t), sink);
+      list->token = i;
+      status = allocate(b, list, i, list->token_bytes, sink);
       break;
     case BRICK_GPU_BUFFER_CACHE:
-      b->cache = i;
-      if ((status = allocate(b, i, b->cache_bytes, sink)) == BRICK_OK) {
+      list->cache = i;
+      if (block) {
+        status = borrow(b, i, buffer->kind, 0, sink);
+      } else if ((status = allocate(b, list, i, b->cache_bytes, sink)) ==
+                 BRICK_OK) {
         call = "cuMemsetD8_v2";
-        result = b->cu.cuMemsetD8(b->pointers[i], 0, b->capacity[i]);
+        result = b->cu.cuMemsetD8(list->pointers[i], 0, list->capacity[i]);
       }
       break;
     case BRICK_GPU_BUFFER_TENSOR: {
+      if (block) {
+        status = borrow(b, i, buffer->kind, buffer->index, sink);
+        break;
+      }
       brick_artifact_tensor_t tensor;
       if (!artifact || brick_artifact_tensor_at(artifact, buffer->index,
                                                 &tensor) != BRICK_OK)
@@ -376,21 +423,21 @@ static brick_status_t allocate_buffers(brick_cuda_backend_t *b,
                     "cuda: buffer %u names tensor %u, which the artifact "
                     "does not have (TENSORS)",
                     i, buffer->index);
-      if ((status = allocate(b, i, tensor.size, sink)) == BRICK_OK &&
+      if ((status = allocate(b, list, i, tensor.size, sink)) == BRICK_OK &&
           tensor.size) {
         call = "cuMemcpyHtoD_v2";
-        result = b->cu.cuMemcpyHtoD(b->pointers[i], tensor.data,
+        result = b->cu.cuMemcpyHtoD(list->pointers[i], tensor.data,
                                     (size_t)tensor.size);
       }
       break;
     }
     case BRICK_GPU_BUFFER_TRACE:
-      b->trace = i;
-      status = allocate(b, i, b->trace_bytes, sink);
+      list->trace = i;
+      status = allocate(b, list, i, b->trace_bytes, sink);
       break;
     case BRICK_GPU_BUFFER_LOGITS:
-      b->logits = i;
-      status = allocate(b, i, b->logits_bytes, sink);
+      list->logits = i;
+      status = allocate(b, list, i, list->logits_bytes, sink);
       break;
     default: /* SCRATCH: sized by the first step */
       break;
@@ -404,6 +451,42 @@ static brick_status_t allocate_buffers(brick_cuda_backend_t *b,
     }
   }
   return BRICK_OK;
+}
+
+/* The host tables of a launch list for `program` (NULL: none); 0 when out
+ * of memory. `tokens` is the token buffer's capacity in ids. */
+static int init_list(launch_list_t *list, const brick_gpu_program_t *program,
+                     int64_t tokens) {
+  list->program = program;
+  list->token = list->cache = list->trace = list->logits = -1;
+  if (!program)
+    return 1;
+  list->token_bytes = (uint64_t)tokens * sizeof(int32_t);
+  list->logits_bytes =
+      (uint64_t)tokens * (uint64_t)program->info[BRICK_DECODE_INFO_VOCAB] * 4;
+  size_t buffers = program->buffer_count ? program->buffer_count : 1;
+  list->functions = calloc(program->kernel_count ? program->kernel_count : 1,
+                           sizeof(CUfunction));
+  list->pointers = calloc(buffers, sizeof(CUdeviceptr));
+  list->capacity = calloc(buffers, sizeof(uint64_t));
+  list->borrowed = calloc(buffers, 1);
+  list->registers = calloc(program->register_count, sizeof(int64_t));
+  return list->functions && list->pointers && list->capacity &&
+         list->borrowed && list->registers;
+}
+
+/* Frees `list`'s device buffers (the context is current) and host tables. */
+static void free_list(brick_cuda_backend_t *b, launch_list_t *list,
+                      int context) {
+  if (context && list->program && list->pointers)
+    for (uint32_t i = 0; i < list->program->buffer_count; ++i)
+      if (list->pointers[i] && !list->borrowed[i])
+        b->cu.cuMemFree(list->pointers[i]);
+  free(list->functions);
+  free(list->pointers);
+  free(list->capacity);
+  free(list->borrowed);
+  free(list->registers);
 }
 
 brick_status_t brick_cuda_backend_create(const brick_gpu_program_t *program,
@@ -424,27 +507,23 @@ brick_status_t brick_cuda_backend_create(const brick_gpu_program_t *program,
   brick_cuda_backend_t *b = calloc(1, sizeof(*b));
   if (!b)
     return fail(&sink, BRICK_ERROR_OUT_OF_MEMORY, "cuda: no memory");
-  b->program = program;
-  b->token = b->cache = b->trace = b->logits = -1;
   const int64_t *info = program->info;
   b->cache_bytes = (uint64_t)info[BRICK_DECODE_INFO_CACHE_FLOATS] * 4;
   b->trace_bytes = (uint64_t)info[BRICK_DECODE_INFO_TRACE_ROWS] *
                    (uint64_t)info[BRICK_DECODE_INFO_TRACE_COLUMNS] * 4;
-  b->logits_bytes = (uint64_t)info[BRICK_DECODE_INFO_VOCAB] * 4;
   uint32_t parameters =
       program->max_launch_parameters ? program->max_launch_parameters : 1;
-  b->functions = calloc(program->kernel_count ? program->kernel_count : 1,
-                        sizeof(CUfunction));
-  b->pointers = calloc(program->buffer_count ? program->buffer_count : 1,
-                       sizeof(CUdeviceptr));
-  b->capacity = calloc(program->buffer_count ? program->buffer_count : 1,
-                       sizeof(uint64_t));
-  b->registers = calloc(program->register_count, sizeof(int64_t));
+  if (program->block &&
+      program->block->max_launch_parameters > parameters)
+    parameters = program->block->max_launch_parameters;
+  int lists = init_list(&b->step, program, 1);
+  lists = init_list(&b->block, program->block,
+                    program->block ? program->block->block_size : 0) &&
+          lists;
   b->values = calloc(parameters, sizeof(uint64_t));
   b->parameters = calloc(parameters, sizeof(void *));
   brick_status_t status = BRICK_OK;
-  if (!b->functions || !b->pointers || !b->capacity || !b->registers ||
-      !b->values || !b->parameters)
+  if (!lists || !b->values || !b->parameters)
     status = fail(&sink, BRICK_ERROR_OUT_OF_MEMORY, "cuda: no memory");
   for (uint32_t i = 0; status == BRICK_OK && i < parameters; ++i)
     b->parameters[i] = &b->values[i];
@@ -473,7 +552,9 @@ brick_status_t brick_cuda_backend_create(const brick_gpu_program_t *program,
   if (status == BRICK_OK)
     status = load_module(b, &sink);
   if (status == BRICK_OK)
-    status = allocate_buffers(b, artifact, &sink);
+    status = allocate_buffers(b, &b->step, artifact, &sink);
+  if (status == BRICK_OK && b->block.program)
+    status = allocate_buffers(b, &b->block, artifact, &sink);
   if (status == BRICK_OK) {
     CUresult result = b->cu.cuCtxSynchronize();
     if (result != CUDA_SUCCESS)
@@ -495,10 +576,11 @@ brick_status_t brick_cuda_backend_create(const brick_gpu_program_t *program,
 void brick_cuda_backend_free(brick_cuda_backend_t *b) {
   if (!b)
     return;
-  if (b->context && b->cu.cuCtxPushCurrent(b->context) == CUDA_SUCCESS) {
-    for (uint32_t i = 0; i < b->program->buffer_count; ++i)
-      if (b->pointers[i])
-        b->cu.cuMemFree(b->pointers[i]);
+  int current =
+      b->context && b->cu.cuCtxPushCurrent(b->context) == CUDA_SUCCESS;
+  free_list(b, &b->block, current);
+  free_list(b, &b->step, current);
+  if (current) {
     if (b->module)
       b->cu.cuModuleUnload(b->module);
     CUcontext popped;
@@ -509,10 +591,6 @@ void brick_cuda_backend_free(brick_cuda_backend_t *b) {
     b->cu.cuCtxDestroy(b->context);
   if (b->library && !b->initialised)
     dlclose(b->library);
-  free(b->functions);
-  free(b->pointers);
-  free(b->capacity);
-  free(b->registers);
   free(b->values);
   free(b->parameters);
   free(b);
@@ -526,10 +604,10 @@ const char *brick_cuda_backend_device_name(const brick_cuda_backend_t *b) {
 
 /* Checks the step's sizes before anything runs, so a bad value stops the
  * step before it half-updates the cache. */
-static brick_status_t check_step(const brick_cuda_backend_t *b, int64_t pos,
+static brick_status_t check_step(const launch_list_t *list, int64_t pos,
                                  sink_t *sink) {
-  const brick_gpu_program_t *p = b->program;
-  const int64_t *reg = b->registers;
+  const brick_gpu_program_t *p = list->program;
+  const int64_t *reg = list->registers;
   for (uint32_t i = 0; i < p->buffer_count; ++i)
     if (p->buffers[i].kind == BRICK_GPU_BUFFER_SCRATCH &&
         reg[p->buffers[i].bytes_register] < 0)
@@ -568,19 +646,20 @@ static brick_status_t check_step(const brick_cuda_backend_t *b, int64_t pos,
 
 /* Scratch buffers grow to the step's size, doubling so that sizes growing
  * with the position do not reallocate every step. */
-static brick_status_t grow_scratch(brick_cuda_backend_t *b, sink_t *sink) {
-  const brick_gpu_program_t *p = b->program;
+static brick_status_t grow_scratch(brick_cuda_backend_t *b,
+                                   launch_list_t *list, sink_t *sink) {
+  const brick_gpu_program_t *p = list->program;
   for (uint32_t i = 0; i < p->buffer_count; ++i) {
     if (p->buffers[i].kind != BRICK_GPU_BUFFER_SCRATCH)
       continue;
-    uint64_t need = (uint64_t)b->registers[p->buffers[i].bytes_register];
-    if (b->pointers[i] && need <= b->capacity[i])
+    uint64_t need = (uint64_t)list->registers[p->buffers[i].bytes_register];
+    if (list->pointers[i] && need <= list->capacity[i])
       continue;
-    uint64_t doubled = b->capacity[i] * 2;
-    if (b->pointers[i]) {
-      CUresult result = b->cu.cuMemFree(b->pointers[i]);
-      b->pointers[i] = 0;
-      b->capacity[i] = 0;
+    uint64_t doubled = list->capacity[i] * 2;
+    if (list->pointers[i]) {
+      CUresult result = b->cu.cuMemFree(list->pointers[i]);
+      list->pointers[i] = 0;
+      list->capacity[i] = 0;
       if (result != CUDA_SUCCESS) {
         char field[32];
         snprintf(field, sizeof(field), "buffer %u", i);
@@ -589,7 +668,7 @@ static brick_status_t grow_scratch(brick_cuda_backend_t *b, sink_t *sink) {
       }
     }
     brick_status_t status =
-        allocate(b, i, need > doubled ? need : doubled, sink);
+        allocate(b, list, i, need > doubled ? need : doubled, sink);
     if (status != BRICK_OK)
       return status;
   }
@@ -598,62 +677,68 @@ static brick_status_t grow_scratch(brick_cuda_backend_t *b, sink_t *sink) {
 
 /* Fills `values` with launch `index`'s kernel parameters (gpu_program.h):
  * a BUFFER argument is its memref descriptor, one parameter per field. */
-static void build_parameters(brick_cuda_backend_t *b, uint32_t index) {
-  const brick_gpu_program_t *p = b->program;
+static void build_parameters(brick_cuda_backend_t *b,
+                             const launch_list_t *list, uint32_t index) {
+  const brick_gpu_program_t *p = list->program;
   const brick_gpu_launch_t *l = &p->launches[index];
+  const int64_t *reg = list->registers;
   uint64_t *v = b->values;
   for (uint32_t k = 0; k < l->argument_count; ++k) {
     const brick_gpu_argument_t *a = &p->arguments[l->first_argument + k];
     if (a->kind == BRICK_GPU_ARGUMENT_BUFFER) {
-      CUdeviceptr pointer = b->pointers[a->value];
+      CUdeviceptr pointer = list->pointers[a->value];
       *v++ = pointer; /* allocated */
       *v++ = pointer; /* aligned */
       *v++ = 0;       /* offset */
       for (uint32_t d = 0; d < a->rank; ++d)
-        *v++ = (uint64_t)b->registers[a->sizes[d]];
+        *v++ = (uint64_t)reg[a->sizes[d]];
       /* Row-major strides: suffix products of the sizes (wrapping, as a
        * hostile program could overflow them). */
       uint64_t stride = 1;
       for (uint32_t d = a->rank; d-- > 0;) {
         v[d] = stride;
-        stride *= (uint64_t)b->registers[a->sizes[d]];
+        stride *= (uint64_t)reg[a->sizes[d]];
       }
       v += a->rank;
     } else if (a->kind == BRICK_GPU_ARGUMENT_I64) {
-      *v++ = (uint64_t)b->registers[a->value];
+      *v++ = (uint64_t)reg[a->value];
     } else {
       /* The driver copies 4 bytes from the parameter's address. */
-      int32_t low = (int32_t)(uint32_t)(uint64_t)b->registers[a->value];
+      int32_t low = (int32_t)(uint32_t)(uint64_t)reg[a->value];
       memcpy(v++, &low, sizeof(low));
     }
   }
 }
 
-static brick_status_t run_step(brick_cuda_backend_t *b, int32_t token,
+/* Runs `list` over `count` tokens (1 for the one-token step) and reads
+ * back `count` rows of logits and the trace. */
+static brick_status_t run_step(brick_cuda_backend_t *b, launch_list_t *list,
+                               const int32_t *tokens, size_t count,
                                float *logits, float *trace, sink_t *sink) {
-  const brick_gpu_program_t *p = b->program;
-  brick_status_t status = grow_scratch(b, sink);
+  const brick_gpu_program_t *p = list->program;
+  brick_status_t status = grow_scratch(b, list, sink);
   if (status != BRICK_OK)
     return status;
   CUresult result;
   char field[160];
-  if (b->token >= 0 &&
-      (result = b->cu.cuMemcpyHtoD(b->pointers[b->token], &token,
-                                   sizeof(token))) != CUDA_SUCCESS)
+  if (list->token >= 0 &&
+      (result = b->cu.cuMemcpyHtoD(list->pointers[list->token], tokens,
+                                   count * sizeof(int32_t))) != CUDA_SUCCESS)
     return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemcpyHtoD_v2", result,
                      "token");
   /* Kernels write only the bricks that fired; the rest of the trace is 0. */
-  if (b->trace >= 0 && (result = b->cu.cuMemsetD8(
-                            b->pointers[b->trace], 0,
-                            (size_t)b->capacity[b->trace])) != CUDA_SUCCESS)
+  if (list->trace >= 0 &&
+      (result = b->cu.cuMemsetD8(list->pointers[list->trace], 0,
+                                 (size_t)list->capacity[list->trace])) !=
+          CUDA_SUCCESS)
     return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemsetD8_v2", result,
                      "trace");
   for (uint32_t i = 0; i < p->launch_count; ++i) {
     const brick_gpu_launch_t *l = &p->launches[i];
-    build_parameters(b, i);
-    const int64_t *reg = b->registers;
+    build_parameters(b, list, i);
+    const int64_t *reg = list->registers;
     result = b->cu.cuLaunchKernel(
-        b->functions[l->kernel], (unsigned)reg[l->grid[0]],
+        list->functions[l->kernel], (unsigned)reg[l->grid[0]],
         (unsigned)reg[l->grid[1]], (unsigned)reg[l->grid[2]],
         (unsigned)reg[l->block[0]], (unsigned)reg[l->block[1]],
         (unsigned)reg[l->block[2]], 0, NULL, b->parameters, NULL);
@@ -666,16 +751,46 @@ static brick_status_t run_step(brick_cuda_backend_t *b, int32_t token,
   }
   /* Synchronous copies: they wait for the launches, and report a kernel
    * that faulted. */
-  if ((result = b->cu.cuMemcpyDtoH(logits, b->pointers[b->logits],
-                                   (size_t)b->logits_bytes)) != CUDA_SUCCESS)
+  size_t row = (size_t)p->info[BRICK_DECODE_INFO_VOCAB] * sizeof(float);
+  if ((result = b->cu.cuMemcpyDtoH(logits, list->pointers[list->logits],
+                                   count * row)) != CUDA_SUCCESS)
     return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemcpyDtoH_v2", result,
                      "logits");
-  if (b->trace >= 0 && b->trace_bytes && trace &&
-      (result = b->cu.cuMemcpyDtoH(trace, b->pointers[b->trace],
+  if (list->trace >= 0 && b->trace_bytes && trace &&
+      (result = b->cu.cuMemcpyDtoH(trace, list->pointers[list->trace],
                                    (size_t)b->trace_bytes)) != CUDA_SUCCESS)
-    return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemcpyDtoH_v2", result,
-                     "trace");
+    return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuMemcpyDtoH_v2",
+                     result, "trace");
   return BRICK_OK;
+}
+
+/* Evaluates and runs `list` at `pos` over `count` tokens. */
+static brick_status_t run_list(brick_cuda_backend_t *b, launch_list_t *list,
+                               const int32_t *tokens, size_t count,
+                               int64_t pos, float *logits, float *trace,
+                               sink_t *sink) {
+  if (b->reset_error[0]) {
+    const char *reason = b->reset_error;
+    if (strncmp(reason, "cuda: ", 6) == 0)
+      reason += 6;
+    return fail(sink, BRICK_ERROR_INTERNAL,
+                "cuda: the KV cache was not cleared: %s", reason);
+  }
+  brick_status_t status = brick_gpu_program_evaluate_block(
+      list->program, pos, (int64_t)count, list->registers, sink->text,
+      sink->size);
+  if (status == BRICK_OK)
+    status = check_step(list, pos, sink);
+  if (status != BRICK_OK)
+    return status;
+  CUresult result = b->cu.cuCtxPushCurrent(b->context);
+  if (result != CUDA_SUCCESS)
+    return cuda_fail(b, sink, BRICK_ERROR_INTERNAL, "cuCtxPushCurrent_v2",
+                     result, NULL);
+  status = run_step(b, list, tokens, count, logits, trace, sink);
+  CUcontext popped;
+  b->cu.cuCtxPopCurrent(&popped);
+  return status;
 }
 
 brick_status_t brick_cuda_backend_step(brick_cuda_backend_t *b, int32_t token,
@@ -685,27 +800,27 @@ brick_status_t brick_cuda_backend_step(brick_cuda_backend_t *b, int32_t token,
   if (!b || !logits)
     return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
                 "cuda: backend or logits is NULL");
-  if (b->reset_error[0]) {
-    const char *reason = b->reset_error;
-    if (strncmp(reason, "cuda: ", 6) == 0)
-      reason += 6;
-    return fail(&sink, BRICK_ERROR_INTERNAL,
-                "cuda: the KV cache was not cleared: %s", reason);
-  }
-  brick_status_t status = brick_gpu_program_evaluate(
-      b->program, pos, b->registers, error, error_size);
-  if (status == BRICK_OK)
-    status = check_step(b, pos, &sink);
-  if (status != BRICK_OK)
-    return status;
-  CUresult result = b->cu.cuCtxPushCurrent(b->context);
-  if (result != CUDA_SUCCESS)
-    return cuda_fail(b, &sink, BRICK_ERROR_INTERNAL, "cuCtxPushCurrent_v2",
-                     result, NULL);
-  status = run_step(b, token, logits, trace, &sink);
-  CUcontext popped;
-  b->cu.cuCtxPopCurrent(&popped);
-  return status;
+  return run_list(b, &b->step, &token, 1, pos, logits, trace, &sink);
+}
+
+int64_t brick_cuda_backend_block_size(const brick_cuda_backend_t *b) {
+  return b && b->block.program ? b->block.program->block_size : 0;
+}
+
+brick_status_t brick_cuda_backend_block(brick_cuda_backend_t *b,
+                                        const int32_t *tokens, size_t count,
+                                        int64_t pos, float *logits,
+                                        float *trace, char *error,
+                                        size_t error_size) {
+  sink_t sink = {error, error_size};
+  if (!b || !tokens || !logits)
+    return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
+                "cuda: backend, tokens or logits is NULL");
+  if (count < 1 || (int64_t)count > brick_cuda_backend_block_size(b))
+    return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
+                "cuda: a block of %zu tokens, the GPU program runs 1 to %lld",
+                count, (long long)brick_cuda_backend_block_size(b));
+  return run_list(b, &b->block, tokens, count, pos, logits, trace, &sink);
 }
 
 brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *b, char *error,
@@ -715,7 +830,7 @@ brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *b, char *error,
     return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT, "cuda: backend is NULL");
   sink_t kept = {b->reset_error, sizeof(b->reset_error)};
   b->reset_error[0] = '\0';
-  if (b->cache < 0)
+  if (b->step.cache < 0)
     return BRICK_OK;
   CUresult result = b->cu.cuCtxPushCurrent(b->context);
   brick_status_t status = BRICK_OK;
@@ -724,8 +839,8 @@ brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *b, char *error,
                        result, NULL);
   } else {
     const char *call = "cuMemsetD8_v2";
-    result = b->cu.cuMemsetD8(b->pointers[b->cache], 0,
-                              (size_t)b->capacity[b->cache]);
+    result = b->cu.cuMemsetD8(b->step.pointers[b->step.cache], 0,
+                              (size_t)b->step.capacity[b->step.cache]);
     if (result == CUDA_SUCCESS) {
       call = "cuCtxSynchronize";
       result = b->cu.cuCtxSynchronize();

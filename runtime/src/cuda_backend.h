@@ -70,6 +70,21 @@ brick_status_t brick_cuda_backend_step(brick_cuda_backend_t *backend,
                                        float *logits, float *trace, char *error,
                                        size_t error_size);
 
+/* Tokens the artifact's block program runs at once (gpu_program.h), or 0
+ * when its GPU program has none. */
+int64_t brick_cuda_backend_block_size(const brick_cuda_backend_t *backend);
+
+/* Runs the block program on `count` (1 to the block size) tokens at
+ * positions pos..pos + count - 1, writing `count` rows of logits (vocab
+ * floats each) and, when `trace` is given, the trace summed over the
+ * block; the KV cache gains the block's rows as `count` steps would
+ * write them. */
+brick_status_t brick_cuda_backend_block(brick_cuda_backend_t *backend,
+                                        const int32_t *tokens, size_t count,
+                                        int64_t pos, float *logits,
+                                        float *trace, char *error,
+                                        size_t error_size);
+
 /* Zeroes the KV cache. A failure is also returned by the next step. */
 brick_status_t brick_cuda_backend_reset(brick_cuda_backend_t *backend,
                                         char *error, size_t error_size);

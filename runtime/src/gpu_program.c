@@ -209,6 +209,11 @@ static brick_status_t check_instructions(reader_t *r) {
                   "GPU program: instruction %u (%s) writes register 0, the "
                   "position (CODE)",
                   i, opcode_name(in->opcode));
+    if (in->result == 1 && p->block_size)
+      return fail(&r->sink, BRICK_ERROR_MALFORMED,
+                  "GPU program: instruction %u (%s) writes register 1, the "
+                  "block's token count (CODE)",
+                  i, opcode_name(in->opcode));
     if (in->result >= p->register_count)
       return fail(&r->sink, BRICK_ERROR_MALFORMED,
                   "GPU program: instruction %u (%s) writes register %u past "
@@ -420,7 +425,34 @@ static brick_status_t check_text(reader_t *r, const char *what, uint64_t offset,
   return BRICK_OK;
 }
 
-static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
+static brick_status_t parse(reader_t *r, uint32_t tensor_count,
+                            int nested);
+
+/* Parses the block program nested in the one `r` read (gpu_program.h). */
+static brick_status_t parse_block(reader_t *r, uint32_t tensor_count) {
+  const brick_gpu_program_header_t *h = &r->header;
+  brick_status_t status = check_table(r, "block program",
+                                      h->block_program_offset,
+                                      h->block_program_size, 1);
+  if (status != BRICK_OK)
+    return status;
+  reader_t nested = {.bytes = r->bytes + h->block_program_offset,
+                     .size = h->block_program_size,
+                     .sink = r->sink};
+  if (!(nested.program = calloc(1, sizeof(*nested.program))))
+    return fail(&r->sink, BRICK_ERROR_OUT_OF_MEMORY,
+                "GPU program: no memory (CODE)");
+  status = parse(&nested, tensor_count, 1);
+  free(nested.written);
+  if (status != BRICK_OK) {
+    brick_gpu_program_free(nested.program);
+    return status;
+  }
+  r->program->block = nested.program;
+  return BRICK_OK;
+}
+
+static brick_status_t parse(reader_t *r, uint32_t tensor_count, int nested) {
   brick_gpu_program_header_t *h = &r->header;
   if (r->size < sizeof(*h))
     return fail(&r->sink, BRICK_ERROR_MALFORMED,
@@ -439,17 +471,32 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
                 h->abi_version, BRICK_DECODE_ABI_VERSION);
   if (h->header_size != sizeof(*h))
     return fail(&r->sink, BRICK_ERROR_MALFORMED,
-                "GPU program: header size %u, expected %zu (CODE)",
+                "GPU program: header size %u, expected %zu; recompile the "
+                "artifact (CODE)",
                 h->header_size, sizeof(*h));
+  /* The outer program is the one-token step; only it nests a block
+   * program, and a block program runs 1 to B tokens. */
+  if (nested ? h->block_size < 1 || h->block_size > BRICK_GPU_MAX_BLOCK_SIZE
+             : h->block_size != 0)
+    return fail(&r->sink, BRICK_ERROR_MALFORMED,
+                "GPU program: %s program has block size %lld, must be %s "
+                "(CODE)",
+                nested ? "the block" : "the one-token",
+                (long long)h->block_size, nested ? "1 to 65536" : "0");
+  if (nested && (h->block_program_offset || h->block_program_size))
+    return fail(&r->sink, BRICK_ERROR_MALFORMED,
+                "GPU program: the block program nests another (CODE)");
   brick_gpu_program_t *p = r->program;
+  p->block_size = h->block_size;
   memcpy(p->info, h->info, sizeof(p->info));
   brick_status_t status = check_info(r, tensor_count);
   if (status != BRICK_OK)
     return status;
-  if (h->register_count == 0)
+  if (h->register_count < (nested ? 2u : 1u))
     return fail(&r->sink, BRICK_ERROR_MALFORMED,
-                "GPU program: register count 0, register 0 is the position "
-                "(CODE)");
+                "GPU program: register count %u, register 0 is the position "
+                "%s(CODE)",
+                h->register_count, nested ? "and 1 the token count " : "");
   /* Registers are host memory (8 bytes each, per session). A program
    * cannot write more registers than it has instructions, let alone bytes,
    * so a larger count is corruption, refused before it is allocated. */
@@ -519,6 +566,8 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
     return fail(&r->sink, BRICK_ERROR_OUT_OF_MEMORY,
                 "GPU program: no memory for its tables (CODE)");
   r->written[0] = 1;
+  if (nested)
+    r->written[1] = 1;
 
   for (uint64_t i = 0; i < tensors; ++i) {
     double f = p->read_fraction[i];
@@ -538,6 +587,8 @@ static brick_status_t parse(reader_t *r, uint32_t tensor_count) {
   p->tensor_signature = (const char *)r->bytes + h->tensor_signature_offset;
   p->ptx = (const char *)r->bytes + h->ptx_offset;
   p->ptx_size = h->ptx_size;
+  if (h->block_program_size)
+    return parse_block(r, tensor_count);
   return BRICK_OK;
 }
 
@@ -557,7 +608,7 @@ brick_status_t brick_gpu_program_parse(const void *bytes, uint64_t size,
   if (!(r.program = calloc(1, sizeof(*r.program))))
     return fail(&sink, BRICK_ERROR_OUT_OF_MEMORY,
                 "GPU program: no memory (CODE)");
-  brick_status_t status = parse(&r, tensor_count);
+  brick_status_t status = parse(&r, tensor_count, 0);
   free(r.written);
   if (status != BRICK_OK) {
     brick_gpu_program_free(r.program);
@@ -578,6 +629,7 @@ void brick_gpu_program_free(brick_gpu_program_t *program) {
   free(program->read_fraction);
   free(program->kernel_names);
   free(program->launch_parameters);
+  brick_gpu_program_free(program->block);
   free(program);
 }
 
@@ -620,12 +672,21 @@ static int compare(int64_t predicate, int64_t a, int64_t b) {
 brick_status_t brick_gpu_program_evaluate(const brick_gpu_program_t *program,
                                           int64_t pos, int64_t *registers,
                                           char *error, size_t error_size) {
+  return brick_gpu_program_evaluate_block(program, pos, 1, registers, error,
+                                          error_size);
+}
+
+brick_status_t brick_gpu_program_evaluate_block(
+    const brick_gpu_program_t *program, int64_t pos, int64_t count,
+    int64_t *registers, char *error, size_t error_size) {
   sink_t sink = {error, error_size};
   if (!program || !registers)
     return fail(&sink, BRICK_ERROR_INVALID_ARGUMENT,
                 "GPU program: program or registers is NULL");
   memset(registers, 0, program->register_count * sizeof(int64_t));
   registers[0] = pos;
+  if (program->block_size)
+    registers[1] = count;
   for (uint32_t i = 0; i < program->instruction_count; ++i) {
     const brick_gpu_instruction_t *in = &program->instructions[i];
     int64_t a = registers[in->a], b = registers[in->b];

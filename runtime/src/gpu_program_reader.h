@@ -44,6 +44,11 @@ typedef struct brick_gpu_program_t {
    * descriptor fields, an I64 or I32 argument one. */
   uint32_t *launch_parameters;
   uint32_t max_launch_parameters; /* the largest of launch_parameters */
+  /* Tokens a block program runs at once; 0 for the one-token step. */
+  int64_t block_size;
+  /* The nested block program (block_size >= 1), or NULL. Its kernels are
+   * named in this program's PTX. */
+  struct brick_gpu_program_t *block;
 } brick_gpu_program_t;
 
 /* Parses and validates the `size` bytes of a GPU program for an artifact
@@ -69,6 +74,13 @@ void brick_gpu_program_free(brick_gpu_program_t *program);
 brick_status_t brick_gpu_program_evaluate(const brick_gpu_program_t *program,
                                           int64_t pos, int64_t *registers,
                                           char *error, size_t error_size);
+
+/* The same for a block program (block_size >= 1) at `pos` over `count`
+ * tokens, which register 1 holds; for a one-token program, `count` is
+ * ignored. */
+brick_status_t brick_gpu_program_evaluate_block(
+    const brick_gpu_program_t *program, int64_t pos, int64_t count,
+    int64_t *registers, char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -310,6 +310,19 @@ static brick_status_t start_cuda(brick_session_t *s,
                                 &s->cuda, error, sizeof(error));
   if (status != BRICK_OK)
     return fail(status, "%s", error);
+  /* The GPU program's block program, when it has one, reads back its own
+   * logits and trace; without one, prompts run token by token. */
+  s->block_size = brick_cuda_backend_block_size(s->cuda);
+  if (!s->block_size)
+    return BRICK_OK;
+  size_t trace_floats = (size_t)(s->trace_rows * s->trace_columns);
+  s->block_logits =
+      calloc((size_t)(s->block_size * s->vocab), sizeof(float));
+  s->block_trace = calloc(trace_floats ? trace_floats : 1, sizeof(float));
+  if (!s->block_logits || !s->block_trace)
+    return fail(BRICK_ERROR_OUT_OF_MEMORY,
+                "no memory for a block of %lld tokens",
+                (long long)s->block_size);
   return BRICK_OK;
 }
 
@@ -471,7 +484,7 @@ static brick_status_t check_block(const brick_session_t *session,
 }
 
 int64_t brick_session_block_size(const brick_session_t *session) {
-  return session->cuda ? 1 : session->block_size;
+  return session->cuda && !session->block_size ? 1 : session->block_size;
 }
 
 brick_status_t brick_session_block(brick_session_t *session,
@@ -488,16 +501,24 @@ brick_status_t brick_session_block(brick_session_t *session,
   brick_status_t status = check_block(session, tokens, count);
   if (status != BRICK_OK)
     return status;
-  if (session->cuda)
+  if (session->cuda && !session->block_size)
     return brick_session_step(session, tokens[0], out_logits);
   /* As in brick_session_step: refuse a changed file before the code reads
    * its pages. */
   if (brick_artifact_check_unchanged(session->artifact) != BRICK_OK)
     return fail(BRICK_ERROR_IO, "%s", brick_artifact_last_error());
-  memcpy(session->block_tokens, tokens, count * sizeof(int32_t));
-  session->block_pos = session->pos;
-  session->block_count = (int64_t)count;
-  session->block_entry(session->block_args);
+  if (session->cuda) {
+    status = brick_cuda_backend_block(
+        session->cuda, tokens, count, session->pos, session->block_logits,
+        session->block_trace, g_last_error, sizeof(g_last_error));
+    if (status != BRICK_OK)
+      return status;
+  } else {
+    memcpy(session->block_tokens, tokens, count * sizeof(int32_t));
+    session->block_pos = session->pos;
+    session->block_count = (int64_t)count;
+    session->block_entry(session->block_args);
+  }
   session->pos += (int64_t)count;
   *out_logits = session->block_logits;
   return BRICK_OK;
@@ -514,7 +535,8 @@ brick_status_t brick_session_prompt(brick_session_t *session,
   brick_status_t status = check_block(session, tokens, count);
   if (status != BRICK_OK)
     return status;
-  /* Blocks of up to the code's block size (one token on a GPU); the
+  /* Blocks of up to the code's block size (one token on a GPU program
+   * without a block program); the
    * logits after the last token are the last block's last row. */
   size_t block = (size_t)brick_session_block_size(session);
   float *logits = NULL;

@@ -42,6 +42,12 @@ struct GpuProgramBuilder {
   std::string ptx = "//\n.version 8.0\n.target sm_90\n";
   /// brick_tensor_signature (decode_abi.h), without its NUL.
   std::string tensorSignature;
+  /// The header's block_size: 0 for a one-token step, B for a block
+  /// program (whose register 1 is the token count: start registerCount
+  /// at 2).
+  int64_t blockSize = 0;
+  /// A nested block program's bytes (another builder's build()), or none.
+  std::vector<uint8_t> blockProgram;
   /// Runs after layout, before the header is stored into the bytes.
   std::function<void(std::vector<uint8_t> &, brick_gpu_program_header_t &)>
       patch;
@@ -160,6 +166,11 @@ struct GpuProgramBuilder {
     h.tensor_signature_offset =
         place(tensorSignature.c_str(), tensorSignature.size() + 1);
     h.tensor_signature_size = tensorSignature.size() + 1;
+    h.block_size = blockSize;
+    if (!blockProgram.empty()) {
+      h.block_program_offset = place(blockProgram.data(), blockProgram.size());
+      h.block_program_size = blockProgram.size();
+    }
     bytes.resize((bytes.size() + 7) / 8 * 8, 0);
     if (patch)
       patch(bytes, h);

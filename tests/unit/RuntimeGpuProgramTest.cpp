@@ -104,6 +104,24 @@ void patchHeader(GpuProgramBuilder &b, std::function<void(Header &)> edit) {
   b.patch = [edit](Bytes &, Header &h) { edit(h); };
 }
 
+/// A block program of 4 tokens: register 3 is 3 x the count (register 1),
+/// register 4 the position plus the count; one LOGITS buffer.
+GpuProgramBuilder blockProgram() {
+  GpuProgramBuilder b;
+  b.info[BRICK_DECODE_INFO_VOCAB] = 8;
+  b.info[BRICK_DECODE_INFO_MAX_SEQ] = 16;
+  b.info[BRICK_DECODE_INFO_TENSORS] = 1;
+  b.readFractions = {0.5};
+  b.ptx = "";
+  b.blockSize = 4;
+  b.registerCount = 2;
+  b.buffer(BRICK_GPU_BUFFER_LOGITS);
+  uint32_t three = b.constant(3);
+  b.emit(BRICK_GPU_OP_MUL, 1, three);
+  b.emit(BRICK_GPU_OP_ADD, 0, 1);
+  return b;
+}
+
 std::vector<Malformed> malformedPrograms() {
   std::vector<Malformed> cases = {
       {"bad magic",
@@ -119,7 +137,8 @@ std::vector<Malformed> malformedPrograms() {
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.header_size = 192; });
        },
-       "GPU program: header size 192, expected 216 (CODE)"},
+       "GPU program: header size 192, expected 240; recompile the artifact "
+       "(CODE)"},
       {"vocab zero",
        [](GpuProgramBuilder &b) { b.info[BRICK_DECODE_INFO_VOCAB] = 0; },
        "GPU program: info vocab is 0, must be positive (CODE)"},
@@ -167,13 +186,13 @@ std::vector<Malformed> malformedPrograms() {
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.instructions_offset += 4; });
        },
-       "GPU program: the instructions at offset 220 are not 8-byte aligned "
+       "GPU program: the instructions at offset 244 are not 8-byte aligned "
        "(CODE)"},
       {"buffers past the end",
        [](GpuProgramBuilder &b) {
          patchHeader(b, [](Header &h) { h.buffer_count = 1000; });
        },
-       "GPU program: the buffers (16000 bytes at offset 472) run past the end "
+       "GPU program: the buffers (16000 bytes at offset 496) run past the end "
        "of the"},
       {"kernels past the end",
        [](GpuProgramBuilder &b) {
@@ -399,6 +418,44 @@ std::vector<Malformed> malformedPrograms() {
       {"launch reserved",
        [](GpuProgramBuilder &b) { b.launches[0].reserved[2] = 1; },
        "GPU program: launch 0 has reserved field 1, must be 0 (CODE)"},
+      {"one-token step with a block size",
+       [](GpuProgramBuilder &b) { b.blockSize = 8; },
+       "GPU program: the one-token program has block size 8, must be 0 "
+       "(CODE)"},
+      {"block program past the end",
+       [](GpuProgramBuilder &b) {
+         patchHeader(b, [](Header &h) {
+           h.block_program_offset = 248;
+           h.block_program_size = 1u << 20;
+         });
+       },
+       "GPU program: the block program (1048576 bytes at offset 248) run "
+       "past the end"},
+      {"block program of block size 0",
+       [](GpuProgramBuilder &b) {
+         GpuProgramBuilder block = blockProgram();
+         block.blockSize = 0;
+         b.blockProgram = block.build();
+       },
+       "GPU program: the block program has block size 0, must be 1 to 65536 "
+       "(CODE)"},
+      {"block program writes the count",
+       [](GpuProgramBuilder &b) {
+         GpuProgramBuilder block = blockProgram();
+         block.instructions.clear();
+         block.registerCount = 1;
+         block.constant(3);
+         b.blockProgram = block.build();
+       },
+       "GPU program: instruction 0 (const) writes register 1, the block's "
+       "token count (CODE)"},
+      {"block program nests another",
+       [](GpuProgramBuilder &b) {
+         GpuProgramBuilder block = blockProgram();
+         block.blockProgram = blockProgram().build();
+         b.blockProgram = block.build();
+       },
+       "GPU program: the block program nests another (CODE)"},
   };
   return cases;
 }
@@ -418,6 +475,32 @@ TEST(RuntimeGpuProgramTest, EveryValidationFailureNamesItsField) {
   }
 }
 
+// Test: a block program nested in the step parses, and its register 1 is
+// the token count the evaluator is given.
+TEST(RuntimeGpuProgramTest, NestedBlockProgram) {
+  GpuProgramBuilder builder = sampleGpuProgram();
+  builder.blockProgram = blockProgram().build();
+  Parsed parsed;
+  parse(builder.build(), parsed);
+  ASSERT_EQ(parsed.status, BRICK_OK) << parsed.message;
+  EXPECT_EQ(parsed.program->block_size, 0);
+  const brick_gpu_program_t *block = parsed.program->block;
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(block->block_size, 4);
+  EXPECT_EQ(block->block, nullptr);
+  ASSERT_EQ(block->register_count, 5u);
+  int64_t registers[5];
+  char error[256] = "";
+  ASSERT_EQ(brick_gpu_program_evaluate_block(block, 5, 3, registers, error,
+                                             sizeof(error)),
+            BRICK_OK)
+      << error;
+  EXPECT_EQ(registers[0], 5);
+  EXPECT_EQ(registers[1], 3);
+  EXPECT_EQ(registers[3], 9); // 3 x count
+  EXPECT_EQ(registers[4], 8); // pos + count
+}
+
 // Test: a program shorter than its header, at every short length.
 TEST(RuntimeGpuProgramTest, TruncatedHeader) {
   std::vector<uint8_t> bytes = sampleGpuProgram().build();
@@ -427,7 +510,7 @@ TEST(RuntimeGpuProgramTest, TruncatedHeader) {
     parse(prefix, parsed);
     EXPECT_EQ(parsed.status, BRICK_ERROR_MALFORMED);
     EXPECT_EQ(parsed.message, "GPU program: " + std::to_string(size) +
-                                  " bytes, shorter than its 216-byte header "
+                                  " bytes, shorter than its 240-byte header "
                                   "(CODE)");
   }
 }

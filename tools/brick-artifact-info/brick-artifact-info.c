@@ -70,6 +70,12 @@ static int show_gpu_program(const brick_artifact_t *artifact,
          " registers, %" PRIu64 " bytes of PTX\n",
          program->kernel_count, program->launch_count, program->buffer_count,
          program->register_count, program->ptx_size - 1);
+  if (program->block)
+    printf("gpu block program: blocks of %" PRId64 " tokens, %" PRIu32
+           " launches per block, %" PRIu32 " buffers, %" PRIu32
+           " registers\n",
+           program->block->block_size, program->block->launch_count,
+           program->block->buffer_count, program->block->register_count);
   int status = 0;
   if (ptx_path) {
     FILE *out = strcmp(ptx_path, "-") == 0 ? stdout : fopen(ptx_path, "wb");

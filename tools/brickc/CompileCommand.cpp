@@ -166,7 +166,7 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
   command
       ->add_option("--block-size", args->blockSize,
                    "Tokens the block entry runs at once (prompts, "
-                   "perplexity); CPU targets only")
+                   "perplexity)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(1), int64_t(4096)));
   command

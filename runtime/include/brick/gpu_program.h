@@ -8,7 +8,8 @@
  * the layout, shared by both, so it is plain C with fixed-width fields.
  *
  * A step, given the position `pos` (decode_abi.h):
- *   1. Registers: int64 scalars. Register 0 is `pos`; the instructions, in
+ *   1. Registers: int64 scalars. Register 0 is `pos` (in a block program
+ *      register 1 is the token count, see below); the instructions, in
  *      order, compute every other register (constants, and the sizes of the
  *      step that grow with the position: attention spans, launch grids).
  *   2. Buffers: device memory. The step's arguments (the token, the KV
@@ -23,6 +24,15 @@
  *      of the sizes). An I64 argument is a register; an I32 argument is a
  *      register truncated to 32 bits.
  * After the last launch the runtime reads back the logits and the trace.
+ *
+ * The block entry (decode_abi.h's brick_decode_block: 1 to B prompt tokens
+ * in one step) is a second, complete GPU program nested in the first at
+ * block_program_offset, whose header has block_size B >= 1. In it register
+ * 1 is the block's token count (no instruction writes it), the TOKEN
+ * buffer holds B int32 ids and the LOGITS buffer B x VOCAB floats (the
+ * first `count` rows written); its launches name kernels of the outer
+ * program's PTX (its own PTX and tensor signature are empty), and its
+ * TENSOR and CACHE buffers are the outer program's, on the device once.
  *
  * The program also carries the brick_tensor_signature of the tensors it was
  * generated for (decode_abi.h: name, dtype, shape and bytes per line), which
@@ -52,6 +62,8 @@ extern "C" {
 #define BRICK_GPU_MAX_RANK 8
 /* Slots of brick_gpu_program_header_t.info (BRICK_DECODE_INFO_COUNT used). */
 #define BRICK_GPU_INFO_SLOTS 8
+/* Most tokens a block program runs at once (brickc's --block-size). */
+#define BRICK_GPU_MAX_BLOCK_SIZE 65536
 
 /* Opcodes of the scalar program. Every instruction writes `result` from the
  * registers `a`, `b`, `c` (and `immediate`); integer semantics are those of
@@ -109,7 +121,7 @@ typedef enum brick_gpu_argument_kind_t {
   BRICK_GPU_ARGUMENT_I32 = 3,    /* register `value`, low 4 bytes */
 } brick_gpu_argument_kind_t;
 
-/* The header at offset 0 (216 bytes). */
+/* The header at offset 0 (240 bytes). */
 typedef struct brick_gpu_program_header_t {
   char magic[8];        /* BRICK_GPU_PROGRAM_MAGIC */
   uint32_t abi_version; /* BRICK_DECODE_ABI_VERSION of decode_abi.h */
@@ -137,6 +149,12 @@ typedef struct brick_gpu_program_header_t {
   uint64_t ptx_size;
   uint64_t tensor_signature_offset; /* brick_tensor_signature and its NUL */
   uint64_t tensor_signature_size;
+  /* The nested block program (its header included), or 0 and 0: only in a
+   * program whose block_size is 0. */
+  uint64_t block_program_offset;
+  uint64_t block_program_size;
+  /* Tokens a block program runs at once (B); 0 for the one-token step. */
+  int64_t block_size;
 } brick_gpu_program_header_t;
 
 /* One instruction of the scalar program (32 bytes). */
@@ -182,14 +200,14 @@ typedef struct brick_gpu_argument_t {
 } brick_gpu_argument_t;
 
 #ifdef __cplusplus
-static_assert(sizeof(brick_gpu_program_header_t) == 216, "header layout");
+static_assert(sizeof(brick_gpu_program_header_t) == 240, "header layout");
 static_assert(sizeof(brick_gpu_instruction_t) == 32, "instruction layout");
 static_assert(sizeof(brick_gpu_buffer_t) == 16, "buffer layout");
 static_assert(sizeof(brick_gpu_kernel_t) == 8, "kernel layout");
 static_assert(sizeof(brick_gpu_launch_t) == 48, "launch layout");
 static_assert(sizeof(brick_gpu_argument_t) == 48, "argument layout");
 #else
-_Static_assert(sizeof(brick_gpu_program_header_t) == 216, "header layout");
+_Static_assert(sizeof(brick_gpu_program_header_t) == 240, "header layout");
 _Static_assert(sizeof(brick_gpu_instruction_t) == 32, "instruction layout");
 _Static_assert(sizeof(brick_gpu_buffer_t) == 16, "buffer layout");
 _Static_assert(sizeof(brick_gpu_kernel_t) == 8, "kernel layout");

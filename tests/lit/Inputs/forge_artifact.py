@@ -8,8 +8,8 @@ checksum (never the chunk hashes, so a changed weight stays detectable):
 
   forge_artifact.py FILE flip-weight OFFSET   flip a bit of WEIGHTS byte OFFSET
   forge_artifact.py FILE set-dtype INDEX DTYPE
-      tensor INDEX gets dtype DTYPE (F32, F16, BF16) with the same shape
-      and the size that implies, so the table stays consistent
+      tensor INDEX gets dtype DTYPE (F32, F16, BF16, Q8_0, Q4_0) with the
+      same shape and the size that implies, so the table stays consistent
 """
 
 import hashlib
@@ -20,7 +20,9 @@ HEADER_SIZE = 128
 CHECKSUMMED_FROM = 40
 WEIGHTS = 4
 TENSORS = 3
-DTYPES = {"F32": (1, 4), "F16": (2, 2), "BF16": (3, 2)}
+# Code and bytes per 32 elements (Q8_0, Q4_0: one block).
+DTYPES = {"F32": (1, 128), "F16": (2, 64), "BF16": (3, 64), "Q8_0": (4, 34),
+          "Q4_0": (5, 18)}
 
 
 def sections(data):
@@ -55,7 +57,7 @@ def main(argv):
         elements = 1
         for d in struct.unpack_from("<%dq" % rank, data, entry + 32):
             elements *= d
-        struct.pack_into("<Q", data, entry + 8, elements * element)
+        struct.pack_into("<Q", data, entry + 8, elements * element // 32)
         struct.pack_into("<I", data, entry + 24, code)
     else:
         sys.exit("unknown edit " + edit)
