@@ -139,7 +139,7 @@ for f in $formats; do
   p512[$f]="$(awk '/^prompt tokens\/s/ {print $3}' <<<"$report")"
   echo "prompt of $n512 tokens: ${p512[$f]} tokens/s"
   ttft[$f]="$(best_wall "$bin/brick-run" "$work/$f.brick" --threads "$threads" \
-    --temp 0 -n $((n64 + 1)) --prompt "$prompt64")" || die "brick-run $f.brick failed"
+    --temp 0 -n "$n64" --prompt "$prompt64")" || die "brick-run $f.brick failed"
   echo "first token after $n64 prompt tokens: ${ttft[$f]} s (wall, best of 3)"
 done
 
