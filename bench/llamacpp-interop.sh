@@ -171,11 +171,23 @@ compare_ppl() { # GGUF NAME TEXTS [oracle-only]
       --perplexity "$work/$texts.brick.txt" --context 256)"
   fi
   oracle="$("$bin/brickc" perplexity "$work/$name.mlir" --text "$work/$texts.brick.txt" --context 256)"
-  "$llama/llama-perplexity" -m "$gguf" -f "$work/$texts.llama.txt" -c 129 -b 256 \
-    --ppl-stride 255 -t "$threads" > "$work/$name.llama-ppl.log" 2>&1 ||
-    die "llama-perplexity failed (see $work/$name.llama-ppl.log)"
   # Strided mode prints the running perplexity after each window: [1]x,[2]y,...
-  ppl="$(grep -o '\[[0-9]*\][0-9.]*' "$work/$name.llama-ppl.log" | tail -n1 | cut -d']' -f2)"
+  # Its output has been seen cut short under load (exit status 0, the last
+  # windows and the timings missing), so a run counts only when it printed
+  # every window it announced; up to five tries.
+  local try chunks last
+  for try in 1 2 3 4 5; do
+    "$llama/llama-perplexity" -m "$gguf" -f "$work/$texts.llama.txt" -c 129 -b 256 \
+      --ppl-stride 255 -t "$threads" > "$work/$name.llama-ppl.log" 2>&1 ||
+      die "llama-perplexity failed (see $work/$name.llama-ppl.log)"
+    chunks="$(grep -o 'computing over [0-9]* chunks' "$work/$name.llama-ppl.log" | awk '{print $3}')"
+    last="$(grep -o '\[[0-9]*\][0-9.]*' "$work/$name.llama-ppl.log" | tail -n1)"
+    [ -n "$chunks" ] && [ "${last%%]*}" = "[$chunks" ] && break
+    echo "$name: llama-perplexity's output was cut short at ${last%%]*}] of $chunks windows (try $try)"
+    last=""
+  done
+  [ -n "$last" ] || die "llama-perplexity never printed all windows (see $work/$name.llama-ppl.log)"
+  ppl="${last#*]}"
   echo "$name: Brick oracle: $oracle"
   echo "$name: Brick artifact: $artifact"
   echo "$name: llama-perplexity: $ppl ($(grep -o 'have [0-9]* tokens' "$work/$name.llama-ppl.log"), $(grep -o 'computing over [0-9]* chunks' "$work/$name.llama-ppl.log"))"
