@@ -210,7 +210,7 @@ quantize() { # GGUF TYPE OUT
     return 1
   fi
   echo "llama-quantize $2 of $(basename "$1"): $(grep -c 'falling back' "$3.log" || true) tensors in a fallback type; stored as" \
-    "$(grep -o 'converting to [a-z0-9_]*' "$3.log" | sort | uniq -c | awk '{printf "%s%s x%d", sep, $4, $1; sep = ", "}')"
+    "$(grep -o 'converting to [A-Za-z0-9_]*' "$3.log" | sort | uniq -c | awk '{printf "%s%s x%d", sep, $4, $1; sep = ", "}')"
 }
 
 # stories260K (dim 64, FFN 172): ffn_down's rows of 172 are not whole
