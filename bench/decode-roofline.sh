@@ -52,7 +52,11 @@ YAML
   -o "$work/half.brick"
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed.yaml" \
   -o "$work/routed.brick"
-"$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed.yaml" \
+# Routed Q4_0: routers (8 x 768 per layer) stay F32, so routing decisions
+# are the F32 artifact's.
+{ cat "$work/routed.yaml"; echo 'weight_overrides: [{tensor: "*router*", dtype: f32}]'; } \
+  > "$work/routed_q4_0.yaml"
+"$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed_q4_0.yaml" \
   --weight-dtype q4_0 -o "$work/routed_q4_0.brick"
 
 table="| artifact | weight bytes/token | decode tok/s | x dense F32 | bytes ratio | fraction of roofline |"

@@ -46,7 +46,7 @@ struct BrickThresholdFfnPass
       }
     if (topK < 0) {
       model.emitError("brick-threshold-ffn: top-k ")
-          << topK << " is negative (top-k)";
+          << static_cast<int64_t>(topK) << " is negative (top-k)";
       return signalPassFailure();
     }
     FailureOr<SelectionOp> selection =

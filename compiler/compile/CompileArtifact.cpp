@@ -204,6 +204,15 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
     return compileError(path + ": q8_0 and q4_0 weights are compiled for CPU "
                                "targets only, not " +
                         target->triple + " (--weight-dtype)");
+  // Nor for threshold routing (brick-threshold-ffn).
+  bool byThreshold = false;
+  model.walk([&](RoutedFfnOp routed) {
+    byThreshold |= routed.getThreshold().has_value();
+  });
+  if (gpu && byThreshold)
+    return compileError(path + ": threshold routing is compiled for CPU "
+                               "targets only, not " +
+                        target->triple + " (routing)");
 
   artifact::ArtifactContents contents;
   contents.manifest = describeArtifact(model, *target, request.configuration);

@@ -56,7 +56,7 @@ DecodeInfo mlir::brick::describeDecode(ModelOp model,
         std::min(1.0, double(chosen * span) /
                           double(std::max<int64_t>(routed.getWidth(), 1)));
     Value gate = routed.getThreshold() ? Value() : routed.getGate();
-    for (Value weight : {routed.getUp(), routed.getDown(), gate})
+    for (Value weight : {Value(routed.getUp()), Value(routed.getDown()), gate})
       if (std::optional<unsigned> index = decode.getWeightIndex(weight))
         info.readFraction[*index] = fraction;
   });

@@ -297,14 +297,12 @@ void mlir::brick::printRoutingQuality(llvm::raw_ostream &os,
   os << "routing quality of " << request.config.name
      << ": FFN weight bytes read per held-out token (share of the full "
         "model's), share of kept bricks computed, held-out perplexity "
-        "(change against static)
-";
+        "(change against static)\n";
   os << llvm::formatv("{0,-16} {1,22} {2,9}", "setting", "FFN bytes/token",
                       "computed");
   for (const auto &[capability, text] : request.heldout)
     os << llvm::formatv(" {0,20}", capability);
-  os << "
-";
+  os << "\n";
   const RoutingQualityRow *served = nullptr;
   double fullBytes = rows.empty() ? 0 : rows.front().ffnBytes;
   for (const RoutingQualityRow &row : rows)
@@ -326,7 +324,6 @@ void mlir::brick::printRoutingQuality(llvm::raw_ostream &os,
     if ((routing.isTopK && row.topK == routing.map.topk) ||
         (routing.thresholdSkip && row.skip == routing.thresholdSkip))
       os << "  <- configured";
-    os << "
-";
+    os << "\n";
   }
 }

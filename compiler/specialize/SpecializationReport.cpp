@@ -69,7 +69,7 @@ ForwardCost mlir::brick::measureForward(ModelOp model) {
       Value gate = routed.getGate();
       if (gate && routed.getThreshold())
         matmul(gate);
-      for (Value weight : {routed.getUp(), routed.getDown(),
+      for (Value weight : {Value(routed.getUp()), Value(routed.getDown()),
                            routed.getThreshold() ? Value() : gate})
         if (weight)
           matmul(weight, fraction);

@@ -43,7 +43,7 @@ mlir::brick::calibrateThresholds(ModelOp model,
     if (!(skip >= 0 && skip < 1))
       return calibrationError("the share of bricks to skip must be in [0, "
                               "1), got " +
-                              llvm::Twine(skip));
+                              std::to_string(skip));
   if (request.texts.empty())
     return calibrationError("threshold routing needs calibration text "
                             "(--calib CAPABILITY=FILE)");
