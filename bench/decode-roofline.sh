@@ -7,8 +7,10 @@
 # same run. Six artifacts: dense F32, dense F16 (weights stored as f16,
 # f32 accumulation), dense Q8_0 and Q4_0 (ggml's blocks of 32, widened in
 # registers; the embedding table, read by rows, stays F32), 50% of every
-# FFN pruned, and routed over the top 2 of 8 bricks per layer (k = 25%).
-# Ends with a table.
+# FFN pruned, and routed over the top 2 of 8 bricks per layer (k = 25%), in
+# F32 and in Q4_0 (bricks of 256 neurons are whole blocks: a token reads
+# only its two bricks' blocks of gate, up and down). Ends with a table and
+# the routed Q4_0 row against dense Q4_0, measured in the same run.
 #
 #   bench/decode-roofline.sh [WORKDIR]      (after scripts/build.sh)
 set -euo pipefail
@@ -50,11 +52,18 @@ YAML
   -o "$work/half.brick"
 "$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed.yaml" \
   -o "$work/routed.brick"
+# Routed Q4_0: routers (8 x 768 per layer) stay F32, so routing decisions
+# are the F32 artifact's.
+{ cat "$work/routed.yaml"; echo 'weight_overrides: [{tensor: "*router*", dtype: f32}]'; } \
+  > "$work/routed_q4_0.yaml"
+"$bin/brickc" compile "$work/model85m.profiled.mlir" --config "$work/routed_q4_0.yaml" \
+  --weight-dtype q4_0 -o "$work/routed_q4_0.brick"
 
 table="| artifact | weight bytes/token | decode tok/s | x dense F32 | bytes ratio | fraction of roofline |"
 rule="|---|---|---|---|---|---|"
 dense_rate="" dense_bytes=""
-for name in f32 f16 q8_0 q4_0 half routed; do
+declare -A rates
+for name in f32 f16 q8_0 q4_0 half routed routed_q4_0; do
   echo "== $name"
   report="$("$bin/brick-run" "$work/$name.brick" --bench -n 64 --prompt "Once upon a time")"
   echo "$report"
@@ -62,9 +71,12 @@ for name in f32 f16 q8_0 q4_0 half routed; do
   bytes="$(awk '/^weight bytes per token/ {print $5}' <<<"$report")"
   fraction="$(awk '/^fraction of roofline/ {print $4}' <<<"$report")"
   if [ -z "$dense_rate" ]; then dense_rate="$rate" dense_bytes="$bytes"; fi
+  rates[$name]="$rate"
   speedup="$(awk -v a="$rate" -v b="$dense_rate" 'BEGIN {printf "%.2f", a / b}')"
   ratio="$(awk -v a="$dense_bytes" -v b="$bytes" 'BEGIN {printf "%.2f", a / b}')"
   table+=$'\n'"| $name | $bytes | $rate | $speedup | $ratio | $fraction |"
 done
 echo
 echo "$table" | sed "2i $rule"
+awk -v a="${rates[routed_q4_0]}" -v b="${rates[q4_0]}" \
+  'BEGIN {printf "\nrouted Q4_0 / dense Q4_0 decode: %.2fx\n", a / b}'

@@ -311,8 +311,9 @@ struct RoutedFfnLowering : LoweringPattern<RoutedFfnOp> {
     if (failed(requireStatic(op, rewriter, adaptor.getInput(), 1,
                              "input columns")) ||
         failed(requireStatic(op, rewriter, adaptor.getUp(), 0, "up rows")) ||
-        failed(
-            requireStatic(op, rewriter, adaptor.getRouter(), 0, "router rows")))
+        (adaptor.getRouter() &&
+         failed(requireStatic(op, rewriter, adaptor.getRouter(), 0,
+                              "router rows"))))
       return failure();
     FailureOr<std::optional<TraceRow>> trace =
         traceRowOf(op, rewriter, rowsOf(adaptor.getUp()));

@@ -18,8 +18,11 @@
 
 #include "dialects/Brick/DecodeSignature.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::brick {
@@ -45,6 +48,57 @@ bool onlyProductsRead(Value weight) {
            return generic && generic.isDpsInput(&use) &&
                   generic.getMatchingIndexingMap(&use)
                       .isProjectedPermutation();
+         });
+}
+
+/// Whether `offset` is a multiple of 32: a constant, or an element of a
+/// constant table of such (a routed FFN's window starts,
+/// RoutedFfnLowering.cpp) cast to an index.
+bool isBlockAligned(OpFoldResult offset) {
+  if (std::optional<int64_t> value = getConstantIntValue(offset))
+    return *value % 32 == 0;
+  auto indexCast = dyn_cast_or_null<arith::IndexCastOp>(
+      llvm::cast<Value>(offset).getDefiningOp());
+  if (!indexCast)
+    return false;
+  auto element = indexCast.getIn().getDefiningOp<tensor::ExtractOp>();
+  if (!element)
+    return false;
+  DenseIntElementsAttr table;
+  if (!matchPattern(element.getTensor(), m_Constant(&table)))
+    return false;
+  return llvm::all_of(table.getValues<APInt>(), [](const APInt &start) {
+    return start.getSExtValue() % 32 == 0;
+  });
+}
+
+/// A window of a [rows, cols] weight that stays whole blocks when
+/// quantised: all columns of some rows (a routed FFN's up and gate), or all
+/// rows of 32-aligned columns, a multiple of 32 wide (its down); read by
+/// products alone.
+bool isBlockWindow(tensor::ExtractSliceOp slice, int64_t rows, int64_t cols) {
+  auto type = slice.getResultType();
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !slice.hasUnitStride() || !onlyProductsRead(slice.getResult()))
+    return false;
+  SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+  std::optional<int64_t> rowOffset = getConstantIntValue(offsets[0]);
+  std::optional<int64_t> colOffset = getConstantIntValue(offsets[1]);
+  if (colOffset == 0 && type.getDimSize(1) == cols)
+    return true;
+  return rowOffset == 0 && type.getDimSize(0) == rows &&
+         type.getDimSize(1) % 32 == 0 && isBlockAligned(offsets[1]);
+}
+
+/// Whether `weight` [rows, cols] can be read as blocks: by products, or
+/// through block windows read by products.
+bool onlyBlocksRead(Value weight, int64_t rows, int64_t cols) {
+  if (onlyProductsRead(weight))
+    return true;
+  return !weight.use_empty() &&
+         llvm::all_of(weight.getUsers(), [&](Operation *user) {
+           auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+           return slice && isBlockWindow(slice, rows, cols);
          });
 }
 
@@ -136,13 +190,53 @@ struct BrickQuantizeWeightsPass
       if (!isBlockWeightDtype(*format) || !type || type.getRank() != 2 ||
           !type.hasStaticShape() || !type.getElementType().isF32() ||
           type.getDimSize(1) % 32 != 0 || decode.isTransposed(index) ||
-          !onlyProductsRead(weight))
+          !onlyBlocksRead(weight, type.getDimSize(0), type.getDimSize(1)))
         continue;
       int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
       auto blocksType = RankedTensorType::get(
           {rows, cols / 32, blockBytes(*format)}, b.getI8Type());
       decode.setWeightType(index, blocksType);
       decode.setQuantized(index, *format);
+      if (!onlyProductsRead(weight)) {
+        // A routed FFN's windows: each becomes the same window of whole
+        // blocks, dequantised where it is read, so a token reads only the
+        // blocks of the bricks it computes.
+        for (Operation *user : llvm::to_vector(weight.getUsers())) {
+          auto slice = cast<tensor::ExtractSliceOp>(user);
+          OpBuilder at(slice);
+          Location loc = slice.getLoc();
+          SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+          SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+          int64_t sliceRows = slice.getResultType().getDimSize(0);
+          int64_t sliceCols = slice.getResultType().getDimSize(1);
+          OpFoldResult block = at.getIndexAttr(0);
+          if (std::optional<int64_t> col = getConstantIntValue(offsets[1]))
+            block = at.getIndexAttr(*col / 32);
+          else
+            block = arith::DivUIOp::create(
+                        at, loc, cast<Value>(offsets[1]),
+                        arith::ConstantIndexOp::create(at, loc, 32))
+                        .getResult();
+          Value window = tensor::ExtractSliceOp::create(
+              at, loc,
+              RankedTensorType::get(
+                  {sliceRows, sliceCols / 32, blockBytes(*format)},
+                  at.getI8Type()),
+              weight,
+              ArrayRef<OpFoldResult>{offsets[0], block, at.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{sizes[0],
+                                     at.getIndexAttr(sliceCols / 32),
+                                     at.getIndexAttr(blockBytes(*format))},
+              ArrayRef<OpFoldResult>{at.getIndexAttr(1), at.getIndexAttr(1),
+                                     at.getIndexAttr(1)});
+          Value matrix =
+              dequantize(at, loc, window, *format, sliceRows, sliceCols);
+          slice.getResult().replaceAllUsesWith(matrix);
+          slice.erase();
+          dequantized.push_back(matrix);
+        }
+        continue;
+      }
       Value matrix =
           dequantize(b, weight.getLoc(), weight, *format, rows, cols);
       weight.replaceAllUsesExcept(matrix, matrix.getDefiningOp());

@@ -32,12 +32,8 @@ struct BrickSparsifyFfnPass
       model.emitError("brick-sparsify-ffn: the model has no forward pass");
       return signalPassFailure();
     }
-    // Kept bricks per layer, in selection (layout) order.
-    llvm::DenseMap<int64_t, SmallVector<EmergentOp>> kept;
-    for (auto ref : selection->getBricks().getAsRange<FlatSymbolRefAttr>()) {
-      auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
-      kept[brick.getLayer()].push_back(brick);
-    }
+    llvm::DenseMap<int64_t, SmallVector<EmergentOp>> kept =
+        keptBricksByLayer(model, *selection);
     auto topK = static_cast<int64_t>(*selection->getTopK());
     for (int64_t layer = 0; layer < model.getHparams().getLayers(); ++layer) {
       auto it = kept.find(layer);
@@ -54,23 +50,10 @@ struct BrickSparsifyFfnPass
     if (!ffn)
       return model.emitError("brick-sparsify-ffn: layer ")
              << layer << " has kept bricks but no brick.ffn to route";
-    SmallVector<int64_t> sizes;
-    int64_t offset = 0;
-    for (EmergentOp brick : bricks) {
-      ArrayRef<int64_t> neurons = brick.getNeurons();
-      for (auto [i, neuron] : llvm::enumerate(neurons))
-        if (neuron != offset + static_cast<int64_t>(i))
-          return brick.emitOpError("brick-sparsify-ffn: brick @")
-                 << brick.getSymName() << " of layer " << layer
-                 << " is not contiguous in selection order; run "
-                    "brick-prune-clusters first";
-      sizes.push_back(neurons.size());
-      offset += neurons.size();
-    }
-    if (offset != ffn.getWidth())
-      return ffn.emitOpError("brick-sparsify-ffn: the kept bricks of layer ")
-             << layer << " cover " << offset << " of its " << ffn.getWidth()
-             << " neurons; run brick-prune-clusters first";
+    FailureOr<SmallVector<int64_t>> sizes =
+        contiguousBrickSizes(ffn, bricks, "brick-sparsify-ffn");
+    if (failed(sizes))
+      return failure();
 
     RouterOp router = findRouter(model, layer, bricks);
     if (!router)
@@ -95,10 +78,11 @@ struct BrickSparsifyFfnPass
     };
     Value weight = rowsOf(router.getWeightAttr());
     Value bias = router.getBiasAttr() ? rowsOf(router.getBiasAttr()) : Value();
-    int64_t k = std::min<int64_t>(topK, sizes.size());
+    int64_t k = std::min<int64_t>(topK, sizes->size());
     auto routed = RoutedFfnOp::create(
         builder, loc, ffn.getType(), ffn.getInput(), ffn.getUp(), ffn.getDown(),
-        ffn.getGate(), weight, bias, ffn.getLayer(), ffn.getAct(), sizes, k);
+        ffn.getGate(), weight, bias, ffn.getLayer(), ffn.getAct(), *sizes, k,
+        /*threshold=*/FloatAttr());
     ffn.replaceAllUsesWith(routed.getResult());
     ffn.erase();
     return success();

@@ -87,6 +87,15 @@ public:
                                     ArrayRef<int64_t> traceColumnOf,
                                     int64_t traceColumns);
 
+  /// score[t, i] = the largest |activations[t, n]| over the neurons n of
+  /// brick i ([T, bricks]): window i starts at starts[i] and owns its
+  /// neurons firstOwn[i] to endOwn[i] (i64 tables, RoutedFfnLowering.cpp).
+  Value brickMaxima(Value activations, Value starts, Value firstOwn,
+                    Value endOwn, int64_t bricks, int64_t span);
+
+  /// count[t] = #{i : scores[t, i] >= threshold}, as i64 ([T]).
+  Value countReaching(Value scores, float threshold);
+
   /// An `scf.for` over the tokens of `tokens` ([T, ...]) filling a
   /// [T, width] f32 result row by row (PerTokenLoop.cpp): `buildRow(token,
   /// state)` returns the token's [1, width] row and the next `state`.

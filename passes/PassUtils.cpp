@@ -42,6 +42,41 @@ Operation *mlir::brick::findFfn(ForwardOp forward, int64_t layer) {
   return found;
 }
 
+llvm::DenseMap<int64_t, SmallVector<EmergentOp>>
+mlir::brick::keptBricksByLayer(ModelOp model, SelectionOp selection) {
+  llvm::DenseMap<int64_t, SmallVector<EmergentOp>> kept;
+  for (auto ref : selection.getBricks().getAsRange<FlatSymbolRefAttr>()) {
+    auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
+    kept[brick.getLayer()].push_back(brick);
+  }
+  return kept;
+}
+
+FailureOr<SmallVector<int64_t>>
+mlir::brick::contiguousBrickSizes(FfnOp ffn, ArrayRef<EmergentOp> bricks,
+                                  StringRef pass) {
+  SmallVector<int64_t> sizes;
+  int64_t offset = 0;
+  for (EmergentOp brick : bricks) {
+    ArrayRef<int64_t> neurons = brick.getNeurons();
+    for (auto [i, neuron] : llvm::enumerate(neurons))
+      if (neuron != offset + static_cast<int64_t>(i))
+        return brick.emitOpError()
+               << pass << ": brick @" << brick.getSymName() << " of layer "
+               << brick.getLayer()
+               << " is not contiguous in selection order; run "
+                  "brick-prune-clusters first";
+    sizes.push_back(neurons.size());
+    offset += neurons.size();
+  }
+  if (offset != ffn.getWidth())
+    return ffn.emitOpError()
+           << pass << ": the kept bricks of layer " << ffn.getLayer()
+           << " cover " << offset << " of its " << ffn.getWidth()
+           << " neurons; run brick-prune-clusters first";
+  return sizes;
+}
+
 std::string mlir::brick::knownSymbolList(ModelOp model, TypeID kind) {
   std::string names;
   llvm::raw_string_ostream os(names);

@@ -6,6 +6,7 @@
 
 #include "dialects/Brick/BrickOps.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <string>
@@ -21,6 +22,17 @@ SmallVector<EmergentOp> bricksOfLayer(ModelOp model, int64_t layer);
 
 /// The FFN op (`brick.ffn` or `brick.routed_ffn`) of `layer`, or null.
 Operation *findFfn(ForwardOp forward, int64_t layer);
+
+/// The selection's kept bricks by layer, in selection (layout) order.
+llvm::DenseMap<int64_t, SmallVector<EmergentOp>>
+keptBricksByLayer(ModelOp model, SelectionOp selection);
+
+/// The sizes of `bricks`, the kept bricks of `ffn`'s layer in layout order,
+/// checked to lie one after the other and to cover the FFN (after
+/// brick-prune-clusters); emits an error naming `pass` otherwise.
+FailureOr<SmallVector<int64_t>> contiguousBrickSizes(FfnOp ffn,
+                                                     ArrayRef<EmergentOp> bricks,
+                                                     StringRef pass);
 
 /// "@a, @b" for the symbols of every `OpT` in `model`, or "none".
 std::string knownSymbolList(ModelOp model, TypeID kind);

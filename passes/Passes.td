@@ -95,6 +95,32 @@ def BrickSparsifyFfn : Pass<"brick-sparsify-ffn", "::mlir::brick::ModelOp"> {
   let dependentDialects = ["::mlir::brick::BrickDialect"];
 }
 
+def BrickThresholdFfn : Pass<"brick-threshold-ffn", "::mlir::brick::ModelOp"> {
+  let summary = "Route each kept FFN per token by a threshold on its gate";
+  let description = [{
+    Threshold routing for models without natural activation sparsity (as
+    CATS and TEAL do for SwiGLU models): replaces the `brick.ffn` of every
+    layer with kept bricks by a `brick.routed_ffn` with no router and the
+    layer's `threshold`. Per token the whole gate is computed, and a brick
+    runs when one of its neurons has `|act(gate x)|` at or above the
+    threshold (`act(up x)` without a gate); only those bricks' rows of `up`
+    and columns of `down` are read, with the same block-sparse windows as
+    top-k routing. The gate is what is thresholded because it is known
+    before `up` and `down` are read, so skipping a brick saves both.
+    `brickc` calibrates the thresholds on calibration text to a target
+    share of bricks skipped (`routing: {threshold: S}`); here they are
+    given, one per layer. The selection must route statically and its
+    bricks must be contiguous (run brick-prune-clusters first).
+  }];
+  let options = [
+    ListOption<"thresholds", "thresholds", "double",
+               "One threshold per layer of the model (0 computes every brick)">,
+    Option<"topK", "top-k", "int64_t", /*default=*/"0",
+           "At most this many bricks per token, the largest first (0: all)">
+  ];
+  let dependentDialects = ["::mlir::brick::BrickDialect"];
+}
+
 def BrickLowerToLinalg : Pass<"brick-lower-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower the stateless compute ops to linalg on tensors";
   let description = [{

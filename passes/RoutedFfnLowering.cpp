@@ -9,14 +9,25 @@
 // zeroed. The windows are static, so the work-item outliner splits them
 // across threads like any other product.
 //
+// Routed by threshold instead of a router, the gate's activations are
+// computed for every neuron first; a brick's score is the largest |act| of
+// its neurons, and the loop runs over the bricks whose score reaches the
+// threshold (at most top_k, best first), reading their rows of up and
+// columns of down with the same windows. The gate's activations are sliced,
+// not recomputed.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/LinalgLowering.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <numeric>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -49,6 +60,86 @@ struct BrickWindows {
 
 } // namespace
 
+Value LinalgLowering::brickMaxima(Value activations, Value starts,
+                                  Value firstOwn, Value endOwn, int64_t bricks,
+                                  int64_t span) {
+  MLIRContext *context = b.getContext();
+  AffineExpr t, i, s;
+  bindDims(context, t, i, s);
+  SmallVector<int64_t> offsets(static_cast<size_t>(span));
+  std::iota(offsets.begin(), offsets.end(), 0);
+  Value within = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({span}, b.getI64Type()),
+                             ArrayRef<int64_t>(offsets)));
+  Value init = zeros(empty(activations, bricks));
+  auto brickMap = AffineMap::get(3, 0, {i}, context);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(),
+             ValueRange{starts, firstOwn, endOwn, within}, ValueRange{init},
+             SmallVector<AffineMap>{brickMap, brickMap, brickMap,
+                                    AffineMap::get(3, 0, {s}, context),
+                                    AffineMap::get(3, 0, {t, i}, context)},
+             {IteratorType::parallel, IteratorType::parallel,
+              IteratorType::reduction},
+             [&](OpBuilder &n, Location at, ValueRange args) {
+               Value start = args[0], own = args[1], ownEnd = args[2],
+                     offset = args[3];
+               Value inside = arith::AndIOp::create(
+                   n, at,
+                   arith::CmpIOp::create(n, at, arith::CmpIPredicate::sge,
+                                         offset, own),
+                   arith::CmpIOp::create(n, at, arith::CmpIPredicate::slt,
+                                         offset, ownEnd));
+               Value neuron = arith::IndexCastOp::create(
+                   n, at, n.getIndexType(),
+                   arith::AddIOp::create(n, at, start, offset));
+               Value value = tensor::ExtractOp::create(
+                   n, at, activations,
+                   ValueRange{linalg::IndexOp::create(n, at, 0), neuron});
+               Value magnitude = math::AbsFOp::create(n, at, value);
+               Value zero =
+                   arith::ConstantOp::create(n, at, n.getF32FloatAttr(0));
+               Value counted =
+                   arith::SelectOp::create(n, at, inside, magnitude, zero);
+               linalg::YieldOp::create(
+                   n, at,
+                   arith::MaximumFOp::create(n, at, args[4], counted)
+                       .getResult());
+             })
+      .getResult(0);
+}
+
+Value LinalgLowering::countReaching(Value scores, float threshold) {
+  MLIRContext *context = b.getContext();
+  AffineExpr t, i;
+  bindDims(context, t, i);
+  SmallVector<OpFoldResult> shape = {
+      tensor::DimOp::create(b, loc, scores, 0).getResult()};
+  Value init =
+      linalg::FillOp::create(
+          b, loc,
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)).getResult(),
+          tensor::EmptyOp::create(b, loc, shape, b.getI64Type()).getResult())
+          .getResult(0);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{scores}, ValueRange{init},
+             SmallVector<AffineMap>{AffineMap::get(2, 0, {t, i}, context),
+                                    AffineMap::get(2, 0, {t}, context)},
+             {IteratorType::parallel, IteratorType::reduction},
+             [&](OpBuilder &n, Location at, ValueRange args) {
+               Value reaches = arith::CmpFOp::create(
+                   n, at, arith::CmpFPredicate::OGE, args[0],
+                   arith::ConstantOp::create(n, at,
+                                             n.getF32FloatAttr(threshold)));
+               Value one = arith::ExtUIOp::create(n, at, n.getI64Type(),
+                                                  reaches);
+               linalg::YieldOp::create(
+                   n, at, arith::AddIOp::create(n, at, args[1], one).getResult());
+             })
+      .getResult(0);
+}
+
 std::pair<Value, Value>
 LinalgLowering::routedFfn(RoutedFfnOp::Adaptor op,
                           ArrayRef<int64_t> traceColumnOf,
@@ -72,8 +163,23 @@ LinalgLowering::routedFfn(RoutedFfnOp::Adaptor op,
   Value starts = table(windows.start), firstOwn = table(windows.firstOwn),
         endOwn = table(windows.endOwn), columns = table(windows.column);
 
+  // By threshold: act(gate x) for every neuron (act(up x) without a gate),
+  // each brick's largest |act|, and how many bricks reach the threshold.
+  Value decided, scores, passing;
+  if (std::optional<APFloat> threshold = op.getThreshold()) {
+    decided = elementwise(
+        linear(x, op.getGate() ? op.getGate() : op.getUp(), Value()), {},
+        identityMaps(2), [&](OpBuilder &n, Location at, ValueRange args) {
+          return activate(n, at, op.getAct(), args[0]);
+        });
+    scores = brickMaxima(decided, starts, firstOwn, endOwn, bricks, span);
+    passing = countReaching(scores, threshold->convertToFloat());
+  } else {
+    scores = linear(x, op.getRouter(), op.getRouterBias());
+  }
+
   // chosen[t, r] = the brick in place r of token t's ranking.
-  Value rank = brickRanks(linear(x, op.getRouter(), op.getRouterBias()));
+  Value rank = brickRanks(scores);
   SmallVector<OpFoldResult> chosenShape = {
       tensor::DimOp::create(b, loc, x, 0).getResult(), b.getIndexAttr(topK)};
   Value chosenInit =
@@ -131,6 +237,9 @@ LinalgLowering::routedFfn(RoutedFfnOp::Adaptor op,
         if (traced)
           brickInits.push_back(tokenState[0]);
         Value places = arith::ConstantIndexOp::create(b, loc, topK);
+        if (passing)
+          places = arith::MinUIOp::create(
+              b, loc, places, index(b, passing, ValueRange{token}));
         auto brickLoop = scf::ForOp::create(
             b, loc, zeroIndex, places, oneIndex, brickInits,
             [&](OpBuilder &bb, Location, Value place, ValueRange brickState) {
@@ -151,9 +260,30 @@ LinalgLowering::routedFfn(RoutedFfnOp::Adaptor op,
                     ArrayRef<OpFoldResult>{one(span), one(hidden)},
                     ArrayRef<OpFoldResult>{one(1), one(1)});
               };
-              Value h = ffnHidden(row, rows(op.getUp()),
-                                  op.getGate() ? rows(op.getGate()) : Value(),
-                                  op.getAct());
+              Value h;
+              if (decided) {
+                // The window's activations, already computed; times up's
+                // window for a gated FFN.
+                Value acts = tensor::ExtractSliceOp::create(
+                    b, loc, RankedTensorType::get({1, span}, b.getF32Type()),
+                    decided, ArrayRef<OpFoldResult>{token, start},
+                    ArrayRef<OpFoldResult>{one(1), one(span)},
+                    ArrayRef<OpFoldResult>{one(1), one(1)});
+                h = !op.getGate()
+                        ? acts
+                        : elementwise(
+                              acts, {linear(row, rows(op.getUp()), Value())},
+                              identityMaps(3),
+                              [&](OpBuilder &n, Location at, ValueRange args) {
+                                return arith::MulFOp::create(n, at, args[0],
+                                                             args[1])
+                                    .getResult();
+                              });
+              } else {
+                h = ffnHidden(row, rows(op.getUp()),
+                              op.getGate() ? rows(op.getGate()) : Value(),
+                              op.getAct());
+              }
               // The window's neurons outside the brick count as zero.
               h = elementwise(
                   h, {}, identityMaps(2),

@@ -202,6 +202,17 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   if (!target)
     return target.takeError();
   bool gpu = isGpuTriple(target->triple);
+  // The GPU lowering has no kernels for threshold routing
+  // (brick-threshold-ffn) yet.
+  bool byThreshold = false;
+  model.walk([&](RoutedFfnOp routed) {
+    byThreshold |= routed.getThreshold().has_value();
+  });
+  if (gpu && byThreshold)
+    return compileError(path + ": threshold routing is compiled for CPU "
+                               "targets only, not " +
+                        target->triple + " (routing)");
+
   artifact::ArtifactContents contents;
   contents.manifest = describeArtifact(model, *target, request.configuration);
   auto tokenizer = serializeTokenizer(model, request.baseDir, path);

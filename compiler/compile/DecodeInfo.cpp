@@ -42,7 +42,9 @@ DecodeInfo mlir::brick::describeDecode(ModelOp model,
   info.sizes[BRICK_DECODE_INFO_TRACE_COLUMNS] = traceType.getDimSize(1);
 
   // Routed FFNs read k windows of their bricks' rows and columns; every
-  // other weight is read whole.
+  // other weight is read whole. Routed by threshold, a token reads the whole
+  // gate and as many windows as bricks pass, at most k: the fraction written
+  // is that bound.
   info.readFraction.assign(decode.getNumWeights(), 1.0);
   decode.getFunction().walk([&](RoutedFfnOp routed) {
     int64_t span = 0;
@@ -53,7 +55,8 @@ DecodeInfo mlir::brick::describeDecode(ModelOp model,
     double fraction =
         std::min(1.0, double(chosen * span) /
                           double(std::max<int64_t>(routed.getWidth(), 1)));
-    for (Value weight : {routed.getUp(), routed.getDown(), routed.getGate()})
+    Value gate = routed.getThreshold() ? Value() : routed.getGate();
+    for (Value weight : {Value(routed.getUp()), Value(routed.getDown()), gate})
       if (std::optional<unsigned> index = decode.getWeightIndex(weight))
         info.readFraction[*index] = fraction;
   });

@@ -16,7 +16,9 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -445,27 +447,50 @@ Error ReferenceExecutor::interpret(
         });
       })
       .Case([&](RoutedFfnOp ffn) -> Error {
-        // Zero, per token, the neurons of every brick outside the router's
-        // top k; ties go to the lower brick index.
+        // Zero, per token, the neurons of every brick outside the top k by
+        // score (the router's, or by threshold the largest |act(gate x)| of
+        // the brick's neurons, bricks below the threshold left out too);
+        // ties go to the lower brick index.
         return runFfn(
             ffn,
             [&](Eigen::MatrixXf &hidden, const Eigen::MatrixXf &x) -> Error {
-              Expected<const Eigen::MatrixXf &> router =
-                  weights.evaluate(ffn.getRouter());
-              if (!router)
-                return router.takeError();
-              Eigen::MatrixXf scores = x * router->transpose();
-              if (Value biasValue = ffn.getRouterBias()) {
-                Expected<const Eigen::MatrixXf &> bias =
-                    weights.evaluate(biasValue);
-                if (!bias)
-                  return bias.takeError();
-                scores.rowwise() += bias->col(0).transpose();
-              }
               ArrayRef<int64_t> sizes = ffn.getBricks();
               std::vector<int64_t> offsets(sizes.size(), 0);
               for (size_t b = 1; b < sizes.size(); ++b)
                 offsets[b] = offsets[b - 1] + sizes[b - 1];
+              Eigen::MatrixXf scores;
+              if (Value routerValue = ffn.getRouter()) {
+                Expected<const Eigen::MatrixXf &> router =
+                    weights.evaluate(routerValue);
+                if (!router)
+                  return router.takeError();
+                scores = x * router->transpose();
+                if (Value biasValue = ffn.getRouterBias()) {
+                  Expected<const Eigen::MatrixXf &> bias =
+                      weights.evaluate(biasValue);
+                  if (!bias)
+                    return bias.takeError();
+                  scores.rowwise() += bias->col(0).transpose();
+                }
+              } else {
+                Value decider = ffn.getGate() ? ffn.getGate() : ffn.getUp();
+                Expected<AdaptedWeight> weight = weightOperand(decider);
+                if (!weight)
+                  return weight.takeError();
+                Activation act = ffn.getAct();
+                Eigen::MatrixXf activations =
+                    weight->timesTransposed(x).unaryExpr([act](float value) {
+                      return std::abs(reference::activate(act, value));
+                    });
+                scores.resize(hidden.rows(), sizes.size());
+                for (size_t b = 0; b < sizes.size(); ++b)
+                  scores.col(b) = activations.middleCols(offsets[b], sizes[b])
+                                      .rowwise()
+                                      .maxCoeff();
+              }
+              std::optional<float> threshold;
+              if (auto value = ffn.getThreshold())
+                threshold = value->convertToFloat();
               auto topK = static_cast<size_t>(ffn.getTopK());
               for (int64_t t = 0; t < hidden.rows(); ++t) {
                 std::vector<size_t> order(sizes.size());
@@ -474,10 +499,12 @@ Error ReferenceExecutor::interpret(
                                  [&](size_t a, size_t b) {
                                    return scores(t, a) > scores(t, b);
                                  });
-                for (size_t rank = topK; rank < order.size(); ++rank)
-                  hidden.row(t)
-                      .segment(offsets[order[rank]], sizes[order[rank]])
-                      .setZero();
+                for (size_t rank = 0; rank < order.size(); ++rank)
+                  if (rank >= topK ||
+                      (threshold && !(scores(t, order[rank]) >= *threshold)))
+                    hidden.row(t)
+                        .segment(offsets[order[rank]], sizes[order[rank]])
+                        .setZero();
               }
               return Error::success();
             });

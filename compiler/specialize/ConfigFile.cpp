@@ -39,7 +39,8 @@ template <> struct MappingTraits<ConfigTarget> {
 
 template <> struct MappingTraits<ConfigTopK> {
   static void mapping(IO &io, ConfigTopK &routing) {
-    io.mapRequired("topk", routing.topk);
+    io.mapOptional("topk", routing.topk);
+    io.mapOptional("threshold", routing.threshold);
   }
 };
 
@@ -116,7 +117,7 @@ static std::string firstDuplicate(llvm::ArrayRef<std::string> names) {
 static constexpr unsigned kMaxYamlNesting = 64;
 
 /// What YAML I/O cannot say: values in range, names that are symbols.
-static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
+static llvm::Error validate(ConfigFile &config, llvm::StringRef source) {
   if (config.name.empty())
     return configError(source, "name", "must not be empty");
   if (config.capabilitiesListed && config.capabilities.empty())
@@ -151,15 +152,34 @@ static llvm::Error validate(const ConfigFile &config, llvm::StringRef source) {
                          "weight of " + plugin.name + " must be positive");
   if (config.routing.isSequence)
     return configError(source, "routing",
-                       "must be `static` or `{topk: K}`, not a list");
+                       "must be `static`, `{topk: K}` or `{threshold: S}`, "
+                       "not a list");
   if (!config.routing.isTopK && config.routing.scalar != "static")
     return configError(source, "routing",
-                       "must be `static` or `{topk: K}`, got '" +
+                       "must be `static`, `{topk: K}` or `{threshold: S}`, "
+                       "got '" +
                            config.routing.scalar + "'");
-  if (config.routing.isTopK && config.routing.map.topk <= 0)
+  if (config.routing.isTopK && config.routing.map.threshold) {
+    // Threshold routing: top-k, if given, caps the bricks per token.
+    double skipped = *config.routing.map.threshold;
+    if (!(skipped >= 0 && skipped < 1))
+      return configError(source, "routing",
+                         "threshold (the share of bricks a token skips on "
+                         "calibration text) must be in [0, 1), got " +
+                             std::to_string(skipped));
+    if (config.routing.map.topk < 0)
+      return configError(source, "routing",
+                         "topk must be positive, got " +
+                             llvm::Twine(config.routing.map.topk));
+    config.routing.isTopK = false;
+    config.routing.thresholdSkip = skipped;
+    config.routing.thresholdTopK = config.routing.map.topk;
+    config.routing.map = ConfigTopK();
+  } else if (config.routing.isTopK && config.routing.map.topk <= 0) {
     return configError(source, "routing",
                        "topk must be positive, got " +
                            llvm::Twine(config.routing.map.topk));
+  }
   const char *dtypes = "f32, f16, bf16, q8_0 or q4_0";
   if (!config.weightDtype.empty() && !isWeightDtype(config.weightDtype))
     return configError(source, "weight_dtype",

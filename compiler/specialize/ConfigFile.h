@@ -10,7 +10,7 @@
 //       weight: 0.5
 //   ffn_keep: 0.4               # fraction of each FFN's neurons to keep
 //   ffn_keep_per_layer: [0.5, 0.3]   # optional, overrides ffn_keep
-//   routing: static             # or   routing: {topk: 2}
+//   routing: static             # or {topk: 2}, or {threshold: 0.75}
 //   target:                     # optional
 //     triple: x86_64-unknown-linux-gnu
 //     cpu: haswell
@@ -49,15 +49,24 @@ struct ConfigTarget {
   std::string triple, cpu, features;
 };
 
-/// The map form of `routing`: `{topk: K}`.
+/// The map form of `routing`: `{topk: K}`, or `{threshold: S}` (optionally
+/// with a `topk` cap).
 struct ConfigTopK {
   int64_t topk = 0;
+  std::optional<double> threshold;
 };
 
 /// `routing: static` or `routing: {topk: K}`; YAML I/O fills whichever form
 /// the file uses.
 struct ConfigRouting {
+  /// The map form `{topk: K}` (after validation: only that form).
   bool isTopK = false;
+  /// `{threshold: S}`, after validation: route by a per-layer threshold on
+  /// the gate's activations, calibrated so that a token skips the share S of
+  /// the kept bricks on calibration text; the layout and selection are
+  /// static. `thresholdTopK` caps the bricks per token (0: no cap).
+  std::optional<double> thresholdSkip;
+  int64_t thresholdTopK = 0;
   /// The scalar form's text (must be "static").
   std::string scalar = "static";
   ConfigTopK map;

@@ -58,13 +58,19 @@ ForwardCost mlir::brick::measureForward(ModelOp model) {
       cost.ffnFlops[layer] = cost.flops - flops;
     } else if (auto routed = dyn_cast<RoutedFfnOp>(op)) {
       double bytes = cost.weightBytes, flops = cost.flops;
-      matmul(routed.getRouter());
+      if (routed.getRouter())
+        matmul(routed.getRouter());
       if (routed.getRouterBias())
         cost.weightBytes += elementBytes(routed.getRouterBias().getType());
-      // A token reads top_k bricks, of the mean brick size.
+      // A token reads top_k bricks, of the mean brick size (by threshold: at
+      // most top_k, after the whole gate, which decides).
       double fraction = static_cast<double>(routed.getTopK()) /
                         static_cast<double>(routed.getBricks().size());
-      for (Value weight : {routed.getUp(), routed.getDown(), routed.getGate()})
+      Value gate = routed.getGate();
+      if (gate && routed.getThreshold())
+        matmul(gate);
+      for (Value weight : {Value(routed.getUp()), Value(routed.getDown()),
+                           routed.getThreshold() ? Value() : gate})
         if (weight)
           matmul(weight, fraction);
       int64_t layer = routed.getLayer();
@@ -84,7 +90,17 @@ static std::string percent(double after, double before) {
 void SpecializationReport::print(llvm::raw_ostream &os) const {
   os << "specialization @" << selection << ": capabilities [";
   llvm::interleaveComma(capabilities, os);
-  os << "], routing " << routing << "\n\n";
+  os << "], routing " << routing << "\n";
+  if (!thresholds.empty()) {
+    os << llvm::formatv("thresholds on |act(gate x)|, calibrated on {0} "
+                        "tokens (share of bricks computed):",
+                        thresholdTokens);
+    for (auto [layer, threshold] : llvm::enumerate(thresholds))
+      os << llvm::formatv(" {0}:{1:F4} ({2:P0})", layer, threshold,
+                          thresholdComputed[layer]);
+    os << "\n";
+  }
+  os << "\n";
   os << llvm::formatv("{0,-6} {1,-15} {2,-22} {3}\n", "layer", "FFN neurons",
                       "FFN bytes/token", "bricks kept");
   for (size_t layer = 0; layer < before.ffnNeurons.size(); ++layer) {

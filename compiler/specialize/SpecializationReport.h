@@ -45,6 +45,10 @@ struct SpecializationReport {
   std::string selection;
   std::vector<std::string> capabilities;
   std::string routing;
+  /// Threshold routing: each layer's calibrated threshold, the share of
+  /// bricks a calibration token computed under it, and the tokens used.
+  std::vector<double> thresholds, thresholdComputed;
+  int64_t thresholdTokens = 0;
   ForwardCost before, after;
   /// Kept brick symbols per layer (empty for layers without bricks).
   std::vector<std::vector<std::string>> keptBricks;

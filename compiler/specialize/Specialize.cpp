@@ -4,9 +4,11 @@
 
 #include "compiler/ErrorCapture.h"
 #include "compiler/Pipelines.h"
+#include "compiler/specialize/ThresholdCalibration.h"
 #include "compiler/specialize/Materialize.h"
 
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -52,11 +54,39 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
                              " (" + request.config.name + ")");
   }
 
+  // Threshold routing: the selection is static; calibrate each layer's
+  // threshold on the pruned model, then route by it.
+  if (std::optional<double> skip = request.config.routing.thresholdSkip) {
+    ThresholdCalibrationRequest calibrate;
+    calibrate.baseDir = request.baseDir;
+    calibrate.texts = request.calibration;
+    calibrate.skips = {*skip};
+    calibrate.context = request.calibrationContext;
+    auto calibrations = calibrateThresholds(model, calibrate);
+    if (!calibrations)
+      return specializeError(request.configSource + ": " +
+                             llvm::toString(calibrations.takeError()) +
+                             " (routing)");
+    const ThresholdCalibration *calibrated = &calibrations->front();
+    if (llvm::Error error =
+            applyThresholds(model, calibrated->thresholds,
+                            request.config.routing.thresholdTopK))
+      return std::move(error);
+    report.thresholds = calibrated->thresholds;
+    report.thresholdComputed = calibrated->computed;
+    report.thresholdTokens = calibrated->tokens;
+  }
+
   auto selection = *model.getBody().getOps<SelectionOp>().begin();
   report.selection = selection.getSymName().str();
-  report.routing = selection.getRouting() == Routing::topk
-                       ? ("topk " + llvm::Twine(*selection.getTopK())).str()
-                       : "static";
+  report.routing =
+      selection.getRouting() == Routing::topk
+          ? ("topk " + llvm::Twine(*selection.getTopK())).str()
+      : request.config.routing.thresholdSkip
+          ? llvm::formatv("threshold (skip {0:P0} of bricks)",
+                          *request.config.routing.thresholdSkip)
+                .str()
+          : "static";
   report.keptBricks.resize(model.getHparams().getLayers());
   for (auto ref : selection.getBricks().getAsRange<FlatSymbolRefAttr>()) {
     auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));

@@ -29,6 +29,10 @@ struct SpecializeRequest {
   /// Where the pack's bytes are written when not empty: a temporary file
   /// the caller renames to packPath once every output is written.
   std::string packStagingPath;
+  /// (capability, text) pairs that calibrate threshold routing
+  /// (`routing: {threshold: S}`), and the window they run in (0: max_seq).
+  std::vector<std::pair<std::string, std::string>> calibration;
+  int64_t calibrationContext = 0;
 };
 
 /// Specialises `model` in place: adds the configuration, runs the

@@ -654,6 +654,17 @@ LogicalResult RoutedFfnOp::verify() {
     return emitOpError("requires down of shape [")
            << dimString(hidden) << ", " << dimString(width) << "], got "
            << getDown().getType();
+  if (!getRouter() == !getThreshold())
+    return emitOpError("requires either a router or a threshold");
+  if (getThreshold()) {
+    if (getRouterBias())
+      return emitOpError("requires no router bias when routing by threshold");
+    if (!(getThreshold()->convertToFloat() >= 0.0f) ||
+        !std::isfinite(getThreshold()->convertToFloat()))
+      return emitOpError("requires a finite threshold of 0 or more, got ")
+             << getThreshold()->convertToFloat();
+    return verifyBlockResult(*this, getInput(), getResult(), hidden);
+  }
   int64_t count = static_cast<int64_t>(bricks.size());
   if (!dimsAgree(dim(getRouter(), 0), count) ||
       !dimsAgree(dim(getRouter(), 1), hidden))

@@ -699,11 +699,23 @@ def Brick_RoutedFfnOp : Brick_Op<"routed_ffn", [
     bricks' neurons are computed; the others contribute nothing. With
     `top_k` equal to the number of bricks it is the dense `brick.ffn`.
 
+    Without a router, a `threshold` routes instead (for models without
+    natural activation sparsity, as CATS/TEAL do for SwiGLU): the gate's
+    activations `act(gate @ x)` are computed for every neuron, and a brick is
+    computed only when one of its neurons has `|act(gate @ x)| >= threshold`
+    (without a gate: `act(up @ x)`); at most `top_k` such bricks, the ones
+    with the largest such activation first. Only those bricks' rows of `up`
+    and columns of `down` are read.
+
     ```mlir
     %y = brick.routed_ffn %x, up %u, down %d gate %g router %r bias %rb
         layer 0 act silu bricks [4, 4] top_k 1
         : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>,
            tensor<2x8xf32>, tensor<2xf32>) -> tensor<?x8xf32>
+    %z = brick.routed_ffn %x, up %u, down %d gate %g
+        layer 0 act silu bricks [4, 4] top_k 2 threshold 2.5e-01
+        : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>)
+          -> tensor<?x8xf32>
     ```
   }];
   let arguments = (ins
@@ -711,18 +723,19 @@ def Brick_RoutedFfnOp : Brick_Op<"routed_ffn", [
     Brick_Weight2D:$up,
     Brick_Weight2D:$down,
     Optional<Brick_Weight2D>:$gate,
-    Brick_Weight2D:$router,
+    Optional<Brick_Weight2D>:$router,
     Optional<Brick_Weight1D>:$router_bias,
     ConfinedAttr<I64Attr, [IntNonNegative]>:$layer,
     Brick_ActivationAttr:$act,
     DenseI64ArrayAttr:$bricks,
-    ConfinedAttr<I64Attr, [IntPositive]>:$top_k
+    ConfinedAttr<I64Attr, [IntPositive]>:$top_k,
+    OptionalAttr<F32Attr>:$threshold
   );
   let results = (outs Brick_Activations:$result);
   let assemblyFormat = [{
-    $input `,` `up` $up `,` `down` $down (`gate` $gate^)? `router` $router
+    $input `,` `up` $up `,` `down` $down (`gate` $gate^)? (`router` $router^)?
     (`bias` $router_bias^)? `layer` $layer `act` $act `bricks` $bricks
-    `top_k` $top_k attr-dict `:` functional-type(operands, results)
+    `top_k` $top_k (`threshold` $threshold^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

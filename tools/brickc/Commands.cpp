@@ -55,7 +55,8 @@ void mlir::brick::setAction(CLI::App *command, std::function<int()> action) {
 }
 
 llvm::Expected<std::vector<std::pair<std::string, std::string>>>
-mlir::brick::readHeldoutTexts(const std::vector<std::string> &specs) {
+mlir::brick::readHeldoutTexts(const std::vector<std::string> &specs,
+                              llvm::StringRef flag) {
   std::vector<std::pair<std::string, std::string>> texts;
   for (const std::string &entry : specs) {
     auto spec = profile::parseCorpusSpec(entry);
@@ -65,8 +66,22 @@ mlir::brick::readHeldoutTexts(const std::vector<std::string> &specs) {
     if (!text)
       return llvm::createStringError(
           text.getError(),
-          spec->path + ": " + text.getError().message() + " (--heldout)");
+          spec->path + ": " + text.getError().message() + " (" + flag + ")");
     texts.emplace_back(spec->capability, (*text)->getBuffer().str());
   }
   return texts;
+}
+
+void mlir::brick::addCalibrationOptions(CLI::App *command,
+                                        std::vector<std::string> &calib,
+                                        int64_t &context) {
+  command->add_option("--calib", calib,
+                      "CAPABILITY=FILE: calibration text for threshold "
+                      "routing (routing: {threshold: S}); repeatable");
+  command
+      ->add_option("--calib-context", context,
+                   "Window of the calibration text in tokens; 0 = the "
+                   "model's max_seq")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 }

@@ -45,9 +45,16 @@ llvm::Error parseTokensFlag(llvm::StringRef text,
                             std::vector<int32_t> &ids);
 
 /// Reads each --heldout CAP=FILE of `specs` into (capability, text), for
-/// the commands that measure held-out perplexity on the oracle.
+/// the commands that measure held-out perplexity on the oracle (or, naming
+/// `flag` in errors, the --calib texts that calibrate threshold routing).
 llvm::Expected<std::vector<std::pair<std::string, std::string>>>
-readHeldoutTexts(const std::vector<std::string> &specs);
+readHeldoutTexts(const std::vector<std::string> &specs,
+                 llvm::StringRef flag = "--heldout");
+
+/// Adds --calib CAP=FILE (repeatable) and --calib-context, the text that
+/// calibrates a configuration's threshold routing.
+void addCalibrationOptions(CLI::App *command, std::vector<std::string> &calib,
+                           int64_t &context);
 
 /// The flags of `brickc baselines`, which `brickc report` shares for its
 /// perplexity-against-budget plots.

@@ -30,6 +30,8 @@ struct CompileArgs {
   WeightStorage weightStorage = WeightStorage::AsImported;
   /// Set when --weight-dtype is given; it wins over a configuration's.
   CLI::Option *weightDtypeOption = nullptr;
+  std::vector<std::string> calib;
+  int64_t calibContext = 0;
 };
 
 /// --weight-dtype's values, which a configuration's weight_dtype shares.
@@ -89,6 +91,11 @@ int runCompile(const CompileArgs &args) {
     specialize.baseDir = request.baseDir;
     specialize.config = *config;
     specialize.configSource = args.config;
+    auto calibration = readHeldoutTexts(args.calib, "--calib");
+    if (!calibration)
+      return fail(calibration.takeError());
+    specialize.calibration = std::move(*calibration);
+    specialize.calibrationContext = args.calibContext;
     // No pack: compileArtifact evaluates the weight expressions as it
     // writes the artifact, one tensor at a time.
     auto report = specializeModel(graph->model, specialize);
@@ -133,6 +140,7 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
       "Compile a graph (specialised first with --config) into one artifact: "
       "manifest, code for the target, weights and tokenizer, for brick-run");
   command->add_option("GRAPH", args->graph, "Brick graph")->required();
+  addCalibrationOptions(command, args->calib, args->calibContext);
   command->add_option(
       "--config", args->config,
       "Configuration to specialise for first (YAML); its target is used "

@@ -16,6 +16,8 @@ namespace {
 struct SpecializeArgs {
   std::string graph, config, output, reportJson;
   std::vector<std::string> keepUnfused;
+  std::vector<std::string> calib;
+  int64_t calibContext = 0;
 };
 
 int runSpecialize(const SpecializeArgs &args) {
@@ -44,6 +46,11 @@ int runSpecialize(const SpecializeArgs &args) {
   request.config = *config;
   request.configSource = args.config;
   request.keepUnfused = args.keepUnfused;
+  auto calibration = readHeldoutTexts(args.calib, "--calib");
+  if (!calibration)
+    return fail(calibration.takeError());
+  request.calibration = std::move(*calibration);
+  request.calibrationContext = args.calibContext;
   request.packPath = packPath;
   request.packStagingPath = outputs.stage(packPath, "-o");
   auto report = specializeModel(graph->model, request);
@@ -86,6 +93,7 @@ void mlir::brick::registerSpecializeCommand(CLI::App &app) {
                    "Configuration file (YAML; see examples/configs and the "
                    "README for the schema)")
       ->required();
+  addCalibrationOptions(command, args->calib, args->calibContext);
   command->add_option(
       "--keep-unfused", args->keepUnfused,
       "Plugin to keep as a run-time low-rank branch instead of fusing it; "

@@ -91,6 +91,40 @@ func.func @routed(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf
 
 // -----
 
+// Test: routed by threshold, the same block-sparse windows: the whole gate
+// is computed and activated once, each brick's score is the largest |act|
+// of its own neurons (read through the window tables), the bricks reaching
+// the threshold are counted per token, and the per-token loop runs over
+// min(count, top_k) of them, best first; a window's activations are sliced
+// from the computed gate (no gate window is read) and multiplied by up's
+// window.
+// CHECK-LABEL: func.func @threshold
+// CHECK: %[[STARTS:.*]] = arith.constant dense<[0, 2, 3]> : tensor<3xi64>
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg3 : tensor<3x8xf32>, tensor<6x8xf32>) outs(%{{.*}} : tensor<3x6xf32>)
+// CHECK: %[[ACT:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x6xf32>)
+// CHECK: math.exp
+// CHECK: %[[WITHIN:.*]] = arith.constant dense<[0, 1, 2]> : tensor<3xi64>
+// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} ins(%[[STARTS]], %{{.*}}, %{{.*}}, %[[WITHIN]] : tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>) outs(%{{.*}} : tensor<3x3xf32>)
+// CHECK:   tensor.extract %[[ACT]]
+// CHECK:   math.absf
+// CHECK:   arith.maximumf
+// CHECK: %[[COUNT:.*]] = linalg.generic {{.*}} ins(%[[SCORES]] : tensor<3x3xf32>) outs(%{{.*}} : tensor<?xi64>)
+// CHECK:   arith.cmpf oge, %{{.*}}, %{{.*}} : f32
+// CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(%[[Y:.*]] = {{.*}}) -> (tensor<3x8xf32>)
+// CHECK:   tensor.extract %[[COUNT]][%[[T]]]
+// CHECK:   %[[PLACES:.*]] = arith.minui
+// CHECK:   scf.for %[[R:.*]] = %{{.*}} to %[[PLACES]]
+// CHECK:     tensor.extract_slice %[[ACT]][%[[T]], %{{.*}}] [1, 3] [1, 1] : tensor<3x6xf32> to tensor<1x3xf32>
+// CHECK:     tensor.extract_slice %arg1[%{{.*}}, 0] [3, 8] [1, 1] : tensor<6x8xf32> to tensor<3x8xf32>
+// CHECK-NOT: tensor.extract_slice %arg3
+// CHECK:     tensor.extract_slice %arg2[0, %{{.*}}] [8, 3] [1, 1] : tensor<8x6xf32> to tensor<8x3xf32>
+func.func @threshold(%x: tensor<3x8xf32>, %up: tensor<6x8xf32>, %down: tensor<8x6xf32>, %gate: tensor<6x8xf32>) -> tensor<3x8xf32> {
+  %y = brick.routed_ffn %x, up %up, down %down gate %gate layer 0 act silu bricks [2, 3, 1] top_k 2 threshold 2.500000e-01 : (tensor<3x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<6x8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// -----
+
 // Test: FFNs with a trace row add their bricks' activation mass to the
 // trace the function returns: sum of |hidden| over the neurons of each
 // column, inserted at the FFN's row, each insertion into the previous one.

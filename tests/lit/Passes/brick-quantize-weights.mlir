@@ -80,3 +80,58 @@ func.func @row_sums(%token: tensor<1xi32>, %pos: index, %cache: tensor<4xf32>, %
   } -> tensor<2xf32>
   return %rowSums, %trace : tensor<2xf32>, tensor<1x1xf32>
 }
+
+// -----
+
+#x = affine_map<(t, o, i) -> (t, i)>
+#w = affine_map<(t, o, i) -> (o, i)>
+#y = affine_map<(t, o, i) -> (t, o)>
+
+// Test: a routed FFN's windows stay whole blocks. Up's window is rows of
+// every column: it becomes the same rows of blocks. Down's window is 64
+// columns at a start read from a table of multiples of 32: it becomes 2
+// blocks at start / 32. A window at a start not proved a multiple of 32
+// (the table holds 48) keeps its weight f32 (e).
+// CHECK-LABEL: func.func @routed
+// CHECK-SAME: %[[UP:[^:]*]]: tensor<4x2x34xi8> {brick.quantized = "q8_0"}
+// CHECK-SAME: %[[DOWN:[^:]*]]: tensor<2x4x34xi8> {brick.quantized = "q8_0"}
+// CHECK-SAME: %{{[^:]*}}: tensor<2x128xf32>
+// CHECK: %[[R:.*]] = tensor.extract_slice %[[UP]][%{{.*}}, 0, 0] [2, 2, 34] [1, 1, 1] : tensor<4x2x34xi8> to tensor<2x2x34xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[R]], %[[R]], %[[R]] : tensor<1x64xf32>, tensor<2x2x34xi8>, tensor<2x2x34xi8>, tensor<2x2x34xi8>)
+// CHECK: %[[B:.*]] = arith.divui %{{.*}}, %c32
+// CHECK: %[[C:.*]] = tensor.extract_slice %[[DOWN]][0, %[[B]], 0] [2, 2, 34] [1, 1, 1] : tensor<2x4x34xi8> to tensor<2x2x34xi8>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[C]], %[[C]], %[[C]] : tensor<1x64xf32>, tensor<2x2x34xi8>, tensor<2x2x34xi8>, tensor<2x2x34xi8>)
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}] [2, 64] [1, 1] : tensor<2x128xf32> to tensor<2x64xf32>
+func.func @routed(%token: tensor<1xi32>, %pos: index, %cache: tensor<4xf32>, %up: tensor<4x64xf32>, %down: tensor<2x128xf32>, %e: tensor<2x128xf32>, %trace: tensor<1x1xf32>) -> (tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x1xf32>) attributes {brick.weights = ["up", "down", "e"]} {
+  %x = tensor.empty() : tensor<1x64xf32>
+  %init = tensor.empty() : tensor<1x2xf32>
+  %aligned = arith.constant dense<[0, 64]> : tensor<2xi64>
+  %unaligned = arith.constant dense<[0, 48]> : tensor<2xi64>
+  %i1 = arith.constant 1 : index
+  %s64 = tensor.extract %aligned[%i1] : tensor<2xi64>
+  %start = arith.index_cast %s64 : i64 to index
+  %s48 = tensor.extract %unaligned[%i1] : tensor<2xi64>
+  %bad = arith.index_cast %s48 : i64 to index
+  %rows = tensor.extract_slice %up[%pos, 0] [2, 64] [1, 1] : tensor<4x64xf32> to tensor<2x64xf32>
+  %y0 = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %rows : tensor<1x64xf32>, tensor<2x64xf32>) outs(%init : tensor<1x2xf32>) {
+  ^bb0(%xv: f32, %wv: f32, %acc: f32):
+    %m = arith.mulf %xv, %wv : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2xf32>
+  %cols = tensor.extract_slice %down[0, %start] [2, 64] [1, 1] : tensor<2x128xf32> to tensor<2x64xf32>
+  %y1 = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %cols : tensor<1x64xf32>, tensor<2x64xf32>) outs(%init : tensor<1x2xf32>) {
+  ^bb0(%xv: f32, %wv: f32, %acc: f32):
+    %m = arith.mulf %xv, %wv : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2xf32>
+  %ecols = tensor.extract_slice %e[0, %bad] [2, 64] [1, 1] : tensor<2x128xf32> to tensor<2x64xf32>
+  %y2 = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %ecols : tensor<1x64xf32>, tensor<2x64xf32>) outs(%init : tensor<1x2xf32>) {
+  ^bb0(%xv: f32, %wv: f32, %acc: f32):
+    %m = arith.mulf %xv, %wv : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2xf32>
+  return %y0, %y1, %y2, %trace : tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x1xf32>
+}

@@ -497,7 +497,17 @@ target:
   auto simple = parseConfigFile("name: s\nrouting: static\n", "s.yaml");
   ASSERT_TRUE(bool(simple)) << llvm::toString(simple.takeError());
   EXPECT_FALSE(simple->routing.isTopK);
+  EXPECT_FALSE(simple->routing.thresholdSkip.has_value());
   EXPECT_EQ(simple->ffnKeep, 1.0);
+
+  // Threshold routing: a share of bricks skipped, optionally a top-k cap.
+  auto threshold = parseConfigFile(
+      "name: t\nrouting: {threshold: 0.75, topk: 3}\n", "t.yaml");
+  ASSERT_TRUE(bool(threshold)) << llvm::toString(threshold.takeError());
+  EXPECT_FALSE(threshold->routing.isTopK);
+  ASSERT_TRUE(threshold->routing.thresholdSkip.has_value());
+  EXPECT_EQ(*threshold->routing.thresholdSkip, 0.75);
+  EXPECT_EQ(threshold->routing.thresholdTopK, 3);
 }
 
 // Test: bad configuration files are one line naming the file and field.
@@ -509,12 +519,20 @@ TEST_F(SpecializeTest, ConfigFileErrors) {
   EXPECT_EQ(error("name: a\nffn_keep: 1.5\n"),
             "bad.yaml: must be in (0, 1], got 1.500000 (ffn_keep)");
   EXPECT_EQ(error("name: a\nrouting: dynamic\n"),
-            "bad.yaml: must be `static` or `{topk: K}`, got 'dynamic' "
-            "(routing)");
+            "bad.yaml: must be `static`, `{topk: K}` or `{threshold: S}`, "
+            "got 'dynamic' (routing)");
   EXPECT_EQ(error("name: a\nrouting: {topk: 0}\n"),
             "bad.yaml: topk must be positive, got 0 (routing)");
   EXPECT_EQ(error("name: a\nrouting: [1]\n"),
-            "bad.yaml: must be `static` or `{topk: K}`, not a list (routing)");
+            "bad.yaml: must be `static`, `{topk: K}` or `{threshold: S}`, "
+            "not a list (routing)");
+  EXPECT_EQ(error("name: a\nrouting: {}\n"),
+            "bad.yaml: topk must be positive, got 0 (routing)");
+  EXPECT_EQ(error("name: a\nrouting: {threshold: 1.0}\n"),
+            "bad.yaml: threshold (the share of bricks a token skips on "
+            "calibration text) must be in [0, 1), got 1.000000 (routing)");
+  EXPECT_EQ(error("name: a\nrouting: {threshold: 0.5, topk: -1}\n"),
+            "bad.yaml: topk must be positive, got -1 (routing)");
   EXPECT_EQ(error("name: a\nfrobnicate: 1\n"),
             "bad.yaml: 2:1: unknown key 'frobnicate' (yaml)");
   EXPECT_EQ(error("capabilities: [code]\n"),

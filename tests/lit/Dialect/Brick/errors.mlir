@@ -1679,6 +1679,116 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: a routed FFN has a router or a threshold, not both
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires either a router or a threshold}}
+    %f = brick.routed_ffn %x, up %up, down %down router %r2 layer 0 act relu bricks [4, 4] top_k 1 threshold 5.000000e-01 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<2x4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: a routed FFN has a router or a threshold
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires either a router or a threshold}}
+    %f = brick.routed_ffn %x, up %up, down %down layer 0 act relu bricks [4, 4] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: a threshold is 0 or more
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires a finite threshold of 0 or more, got -5.000000e-01}}
+    %f = brick.routed_ffn %x, up %up, down %down layer 0 act relu bricks [4, 4] top_k 1 threshold -5.000000e-01 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+// -----
+
+// Test: a threshold takes no router bias
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<1.0>
+  brick.weight @mat : tensor<8x4xf32> = dense<1.0>
+  brick.weight @vec : tensor<4xf32> = dense<1.0>
+  brick.weight @a : tensor<2x4xf32> = dense<1.0>
+  brick.weight @b : tensor<8x2xf32> = dense<1.0>
+  brick.forward @f(%tokens: tensor<?xi32>, %pos: index, %cache: !brick.kv_cache<layers = 2, max_seq = 16, kv_heads = 1, head_dim = 2, dtype = f32>) -> tensor<?x6xf32> {
+    %emb = brick.weight_ref @emb : tensor<6x4xf32>
+    %x = brick.embed %emb[%tokens] : tensor<6x4xf32>, tensor<?xi32> -> tensor<?x4xf32>
+    %mat = brick.weight_ref @mat : tensor<8x4xf32>
+    %vec = brick.weight_ref @vec : tensor<4xf32>
+    %a = brick.weight_ref @a : tensor<2x4xf32>
+    %b = brick.weight_ref @b : tensor<8x2xf32>
+    %up = brick.weight_ref @mat : tensor<8x4xf32>
+    %down = "test.down"() : () -> tensor<4x8xf32>
+    %router = brick.weight_ref @b : tensor<8x2xf32>
+    %r2 = "test.router"() : () -> tensor<2x4xf32>
+    // expected-error @+1 {{'brick.routed_ffn' op requires no router bias when routing by threshold}}
+    %f = brick.routed_ffn %x, up %up, down %down bias %vec layer 0 act relu bricks [4, 4] top_k 1 threshold 5.000000e-01 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+    %l = brick.logits %x, %emb : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
+    brick.return %l : tensor<?x6xf32>
+  }
+}
+
+//
+
+// -----
+
 // Test: routed up is [neurons, hidden]
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   brick.weight @emb : tensor<6x4xf32> = dense<1.0>

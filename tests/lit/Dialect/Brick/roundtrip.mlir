@@ -160,11 +160,13 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
     // Test: the routed FFN, with and without a gate and a router bias.
     // CHECK: brick.routed_ffn %{{.*}}, up %{{.*}}, down %{{.*}} gate %{{.*}} router %{{.*}} bias %{{.*}} layer 0 act silu bricks [3, 5] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x4xf32>
     // CHECK: brick.routed_ffn %{{.*}}, up %{{.*}}, down %{{.*}} router %{{.*}} layer 0 act relu bricks [8] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+    // CHECK: brick.routed_ffn %{{.*}}, up %{{.*}}, down %{{.*}} gate %{{.*}} layer 0 act silu bricks [3, 5] top_k 2 threshold 2.500000e-01 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
     %rw = brick.weight_ref @router.w : tensor<2x4xf32>
     %rb = brick.weight_ref @router.b : tensor<2xf32>
     %routed = brick.routed_ffn %g4, up %up, down %down gate %gate router %rw bias %rb layer 0 act silu bricks [3, 5] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<?x4xf32>
     %rw1 = brick.weight_ref @router.w1 : tensor<1x4xf32>
     %routed2 = brick.routed_ffn %routed, up %up, down %down router %rw1 layer 0 act relu bricks [8] top_k 1 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<1x4xf32>) -> tensor<?x4xf32>
+    %routed3 = brick.routed_ffn %routed2, up %up, down %down gate %gate layer 0 act silu bricks [3, 5] top_k 2 threshold 2.500000e-01 : (tensor<?x4xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<8x4xf32>) -> tensor<?x4xf32>
     // CHECK: %[[L:.*]] = brick.logits %{{.*}}, %[[EMB32]] : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
     // CHECK: brick.return %[[L]] : tensor<?x6xf32>
     %l = brick.logits %routed2, %emb32 : tensor<?x4xf32>, tensor<6x4xf32> -> tensor<?x6xf32>
