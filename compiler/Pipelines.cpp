@@ -92,7 +92,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // A block's products become blocked kernels over tiles of weight rows;
   // the tiles and the large contractions become work items for the
   // runtime's threads.
-  pm.addPass(createBrickBlockMatmuls());
+  pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
+      options.vectorBits, options.vectorRegisters}));
   pm.addPass(createBrickOutlineWorkItems(
       BrickOutlineWorkItemsOptions{options.workItemMinWork}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

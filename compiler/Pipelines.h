@@ -94,6 +94,14 @@ struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
       llvm::cl::init(kDefaultWorkItemMinWork)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Bits per vector register the block kernels tile for"),
+      llvm::cl::init(256)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers the block kernels tile for"),
+      llvm::cl::init(16)};
 };
 
 /// Bufferisation, buffer deallocation, work items for the runtime's
