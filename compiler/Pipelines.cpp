@@ -132,6 +132,8 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   loops.workItemMinWork = options.workItemMinWork;
+  loops.vectorBits = options.vectorBits;
+  loops.vectorRegisters = options.vectorRegisters;
   buildCpuToLoopsPipeline(pm, loops);
   buildToLLVMPipeline(pm, ToLLVMOptions());
 }

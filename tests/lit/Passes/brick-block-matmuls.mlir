@@ -1,6 +1,6 @@
-// RUN: brick-opt %s --brick-block-matmuls --split-input-file | FileCheck %s
+// RUN: brick-opt %s --brick-block-matmuls="vector-bits=256" --split-input-file | FileCheck %s
 // RUN: brick-opt %s --brick-block-matmuls="vector-bits=512 vector-registers=32" --split-input-file | FileCheck %s --check-prefix=AVX512
-// RUN: brick-opt %s --brick-block-matmuls --brick-outline-work-items --split-input-file | FileCheck %s --check-prefix=ITEMS
+// RUN: brick-opt %s --brick-block-matmuls="vector-bits=256" --brick-outline-work-items --split-input-file | FileCheck %s --check-prefix=ITEMS
 
 #map_x = affine_map<(t, o, i) -> (t, i)>
 #map_w = affine_map<(t, o, i) -> (o, i)>
@@ -8,7 +8,7 @@
 
 // Test: a block's product (dynamic tokens, 8 f16 rows of 20 inputs). The
 // inputs are packed once into panels of 16 tokens (2 vectors of 8 lanes,
-// AVX2's default tile), zero past the last token; then 2 work items: rows
+// AVX2's tile, vector-bits=256), zero past the last token; then 2 work items: rows
 // 0-5 (6 rows x 2 vectors = 12 accumulators) and the narrower last tile of
 // rows 6-7 (4 accumulators). Each widens its f16 rows to f32 once (16
 // inputs by vector, the last 4 one by one), then runs every panel: per
