@@ -92,7 +92,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // A block's products become blocked kernels over tiles of weight rows;
   // the tiles and the large contractions become work items for the
   // runtime's threads.
-  pm.addPass(createBrickBlockMatmuls());
+  pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
+      options.vectorBits, options.vectorRegisters}));
   pm.addPass(createBrickOutlineWorkItems(
       BrickOutlineWorkItemsOptions{options.workItemMinWork}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -131,6 +132,8 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   loops.workItemMinWork = options.workItemMinWork;
+  loops.vectorBits = options.vectorBits;
+  loops.vectorRegisters = options.vectorRegisters;
   buildCpuToLoopsPipeline(pm, loops);
   buildToLLVMPipeline(pm, ToLLVMOptions());
 }

@@ -94,6 +94,16 @@ struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
       llvm::cl::init(kDefaultWorkItemMinWork)};
+  // brickc compile sets these from the target's features
+  // (vectorRegisterFile); the defaults are baseline x86-64's SSE2.
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Bits per vector register the block kernels tile for"),
+      llvm::cl::init(128)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers the block kernels tile for"),
+      llvm::cl::init(16)};
 };
 
 /// Bufferisation, buffer deallocation, work items for the runtime's
@@ -130,6 +140,16 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       llvm::cl::desc("Tokens the block function runs at once, as brickc "
                      "compile --block-size (0: no block function)"),
       llvm::cl::init(kDefaultBlockSize)};
+  // brickc compile sets these from the target's features
+  // (vectorRegisterFile); the defaults are baseline x86-64's SSE2.
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Bits per vector register the block kernels tile for"),
+      llvm::cl::init(128)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers the block kernels tile for"),
+      llvm::cl::init(16)};
 };
 
 /// A graph's forward pass to a C-callable LLVM-dialect decode function.

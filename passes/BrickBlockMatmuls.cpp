@@ -2,15 +2,27 @@
 //
 // One token reads every weight once per product: decode is bound by memory.
 // A block of T tokens can read each weight once for all of them, if the
-// product is ordered so: the tile of weight rows a thread works on stays in
-// cache while every token of the block passes through it, and each load
-// feeds several multiply-adds from registers. This pass builds that kernel
-// from vector ops for the products of block functions (the token count is
-// dynamic there; a one-token step keeps brick-outline-work-items' matrix-
-// vector kernel).
+// product is ordered as a matrix-matrix product: a tile of weight rows stays
+// in cache while every token of the block passes through it, and each value
+// loaded into a register feeds several multiply-adds. This pass builds that
+// kernel from vector ops for the products of block functions (the token
+// count is dynamic there; a one-token step keeps brick-outline-work-items'
+// matrix-vector kernel).
+//
+// The kernel is the outer-product form of a GEMM micro-kernel. The block's
+// inputs are packed once per product, transposed into panels of
+// `vectors x lanes` tokens ([panel, input, token], zero past the last
+// token), so the inputs of one input index for a panel's tokens are
+// `vectors` contiguous vector loads. A work item owns a tile of weight
+// rows; for each input it broadcasts each row's weight and multiply-adds
+// it into that row's accumulators: rows x vectors accumulators live in
+// registers across the whole input loop, and no horizontal sum is needed.
+// The input index is not vectorised, so any input count works; the last
+// tile of rows is narrower when the rows do not divide.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BlockAttention.h"
 #include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
 
@@ -26,119 +38,252 @@ using namespace mlir::brick;
 
 namespace {
 
-/// Inputs per vector, tokens per register block, weight rows per tile (and
-/// work item). 3 x 4 accumulators of 8 lanes, the 3 tokens' inputs and one
-/// row's weights fill the 16 vector registers of AVX2; NEON splits each into
-/// two of its 32.
-constexpr int64_t kLanes = 8, kTokens = 3, kRows = 4;
+/// Vectors of tokens per panel. Two keep two independent FMA chains per
+/// broadcast weight and halve the broadcasts per multiply-add.
+constexpr int64_t kPanelVectors = 2;
+
+/// The register tile for `registers` vector registers of `bits` bits:
+/// `lanes` f32 per vector, `tokens` (= kPanelVectors * lanes) per panel,
+/// `rows` weight rows per tile such that rows * kPanelVectors accumulators,
+/// the panel's vectors and a broadcast weight fit.
+struct RegisterTile {
+  int64_t lanes, tokens, rows;
+
+  static RegisterTile forTarget(int64_t bits, int64_t registers) {
+    int64_t lanes = bits / 32;
+    // Accumulators, the panel's vectors and one broadcast weight; at most
+    // 12 rows, which leaves AVX-512's and NEON's 32 registers some room.
+    int64_t rows = std::clamp<int64_t>(
+        (registers - kPanelVectors - 1) / kPanelVectors, 1, 12);
+    return {lanes, kPanelVectors * lanes, rows};
+  }
+};
 
 class BlockKernel {
 public:
   BlockKernel(OpBuilder &b, Location loc, const DotProduct &product,
-              int64_t inputs)
-      : b(b), loc(loc), product(product), inputs(inputs),
-        f32Vector(VectorType::get({kLanes}, b.getF32Type())),
-        wVector(VectorType::get(
-            {kLanes},
-            cast<MemRefType>(product.w.getType()).getElementType())) {}
+              RegisterTile tile, int64_t outputs, int64_t inputs)
+      : b(b), loc(loc), product(product), tile(tile), outputs(outputs),
+        inputs(inputs), f32(b.getF32Type()),
+        lane(VectorType::get({tile.lanes}, f32)),
+        wElement(cast<MemRefType>(product.w.getType()).getElementType()) {}
 
   Value index(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }
 
-  /// out[token + a, row + r] += sum_i x[token + a, i] * w[row + r, i] for a
-  /// < `tokens`, r < kRows: one accumulator per pair, summed across lanes
-  /// at the end.
-  void build(Value token, Value row, int64_t tokens) {
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(f32Vector, b.getF32FloatAttr(0)));
-    SmallVector<Value> initial(tokens * kRows, zero);
-    SmallVector<Value> tokenAt, rowAt;
-    for (int64_t a = 0; a < tokens; ++a)
-      tokenAt.push_back(
-          a ? arith::AddIOp::create(b, loc, token, index(a)).getResult()
-            : token);
-    for (int64_t r = 0; r < kRows; ++r)
-      rowAt.push_back(r ? arith::AddIOp::create(b, loc, row, index(r)).getResult()
-                        : row);
-    auto loop = scf::ForOp::create(
-        b, loc, index(0), index(inputs), index(kLanes), initial,
-        [&](OpBuilder &n, Location at, Value i, ValueRange sums) {
-          SmallVector<Value> xs;
-          for (int64_t a = 0; a < tokens; ++a)
-            xs.push_back(vector::LoadOp::create(n, at, f32Vector, product.x,
-                                                ValueRange{tokenAt[a], i}));
-          SmallVector<Value> next(sums.begin(), sums.end());
-          for (int64_t r = 0; r < kRows; ++r) {
-            Value ws = vector::LoadOp::create(n, at, wVector, product.w,
-                                              ValueRange{rowAt[r], i});
-            if (wVector != f32Vector)
-              ws = arith::ExtFOp::create(n, at, f32Vector, ws);
-            for (int64_t a = 0; a < tokens; ++a)
-              next[a * kRows + r] =
-                  vector::FMAOp::create(n, at, xs[a], ws, sums[a * kRows + r]);
-          }
-          scf::YieldOp::create(n, at, next);
+  /// [panels, inputs, tokens] with x transposed into it and zeros past the
+  /// block's `count` tokens. Freed by the caller.
+  Value pack(Value count, Value panels) {
+    auto type = MemRefType::get({ShapedType::kDynamic, inputs, tile.tokens},
+                                f32);
+    Value panel = memref::AllocOp::create(b, loc, type, ValueRange{panels});
+    Value padded =
+        arith::MulIOp::create(b, loc, panels, index(tile.tokens));
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    scf::ForOp::create(
+        b, loc, index(0), padded, index(1), ValueRange{},
+        [&](OpBuilder &n, Location at, Value token, ValueRange) {
+          Value which = arith::DivUIOp::create(n, at, token, index(tile.tokens));
+          Value slot = arith::RemUIOp::create(n, at, token, index(tile.tokens));
+          Value real = arith::CmpIOp::create(n, at, arith::CmpIPredicate::ult,
+                                             token, count);
+          scf::ForOp::create(
+              n, at, index(0), index(inputs), index(1), ValueRange{},
+              [&](OpBuilder &m, Location at, Value input, ValueRange) {
+                auto read = scf::IfOp::create(
+                    m, at, real,
+                    [&](OpBuilder &r, Location at) {
+                      scf::YieldOp::create(
+                          r, at,
+                          memref::LoadOp::create(r, at, product.x,
+                                                 ValueRange{token, input})
+                              .getResult());
+                    },
+                    [&](OpBuilder &r, Location at) {
+                      scf::YieldOp::create(r, at, zero);
+                    });
+                memref::StoreOp::create(m, at, read.getResult(0), panel,
+                                        ValueRange{which, input, slot});
+                scf::YieldOp::create(m, at);
+              });
+          scf::YieldOp::create(n, at);
         });
-    for (int64_t a = 0; a < tokens; ++a)
-      for (int64_t r = 0; r < kRows; ++r) {
-        Value dot = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, loop.getResult(a * kRows + r));
-        SmallVector<Value> at = {tokenAt[a], rowAt[r]};
-        Value before = memref::LoadOp::create(b, loc, product.out, at);
-        memref::StoreOp::create(
-            b, loc, arith::AddFOp::create(b, loc, before, dot), product.out,
-            at);
-      }
+    return panel;
+  }
+
+  /// The work item of the rows [row, row + rows): widened weights once (a
+  /// narrow format), then every panel of tokens through them.
+  void build(Value row, int64_t rows, Value panel, Value panels,
+             Value count) {
+    Value weights = product.w, weightRow = row;
+    Value widened;
+    if (wElement != f32) {
+      // f16/bf16 rows become f32 once per block, not once per multiply-add.
+      widened = memref::AllocOp::create(b, loc,
+                                        MemRefType::get({rows, inputs}, f32));
+      widen(row, rows, widened);
+      weights = widened;
+      weightRow = index(0);
+    }
+    Value scratch = memref::AllocOp::create(
+        b, loc, MemRefType::get({rows, tile.tokens}, f32));
+    scf::ForOp::create(
+        b, loc, index(0), panels, index(1), ValueRange{},
+        [&](OpBuilder &n, Location at, Value which, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(scf::YieldOp::create(n, at));
+          tokens(weights, weightRow, rows, panel, which, scratch, row, count);
+        });
+    memref::DeallocOp::create(b, loc, scratch);
+    if (widened)
+      memref::DeallocOp::create(b, loc, widened);
   }
 
 private:
+  /// widened[r, i] = extf(w[row + r, i]), a vector at a time.
+  void widen(Value row, int64_t rows, Value widened) {
+    auto narrow = VectorType::get({tile.lanes}, wElement);
+    int64_t whole = inputs / tile.lanes * tile.lanes;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value from = arith::AddIOp::create(b, loc, row, index(r));
+      scf::ForOp::create(
+          b, loc, index(0), index(whole), index(tile.lanes), ValueRange{},
+          [&](OpBuilder &n, Location at, Value i, ValueRange) {
+            Value v = vector::LoadOp::create(n, at, narrow, product.w,
+                                             ValueRange{from, i});
+            vector::StoreOp::create(n, at,
+                                    arith::ExtFOp::create(n, at, lane, v),
+                                    widened, ValueRange{index(r), i});
+            scf::YieldOp::create(n, at);
+          });
+      if (whole == inputs)
+        continue;
+      scf::ForOp::create(
+          b, loc, index(whole), index(inputs), index(1), ValueRange{},
+          [&](OpBuilder &n, Location at, Value i, ValueRange) {
+            Value v = memref::LoadOp::create(n, at, product.w,
+                                             ValueRange{from, i});
+            memref::StoreOp::create(n, at, arith::ExtFOp::create(n, at, f32, v),
+                                    widened, ValueRange{index(r), i});
+            scf::YieldOp::create(n, at);
+          });
+    }
+  }
+
+  /// The panel `which` through `rows` rows of `weights` from `weightRow`:
+  /// out[token, row + r] += the accumulated sums, for the panel's tokens
+  /// below `count`.
+  void tokens(Value weights, Value weightRow, int64_t rows, Value panel,
+              Value which, Value scratch, Value row, Value count) {
+    Value zero = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(lane, b.getF32FloatAttr(0)));
+    SmallVector<Value> rowAt;
+    for (int64_t r = 0; r < rows; ++r)
+      rowAt.push_back(
+          r ? arith::AddIOp::create(b, loc, weightRow, index(r)).getResult()
+            : weightRow);
+    SmallVector<Value> initial(rows * kPanelVectors, zero);
+    auto loop = scf::ForOp::create(
+        b, loc, index(0), index(inputs), index(1), initial,
+        [&](OpBuilder &n, Location at, Value i, ValueRange sums) {
+          SmallVector<Value> xs;
+          for (int64_t v = 0; v < kPanelVectors; ++v)
+            xs.push_back(vector::LoadOp::create(
+                n, at, lane, panel,
+                ValueRange{which, i, index(v * tile.lanes)}));
+          SmallVector<Value> next(sums.begin(), sums.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value w = memref::LoadOp::create(n, at, weights,
+                                             ValueRange{rowAt[r], i});
+            Value ws = vector::BroadcastOp::create(n, at, lane, w);
+            for (int64_t v = 0; v < kPanelVectors; ++v)
+              next[r * kPanelVectors + v] = vector::FMAOp::create(
+                  n, at, xs[v], ws, sums[r * kPanelVectors + v]);
+          }
+          scf::YieldOp::create(n, at, next);
+        });
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < kPanelVectors; ++v)
+        vector::StoreOp::create(b, loc, loop.getResult(r * kPanelVectors + v),
+                                scratch,
+                                ValueRange{index(r), index(v * tile.lanes)});
+    // The panel's real tokens: min(tokens, count - first).
+    Value first = arith::MulIOp::create(b, loc, which, index(tile.tokens));
+    Value real = arith::MinUIOp::create(
+        b, loc, index(tile.tokens), arith::SubIOp::create(b, loc, count, first));
+    scf::ForOp::create(
+        b, loc, index(0), real, index(1), ValueRange{},
+        [&](OpBuilder &n, Location at, Value slot, ValueRange) {
+          Value token = arith::AddIOp::create(n, at, first, slot);
+          for (int64_t r = 0; r < rows; ++r) {
+            Value column = arith::AddIOp::create(n, at, row, index(r));
+            SmallVector<Value> out = {token, column};
+            Value before = memref::LoadOp::create(n, at, product.out, out);
+            Value sum = memref::LoadOp::create(n, at, scratch,
+                                               ValueRange{index(r), slot});
+            memref::StoreOp::create(n, at,
+                                    arith::AddFOp::create(n, at, before, sum),
+                                    product.out, out);
+          }
+          scf::YieldOp::create(n, at);
+        });
+  }
+
   OpBuilder &b;
   Location loc;
   const DotProduct &product;
-  int64_t inputs;
-  VectorType f32Vector, wVector;
+  RegisterTile tile;
+  int64_t outputs, inputs;
+  Type f32;
+  VectorType lane;
+  Type wElement;
 };
 
-/// Replaces the dot product `op` ([T, in] x [out, in]^T, T dynamic) by
-/// tiles of kRows weight rows over the block's tokens, kTokens at a time,
-/// then one at a time. Returns false when the shape does not fit.
-bool blockProduct(linalg::GenericOp op) {
+/// Replaces the dot product `op` ([T, in] x [out, in]^T, T dynamic) by the
+/// packed panel and one work item per tile of `tile.rows` weight rows (the
+/// last one narrower when they do not divide). Returns false when the shape
+/// does not fit.
+bool blockProduct(linalg::GenericOp op, RegisterTile tile) {
   std::optional<DotProduct> product = matchDotProduct(op);
   if (!product)
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (!ShapedType::isDynamic(ranges[0]) || ShapedType::isDynamic(ranges[1]) ||
-      ShapedType::isDynamic(ranges[2]) || ranges[1] % kRows != 0 ||
-      ranges[2] % kLanes != 0)
+      ShapedType::isDynamic(ranges[2]))
     return false;
+  int64_t outputs = ranges[1], inputs = ranges[2];
   IRRewriter b(op.getContext());
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
-  BlockKernel kernel(b, loc, *product, ranges[2]);
-  Value tokens = memref::DimOp::create(b, loc, product->x, 0);
-  auto tiles = scf::ParallelOp::create(b, loc, ValueRange{kernel.index(0)},
-                                       ValueRange{kernel.index(ranges[1] /
-                                                               kRows)},
-                                       ValueRange{kernel.index(1)});
+  BlockKernel kernel(b, loc, *product, tile, outputs, inputs);
+  Value count = memref::DimOp::create(b, loc, product->x, 0);
+  Value panels = arith::CeilDivUIOp::create(b, loc, count,
+                                            kernel.index(tile.tokens));
+  Value panel = kernel.pack(count, panels);
+  int64_t whole = outputs / tile.rows, rest = outputs % tile.rows;
+  auto tiles = scf::ParallelOp::create(
+      b, loc, ValueRange{kernel.index(0)},
+      ValueRange{kernel.index(whole + (rest ? 1 : 0))},
+      ValueRange{kernel.index(1)});
   BrickDialect::WorkItemsAttrHelper(b.getContext())
       .setAttr(tiles, b.getUnitAttr());
   b.setInsertionPointToStart(tiles.getBody());
-  Value row = arith::MulIOp::create(b, loc, tiles.getInductionVars()[0],
-                                    kernel.index(kRows));
-  Value whole = arith::MulIOp::create(
-      b, loc,
-      arith::DivUIOp::create(b, loc, tokens, kernel.index(kTokens)),
-      kernel.index(kTokens));
-  // Whole register blocks of kTokens tokens, then the rest one by one.
-  auto blocks = scf::ForOp::create(b, loc, kernel.index(0), whole,
-                                   kernel.index(kTokens));
-  auto rest = scf::ForOp::create(b, loc, whole, tokens, kernel.index(1));
-  b.setInsertionPoint(blocks.getBody()->getTerminator());
-  kernel.build(blocks.getInductionVar(), row, kTokens);
-  b.setInsertionPoint(rest.getBody()->getTerminator());
-  kernel.build(rest.getInductionVar(), row, 1);
-  b.setInsertionPoint(op);
+  Value which = tiles.getInductionVars()[0];
+  Value row = arith::MulIOp::create(b, loc, which, kernel.index(tile.rows));
+  if (!rest) {
+    kernel.build(row, tile.rows, panel, panels, count);
+  } else {
+    Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       which, kernel.index(whole));
+    auto split = scf::IfOp::create(b, loc, last, /*withElseRegion=*/true);
+    b.setInsertionPoint(split.thenBlock()->getTerminator());
+    kernel.build(row, rest, panel, panels, count);
+    b.setInsertionPoint(split.elseBlock()->getTerminator());
+    kernel.build(row, tile.rows, panel, panels, count);
+  }
+  b.setInsertionPointAfter(tiles);
+  memref::DeallocOp::create(b, loc, panel);
   b.eraseOp(op);
   return true;
 }
@@ -148,10 +293,20 @@ struct BrickBlockMatmulsPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (vectorBits < 32 || vectorBits % 32 != 0 || vectorRegisters < 8) {
+      getOperation().emitError()
+          << "brick-block-matmuls: vector-bits must be a positive multiple "
+             "of 32 and vector-registers at least 8, not "
+          << static_cast<int64_t>(vectorBits) << " and "
+          << static_cast<int64_t>(vectorRegisters);
+      return signalPassFailure();
+    }
+    RegisterTile tile = RegisterTile::forTarget(vectorBits, vectorRegisters);
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) { products.push_back(op); });
     for (linalg::GenericOp op : products)
-      blockProduct(op);
+      if (!blockProduct(op, tile))
+        blockAttentionProduct(op, tile.lanes);
   }
 };
 

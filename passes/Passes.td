@@ -242,20 +242,40 @@ def BrickGpuBlockMatmuls
 
 def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
   let summary = "Turn the matrix-matrix products of block functions into "
-                "register-blocked vector kernels over work items";
+                "packed, register-blocked vector kernels over work items";
   let description = [{
     Runs on buffers, before brick-outline-work-items. A product of a block
     of tokens (`x[t, i] * widen(w[o, i])` summed over `i`, the token count
-    `t` dynamic, `o` a multiple of 4 and `i` of 8) becomes an `scf.parallel`
-    over tiles of 4 output columns, marked `brick.work_items` so that
-    brick-outline-work-items hands the tiles to the runtime's threads. Each
-    tile keeps its 4 weight rows in cache while it runs every token of the
-    block through them, 3 tokens at a time: 12 `vector<8xf32>` accumulators
-    (3 tokens x 4 columns), one vector load of each token's inputs and of
-    each row's weights per 8 inputs, then one horizontal sum per
-    accumulator; the 1 or 2 tokens left over go one at a time. Products the
-    kernel does not fit stay as they are (and become loops).
+    `t` dynamic, `o` and `i` static) becomes a GEMM micro-kernel in outer-
+    product form. The block's inputs are packed once, transposed into
+    panels of 2 vectors of tokens (`[panel, i, token]`, zero past the
+    block's last token). An `scf.parallel` over tiles of weight rows, marked
+    `brick.work_items` so that brick-outline-work-items hands the tiles to
+    the runtime's threads, runs every panel through its tile: per input, 2
+    vector loads of the panel and one broadcast weight per row feed
+    rows x 2 accumulators that stay in registers over the whole input loop.
+    The tile's rows follow the target's register file (`vector-bits`,
+    `vector-registers`): 12 rows of 2 x 16 tokens with AVX-512, 6 rows of
+    2 x 8 with AVX2. f16/bf16 rows are widened once per block into an f32
+    copy of the tile, not per multiply-add. Any input count works (the
+    input index is not vectorised); when the rows do not divide, the last
+    tile is narrower.
+
+    A block's attention contractions (scores `q[t, h, j] * k[p, h / g, j]`
+    summed over `j`, and `probs[t, h, p] * v[p, h / g, j]` summed over `p`;
+    the head dimension a multiple of 4) become an `scf.parallel` over heads,
+    marked `brick.work_items`, of vector code along the head dimension
+    (passes/BlockAttention.h). Other products stay as they are (and become
+    loops).
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Bits per vector register of the target (512 AVX-512, 256 AVX2, "
+           "128 NEON/SSE)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"16",
+           "Vector registers of the target (32 AVX-512 and NEON, 16 AVX2)">,
+  ];
   let dependentDialects = [
     "::mlir::brick::BrickDialect",
     "::mlir::scf::SCFDialect",

@@ -176,7 +176,8 @@ static llvm::Expected<std::string> emitCpuCode(ModuleOp module,
                                                const DecodeInfo &info,
                                                const TargetSpec &target,
                                                const CompileRequest &request) {
-  if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork))
+  if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork,
+                                          vectorRegisterFile(target)))
     return std::move(error);
   if (llvm::Error error = lowerToLLVMDialect(module))
     return std::move(error);

@@ -51,12 +51,36 @@ llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
   return runPipeline(pm, module, "bufferization");
 }
 
+VectorRegisterFile mlir::brick::vectorRegisterFile(const TargetSpec &target) {
+  SmallVector<StringRef> features;
+  StringRef(target.features).split(features, ',', -1, false);
+  auto has = [&](StringRef name) {
+    bool on = false;
+    for (StringRef feature : features) {
+      feature = feature.trim();
+      if (feature.drop_front() == name)
+        on = feature.front() == '+';
+    }
+    return on;
+  };
+  if (llvm::Triple(target.triple).isAArch64())
+    return {128, 32};
+  if (has("avx512f"))
+    return {512, 32};
+  if (has("avx2") || has("avx"))
+    return {256, 16};
+  return {128, 16};
+}
+
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
-                                          int64_t workItemMinWork) {
+                                          int64_t workItemMinWork,
+                                          VectorRegisterFile registers) {
   loadBrickCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
   CpuToLoopsOptions options;
   options.workItemMinWork = workItemMinWork;
+  options.vectorBits = registers.bits;
+  options.vectorRegisters = registers.registers;
   buildCpuToLoopsPipeline(pm, options);
   return runPipeline(pm, module, "bufferization");
 }

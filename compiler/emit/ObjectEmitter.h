@@ -33,12 +33,24 @@ llvm::Error runPipeline(PassManager &pm, ModuleOp module, llvm::StringRef what);
 /// logits).
 llvm::Error bufferizeStep(ModuleOp module);
 
+/// The vector register file block kernels tile for.
+struct VectorRegisterFile {
+  int64_t bits = 256;
+  int64_t registers = 16;
+};
+
+/// `target`'s vector registers: 32 of 512 bits with AVX-512, 16 of 256
+/// with AVX/AVX2, 32 of 128 on AArch64 (NEON), 16 of 128 otherwise (SSE).
+VectorRegisterFile vectorRegisterFile(const TargetSpec &target);
+
 /// Bufferizes a module of linalg-on-tensors functions and lowers linalg to
 /// loops (brick-lower-cpu-to-loops), ready for lowerToLLVMDialect.
 /// Contractions of at least `workItemMinWork` multiply-adds become work
-/// items for the runtime's threads (brick-outline-work-items).
+/// items for the runtime's threads (brick-outline-work-items); block
+/// products are tiled for `registers`.
 llvm::Error bufferizeToLoops(ModuleOp module,
-                             int64_t workItemMinWork = kDefaultWorkItemMinWork);
+                             int64_t workItemMinWork = kDefaultWorkItemMinWork,
+                             VectorRegisterFile registers = {});
 
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place (brick-lower-to-llvm). With `barePointers`, functions

@@ -1,40 +1,67 @@
-// RUN: brick-opt %s --brick-block-matmuls --split-input-file | FileCheck %s
-// RUN: brick-opt %s --brick-block-matmuls --brick-outline-work-items --split-input-file | FileCheck %s --check-prefix=ITEMS
+// RUN: brick-opt %s --brick-block-matmuls="vector-bits=256" --split-input-file | FileCheck %s
+// RUN: brick-opt %s --brick-block-matmuls="vector-bits=512 vector-registers=32" --split-input-file | FileCheck %s --check-prefix=AVX512
+// RUN: brick-opt %s --brick-block-matmuls="vector-bits=256" --brick-outline-work-items --split-input-file | FileCheck %s --check-prefix=ITEMS
 
 #map_x = affine_map<(t, o, i) -> (t, i)>
 #map_w = affine_map<(t, o, i) -> (o, i)>
 #map_y = affine_map<(t, o, i) -> (t, o)>
 
-// Test: a block's product (dynamic tokens, 8 f16 rows of 16 inputs) becomes
-// 2 tiles of 4 rows marked as work items; each runs whole blocks of 3 tokens
-// with 12 accumulators, then the remaining tokens one by one with 4.
+// Test: a block's product (dynamic tokens, 8 f16 rows of 20 inputs). The
+// inputs are packed once into panels of 16 tokens (2 vectors of 8 lanes,
+// AVX2's tile, vector-bits=256), zero past the last token; then 2 work items: rows
+// 0-5 (6 rows x 2 vectors = 12 accumulators) and the narrower last tile of
+// rows 6-7 (4 accumulators). Each widens its f16 rows to f32 once (16
+// inputs by vector, the last 4 one by one), then runs every panel: per
+// input, 2 vector loads of the panel and one broadcast weight per row.
 // CHECK-LABEL: func.func @block(
-// CHECK-SAME: %[[X:[^:]*]]: memref<?x16xf32>, %[[W:[^:]*]]: memref<8x16xf16>, %[[Y:[^:]*]]: memref<?x8xf32>)
+// CHECK-SAME: %[[X:[^:]*]]: memref<?x20xf32>, %[[W:[^:]*]]: memref<8x20xf16>, %[[Y:[^:]*]]: memref<?x8xf32>)
 // CHECK-NOT: linalg.generic
 // CHECK: %[[T:.*]] = memref.dim %[[X]], %c0
+// CHECK: %[[PANELS:.*]] = arith.ceildivui %[[T]], %c16
+// CHECK: %[[PANEL:.*]] = memref.alloc(%[[PANELS]]) : memref<?x20x16xf32>
+// CHECK: %[[REAL:.*]] = arith.cmpi ult, %{{.*}}, %[[T]]
+// CHECK: scf.if %[[REAL]] -> (f32)
+// CHECK: memref.load %[[X]]
+// CHECK: memref.store {{.*}}, %[[PANEL]]
 // CHECK: scf.parallel (%[[TILE:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
-// CHECK: %[[WHOLE:.*]] = arith.muli {{.*}}, %c3
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[WHOLE]] step %c3
-// CHECK: %{{.*}}:12 = scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-3: vector.load %[[X]]
-// CHECK: vector.load %[[W]]{{.*}} : memref<8x16xf16>, vector<8xf16>
+// CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[TILE]], %c1
+// CHECK: scf.if %[[LAST]] {
+// CHECK: %[[WIDE2:.*]] = memref.alloc() : memref<2x20xf32>
+// CHECK: vector.load %[[W]]{{.*}} : memref<8x20xf16>, vector<8xf16>
 // CHECK: arith.extf {{.*}} : vector<8xf16> to vector<8xf32>
-// CHECK-COUNT-3: vector.fma
-// CHECK-COUNT-12: vector.reduction <add>
-// CHECK: scf.for %{{.*}} = %[[WHOLE]] to %[[T]] step %c1
+// CHECK: memref.load %[[W]]{{.*}} : memref<8x20xf16>
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %[[PANELS]]
 // CHECK: %{{.*}}:4 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK-COUNT-4: vector.reduction <add>
+// CHECK-COUNT-2: vector.load %[[PANEL]]
+// CHECK: memref.load %[[WIDE2]]
+// CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
+// CHECK-COUNT-2: vector.fma
+// CHECK: arith.minui %c16
+// CHECK: memref.dealloc %[[WIDE2]]
+// CHECK: } else {
+// CHECK: memref.alloc() : memref<6x20xf32>
+// CHECK: %{{.*}}:12 = scf.for
+// CHECK-COUNT-12: vector.fma
 // CHECK: brick.work_items
+// CHECK: memref.dealloc %[[PANEL]]
+
+// AVX512-LABEL: func.func @block(
+// AVX512: memref.alloc(%{{.*}}) : memref<?x20x32xf32>
+// AVX512: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c1{{.*}}) step
+// AVX512: memref.alloc() : memref<8x20xf32>
+// AVX512: %{{.*}}:16 = scf.for {{.*}} -> (vector<16xf32>,
 
 // ITEMS-LABEL: func.func private @block_work0(
 // ITEMS: vector.fma
 // ITEMS-LABEL: func.func @block(
 // ITEMS: %[[ITEMS:.*]] = arith.constant 2 : i64
 // ITEMS: call @brick_parallel_for(%{{.*}}, %{{.*}}, %[[ITEMS]])
-func.func @block(%x: memref<?x16xf32>, %w: memref<8x16xf16>, %y: memref<?x8xf32>) {
+// ITEMS: memref.dealloc
+func.func @block(%x: memref<?x20xf32>, %w: memref<8x20xf16>, %y: memref<?x8xf32>) {
   linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
                   iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w : memref<?x16xf32>, memref<8x16xf16>) outs(%y : memref<?x8xf32>) {
+      ins(%x, %w : memref<?x20xf32>, memref<8x20xf16>) outs(%y : memref<?x8xf32>) {
   ^bb0(%a: f32, %b: f16, %acc: f32):
     %e = arith.extf %b : f16 to f32
     %m = arith.mulf %a, %e : f32
@@ -50,15 +77,62 @@ func.func @block(%x: memref<?x16xf32>, %w: memref<8x16xf16>, %y: memref<?x8xf32>
 #map_w = affine_map<(t, o, i) -> (o, i)>
 #map_y = affine_map<(t, o, i) -> (t, o)>
 
-// Test: products the kernel does not fit stay: one token (a decode step,
-// brick-outline-work-items' matrix-vector kernel), 6 rows (not a multiple
-// of 4), 12 inputs (not a multiple of 8).
+// Test: f32 weights are read in place (no widened copy); 40 rows are 3
+// tiles of 12 and one of 4 with AVX-512's tile (12 rows x 2 vectors of 16
+// tokens: 24 accumulators); 6 rows with AVX2's are one tile, no split.
+// CHECK-LABEL: func.func @f32_rows(
+// CHECK: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c7{{.*}}) step
+// CHECK: scf.if
+// CHECK: %{{.*}}:8 = scf.for
+// CHECK: } else {
+// CHECK: %{{.*}}:12 = scf.for
+// CHECK: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c1{{.*}}) step
+// CHECK-NOT: scf.if
+// CHECK: %{{.*}}:12 = scf.for
+// AVX512-LABEL: func.func @f32_rows(
+// AVX512: memref.alloc(%{{.*}}) : memref<?x12x32xf32>
+// AVX512: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c4{{.*}}) step
+// AVX512: %[[LAST:.*]] = arith.cmpi eq, %{{.*}}, %c3
+// AVX512: scf.if %[[LAST]]
+// AVX512-NOT: memref.alloc() : memref<4x12xf32>
+// AVX512: %{{.*}}:8 = scf.for {{.*}} -> (vector<16xf32>,
+// AVX512: memref.load %{{.*}} : memref<40x12xf32>
+// AVX512: } else {
+// AVX512: %{{.*}}:24 = scf.for {{.*}} -> (vector<16xf32>,
+// AVX512-COUNT-24: vector.fma
+func.func @f32_rows(%x: memref<?x12xf32>, %w: memref<40x12xf32>, %y: memref<?x40xf32>,
+                    %w6: memref<6x12xf32>, %y6: memref<?x6xf32>) {
+  linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x12xf32>, memref<40x12xf32>) outs(%y : memref<?x40xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w6 : memref<?x12xf32>, memref<6x12xf32>) outs(%y6 : memref<?x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#map_x = affine_map<(t, o, i) -> (t, i)>
+#map_w = affine_map<(t, o, i) -> (o, i)>
+#map_y = affine_map<(t, o, i) -> (t, o)>
+
+// Test: a one-token product (a decode step) stays for
+// brick-outline-work-items' matrix-vector kernel.
 // CHECK-LABEL: func.func @unfit(
 // CHECK-NOT: scf.parallel
-// CHECK-COUNT-3: linalg.generic
-func.func @unfit(%x1: memref<1x16xf32>, %w: memref<8x16xf32>, %y1: memref<1x8xf32>,
-                 %x: memref<?x16xf32>, %w6: memref<6x16xf32>, %y6: memref<?x6xf32>,
-                 %x12: memref<?x12xf32>, %w12: memref<8x12xf32>, %y: memref<?x8xf32>) {
+// CHECK: linalg.generic
+func.func @unfit(%x1: memref<1x16xf32>, %w: memref<8x16xf32>, %y1: memref<1x8xf32>) {
   linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
                   iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%x1, %w : memref<1x16xf32>, memref<8x16xf32>) outs(%y1 : memref<1x8xf32>) {
@@ -67,21 +141,80 @@ func.func @unfit(%x1: memref<1x16xf32>, %w: memref<8x16xf32>, %y1: memref<1x8xf3
     %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }
-  linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
-                  iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x, %w6 : memref<?x16xf32>, memref<6x16xf32>) outs(%y6 : memref<?x6xf32>) {
+  return
+}
+
+// -----
+
+// Test: a block's attention contractions (4 query heads sharing 2 key/value
+// heads, head dimension 24: vectors of 8 lanes, the widest power of two
+// up to AVX2's 8 dividing it) become work items over the 4 heads. Scores:
+// per token and cached position, 3 vector multiply-adds and one horizontal
+// sum. Values: per token, the output row in 3 vectors, one broadcast
+// probability and 3 multiply-adds per position. The key/value head is
+// h / 2.
+// CHECK-LABEL: func.func @attention(
+// CHECK-SAME: %[[Q:[^:]*]]: memref<?x4x24xf32>, %[[K:[^:]*]]: memref<?x2x24xf32>, %[[S:[^:]*]]: memref<?x4x?xf32>, %[[P:[^:]*]]: memref<?x4x?xf32>, %[[O:[^:]*]]: memref<?x4x24xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel (%[[H:.*]]) = (%c0{{.*}}) to (%c4{{.*}}) step
+// CHECK: %[[KV:.*]] = arith.divui %[[H]], %c2
+// CHECK-COUNT-3: vector.load %[[Q]]{{.*}} : memref<?x4x24xf32>, vector<8xf32>
+// CHECK: vector.load %[[K]][%{{.*}}, %[[KV]], %{{.*}}]
+// CHECK-COUNT-2: vector.fma
+// CHECK: vector.reduction <add>
+// CHECK: memref.store {{.*}}, %[[S]]
+// CHECK: brick.work_items
+// CHECK: scf.parallel
+// CHECK-COUNT-3: vector.load %[[O]]
+// CHECK: %{{.*}}:3 = scf.for
+// CHECK: memref.load %[[P]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-3: vector.fma
+// CHECK-COUNT-3: vector.store {{.*}}, %[[O]]
+// CHECK: brick.work_items
+// ITEMS-LABEL: func.func @attention(
+// ITEMS-COUNT-2: call @brick_parallel_for
+func.func @attention(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: memref<?x4x?xf32>,
+                     %p: memref<?x4x?xf32>, %o: memref<?x4x24xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<?x4x24xf32>, memref<?x2x24xf32>) outs(%s : memref<?x4x?xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
-    %s = arith.addf %acc, %m : f32
-    linalg.yield %s : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
   }
-  linalg.generic {indexing_maps = [#map_x, #map_w, #map_y],
-                  iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%x12, %w12 : memref<?x12xf32>, memref<8x12xf32>) outs(%y : memref<?x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, h, j, p) -> (t, h, p)>,
+                                   affine_map<(t, h, j, p) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, j, p) -> (t, h, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %k : memref<?x4x?xf32>, memref<?x2x24xf32>) outs(%o : memref<?x4x24xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
-    %s = arith.addf %acc, %m : f32
-    linalg.yield %s : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Test: attention whose head dimension is not a multiple of 4 stays.
+// CHECK-LABEL: func.func @attention_odd(
+// CHECK-NOT: scf.parallel
+// CHECK: linalg.generic
+func.func @attention_odd(%q: memref<?x4x6xf32>, %k: memref<?x4x6xf32>, %s: memref<?x4x?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
+                                   affine_map<(t, h, p, j) -> (p, h, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<?x4x6xf32>, memref<?x4x6xf32>) outs(%s : memref<?x4x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
   }
   return
 }
