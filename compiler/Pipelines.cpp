@@ -93,8 +93,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // the tiles and the large contractions become work items for the
   // runtime's threads.
   pm.addPass(createBrickBlockMatmuls());
-  pm.addPass(createBrickOutlineWorkItems(
-      BrickOutlineWorkItemsOptions{options.workItemMinWork}));
+  pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
+      options.workItemMinWork, options.quantizedDot}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   // erf and tanh have no LLVM intrinsic; they become libm calls.
@@ -131,6 +131,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   loops.workItemMinWork = options.workItemMinWork;
+  loops.quantizedDot = options.quantizedDot;
   buildCpuToLoopsPipeline(pm, loops);
   buildToLLVMPipeline(pm, ToLLVMOptions());
 }

@@ -52,11 +52,13 @@ llvm::Error mlir::brick::bufferizeStep(ModuleOp module) {
 }
 
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
-                                          int64_t workItemMinWork) {
+                                          int64_t workItemMinWork,
+                                          StringRef quantizedDot) {
   loadBrickCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
   CpuToLoopsOptions options;
   options.workItemMinWork = workItemMinWork;
+  options.quantizedDot = quantizedDot.str();
   buildCpuToLoopsPipeline(pm, options);
   return runPipeline(pm, module, "bufferization");
 }

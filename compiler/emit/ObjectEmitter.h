@@ -36,9 +36,12 @@ llvm::Error bufferizeStep(ModuleOp module);
 /// Bufferizes a module of linalg-on-tensors functions and lowers linalg to
 /// loops (brick-lower-cpu-to-loops), ready for lowerToLLVMDialect.
 /// Contractions of at least `workItemMinWork` multiply-adds become work
-/// items for the runtime's threads (brick-outline-work-items).
+/// items for the runtime's threads (brick-outline-work-items), those over
+/// Q8_0/Q4_0 blocks summed as `quantizedDot` says (f32, i8, i8-vnni,
+/// i8-sdot).
 llvm::Error bufferizeToLoops(ModuleOp module,
-                             int64_t workItemMinWork = kDefaultWorkItemMinWork);
+                             int64_t workItemMinWork = kDefaultWorkItemMinWork,
+                             llvm::StringRef quantizedDot = "f32");
 
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place (brick-lower-to-llvm). With `barePointers`, functions
