@@ -20,6 +20,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -145,8 +146,9 @@ static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
   Value quants[2];
   for (int64_t part = 0; part < 2; ++part) {
     // |x / d| <= 127 by construction; LLVM's roundeven keeps it vector.
-    Value scaled = LLVM::RoundEvenOp::create(
-        b, loc, arith::MulFOp::create(b, loc, halves[part], inverses));
+    Value product =
+        arith::MulFOp::create(b, loc, halves[part], inverses).getResult();
+    Value scaled = LLVM::RoundEvenOp::create(b, loc, product).getResult();
     quants[part] = arith::TruncIOp::create(
         b, loc, i8x16, arith::FPToSIOp::create(b, loc, i32x16, scaled));
     Value column =
