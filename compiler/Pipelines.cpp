@@ -94,8 +94,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // runtime's threads.
   pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
       options.vectorBits, options.vectorRegisters}));
-  pm.addPass(createBrickOutlineWorkItems(
-      BrickOutlineWorkItemsOptions{options.workItemMinWork}));
+  pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
+      options.workItemMinWork, options.quantizedDot}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   // erf and tanh have no LLVM intrinsic; they become libm calls.
@@ -134,6 +134,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   loops.workItemMinWork = options.workItemMinWork;
   loops.vectorBits = options.vectorBits;
   loops.vectorRegisters = options.vectorRegisters;
+  loops.quantizedDot = options.quantizedDot;
   buildCpuToLoopsPipeline(pm, loops);
   buildToLLVMPipeline(pm, ToLLVMOptions());
 }

@@ -104,6 +104,11 @@ struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
       *this, "vector-registers",
       llvm::cl::desc("Vector registers the block kernels tile for"),
       llvm::cl::init(16)};
+  Option<std::string> quantizedDot{
+      *this, "quantized-dot",
+      llvm::cl::desc("Products over Q8_0/Q4_0 blocks: f32, i8, i8-vnni or "
+                     "i8-sdot (brick-outline-work-items)"),
+      llvm::cl::init("f32")};
 };
 
 /// Bufferisation, buffer deallocation, work items for the runtime's
@@ -135,6 +140,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
       llvm::cl::init(kDefaultWorkItemMinWork)};
+  Option<std::string> quantizedDot{
+      *this, "quantized-dot",
+      llvm::cl::desc("Products over Q8_0/Q4_0 blocks: f32, i8, i8-vnni or "
+                     "i8-sdot (brick-outline-work-items)"),
+      llvm::cl::init("f32")};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Tokens the block function runs at once, as brickc "

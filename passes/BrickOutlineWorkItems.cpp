@@ -15,6 +15,7 @@
 
 #include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
+#include "passes/QuantizedDot.h"
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -67,8 +68,8 @@ Type storageType(const LLVMTypeConverter &converter, Type type) {
 
 class WorkItemOutliner {
 public:
-  WorkItemOutliner(ModuleOp module)
-      : module(module), converter(module.getContext()),
+  WorkItemOutliner(ModuleOp module, QuantizedDot quantizedDot)
+      : module(module), quantizedDot(quantizedDot), converter(module.getContext()),
         ptrType(LLVM::LLVMPointerType::get(module.getContext())),
         i64(IntegerType::get(module.getContext(), 64)),
         workType(
@@ -80,6 +81,21 @@ public:
     if (std::optional<scf::ParallelOp> rows = vectorizedMatvec(rewriter, op)) {
       rewriter.eraseOp(op);
       return outline(*rows);
+    }
+    if (int64_t blockBytes = quantizedFormat(op);
+        blockBytes && quantizedDot != QuantizedDot::F32) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      BlockProduct product{op.getDpsInputOperand(0)->get(),
+                           op.getDpsInputOperand(1)->get(),
+                           op.getDpsInitOperand(0)->get(),
+                           ranges[0],
+                           ranges[1],
+                           ranges[2],
+                           blockBytes};
+      scf::ParallelOp rows = buildIntegerMatvec(
+          rewriter, op.getLoc(), product, quantizedDot, kPrefetchBytes);
+      rewriter.eraseOp(op);
+      return outline(rows);
     }
     if (std::optional<scf::ParallelOp> rows =
             quantizedMatvec(rewriter, op)) {
@@ -525,6 +541,7 @@ private:
   }
 
   ModuleOp module;
+  QuantizedDot quantizedDot;
   LLVMTypeConverter converter;
   Type ptrType, i64;
   FunctionType workType;
@@ -549,7 +566,13 @@ struct BrickOutlineWorkItems
               loop))
         marked.push_back(loop);
     });
-    WorkItemOutliner outliner(getOperation());
+    std::optional<QuantizedDot> dot = parseQuantizedDot(quantizedDot);
+    if (!dot) {
+      getOperation().emitError("unknown quantized-dot '")
+          << quantizedDot << "' (expected f32, i8, i8-vnni or i8-sdot)";
+      return signalPassFailure();
+    }
+    WorkItemOutliner outliner(getOperation(), *dot);
     for (linalg::GenericOp op : contractions)
       if (failed(outliner.outline(op)))
         return signalPassFailure();

@@ -316,6 +316,10 @@ def BrickOutlineWorkItems
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
            "Multiply-adds below which an op stays on the calling thread">,
+    Option<"quantizedDot", "quantized-dot", "std::string", /*default=*/"\"f32\"",
+           "Products over Q8_0/Q4_0 blocks: f32 (weights dequantised), i8 "
+           "(inputs quantised per block, integer products), i8-vnni (i8 "
+           "with x86 vpdpbusd), i8-sdot (i8 with AArch64 sdot)">,
   ];
   let dependentDialects = [
     "::mlir::LLVM::LLVMDialect",

@@ -8,6 +8,7 @@
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/materialize/ArtifactWeights.h"
 #include "compiler/compile/DecodeInfo.h"
+#include "compiler/compile/TargetResolution.h"
 #include "compiler/emit/GpuHostEmulation.h"
 #include "compiler/emit/GpuProgramWriter.h"
 #include "compiler/emit/ObjectEmitter.h"
@@ -177,7 +178,10 @@ static llvm::Expected<std::string> emitCpuCode(ModuleOp module,
                                                const TargetSpec &target,
                                                const CompileRequest &request) {
   if (llvm::Error error = bufferizeToLoops(module, request.workItemMinWork,
-                                          vectorRegisterFile(target)))
+                                          vectorRegisterFile(target),
+                                          request.dequantizedDot
+                                              ? std::string("f32")
+                                              : quantizedDotFor(target)))
     return std::move(error);
   if (llvm::Error error = lowerToLLVMDialect(module))
     return std::move(error);

@@ -48,6 +48,10 @@ struct CompileRequest {
   /// Per-weight formats, "glob=dtype" (f32, f16, bf16, q8_0, q4_0) over
   /// weight names, the first match winning over `weightStorage`.
   std::vector<std::string> weightOverrides;
+  /// Products over Q8_0/Q4_0 blocks dequantise the weights to f32 (exact
+  /// weights, oracle-tight) instead of quantising the inputs per block to
+  /// int8 for integer dot products (quantizedDotFor, the default).
+  bool dequantizedDot = false;
   /// How NVPTX targets (nvptx64-*) are compiled.
   GpuLoweringOptions gpu;
   /// NVPTX targets: where to write the kernels compiled for this CPU

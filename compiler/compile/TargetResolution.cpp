@@ -2,6 +2,8 @@
 
 #include "compiler/compile/TargetResolution.h"
 
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -13,7 +15,8 @@ TargetSpec mlir::brick::hostTarget() {
       "sse2",     "sse3",     "ssse3",   "sse4.1",   "sse4.2",
       "popcnt",   "avx",      "avx2",    "fma",      "f16c",
       "bmi",      "bmi2",     "avx512f", "avx512dq", "avx512bw",
-      "avx512vl", "avx512cd", "neon",    "fp-armv8", "fullfp16"};
+      "avx512vl", "avx512cd", "avx512vnni", "neon", "fp-armv8", "fullfp16",
+      "dotprod"};
   TargetSpec target;
   target.triple = llvm::sys::getDefaultTargetTriple();
   llvm::Triple triple(target.triple);
@@ -25,6 +28,21 @@ TargetSpec mlir::brick::hostTarget() {
       target.features +=
           (target.features.empty() ? "+" : ",+") + std::string(feature);
   return target;
+}
+
+std::string mlir::brick::quantizedDotFor(const TargetSpec &target) {
+  llvm::SmallVector<llvm::StringRef> features;
+  llvm::StringRef(target.features).split(features, ',');
+  auto has = [&](llvm::StringRef name) {
+    return llvm::is_contained(features, ("+" + name).str());
+  };
+  llvm::Triple triple(target.triple);
+  if (triple.getArch() == llvm::Triple::x86_64 && has("avx512vnni") &&
+      has("avx512vl"))
+    return "i8-vnni";
+  if (triple.getArch() == llvm::Triple::aarch64 && has("dotprod"))
+    return "i8-sdot";
+  return "i8";
 }
 
 TargetSpec mlir::brick::baselineTarget(StringRef tripleName) {

@@ -36,6 +36,13 @@ namespace mlir::brick {
 /// them lets brick-run refuse a machine that lacks one.
 TargetSpec hostTarget();
 
+/// How products over Q8_0/Q4_0 blocks are summed on `target`
+/// (brick-outline-work-items' quantized-dot): integer dot products over
+/// inputs quantised per block, with vpdpbusd on x86-64 with AVX512-VNNI and
+/// sdot on AArch64 with the dot-product extension, in generic vector code
+/// elsewhere.
+std::string quantizedDotFor(const TargetSpec &target);
+
 /// The architecture of `triple` as the baseline every CPU of it has: NEON
 /// for AArch64 (which Linux on AArch64 requires), SSE2 for x86-64, sm_80 for
 /// NVPTX; a generic CPU without features for any other.

@@ -74,13 +74,15 @@ VectorRegisterFile mlir::brick::vectorRegisterFile(const TargetSpec &target) {
 
 llvm::Error mlir::brick::bufferizeToLoops(ModuleOp module,
                                           int64_t workItemMinWork,
-                                          VectorRegisterFile registers) {
+                                          VectorRegisterFile registers,
+                                          StringRef quantizedDot) {
   loadBrickCodegenInterfaces(module.getContext());
   PassManager pm(module.getContext());
   CpuToLoopsOptions options;
   options.workItemMinWork = workItemMinWork;
   options.vectorBits = registers.bits;
   options.vectorRegisters = registers.registers;
+  options.quantizedDot = quantizedDot.str();
   buildCpuToLoopsPipeline(pm, options);
   return runPipeline(pm, module, "bufferization");
 }

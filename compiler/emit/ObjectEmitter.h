@@ -47,10 +47,12 @@ VectorRegisterFile vectorRegisterFile(const TargetSpec &target);
 /// loops (brick-lower-cpu-to-loops), ready for lowerToLLVMDialect.
 /// Contractions of at least `workItemMinWork` multiply-adds become work
 /// items for the runtime's threads (brick-outline-work-items); block
-/// products are tiled for `registers`.
+/// products are tiled for `registers`, and products over Q8_0/Q4_0 blocks
+/// are summed as `quantizedDot` says (f32, i8, i8-vnni, i8-sdot).
 llvm::Error bufferizeToLoops(ModuleOp module,
                              int64_t workItemMinWork = kDefaultWorkItemMinWork,
-                             VectorRegisterFile registers = {});
+                             VectorRegisterFile registers = {},
+                             llvm::StringRef quantizedDot = "f32");
 
 /// Lowers a module of func/scf/arith/math/memref/vector ops to the LLVM
 /// dialect in place (brick-lower-to-llvm). With `barePointers`, functions

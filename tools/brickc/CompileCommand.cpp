@@ -27,6 +27,7 @@ struct CompileArgs {
   int64_t gpuSplitMinSize = GpuLoweringOptions().splitReductionMinSize;
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   int64_t blockSize = kDefaultBlockSize;
+  std::string quantizedDot = "int8";
   WeightStorage weightStorage = WeightStorage::AsImported;
   /// Set when --weight-dtype is given; it wins over a configuration's.
   CLI::Option *weightDtypeOption = nullptr;
@@ -62,6 +63,7 @@ int runCompile(const CompileArgs &args) {
   request.baseDir = graph->baseDir;
   request.workItemMinWork = args.workItemMinWork;
   request.blockSize = args.blockSize;
+  request.dequantizedDot = args.quantizedDot == "f32";
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
   // The side outputs are staged and put in place only with the artifact
@@ -160,11 +162,19 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
       ->add_option("--weight-dtype", args->weightStorage,
                    "Store f32 weight matrices as f16 or bf16, or quantise "
                    "them to ggml's q8_0 or q4_0 blocks after fusion and "
-                   "pruning (kernels widen each element and accumulate in "
-                   "f32); default: the configuration's weight_dtype, else "
+                   "pruning (see --quantized-dot); default: the configuration's weight_dtype, else "
                    "as imported")
       ->transform(
           CLI::CheckedTransformer(weightStorageNames(), CLI::ignore_case));
+  command
+      ->add_option("--quantized-dot", args->quantizedDot,
+                   "Products over q8_0/q4_0 blocks: int8 quantises the "
+                   "inputs per block of 32 and sums integer products "
+                   "(AVX512-VNNI vpdpbusd, AArch64 sdot when the target has "
+                   "them), f32 widens the weights to f32 (exact weights, "
+                   "slower)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"int8", "f32"}));
   command
       ->add_option("--work-item-min-work", args->workItemMinWork,
                    "Multiply-adds from which a matrix product is split into "

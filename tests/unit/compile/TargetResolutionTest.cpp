@@ -102,6 +102,27 @@ TEST(BaselineTargetTest, NamesEachArchitecturesBaseline) {
             (TargetSpec{"riscv64-linux-gnu", "generic", ""}));
 }
 
+// Test: block products use the dot-product instruction a target's features
+// name (x86 vpdpbusd needs AVX512-VNNI and, for 256-bit vectors, VL;
+// AArch64 sdot the dotprod extension), generic integer code otherwise.
+TEST(QuantizedDotTest, FollowsTheTargetsFeatures) {
+  EXPECT_EQ(quantizedDotFor({"x86_64-pc-linux-gnu", "x86-64",
+                             "+avx2,+avx512f,+avx512vl,+avx512vnni"}),
+            "i8-vnni");
+  EXPECT_EQ(quantizedDotFor(
+                {"x86_64-pc-linux-gnu", "x86-64", "+avx2,+avx512vnni"}),
+            "i8");
+  EXPECT_EQ(quantizedDotFor(baselineTarget("x86_64-pc-linux-gnu")), "i8");
+  EXPECT_EQ(quantizedDotFor(
+                {"aarch64-linux-gnu", "generic", "+neon,+fp-armv8,+dotprod"}),
+            "i8-sdot");
+  EXPECT_EQ(quantizedDotFor(baselineTarget("aarch64-linux-gnu")), "i8");
+  // A feature of another architecture is not this one's.
+  EXPECT_EQ(quantizedDotFor({"aarch64-linux-gnu", "generic",
+                             "+avx512vl,+avx512vnni"}),
+            "i8");
+}
+
 //===----------------------------------------------------------------------===//
 // The target a graph records
 //===----------------------------------------------------------------------===//

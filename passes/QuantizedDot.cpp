@@ -1,0 +1,319 @@
+//===- QuantizedDot.cpp - Integer dot products over Q8_0/Q4_0 blocks ------===//
+//
+// Per product: first the inputs, once, on the calling thread: each block of
+// 32 becomes 32 int8 values q_x and a scale d_x = amax / 127 (ggml's Q8_0
+// rule, kept in f32). Then per weight row and block, the 32 integer
+// products q_w * q_x are summed into a few i32 lanes, converted to f32 and
+// scaled by d_w * d_x into that block's accumulator.
+//
+// x86's vpdpbusd multiplies unsigned by signed bytes, so the weights enter
+// it offset to unsigned (Q8_0: q + 128, a flipped sign bit; Q4_0: the
+// nibble itself, q + 8) and each i32 lane starts from -offset * (sum of its
+// four q_x), computed with the inputs: the lane then holds exactly the sum
+// of q_w * q_x. AArch64's sdot multiplies signed bytes and needs no offset.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/QuantizedDot.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::brick;
+
+std::optional<QuantizedDot>
+mlir::brick::parseQuantizedDot(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<QuantizedDot>>(name)
+      .Case("f32", QuantizedDot::F32)
+      .Case("i8", QuantizedDot::I8)
+      .Case("i8-vnni", QuantizedDot::I8Vnni)
+      .Case("i8-sdot", QuantizedDot::I8Sdot)
+      .Default(std::nullopt);
+}
+
+namespace {
+
+/// Builds the vector code at one insertion point at a time.
+struct VectorBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value splat(VectorType type, Attribute element) {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, element));
+  }
+  Value splatInt(int64_t lanes, unsigned bits, int64_t value) {
+    Type element = b.getIntegerType(bits);
+    return splat(VectorType::get({lanes}, element),
+                 b.getIntegerAttr(element, value));
+  }
+  /// Lanes `mask` of `v`.
+  Value shuffle(Value v, ArrayRef<int64_t> mask) {
+    return vector::ShuffleOp::create(b, loc, v, v, mask);
+  }
+  /// `count` lanes of `v` from `first`, every `stride`th.
+  Value lanes(Value v, int64_t first, int64_t count, int64_t stride = 1) {
+    SmallVector<int64_t> mask;
+    for (int64_t k = 0; k < count; ++k)
+      mask.push_back(first + k * stride);
+    return shuffle(v, mask);
+  }
+  /// The two halves of `v` added lane by lane, `times` times over.
+  Value foldHalves(Value v, int times) {
+    for (int k = 0; k < times; ++k) {
+      int64_t half = cast<VectorType>(v.getType()).getNumElements() / 2;
+      v = arith::AddIOp::create(b, loc, lanes(v, 0, half),
+                                lanes(v, half, half));
+    }
+    return v;
+  }
+  Value concat(Value low, Value high) {
+    int64_t count = cast<VectorType>(low.getType()).getNumElements();
+    SmallVector<int64_t> mask;
+    for (int64_t k = 0; k < 2 * count; ++k)
+      mask.push_back(k);
+    return vector::ShuffleOp::create(b, loc, low, high, mask);
+  }
+  Value intrinsic(StringRef name, Type result, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b, loc, result,
+                                         b.getStringAttr(name), args)
+        .getResult(0);
+  }
+};
+
+/// Lanes of i32 partial sums one block's integer dot product leaves.
+int64_t sumLanes(QuantizedDot kind) {
+  return kind == QuantizedDot::I8Sdot ? 4 : 8;
+}
+
+} // namespace
+
+/// Quantises x per block into `xq` [T, I] i8 and `xd` [T, I / 32] f32, and
+/// for vpdpbusd the lanes' starting sums into `bias` [T, I / 32, 8] i32.
+static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
+                           Value xq, Value xd, Value bias, int64_t offset) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  int64_t blocks = product.inputs / 32;
+  auto tokens = scf::ForOp::create(b, loc, v.index(0),
+                                   v.index(product.tokens), v.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(tokens.getBody());
+  Value token = tokens.getInductionVar();
+  auto perBlock =
+      scf::ForOp::create(b, loc, v.index(0), v.index(blocks), v.index(1));
+  b.setInsertionPointToStart(perBlock.getBody());
+  Value block = perBlock.getInductionVar();
+  Value first = arith::MulIOp::create(b, loc, block, v.index(32));
+  Value halves[2], magnitude;
+  for (int64_t part = 0; part < 2; ++part) {
+    Value column =
+        arith::AddIOp::create(b, loc, first, v.index(part * 16));
+    halves[part] = vector::LoadOp::create(b, loc, f32x16, product.x,
+                                          ValueRange{token, column});
+    Value absolute = arith::MaximumFOp::create(
+        b, loc, halves[part], arith::NegFOp::create(b, loc, halves[part]));
+    magnitude = part == 0 ? absolute
+                          : arith::MaximumFOp::create(b, loc, magnitude,
+                                                      absolute)
+                                .getResult();
+  }
+  Value amax = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::MAXIMUMF, magnitude);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value scale = arith::DivFOp::create(
+      b, loc, amax, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(127)));
+  // ggml: id = d ? 1 / d : 0 (a block of zeros quantises to zeros).
+  Value inverse = arith::SelectOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, zero),
+      arith::DivFOp::create(
+          b, loc, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1)),
+          scale),
+      zero);
+  Value inverses = vector::BroadcastOp::create(b, loc, f32x16, inverse);
+  memref::StoreOp::create(b, loc, scale, xd, ValueRange{token, block});
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  auto i8x16 = VectorType::get({16}, b.getI8Type());
+  Value quants[2];
+  for (int64_t part = 0; part < 2; ++part) {
+    // |x / d| <= 127 by construction; LLVM's roundeven keeps it vector.
+    Value product =
+        arith::MulFOp::create(b, loc, halves[part], inverses).getResult();
+    Value scaled = LLVM::RoundEvenOp::create(b, loc, product).getResult();
+    quants[part] = arith::TruncIOp::create(
+        b, loc, i8x16, arith::FPToSIOp::create(b, loc, i32x16, scaled));
+    Value column =
+        arith::AddIOp::create(b, loc, first, v.index(part * 16));
+    vector::StoreOp::create(b, loc, quants[part], xq,
+                            ValueRange{token, column});
+  }
+  if (!bias)
+    return;
+  // Lane j of vpdpbusd sums inputs 4j..4j+3: it starts at -offset times
+  // their sum, cancelling the offset the weights carry.
+  Value wide = arith::ExtSIOp::create(b, loc, VectorType::get({32}, b.getI32Type()),
+                                      v.concat(quants[0], quants[1]));
+  Value groups = v.lanes(wide, 0, 8, 4);
+  for (int64_t k = 1; k < 4; ++k)
+    groups = arith::AddIOp::create(b, loc, groups, v.lanes(wide, k, 8, 4));
+  Value start =
+      arith::MulIOp::create(b, loc, groups, v.splatInt(8, 32, -offset));
+  vector::StoreOp::create(b, loc, start, bias,
+                          ValueRange{token, block, v.index(0)});
+}
+
+/// The i32 lanes of sum q_w * q_x over one block: `bytes` the weight block's
+/// values (32 int8 for Q8_0, 16 bytes of nibbles for Q4_0), `xq` the
+/// block's 32 quantised inputs, `start` the lanes' starting sums (I8Vnni).
+static Value blockDot(VectorBuilder &v, QuantizedDot kind, bool q8,
+                      Value bytes, Value xq, Value start) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  // The 32 weights as bytes in input order: Q4_0's low nibbles are inputs
+  // 0..15, its high ones 16..31.
+  Value weights = bytes;
+  if (!q8)
+    weights = v.concat(
+        arith::AndIOp::create(b, loc, bytes, v.splatInt(16, 8, 15)),
+        arith::ShRUIOp::create(b, loc, bytes, v.splatInt(16, 8, 4)));
+  if (kind == QuantizedDot::I8Vnni) {
+    // Unsigned: Q8_0 q + 128 (the sign bit flipped), Q4_0 the nibble.
+    if (q8)
+      weights = arith::XOrIOp::create(b, loc, weights,
+                                      v.splatInt(32, 8, -128));
+    return v.intrinsic("llvm.x86.avx512.vpdpbusd.256",
+                       VectorType::get({8}, b.getI32Type()),
+                       ValueRange{start, weights, xq});
+  }
+  if (!q8)
+    weights = arith::SubIOp::create(b, loc, weights, v.splatInt(32, 8, 8));
+  if (kind == QuantizedDot::I8Sdot) {
+    auto i32x4 = VectorType::get({4}, b.getI32Type());
+    Value sum = v.splat(i32x4, b.getI32IntegerAttr(0));
+    for (int64_t half = 0; half < 2; ++half)
+      sum = v.intrinsic("llvm.aarch64.neon.sdot.v4i32.v16i8", i32x4,
+                        ValueRange{sum, v.lanes(weights, half * 16, 16),
+                                   v.lanes(xq, half * 16, 16)});
+    return sum;
+  }
+  // Generic: |q_w * q_x| <= 128 * 128 fits i16; the sums need i32.
+  auto i16x32 = VectorType::get({32}, b.getI16Type());
+  Value products = arith::MulIOp::create(
+      b, loc, arith::ExtSIOp::create(b, loc, i16x32, weights),
+      arith::ExtSIOp::create(b, loc, i16x32, xq));
+  return v.foldHalves(
+      arith::ExtSIOp::create(b, loc, VectorType::get({32}, b.getI32Type()),
+                             products),
+      2);
+}
+
+scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
+                                                const BlockProduct &product,
+                                                QuantizedDot kind,
+                                                int64_t prefetchBytes) {
+  VectorBuilder v{b, loc};
+  bool q8 = product.blockBytes == 34;
+  int64_t blocks = product.inputs / 32;
+  auto i8 = b.getI8Type();
+  auto xq = memref::AllocOp::create(
+      b, loc, MemRefType::get({product.tokens, product.inputs}, i8));
+  auto xd = memref::AllocOp::create(
+      b, loc, MemRefType::get({product.tokens, blocks}, b.getF32Type()));
+  Value bias;
+  if (kind == QuantizedDot::I8Vnni)
+    bias = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({product.tokens, blocks, 8}, b.getI32Type()));
+  quantizeInputs(v, product, xq, xd, bias, q8 ? 128 : 8);
+
+  auto rows = scf::ParallelOp::create(
+      b, loc, ValueRange{v.index(0), v.index(0)},
+      ValueRange{v.index(product.tokens), v.index(product.rows)},
+      ValueRange{v.index(1), v.index(1)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    Value token = rows.getInductionVars()[0],
+          row = rows.getInductionVars()[1];
+    int64_t rowsAhead = std::max<int64_t>(
+        1, prefetchBytes / (blocks * product.blockBytes));
+    Value ahead = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, row, v.index(rowsAhead)),
+        v.index(product.rows - 1));
+    int64_t lanes = sumLanes(kind);
+    auto f32Lanes = VectorType::get({lanes}, b.getF32Type());
+    Value zero = v.splat(f32Lanes, b.getF32FloatAttr(0));
+    // Up to four blocks a step, each into an accumulator of its own.
+    int64_t blocksPerStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+    SmallVector<Value> initial(blocksPerStep, zero);
+    auto steps = scf::ForOp::create(
+        b, loc, v.index(0), v.index(blocks), v.index(blocksPerStep), initial,
+        [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
+          VectorBuilder nv{n, at};
+          SmallVector<Value> next;
+          for (int64_t step = 0; step < blocksPerStep; ++step) {
+            Value block =
+                arith::AddIOp::create(n, at, firstBlock, nv.index(step));
+            memref::PrefetchOp::create(
+                n, at, product.w, ValueRange{ahead, block, nv.index(0)},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            Value scaleBytes = vector::LoadOp::create(
+                n, at, VectorType::get({2}, i8), product.w,
+                ValueRange{row, block, nv.index(0)});
+            Value half = vector::ExtractOp::create(
+                n, at,
+                vector::BitCastOp::create(
+                    n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
+                ArrayRef<int64_t>{0});
+            Value inputScale = memref::LoadOp::create(
+                n, at, xd, ValueRange{token, block});
+            Value scale = arith::MulFOp::create(
+                n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
+                inputScale);
+            Value bytes = vector::LoadOp::create(
+                n, at, VectorType::get({q8 ? 32 : 16}, i8), product.w,
+                ValueRange{row, block, nv.index(2)});
+            Value column = arith::MulIOp::create(n, at, block, nv.index(32));
+            Value inputs = vector::LoadOp::create(
+                n, at, VectorType::get({32}, i8), xq,
+                ValueRange{token, column});
+            Value start;
+            if (bias)
+              start = vector::LoadOp::create(
+                  n, at, VectorType::get({8}, n.getI32Type()), bias,
+                  ValueRange{token, block, nv.index(0)});
+            Value dot = blockDot(nv, kind, q8, bytes, inputs, start);
+            next.push_back(vector::FMAOp::create(
+                n, at, arith::SIToFPOp::create(n, at, f32Lanes, dot),
+                vector::BroadcastOp::create(n, at, f32Lanes, scale),
+                sums[step]));
+          }
+          scf::YieldOp::create(n, at, next);
+        });
+    Value sum = steps.getResult(0);
+    for (unsigned k = 1; k < steps.getNumResults(); ++k)
+      sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+    Value dot =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    Value before =
+        memref::LoadOp::create(b, loc, product.out, ValueRange{token, row});
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, dot),
+                            product.out, ValueRange{token, row});
+  }
+  // The loop becomes a call that returns when every row is done.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(rows);
+  for (Value buffer : {Value(xq), Value(xd), bias})
+    if (buffer)
+      memref::DeallocOp::create(b, loc, buffer);
+  return rows;
+}

@@ -1,0 +1,63 @@
+//===- QuantizedDot.h - Integer dot products over Q8_0/Q4_0 blocks -*- C++ -*-//
+//
+// brick-outline-work-items writes a product over ggml blocks either as
+// dequantising vector code (each weight widened to f32) or, built here, as
+// integer dot products over activations quantised per block of 32 to int8,
+// as llama.cpp does: widening every weight to f32 costs more than a core
+// can spend per byte at memory speed, a 4-way int8 dot product does not.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BRICK_PASSES_QUANTIZEDDOT_H
+#define BRICK_PASSES_QUANTIZEDDOT_H
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <optional>
+
+namespace mlir::brick {
+
+/// How a product over blocks sums x * w.
+enum class QuantizedDot {
+  /// Weights dequantised to f32, f32 inputs (exact weights).
+  F32,
+  /// Inputs quantised per block to int8; int8 products summed in vector
+  /// code the target's generic lowering handles.
+  I8,
+  /// As I8 with x86's AVX512-VNNI vpdpbusd (needs avx512vnni, avx512vl).
+  I8Vnni,
+  /// As I8 with AArch64's sdot (needs the dotprod extension).
+  I8Sdot,
+};
+
+/// The kind named `name` ("f32", "i8", "i8-vnni", "i8-sdot"), if any.
+std::optional<QuantizedDot> parseQuantizedDot(llvm::StringRef name);
+
+/// The buffers and shape of `out[t, o] += x[t, i] * dequant(w)[o, i]` over
+/// blocks of 32 inputs.
+struct BlockProduct {
+  /// [T, I] f32 inputs.
+  Value x;
+  /// [O, I / 32, blockBytes] i8: per block an f16 scale, then the values.
+  Value w;
+  /// [T, O] f32 accumulators.
+  Value out;
+  /// T, O, I (static).
+  int64_t tokens, rows, inputs;
+  /// 34 (Q8_0) or 18 (Q4_0).
+  int64_t blockBytes;
+};
+
+/// At `b`'s insertion point: each block of 32 inputs of `product.x`
+/// quantised to int8 with the scale amax / 127 (values rounded to
+/// nearest, even on ties) in buffers freed after the returned loop, then
+/// parallel rows (t, o) adding to `out` the sum over blocks of
+/// d_w * d_x * (sum of q_w * q_x), the integer sums by `kind` (not F32).
+/// The rows of weights kPrefetchBytes ahead are prefetched.
+scf::ParallelOp buildIntegerMatvec(OpBuilder &b, Location loc,
+                                   const BlockProduct &product,
+                                   QuantizedDot kind, int64_t prefetchBytes);
+
+} // namespace mlir::brick
+
+#endif // BRICK_PASSES_QUANTIZEDDOT_H
