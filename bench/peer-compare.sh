@@ -165,10 +165,11 @@ if [ -n "$llama" ]; then
   csv="$("$llama/llama-bench" -m "$models" -t "$threads" -p 64,512 -n 64 -r 3 -o csv 2> "$work/llama-bench.log")" ||
     die "llama-bench failed (see $work/llama-bench.log)"
   echo "$csv"
-  # llama-bench quotes every CSV field: split on "," and strip the outer
-  # quotes, then find the columns by name.
-  rows="$(awk -F'","' '{gsub(/^"|"$/, "")}
-    NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i; next}
+  # llama-bench's CSV header is bare and its values are quoted: find the
+  # columns by name in the header, split the values on "," once their outer
+  # quotes are stripped.
+  rows="$(awk -F'","' 'NR == 1 {n = split($0, h, ","); for (i = 1; i <= n; i++) col[h[i]] = i; next}
+    {gsub(/^"|"$/, "")}
     {print $col["model_filename"], $col["n_prompt"], $col["n_gen"], $col["avg_ts"]}' <<<"$csv")"
   for f in $formats; do
     gguf="$work/$f.gguf"
