@@ -10,6 +10,7 @@
 #include "compiler/importers/ExternalWeight.h"
 #include "compiler/profile/ActivationStatistics.h"
 #include "compiler/profile/BalancedKMeans.h"
+#include "compiler/profile/BrickAlignment.h"
 #include "compiler/profile/CapabilityScores.h"
 #include "compiler/profile/CoactivationPartition.h"
 #include "compiler/profile/Corpus.h"
@@ -102,6 +103,10 @@ llvm::Error checkOptions(const ProfileOptions &options,
     return bad("--max-brick-fraction must be in (0, 1], got " +
                    llvm::formatv("{0}", options.maxBrickFraction).str(),
                "--max-brick-fraction");
+  if (options.brickMultiple < 0)
+    return bad("--brick-multiple must be 0 (chosen) or positive, got " +
+                   llvm::Twine(options.brickMultiple),
+               "--brick-multiple");
   if (options.maxTokens < 1)
     return bad("--max-tokens must be positive, got " +
                    llvm::Twine(options.maxTokens),
@@ -248,10 +253,42 @@ struct LayerBricks {
   double spread = 0;
 };
 
+/// Whether `ffn`'s weights are stored in a format of 32-element blocks
+/// (any of gate, up and down read from such an external tensor).
+bool blockedFfn(ModelOp model, FfnOp ffn) {
+  for (Value weight : {ffn.getGate(), ffn.getUp(), ffn.getDown()}) {
+    auto ref = weight ? weight.getDefiningOp<WeightRefOp>() : WeightRefOp();
+    auto op = ref ? dyn_cast_or_null<WeightOp>(SymbolTable::lookupSymbolIn(
+                        model, ref.getWeightAttr()))
+                  : WeightOp();
+    auto external = op ? dyn_cast<ExternalAttr>(op.getSource()) : nullptr;
+    if (external && getDTypeBlock(external.getDtype()).elements > 1)
+      return true;
+  }
+  return false;
+}
+
+/// `bricks` with every size rounded to a multiple of `multiple`
+/// (BrickAlignment.h), the shared flags following their bricks.
+LayerBricks alignedBricks(LayerBricks bricks, int64_t multiple,
+                          const Eigen::MatrixXf &affinity) {
+  if (multiple <= 1)
+    return bricks;
+  std::vector<int64_t> kept;
+  LayerBricks aligned;
+  aligned.partition =
+      alignBrickSizes(bricks.partition, multiple, affinity, kept);
+  for (int64_t b : kept)
+    aligned.shared.push_back(bricks.shared[b]);
+  aligned.spread = bricks.spread;
+  return aligned;
+}
+
 llvm::Expected<LayerBricks>
 partitionLayer(const ProfileOptions &options, FfnOp ffn,
                reference::WeightEvaluator &weights, const LayerSamples &samples,
-               double threshold, const Eigen::MatrixXd &importance) {
+               double threshold, const Eigen::MatrixXd &importance,
+               int64_t multiple) {
   auto unshared = [](LayerPartition partition) {
     LayerBricks bricks;
     bricks.shared.assign(partition.size(), false);
@@ -266,8 +303,13 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     clustering.seed = options.seed;
     ImportanceClusteringResult result =
         clusterByImportance(importance, clustering);
-    return LayerBricks{std::move(result.partition), std::move(result.shared),
+    LayerBricks bricks{std::move(result.partition), std::move(result.shared),
                        result.spread};
+    if (multiple <= 1)
+      return bricks;
+    Eigen::MatrixXf affinity =
+        centroidAffinity(importanceFeatures(importance), bricks.partition);
+    return alignedBricks(std::move(bricks), multiple, affinity);
   }
   if (options.method == ClusterMethod::Param) {
     auto up = weights.evaluate(ffn.getUp());
@@ -283,14 +325,23 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     BalancedKMeansOptions kmeans;
     kmeans.clusters = options.bricksPerLayer;
     kmeans.seed = options.seed;
-    return unshared(
-        balancedKMeans(parameterFeatures(gate, *up), kmeans).partition);
+    Eigen::MatrixXf features = parameterFeatures(gate, *up);
+    LayerBricks bricks =
+        unshared(balancedKMeans(features, kmeans).partition);
+    if (multiple <= 1)
+      return bricks;
+    Eigen::MatrixXf affinity = centroidAffinity(features, bricks.partition);
+    return alignedBricks(std::move(bricks), multiple, affinity);
   }
   CoactivationOptions coact;
   coact.parts = options.bricksPerLayer;
   coact.seed = options.seed;
-  return unshared(partitionCoactivation(
-      coactivationGraph(samples.activations, threshold), coact));
+  Eigen::MatrixXf graph = coactivationGraph(samples.activations, threshold);
+  LayerBricks bricks = unshared(partitionCoactivation(graph, coact));
+  if (multiple <= 1)
+    return bricks;
+  Eigen::MatrixXf affinity = graphAffinity(graph, bricks.partition);
+  return alignedBricks(std::move(bricks), multiple, affinity);
 }
 
 /// The verifier's first error as one line.
@@ -433,13 +484,35 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
   auto ffns = ffnsByLayer(model, graphPath);
   if (!ffns)
     return ffns.takeError();
-  for (FfnOp ffn : *ffns)
-    if (options.bricksPerLayer > ffn.getWidth())
+  // Brick sizes in multiples of 32 when the FFN weights are blocked and
+  // every width allows it, unless the user said otherwise.
+  int64_t multiple = options.brickMultiple;
+  if (multiple == 0) {
+    multiple = 1;
+    for (FfnOp ffn : *ffns)
+      if (blockedFfn(model, ffn))
+        multiple = 32;
+    for (FfnOp ffn : *ffns)
+      if (ffn.getWidth() % 32 != 0)
+        multiple = 1;
+  }
+  for (FfnOp ffn : *ffns) {
+    if (options.bricksPerLayer > ffn.getWidth() / multiple)
       return profileError(
           graphPath + ": --bricks-per-layer " +
           llvm::Twine(options.bricksPerLayer) + " exceeds the " +
           llvm::Twine(ffn.getWidth()) + " FFN neurons of layer " +
-          llvm::Twine(ffn.getLayer()) + " (--bricks-per-layer)");
+          llvm::Twine(ffn.getLayer()) +
+          (multiple > 1 ? " in bricks of multiples of " + llvm::Twine(multiple)
+                        : llvm::Twine("")) +
+          " (--bricks-per-layer)");
+    if (ffn.getWidth() % multiple != 0)
+      return profileError(graphPath + ": --brick-multiple " +
+                          llvm::Twine(multiple) + " does not divide the " +
+                          llvm::Twine(ffn.getWidth()) +
+                          " FFN neurons of layer " +
+                          llvm::Twine(ffn.getLayer()) + " (--brick-multiple)");
+  }
   if (llvm::Error error = removeEarlierDiscovery(model, graphPath))
     return std::move(error);
 
@@ -513,6 +586,9 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
     params.push_back(b.getNamedAttr(
         "max_brick_fraction", b.getF64FloatAttr(options.maxBrickFraction)));
   }
+  if (multiple > 1)
+    params.push_back(
+        b.getNamedAttr("brick_multiple", b.getI64IntegerAttr(multiple)));
   auto provenance = ProvenanceAttr::get(
       model.getContext(), getClusterMethodName(options.method),
       b.getDictionaryAttr(params), options.seed, b.getArrayAttr(hashes));
@@ -528,7 +604,7 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
         capabilityImportance(stats.sums[layer], sample.extents, downNorms);
     auto bricks =
         partitionLayer(options, ffn, weights, sample.layers[layer],
-                       result.thresholds[layer], importance);
+                       result.thresholds[layer], importance, multiple);
     if (!bricks)
       return bricks.takeError();
     std::vector<BrickScores> scores =

@@ -69,6 +69,12 @@ struct ProfileOptions {
   double maxSpread = 0.5;
   /// The importance method's largest brick, as a fraction of the layer.
   double maxBrickFraction = 1.0 / 16;
+  /// Every brick's size is rounded to a multiple of this many neurons
+  /// (BrickAlignment.h), so that a routed FFN over 32-element weight blocks
+  /// (q8_0, q4_0) reads whole blocks; 0 chooses 32 when the graph's FFN
+  /// weights are stored in a block format, else 1 (sizes left as
+  /// clustered). Must divide every layer's FFN width.
+  int64_t brickMultiple = 0;
   /// Seeds the document shuffle and the clustering.
   uint64_t seed = 0;
   /// Text tokens sampled per capability at most.

@@ -205,6 +205,14 @@ void mlir::brick::registerProfileCommand(CLI::App &app) {
                    "importance order, to at most this fraction of the layer")
       ->capture_default_str();
   command
+      ->add_option("--brick-multiple", options.brickMultiple,
+                   "Round every brick's size to a multiple of this many "
+                   "neurons (32: whole q8_0/q4_0 weight blocks, so a routed "
+                   "FFN reads only its bricks' blocks); 0 = 32 when the "
+                   "graph's FFN weights are stored in a block format, else "
+                   "sizes as clustered")
+      ->capture_default_str();
+  command
       ->add_option("--seed", options.seed,
                    "Seeds the document shuffle and the clustering")
       ->capture_default_str();
