@@ -216,6 +216,124 @@ static Value blockDot(VectorBuilder &v, QuantizedDot kind, bool q8,
       2);
 }
 
+/// Blocks of one VNNI step: pairs of blocks, each pair one 512-bit
+/// vpdpbusd, and the step's scales converted from f16 together.
+static int64_t vnniStepBlocks(int64_t blocks) {
+  return blocks % 8 == 0 ? 8 : blocks % 4 == 0 ? 4 : 2;
+}
+
+/// Row `row`'s dot product with token `token`'s quantised inputs over
+/// AVX512-VNNI, as the vector<16xf32> sum of its lanes: per step
+/// vnniStepBlocks blocks, their f16 scales widened by one conversion and
+/// multiplied by the inputs' scales at once; per pair of blocks one 512-bit
+/// vpdpbusd (lanes 0-7 the first block, 8-15 the second, starting from
+/// their blocks' lane sums `bias` [T, blocks * 8]), converted to f32 and
+/// scaled into the pair's accumulator. Weights `ahead` rows on are
+/// prefetched, a line at a time.
+static Value vnniPairRow(VectorBuilder &v, const BlockProduct &product,
+                         bool q8, Value xq, Value xd, Value bias, Value token,
+                         Value row, Value ahead) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  int64_t blocks = product.inputs / 32, step = vnniStepBlocks(blocks);
+  auto i8 = b.getI8Type();
+  auto f32x16 = VectorType::get({16}, b.getF32Type());
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  Value zero = v.splat(f32x16, b.getF32FloatAttr(0));
+  SmallVector<Value> initial(step / 2, zero);
+  auto steps = scf::ForOp::create(
+      b, loc, v.index(0), v.index(blocks), v.index(step), initial,
+      [&](OpBuilder &n, Location at, Value first, ValueRange sums) {
+        VectorBuilder nv{n, at};
+        auto blockAt = [&](int64_t k) {
+          return arith::AddIOp::create(n, at, first, nv.index(k)).getResult();
+        };
+        // One prefetch per cache line of the step, `ahead` rows on.
+        int64_t spacing = std::max<int64_t>(1, 64 / product.blockBytes);
+        for (int64_t k = 0; k < step; k += spacing)
+          memref::PrefetchOp::create(
+              n, at, product.w, ValueRange{ahead, blockAt(k), nv.index(0)},
+              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+        // The step's weight scales, widened together, times the inputs'.
+        SmallVector<Value> halves;
+        for (int64_t k = 0; k < step; ++k) {
+          Value bytes = vector::LoadOp::create(
+              n, at, VectorType::get({2}, i8), product.w,
+              ValueRange{row, blockAt(k), nv.index(0)});
+          halves.push_back(vector::ExtractOp::create(
+              n, at,
+              vector::BitCastOp::create(
+                  n, at, VectorType::get({1}, n.getF16Type()), bytes),
+              ArrayRef<int64_t>{0}));
+        }
+        auto f32Step = VectorType::get({step}, n.getF32Type());
+        Value scales = arith::MulFOp::create(
+            n, at,
+            arith::ExtFOp::create(
+                n, at, f32Step,
+                vector::FromElementsOp::create(
+                    n, at, VectorType::get({step}, n.getF16Type()), halves)
+                    .getResult()),
+            vector::LoadOp::create(n, at, f32Step, xd,
+                                   ValueRange{token, first}));
+        SmallVector<Value> next;
+        for (int64_t pair = 0; pair < step / 2; ++pair) {
+          Value a = blockAt(2 * pair), c = blockAt(2 * pair + 1);
+          Value weights;
+          if (q8) {
+            // q + 128: the sign bit flipped.
+            auto i8x32 = VectorType::get({32}, i8);
+            weights = arith::XOrIOp::create(
+                n, at,
+                nv.concat(vector::LoadOp::create(n, at, i8x32, product.w,
+                                                 ValueRange{row, a,
+                                                            nv.index(2)}),
+                          vector::LoadOp::create(n, at, i8x32, product.w,
+                                                 ValueRange{row, c,
+                                                            nv.index(2)})),
+                nv.splatInt(64, 8, -128));
+          } else {
+            // Both blocks' nibbles, low ones (inputs 0-15) then high ones
+            // (16-31) of each block in turn.
+            auto i8x16 = VectorType::get({16}, i8);
+            Value packed = nv.concat(
+                vector::LoadOp::create(n, at, i8x16, product.w,
+                                       ValueRange{row, a, nv.index(2)}),
+                vector::LoadOp::create(n, at, i8x16, product.w,
+                                       ValueRange{row, c, nv.index(2)}));
+            Value high = arith::ShRUIOp::create(n, at, packed,
+                                                nv.splatInt(32, 8, 4));
+            SmallVector<int64_t> order;
+            for (int64_t part : {0, 32, 16, 48})
+              for (int64_t k = 0; k < 16; ++k)
+                order.push_back(part + k);
+            weights = arith::AndIOp::create(
+                n, at, vector::ShuffleOp::create(n, at, packed, high, order),
+                nv.splatInt(64, 8, 15));
+          }
+          Value column = arith::MulIOp::create(n, at, a, nv.index(32));
+          Value inputs = vector::LoadOp::create(
+              n, at, VectorType::get({64}, i8), xq, ValueRange{token, column});
+          Value lane = arith::MulIOp::create(n, at, a, nv.index(8));
+          Value start = vector::LoadOp::create(n, at, i32x16, bias,
+                                               ValueRange{token, lane});
+          Value dot = nv.intrinsic("llvm.x86.avx512.vpdpbusd.512", i32x16,
+                                   ValueRange{start, weights, inputs});
+          // Lanes 0-7 take the first block's scale, 8-15 the second's.
+          SmallVector<int64_t> spread(8, 2 * pair);
+          spread.append(8, 2 * pair + 1);
+          next.push_back(vector::FMAOp::create(
+              n, at, arith::SIToFPOp::create(n, at, f32x16, dot),
+              nv.shuffle(scales, spread), sums[pair]));
+        }
+        scf::YieldOp::create(n, at, next);
+      });
+  Value sum = steps.getResult(0);
+  for (unsigned k = 1; k < steps.getNumResults(); ++k)
+    sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+  return sum;
+}
+
 scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
                                                 const BlockProduct &product,
                                                 QuantizedDot kind,
@@ -249,59 +367,67 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
     Value ahead = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, row, v.index(rowsAhead)),
         v.index(product.rows - 1));
-    int64_t lanes = sumLanes(kind);
-    auto f32Lanes = VectorType::get({lanes}, b.getF32Type());
-    Value zero = v.splat(f32Lanes, b.getF32FloatAttr(0));
-    // Up to four blocks a step, each into an accumulator of its own.
-    int64_t blocksPerStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
-    SmallVector<Value> initial(blocksPerStep, zero);
-    auto steps = scf::ForOp::create(
-        b, loc, v.index(0), v.index(blocks), v.index(blocksPerStep), initial,
-        [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
-          VectorBuilder nv{n, at};
-          SmallVector<Value> next;
-          for (int64_t step = 0; step < blocksPerStep; ++step) {
-            Value block =
-                arith::AddIOp::create(n, at, firstBlock, nv.index(step));
-            memref::PrefetchOp::create(
-                n, at, product.w, ValueRange{ahead, block, nv.index(0)},
-                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-            Value scaleBytes = vector::LoadOp::create(
-                n, at, VectorType::get({2}, i8), product.w,
-                ValueRange{row, block, nv.index(0)});
-            Value half = vector::ExtractOp::create(
-                n, at,
-                vector::BitCastOp::create(
-                    n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
-                ArrayRef<int64_t>{0});
-            Value inputScale = memref::LoadOp::create(
-                n, at, xd, ValueRange{token, block});
-            Value scale = arith::MulFOp::create(
-                n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
-                inputScale);
-            Value bytes = vector::LoadOp::create(
-                n, at, VectorType::get({q8 ? 32 : 16}, i8), product.w,
-                ValueRange{row, block, nv.index(2)});
-            Value column = arith::MulIOp::create(n, at, block, nv.index(32));
-            Value inputs = vector::LoadOp::create(
-                n, at, VectorType::get({32}, i8), xq,
-                ValueRange{token, column});
-            Value start;
-            if (bias)
-              start = vector::LoadOp::create(
-                  n, at, VectorType::get({8}, n.getI32Type()), bias,
-                  ValueRange{token, block, nv.index(0)});
-            Value dot = blockDot(nv, kind, q8, bytes, inputs, start);
-            next.push_back(vector::FMAOp::create(
-                n, at, arith::SIToFPOp::create(n, at, f32Lanes, dot),
-                vector::BroadcastOp::create(n, at, f32Lanes, scale),
-                sums[step]));
-          }
-          scf::YieldOp::create(n, at, next);
-        });
-    Value sum = steps.getResult(0);
-    for (unsigned k = 1; k < steps.getNumResults(); ++k)
-      sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+    Value sum;
+    if (kind == QuantizedDot::I8Vnni && blocks % 2 == 0) {
+      // The lane sums as one row per token: a pair's 16 load at once.
+      Value lanes = memref::CollapseShapeOp::create(
+          b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+      sum = vnniPairRow(v, product, q8, xq, xd, lanes, token, row, ahead);
+    } else {
+      int64_t lanes = sumLanes(kind);
+      auto f32Lanes = VectorType::get({lanes}, b.getF32Type());
+      Value zero = v.splat(f32Lanes, b.getF32FloatAttr(0));
+      // Up to four blocks a step, each into an accumulator of its own.
+      int64_t blocksPerStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+      SmallVector<Value> initial(blocksPerStep, zero);
+      auto steps = scf::ForOp::create(
+          b, loc, v.index(0), v.index(blocks), v.index(blocksPerStep), initial,
+          [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
+            VectorBuilder nv{n, at};
+            SmallVector<Value> next;
+            for (int64_t step = 0; step < blocksPerStep; ++step) {
+              Value block =
+                  arith::AddIOp::create(n, at, firstBlock, nv.index(step));
+              memref::PrefetchOp::create(
+                  n, at, product.w, ValueRange{ahead, block, nv.index(0)},
+                  /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+              Value scaleBytes = vector::LoadOp::create(
+                  n, at, VectorType::get({2}, i8), product.w,
+                  ValueRange{row, block, nv.index(0)});
+              Value half = vector::ExtractOp::create(
+                  n, at,
+                  vector::BitCastOp::create(
+                      n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
+                  ArrayRef<int64_t>{0});
+              Value inputScale =
+                  memref::LoadOp::create(n, at, xd, ValueRange{token, block});
+              Value scale = arith::MulFOp::create(
+                  n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
+                  inputScale);
+              Value bytes = vector::LoadOp::create(
+                  n, at, VectorType::get({q8 ? 32 : 16}, i8), product.w,
+                  ValueRange{row, block, nv.index(2)});
+              Value column = arith::MulIOp::create(n, at, block, nv.index(32));
+              Value inputs =
+                  vector::LoadOp::create(n, at, VectorType::get({32}, i8), xq,
+                                         ValueRange{token, column});
+              Value start;
+              if (bias)
+                start = vector::LoadOp::create(
+                    n, at, VectorType::get({8}, n.getI32Type()), bias,
+                    ValueRange{token, block, nv.index(0)});
+              Value dot = blockDot(nv, kind, q8, bytes, inputs, start);
+              next.push_back(vector::FMAOp::create(
+                  n, at, arith::SIToFPOp::create(n, at, f32Lanes, dot),
+                  vector::BroadcastOp::create(n, at, f32Lanes, scale),
+                  sums[step]));
+            }
+            scf::YieldOp::create(n, at, next);
+          });
+      sum = steps.getResult(0);
+      for (unsigned k = 1; k < steps.getNumResults(); ++k)
+        sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+    }
     Value dot =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
     Value before =

@@ -27,17 +27,46 @@ func.func @matvec(%x: memref<1x64xf32>, %w: memref<2x2x34xi8>, %y: memref<1x2xf3
   return
 }
 
-// Test: with x86's VNNI, each block is one vpdpbusd of the weights offset
-// to unsigned (sign bit flipped) by the inputs, its lanes starting from
-// -128 times their inputs' sums; the scaled i32 sums accumulate in f32.
+// The same over Q4_0 blocks (2 rows of 2 blocks of 18 bytes: nibble i
+// holds input i mod 16 of its block, its high half inputs 16..31).
+#q4 = affine_map<(t, o, i) -> (o, i floordiv 32, i mod 16 + 2)>
+func.func @matvec4(%x: memref<1x64xf32>, %w: memref<2x2x18xi8>, %y: memref<1x2xf32>) {
+  linalg.generic {indexing_maps = [#x, #q4, #s0, #s1, #y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %w, %w : memref<1x64xf32>, memref<2x2x18xi8>, memref<2x2x18xi8>, memref<2x2x18xi8>)
+      outs(%y : memref<1x2xf32>) {
+  ^bb0(%a: f32, %q: i8, %lo: i8, %hi: i8, %acc: f32):
+    %d = arith.sitofp %q : i8 to f32
+    %m = arith.mulf %a, %d : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Test: with x86's VNNI, each pair of blocks is one 512-bit vpdpbusd of
+// the weights offset to unsigned (sign bit flipped) by the inputs, its
+// lanes starting from -128 times their inputs' sums (loaded 16 at once from
+// the lane sums as one row per token); the pair's f16 scales are widened
+// together, times the inputs' scales, and spread over the lanes (0-7 the
+// first block's, 8-15 the second's); the scaled sums accumulate in f32.
 // VNNI-LABEL: func.func private @matvec_work0
-// VNNI: %[[U:.*]] = arith.xori %{{.*}}, %{{.*}} : vector<32xi8>
-// VNNI: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %[[U]], %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
-// VNNI: %[[F:.*]] = arith.sitofp %[[D]] : vector<8xi32> to vector<8xf32>
-// VNNI: vector.fma %[[F]]
+// VNNI: %[[LANES:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<1x2x8xi32> into memref<1x16xi32>
+// VNNI: memref.prefetch
+// VNNI: %[[HALVES:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf16>
+// VNNI: %[[WIDE:.*]] = arith.extf %[[HALVES]] : vector<2xf16> to vector<2xf32>
+// VNNI: %[[SCALES:.*]] = arith.mulf %[[WIDE]], %{{.*}} : vector<2xf32>
+// VNNI: %[[U:.*]] = arith.xori %{{.*}}, %{{.*}} : vector<64xi8>
+// VNNI: %[[X:.*]] = vector.load %{{.*}} : memref<1x64xi8>, vector<64xi8>
+// VNNI: %[[START:.*]] = vector.load %[[LANES]][%{{.*}}, %{{.*}}] : memref<1x16xi32>, vector<16xi32>
+// VNNI: %[[D:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %[[U]], %[[X]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// VNNI: %[[F:.*]] = arith.sitofp %[[D]] : vector<16xi32> to vector<16xf32>
+// VNNI: %[[SPREAD:.*]] = vector.shuffle %[[SCALES]], %[[SCALES]] [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+// VNNI: vector.fma %[[F]], %[[SPREAD]]
+// VNNI: vector.reduction <add>
 // Test: the inputs are quantised once, before the work items run, and
 // freed after them.
-// VNNI-LABEL: func.func @matvec
+// VNNI-LABEL: func.func @matvec(
 // VNNI: %[[XQ:.*]] = memref.alloc() : memref<1x64xi8>
 // VNNI: %[[XD:.*]] = memref.alloc() : memref<1x2xf32>
 // VNNI: %[[BIAS:.*]] = memref.alloc() : memref<1x2x8xi32>
@@ -49,6 +78,19 @@ func.func @matvec(%x: memref<1x64xf32>, %w: memref<2x2x34xi8>, %y: memref<1x2xf3
 // VNNI-NEXT: memref.dealloc %[[XQ]]
 // VNNI-NEXT: memref.dealloc %[[XD]]
 // VNNI-NEXT: memref.dealloc %[[BIAS]]
+// Test: Q4_0 pairs: both blocks' 16 nibble bytes side by side, shifted
+// for the high nibbles, ordered low then high half of each block (the
+// inputs' order) and masked to 4 bits: the nibble is q + 8, unsigned,
+// and the lanes start from -8 times their inputs' sums.
+// VNNI-LABEL: func.func private @matvec4_work1
+// VNNI: %[[P:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// VNNI: %[[H:.*]] = arith.shrui %[[P]], %{{.*}} : vector<32xi8>
+// VNNI: %[[O:.*]] = vector.shuffle %[[P]], %[[H]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63] : vector<32xi8>, vector<32xi8>
+// VNNI: %[[N:.*]] = arith.andi %[[O]], %{{.*}} : vector<64xi8>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[N]], %{{.*}})
+// VNNI-LABEL: func.func @matvec4(
+// VNNI: arith.constant dense<-8> : vector<8xi32>
+// VNNI: call @brick_parallel_for
 
 // Test: with AArch64's dot-product extension, two sdot per block of
 // signed weights, no offset and no lane sums.
