@@ -44,6 +44,21 @@ func.func @matvec4(%x: memref<1x64xf32>, %w: memref<2x2x18xi8>, %y: memref<1x2xf
   return
 }
 
+// A product of one Q8_0 block per row (an odd count: no pairs).
+func.func @matvec1(%x: memref<1x32xf32>, %w: memref<2x1x34xi8>, %y: memref<1x2xf32>) {
+  linalg.generic {indexing_maps = [#x, #q, #s0, #s1, #y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %w, %w : memref<1x32xf32>, memref<2x1x34xi8>, memref<2x1x34xi8>, memref<2x1x34xi8>)
+      outs(%y : memref<1x2xf32>) {
+  ^bb0(%a: f32, %q: i8, %lo: i8, %hi: i8, %acc: f32):
+    %d = arith.sitofp %q : i8 to f32
+    %m = arith.mulf %a, %d : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // Test: with x86's VNNI, each pair of blocks is one 512-bit vpdpbusd of
 // the weights offset to unsigned (sign bit flipped) by the inputs, its
 // lanes starting from -128 times their inputs' sums (loaded 16 at once from
@@ -91,6 +106,11 @@ func.func @matvec4(%x: memref<1x64xf32>, %w: memref<2x2x18xi8>, %y: memref<1x2xf
 // VNNI-LABEL: func.func @matvec4(
 // VNNI: arith.constant dense<-8> : vector<8xi32>
 // VNNI: call @brick_parallel_for
+// Test: an odd number of blocks keeps one 256-bit vpdpbusd per block.
+// VNNI-LABEL: func.func private @matvec1_work2
+// VNNI-NOT: vpdpbusd.512
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI-LABEL: func.func @matvec1(
 
 // Test: with AArch64's dot-product extension, two sdot per block of
 // signed weights, no offset and no lane sums.
