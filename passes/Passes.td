@@ -275,12 +275,20 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
     Option<"vectorRegisters", "vector-registers", "int64_t",
            /*default=*/"16",
            "Vector registers of the target (32 AVX-512 and NEON, 16 AVX2)">,
+    Option<"quantizedDot", "quantized-dot", "std::string", /*default=*/"\"f32\"",
+           "Products over Q8_0/Q4_0 blocks, as brick-outline-work-items': "
+           "i8-vnni and i8-sdot take the integer block kernel, f32 and i8 "
+           "the f32 kernel on dequantised rows">,
+    Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
+           "Multiply-adds per token from which a product over blocks takes "
+           "the integer kernel (brick-outline-work-items' min-work)">,
   ];
   let dependentDialects = [
     "::mlir::brick::BrickDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect",
   ];
 }
 
