@@ -166,22 +166,36 @@ private:
     Value firstGroup = arith::MulIOp::create(b, loc, block, index(8));
     auto words = VectorType::get({8}, i32);
     for (int64_t v = 0; v < kRowVectors; ++v) {
-      SmallVector<Value> rowWords;
+      SmallVector<Value> rowWords, scaleBits;
       for (int64_t r = v * lanes; r < (v + 1) * lanes; ++r) {
-        Value scale, values;
-        if (r < count) {
-          Value from = arith::AddIOp::create(b, loc, row, index(r));
-          scale = blockScale(from, block);
-          values = vector::BitCastOp::create(b, loc, words,
-                                             blockValues(from, block));
-        } else {
-          scale = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-          values = splat(words, b.getI32IntegerAttr(0));
+        if (r >= count) {
+          scaleBits.push_back(
+              arith::ConstantOp::create(b, loc, b.getI16IntegerAttr(0)));
+          rowWords.push_back(splat(words, b.getI32IntegerAttr(0)));
+          continue;
         }
-        memref::StoreOp::create(b, loc, scale, wd,
-                                ValueRange{block, index(r)});
-        rowWords.push_back(values);
+        Value from = arith::AddIOp::create(b, loc, row, index(r));
+        scaleBits.push_back(vector::ExtractOp::create(
+            b, loc,
+            vector::BitCastOp::create(
+                b, loc, VectorType::get({1}, b.getI16Type()),
+                vector::LoadOp::create(b, loc,
+                                       VectorType::get({kScaleBytes}, i8),
+                                       product.w,
+                                       ValueRange{from, block, index(0)})),
+            ArrayRef<int64_t>{0}));
+        rowWords.push_back(vector::BitCastOp::create(
+            b, loc, words, blockValues(from, block)));
       }
+      // The f16 scales as one vector: converting them one by one chains
+      // each conversion to the last through a partial register write.
+      Value halves = vector::BitCastOp::create(
+          b, loc, VectorType::get({lanes}, b.getF16Type()),
+          vector::FromElementsOp::create(
+              b, loc, VectorType::get({lanes}, b.getI16Type()), scaleBits));
+      vector::StoreOp::create(b, loc,
+                              arith::ExtFOp::create(b, loc, f32Lanes, halves),
+                              wd, ValueRange{block, index(v * lanes)});
       SmallVector<Value> groups = transposeWords(rowWords);
       for (int64_t group = 0; group < 8; ++group)
         vector::StoreOp::create(
@@ -252,19 +266,6 @@ private:
     for (int64_t g = 0; g < 8; ++g)
       groups.push_back(vectors[order[g]]);
     return groups;
-  }
-
-  /// The f16 scale of block `block` of row `from`, as f32.
-  Value blockScale(Value from, Value block) {
-    Value scaleBytes = vector::LoadOp::create(
-        b, loc, VectorType::get({kScaleBytes}, i8), product.w,
-        ValueRange{from, block, index(0)});
-    Value half = vector::ExtractOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getF16Type()),
-                                  scaleBytes),
-        ArrayRef<int64_t>{0});
-    return arith::ExtFOp::create(b, loc, f32, half);
   }
 
   /// The 32 values of block `block` of row `from` in input order, as the
