@@ -261,6 +261,20 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
     input index is not vectorised); when the rows do not divide, the last
     tile is narrower.
 
+    A product over Q8_0/Q4_0 blocks (as brick-quantize-weights leaves it)
+    takes one of two kernels (passes/BlockQuantizedMatmuls.h). With
+    `quantized-dot=i8-vnni` or `i8-sdot`, when the product has at least
+    `min-work` multiply-adds per token (so that its one-token kernel
+    quantises inputs too), the integer kernel: the block's inputs quantised
+    per 32 to int8 once, as the one-token kernel does, then an
+    `scf.parallel` over tiles of 2 vectors of weight rows (32 rows with
+    512-bit vpdpbusd, 8 with sdot), each repacking its rows into groups of 4
+    bytes once and running 6 tokens at a time: per group one broadcast
+    token word times each vector of rows by `llvm.x86.avx512.vpdpbusd.512`
+    or `llvm.aarch64.neon.sdot`, each block's i32 sums scaled by d_x * d_w
+    into f32 accumulators. Otherwise (`f32`, `i8`) the f32 kernel above on
+    rows dequantised to f32 once per block (exact weights).
+
     A block's attention contractions (scores `q[t, h, j] * k[p, h / g, j]`
     summed over `j`, and `probs[t, h, p] * v[p, h / g, j]` summed over `p`;
     the head dimension a multiple of 4) become an `scf.parallel` over heads,
