@@ -3,7 +3,8 @@
 # one run, as llama-bench's -p 64 and -p 512: the random Llama-shaped
 # ~85M-parameter model of bench/decode-roofline.sh (hidden 768, FFN 2048,
 # 12 layers, 512-token vocabulary; 1024 positions so that 512 fit),
-# compiled for this machine (F32 and F16 weights, block size 64), prompts of
+# compiled for this machine (F32, F16, Q8_0 and Q4_0 weights, block size
+# 64; Q8_0/Q4_0 with the default int8 products), prompts of
 # exactly 64 and 512 token ids (`--tokens`, no BOS, as llama-bench's
 # synthetic prompts) run by `brick-run --bench` with the block entry and
 # with `--prompt-block 1` (token by token). Then this machine's multiply-
@@ -26,6 +27,11 @@ if [[ ! -f "$work/f16.brick" ]]; then
   "$bin/brickc" compile "$work/model85m.mlir" -o "$work/f32.brick"
   "$bin/brickc" compile "$work/model85m.mlir" --weight-dtype f16 -o "$work/f16.brick"
 fi
+for dtype in q8_0 q4_0; do
+  if [[ ! -f "$work/$dtype.brick" ]]; then
+    "$bin/brickc" compile "$work/model85m.mlir" --weight-dtype "$dtype" -o "$work/$dtype.brick"
+  fi
+done
 
 # N token ids spread over the vocabulary (3..511).
 ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; ++i) printf "%s%d", (i ? "," : ""), 3 + (i * 37) % 509 }'; }
@@ -33,7 +39,7 @@ ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; ++i) printf "%s%d", (i ? "," :
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 table="| artifact | prompt tokens | block tok/s | one-token tok/s | ratio |"
 rule="|---|---|---|---|---|"
-for name in f32 f16; do
+for name in f32 f16 q8_0 q4_0; do
   for length in 64 512; do
     rates=()
     for block in 0 1; do

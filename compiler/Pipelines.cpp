@@ -93,7 +93,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // the tiles and the large contractions become work items for the
   // runtime's threads.
   pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
-      options.vectorBits, options.vectorRegisters}));
+      options.vectorBits, options.vectorRegisters, options.quantizedDot,
+      options.workItemMinWork}));
   pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
       options.workItemMinWork, options.quantizedDot}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

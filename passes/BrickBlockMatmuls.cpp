@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/BlockAttention.h"
+#include "passes/BlockQuantizedMatmuls.h"
 #include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
 
@@ -59,12 +60,29 @@ struct RegisterTile {
   }
 };
 
+/// When a product over ggml blocks takes the integer kernel: the kind
+/// brick-outline-work-items gives one token's product, if it has a block
+/// form, and only where that kernel quantises one token's inputs too (at
+/// least `minWork` multiply-adds per token), so that a block and one token
+/// compute alike.
+struct IntegerChoice {
+  QuantizedDot kind;
+  int64_t minWork, registers;
+
+  bool takes(int64_t workPerToken) const {
+    return hasBlockIntegerKernel(kind) && workPerToken >= minWork;
+  }
+};
+
 class BlockKernel {
 public:
+  /// `blockBytes`: 34 (Q8_0) or 18 (Q4_0) when `product.w` holds ggml
+  /// blocks, else 0.
   BlockKernel(OpBuilder &b, Location loc, const DotProduct &product,
-              RegisterTile tile, int64_t outputs, int64_t inputs)
+              RegisterTile tile, int64_t outputs, int64_t inputs,
+              int64_t blockBytes = 0)
       : b(b), loc(loc), product(product), tile(tile), outputs(outputs),
-        inputs(inputs), f32(b.getF32Type()),
+        inputs(inputs), blockBytes(blockBytes), f32(b.getF32Type()),
         lane(VectorType::get({tile.lanes}, f32)),
         wElement(cast<MemRefType>(product.w.getType()).getElementType()) {}
 
@@ -143,6 +161,9 @@ public:
 private:
   /// widened[r, i] = extf(w[row + r, i]), a vector at a time.
   void widen(Value row, int64_t rows, Value widened) {
+    if (blockBytes)
+      return dequantizeRows(b, loc, product.w, blockBytes, row, rows, inputs,
+                            widened);
     auto narrow = VectorType::get({tile.lanes}, wElement);
     int64_t whole = inputs / tile.lanes * tile.lanes;
     for (int64_t r = 0; r < rows; ++r) {
@@ -234,7 +255,7 @@ private:
   Location loc;
   const DotProduct &product;
   RegisterTile tile;
-  int64_t outputs, inputs;
+  int64_t outputs, inputs, blockBytes;
   Type f32;
   VectorType lane;
   Type wElement;
@@ -242,21 +263,36 @@ private:
 
 /// Replaces the dot product `op` ([T, in] x [out, in]^T, T dynamic) by the
 /// packed panel and one work item per tile of `tile.rows` weight rows (the
-/// last one narrower when they do not divide). Returns false when the shape
+/// last one narrower when they do not divide). A product over ggml blocks
+/// takes the integer kernel when `integer` says so, else the same f32
+/// kernel on rows dequantised once per block. Returns false when the shape
 /// does not fit.
-bool blockProduct(linalg::GenericOp op, RegisterTile tile) {
+bool blockProduct(linalg::GenericOp op, RegisterTile tile,
+                  const IntegerChoice &integer) {
   std::optional<DotProduct> product = matchDotProduct(op);
-  if (!product)
-    return false;
+  int64_t blockBytes = 0;
+  if (!product) {
+    std::optional<QuantizedProduct> blocks = matchQuantizedProduct(op);
+    if (!blocks)
+      return false;
+    product = DotProduct{blocks->x, blocks->w, blocks->out};
+    blockBytes = blocks->blockBytes;
+  }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (!ShapedType::isDynamic(ranges[0]) || ShapedType::isDynamic(ranges[1]) ||
       ShapedType::isDynamic(ranges[2]))
     return false;
   int64_t outputs = ranges[1], inputs = ranges[2];
+  if (blockBytes && integer.takes(outputs * inputs)) {
+    buildBlockIntegerProduct(
+        op, QuantizedProduct{product->x, product->w, product->out, blockBytes},
+        integer.kind, integer.registers);
+    return true;
+  }
   IRRewriter b(op.getContext());
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
-  BlockKernel kernel(b, loc, *product, tile, outputs, inputs);
+  BlockKernel kernel(b, loc, *product, tile, outputs, inputs, blockBytes);
   Value count = memref::DimOp::create(b, loc, product->x, 0);
   Value panels = arith::CeilDivUIOp::create(b, loc, count,
                                             kernel.index(tile.tokens));
@@ -301,11 +337,18 @@ struct BrickBlockMatmulsPass
           << static_cast<int64_t>(vectorRegisters);
       return signalPassFailure();
     }
+    std::optional<QuantizedDot> dot = parseQuantizedDot(quantizedDot);
+    if (!dot) {
+      getOperation().emitError("brick-block-matmuls: unknown quantized-dot '")
+          << quantizedDot << "' (expected f32, i8, i8-vnni or i8-sdot)";
+      return signalPassFailure();
+    }
     RegisterTile tile = RegisterTile::forTarget(vectorBits, vectorRegisters);
+    IntegerChoice integer{*dot, minWork, vectorRegisters};
     SmallVector<linalg::GenericOp> products;
     getOperation().walk([&](linalg::GenericOp op) { products.push_back(op); });
     for (linalg::GenericOp op : products)
-      if (!blockProduct(op, tile))
+      if (!blockProduct(op, tile, integer))
         blockAttentionProduct(op, tile.lanes);
   }
 };

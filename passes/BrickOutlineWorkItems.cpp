@@ -206,48 +206,11 @@ private:
     return rows;
   }
 
-  /// The ggml block format a dot-product generic reads its weight in, as
-  /// brick-quantize-weights leaves it: inputs x[t, i] and three views of
-  /// the blocks w[o, i / 32, byte] (the element's byte, the scale's two
-  /// bytes), out[t, o], body out + x * dequantised w. Bytes per block
-  /// (34 for Q8_0, 18 for Q4_0), or 0 for any other generic.
+  /// Bytes per block of the ggml format `op` reads its weight in
+  /// (matchQuantizedProduct), or 0.
   static int64_t quantizedFormat(linalg::GenericOp op) {
-    if (op.getNumDpsInputs() != 4 || op.getNumDpsInits() != 1 ||
-        op.getNumLoops() != 3)
-      return 0;
-    MLIRContext *context = op.getContext();
-    AffineExpr t, o, i;
-    bindDims(context, t, o, i);
-    auto maps = op.getIndexingMapsArray();
-    Value w = op.getDpsInputOperand(1)->get();
-    auto blocks = dyn_cast<MemRefType>(w.getType());
-    if (!blocks || blocks.getRank() != 3 ||
-        !blocks.getElementType().isInteger(8) ||
-        op.getDpsInputOperand(2)->get() != w ||
-        op.getDpsInputOperand(3)->get() != w)
-      return 0;
-    AffineExpr block = i.floorDiv(32);
-    auto constant = getAffineConstantExpr(0, context);
-    if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
-        maps[2] != AffineMap::get(3, 0, {o, block, constant}, context) ||
-        maps[3] != AffineMap::get(3, 0, {o, block, constant + 1}, context) ||
-        maps[4] != AffineMap::get(3, 0, {t, o}, context))
-      return 0;
-    // The body ends out + x * (the dequantised element).
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-    auto mul = add ? add.getRhs().getDefiningOp<arith::MulFOp>() : nullptr;
-    if (!add || add.getLhs() != body.getArgument(4) || !mul ||
-        mul.getLhs() != body.getArgument(0))
-      return 0;
-    if (maps[1] == AffineMap::get(3, 0, {o, block, i % 32 + 2}, context) &&
-        blocks.getDimSize(2) == 34)
-      return 34;
-    if (maps[1] == AffineMap::get(3, 0, {o, block, i % 16 + 2}, context) &&
-        blocks.getDimSize(2) == 18)
-      return 18;
-    return 0;
+    std::optional<QuantizedProduct> product = matchQuantizedProduct(op);
+    return product ? product->blockBytes : 0;
   }
 
   /// The quantised form of vectorizedMatvec: per row, per block of 32

@@ -39,3 +39,47 @@ std::optional<DotProduct> mlir::brick::matchDotProduct(linalg::GenericOp op) {
                     op.getDpsInputOperand(1)->get(),
                     op.getDpsInitOperand(0)->get()};
 }
+
+std::optional<QuantizedProduct>
+mlir::brick::matchQuantizedProduct(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 4 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
+    return std::nullopt;
+  MLIRContext *context = op.getContext();
+  AffineExpr t, o, i;
+  bindDims(context, t, o, i);
+  auto maps = op.getIndexingMapsArray();
+  Value w = op.getDpsInputOperand(1)->get();
+  auto blocks = dyn_cast<MemRefType>(w.getType());
+  if (!blocks || blocks.getRank() != 3 ||
+      !blocks.getElementType().isInteger(8) ||
+      op.getDpsInputOperand(2)->get() != w ||
+      op.getDpsInputOperand(3)->get() != w)
+    return std::nullopt;
+  AffineExpr block = i.floorDiv(32);
+  auto constant = getAffineConstantExpr(0, context);
+  if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
+      maps[2] != AffineMap::get(3, 0, {o, block, constant}, context) ||
+      maps[3] != AffineMap::get(3, 0, {o, block, constant + 1}, context) ||
+      maps[4] != AffineMap::get(3, 0, {t, o}, context))
+    return std::nullopt;
+  // The body ends out + x * (the dequantised element).
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  auto mul = add ? add.getRhs().getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!add || add.getLhs() != body.getArgument(4) || !mul ||
+      mul.getLhs() != body.getArgument(0))
+    return std::nullopt;
+  QuantizedProduct product{op.getDpsInputOperand(0)->get(), w,
+                           op.getDpsInitOperand(0)->get(), 0};
+  if (maps[1] == AffineMap::get(3, 0, {o, block, i % 32 + 2}, context) &&
+      blocks.getDimSize(2) == 34)
+    product.blockBytes = 34;
+  else if (maps[1] == AffineMap::get(3, 0, {o, block, i % 16 + 2}, context) &&
+           blocks.getDimSize(2) == 18)
+    product.blockBytes = 18;
+  else
+    return std::nullopt;
+  return product;
+}

@@ -32,6 +32,26 @@ struct DotProduct {
 /// when it is anything else.
 std::optional<DotProduct> matchDotProduct(linalg::GenericOp op);
 
+/// The buffers of `out[t, o] += x[t, i] * dequant(w)[o, i]` over ggml
+/// blocks of 32 inputs, as brick-quantize-weights leaves it.
+struct QuantizedProduct {
+  /// [T, in] f32 inputs.
+  Value x;
+  /// [out, in / 32, blockBytes] i8 blocks: an f16 scale, then the values.
+  Value w;
+  /// [T, out] f32 accumulators.
+  Value out;
+  /// 34 (Q8_0: 32 int8 values) or 18 (Q4_0: 16 bytes of nibbles).
+  int64_t blockBytes;
+};
+
+/// `op` as a product over blocks: loops t, o parallel and i reduction,
+/// inputs x[t, i] and three views of the blocks (the element's byte
+/// w[o, i / 32, i % 32 + 2] or w[o, i / 32, i % 16 + 2], the scale's bytes
+/// w[o, i / 32, 0] and [.., 1]), out[t, o], the body ending
+/// out + x * (dequantised element); nothing when it is anything else.
+std::optional<QuantizedProduct> matchQuantizedProduct(linalg::GenericOp op);
+
 } // namespace mlir::brick
 
 #endif // BRICK_PASSES_DOTPRODUCTMATCH_H

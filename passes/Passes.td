@@ -261,6 +261,20 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
     input index is not vectorised); when the rows do not divide, the last
     tile is narrower.
 
+    A product over Q8_0/Q4_0 blocks (as brick-quantize-weights leaves it)
+    takes one of two kernels (passes/BlockQuantizedMatmuls.h). With
+    `quantized-dot=i8-vnni` or `i8-sdot`, when the product has at least
+    `min-work` multiply-adds per token (so that its one-token kernel
+    quantises inputs too), the integer kernel: the block's inputs quantised
+    per 32 to int8 once, as the one-token kernel does, then an
+    `scf.parallel` over tiles of 2 vectors of weight rows (32 rows with
+    512-bit vpdpbusd, 8 with sdot), each repacking its rows into groups of 4
+    bytes once and running 6 tokens at a time: per group one broadcast
+    token word times each vector of rows by `llvm.x86.avx512.vpdpbusd.512`
+    or `llvm.aarch64.neon.sdot`, each block's i32 sums scaled by d_x * d_w
+    into f32 accumulators. Otherwise (`f32`, `i8`) the f32 kernel above on
+    rows dequantised to f32 once per block (exact weights).
+
     A block's attention contractions (scores `q[t, h, j] * k[p, h / g, j]`
     summed over `j`, and `probs[t, h, p] * v[p, h / g, j]` summed over `p`;
     the head dimension a multiple of 4) become an `scf.parallel` over heads,
@@ -275,12 +289,20 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
     Option<"vectorRegisters", "vector-registers", "int64_t",
            /*default=*/"16",
            "Vector registers of the target (32 AVX-512 and NEON, 16 AVX2)">,
+    Option<"quantizedDot", "quantized-dot", "std::string", /*default=*/"\"f32\"",
+           "Products over Q8_0/Q4_0 blocks, as brick-outline-work-items': "
+           "i8-vnni and i8-sdot take the integer block kernel, f32 and i8 "
+           "the f32 kernel on dequantised rows">,
+    Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
+           "Multiply-adds per token from which a product over blocks takes "
+           "the integer kernel (brick-outline-work-items' min-work)">,
   ];
   let dependentDialects = [
     "::mlir::brick::BrickDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect",
   ];
 }
 

@@ -95,29 +95,14 @@ int64_t sumLanes(QuantizedDot kind) {
 
 } // namespace
 
-/// Quantises x per block into `xq` [T, I] i8 and `xd` [T, I / 32] f32, and
-/// for vpdpbusd the lanes' starting sums into `bias` [T, I / 32, 8] i32.
-static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
-                           Value xq, Value xd, Value bias, int64_t offset) {
-  OpBuilder &b = v.b;
-  Location loc = v.loc;
+QuantizedBlock mlir::brick::quantizeBlock(OpBuilder &b, Location loc, Value x,
+                                          Value token, Value first) {
   auto f32x16 = VectorType::get({16}, b.getF32Type());
-  int64_t blocks = product.inputs / 32;
-  auto tokens = scf::ForOp::create(b, loc, v.index(0),
-                                   v.index(product.tokens), v.index(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(tokens.getBody());
-  Value token = tokens.getInductionVar();
-  auto perBlock =
-      scf::ForOp::create(b, loc, v.index(0), v.index(blocks), v.index(1));
-  b.setInsertionPointToStart(perBlock.getBody());
-  Value block = perBlock.getInductionVar();
-  Value first = arith::MulIOp::create(b, loc, block, v.index(32));
   Value halves[2], magnitude;
   for (int64_t part = 0; part < 2; ++part) {
-    Value column =
-        arith::AddIOp::create(b, loc, first, v.index(part * 16));
-    halves[part] = vector::LoadOp::create(b, loc, f32x16, product.x,
+    Value column = arith::AddIOp::create(
+        b, loc, first, arith::ConstantIndexOp::create(b, loc, part * 16));
+    halves[part] = vector::LoadOp::create(b, loc, f32x16, x,
                                           ValueRange{token, column});
     Value absolute = arith::MaximumFOp::create(
         b, loc, halves[part], arith::NegFOp::create(b, loc, halves[part]));
@@ -140,17 +125,42 @@ static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
           scale),
       zero);
   Value inverses = vector::BroadcastOp::create(b, loc, f32x16, inverse);
-  memref::StoreOp::create(b, loc, scale, xd, ValueRange{token, block});
   auto i32x16 = VectorType::get({16}, b.getI32Type());
   auto i8x16 = VectorType::get({16}, b.getI8Type());
-  Value quants[2];
+  QuantizedBlock block{scale, {}};
   for (int64_t part = 0; part < 2; ++part) {
     // |x / d| <= 127 by construction; LLVM's roundeven keeps it vector.
     Value product =
         arith::MulFOp::create(b, loc, halves[part], inverses).getResult();
     Value scaled = LLVM::RoundEvenOp::create(b, loc, product).getResult();
-    quants[part] = arith::TruncIOp::create(
+    block.quants[part] = arith::TruncIOp::create(
         b, loc, i8x16, arith::FPToSIOp::create(b, loc, i32x16, scaled));
+  }
+  return block;
+}
+
+/// Quantises x per block into `xq` [T, I] i8 and `xd` [T, I / 32] f32, and
+/// for vpdpbusd the lanes' starting sums into `bias` [T, I / 32, 8] i32.
+static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
+                           Value xq, Value xd, Value bias, int64_t offset) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  int64_t blocks = product.inputs / 32;
+  auto tokens = scf::ForOp::create(b, loc, v.index(0),
+                                   v.index(product.tokens), v.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(tokens.getBody());
+  Value token = tokens.getInductionVar();
+  auto perBlock =
+      scf::ForOp::create(b, loc, v.index(0), v.index(blocks), v.index(1));
+  b.setInsertionPointToStart(perBlock.getBody());
+  Value block = perBlock.getInductionVar();
+  Value first = arith::MulIOp::create(b, loc, block, v.index(32));
+  QuantizedBlock quantized = quantizeBlock(b, loc, product.x, token, first);
+  memref::StoreOp::create(b, loc, quantized.scale, xd,
+                          ValueRange{token, block});
+  Value *quants = quantized.quants;
+  for (int64_t part = 0; part < 2; ++part) {
     Value column =
         arith::AddIOp::create(b, loc, first, v.index(part * 16));
     vector::StoreOp::create(b, loc, quants[part], xq,

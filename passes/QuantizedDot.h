@@ -48,6 +48,21 @@ struct BlockProduct {
   int64_t blockBytes;
 };
 
+/// One block of 32 inputs quantised to int8 as ggml's Q8_0 does.
+struct QuantizedBlock {
+  /// d = amax / 127 (f32).
+  Value scale;
+  /// The 32 values round-to-nearest-even(x / d) (0 when d is 0), as two
+  /// vector<16xi8>: inputs 0..15, then 16..31.
+  Value quants[2];
+};
+
+/// At `b`'s insertion point: the inputs x[token, first .. first + 31] of a
+/// [T, I] f32 buffer `x` quantised (the same rule and rounding as every
+/// integer product, so a block of tokens and one token quantise alike).
+QuantizedBlock quantizeBlock(OpBuilder &b, Location loc, Value x, Value token,
+                             Value first);
+
 /// At `b`'s insertion point: each block of 32 inputs of `product.x`
 /// quantised to int8 with the scale amax / 127 (values rounded to
 /// nearest, even on ties) in buffers freed after the returned loop, then
