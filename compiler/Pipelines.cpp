@@ -94,6 +94,9 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   // runtime's threads.
   pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
       options.vectorBits, options.vectorRegisters}));
+  // The loops between them (norms, RoPE, softmax, elementwise) are split
+  // over chunks of the block's tokens.
+  pm.addPass(createBrickBlockTokenItems());
   pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
       options.workItemMinWork, options.quantizedDot}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -284,6 +284,32 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
   ];
 }
 
+def BrickBlockTokenItems
+    : Pass<"brick-block-token-items", "::mlir::ModuleOp"> {
+  let summary = "Split a block's token-wise loops (norms, RoPE, softmax, "
+                "elementwise) into work items over chunks of tokens";
+  let description = [{
+    Runs on buffers, after brick-block-matmuls and before
+    brick-outline-work-items. In block functions (those that take a token
+    count besides the position), a `linalg.generic` at the top level whose
+    first loop is parallel with a dynamic range (a block's tokens), and
+    whose every operand is either indexed by that loop in its first
+    dimension or does not depend on it (outputs must be the former), moves
+    into an `scf.parallel` over 16 chunks of that loop, marked
+    `brick.work_items`: each chunk runs the generic on subviews of its rows,
+    `linalg.index 0` offset by the chunk's first row. The one-token step has
+    no dynamic loops and is unchanged. Inside the moved generics, `math.exp`
+    becomes MLIR's polynomial approximation so that LLVM can vectorise it.
+  }];
+  let dependentDialects = [
+    "::mlir::brick::BrickDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+  ];
+}
+
 def BrickOutlineWorkItems
     : Pass<"brick-outline-work-items", "::mlir::ModuleOp"> {
   let summary = "Split large contractions into work items the runtime's "
