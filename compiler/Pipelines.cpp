@@ -99,6 +99,8 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createBrickBlockTokenItems());
   pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
       options.workItemMinWork, options.quantizedDot}));
+  // Buffers are freed once dead, not when the function returns.
+  pm.addPass(createBrickDeallocAfterLastUse());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   // erf and tanh have no LLVM intrinsic; they become libm calls.

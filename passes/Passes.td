@@ -310,6 +310,27 @@ def BrickBlockTokenItems
   ];
 }
 
+def BrickDeallocAfterLastUse
+    : Pass<"brick-dealloc-after-last-use", "::mlir::ModuleOp"> {
+  let summary = "Move each buffer's dealloc to just after its last use";
+  let description = [{
+    Runs after buffer deallocation and brick-outline-work-items, which
+    leave a function's intermediate buffers allocated until the end of the
+    block that allocated them. A `memref.dealloc` of a `memref.alloc` of
+    the same block moves up to just after the last op of that block using
+    the buffer or anything derived from it: the results of its users and
+    of the ops containing its uses (views, descriptor casts, region
+    results), and the memory a derived value is stored into with
+    `llvm.store` (a work item's context, read by the later
+    `brick_parallel_for` call). A block of tokens then reuses the same
+    memory layer after layer instead of holding every layer's buffers.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::LLVM::LLVMDialect",
+  ];
+}
+
 def BrickOutlineWorkItems
     : Pass<"brick-outline-work-items", "::mlir::ModuleOp"> {
   let summary = "Split large contractions into work items the runtime's "
