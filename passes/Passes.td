@@ -307,6 +307,7 @@ def BrickBlockTokenItems
     "::mlir::memref::MemRefDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
+    "::mlir::LLVM::LLVMDialect",
   ];
 }
 
