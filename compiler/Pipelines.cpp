@@ -95,8 +95,13 @@ void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createBrickBlockMatmuls(BrickBlockMatmulsOptions{
       options.vectorBits, options.vectorRegisters, options.quantizedDot,
       options.workItemMinWork}));
+  // The loops between them (norms, RoPE, softmax, elementwise) are split
+  // over chunks of the block's tokens.
+  pm.addPass(createBrickBlockTokenItems());
   pm.addPass(createBrickOutlineWorkItems(BrickOutlineWorkItemsOptions{
       options.workItemMinWork, options.quantizedDot}));
+  // Buffers are freed once dead, not when the function returns.
+  pm.addPass(createBrickDeallocAfterLastUse());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   // erf and tanh have no LLVM intrinsic; they become libm calls.

@@ -74,32 +74,13 @@ public:
     return linalg::FillOp::create(b, loc, v, init).getResult(0);
   }
 
-  /// The pair of lane `j` (< headDim) of a head, and whether `j` is the
-  /// pair's first lane: (j / 2, j even) interleaved, (j % D/2, j < D/2) for
-  /// rotate_half.
-  std::pair<Value, Value> ropePair(OpBuilder &n, Location at, Value j,
-                                   RopeStyle style) {
-    if (style == RopeStyle::interleaved) {
-      Value two = constantIndex(n, at, 2);
-      Value odd = arith::RemUIOp::create(n, at, j, two);
-      return {arith::DivUIOp::create(n, at, j, two),
-              arith::CmpIOp::create(n, at, arith::CmpIPredicate::eq, odd,
-                                    constantIndex(n, at, 0))};
-    }
-    Value half = constantIndex(n, at, headDim / 2);
-    return {arith::RemUIOp::create(n, at, j, half),
-            arith::CmpIOp::create(n, at, arith::CmpIPredicate::ult, j, half)};
-  }
-
-  /// [T, headDim]: the cosine (or sine) of lane j's angle at position
-  /// pos + t, (pos + t) * theta^(-2i/D) for its pair i. Every head and
-  /// every layer share these angles, so they are computed per lane of one
-  /// head, not per element of x: RoPE's powf, cosf and sinf calls were the
-  /// largest part of a quantised 85M model's single-threaded decode time
-  /// outside the products.
-  Value ropeTable(Value x, Value pos, RopeStyle style, float theta,
-                  bool sine) {
-    Value init = emptyLike({rowSize(x), b.getIndexAttr(headDim)});
+  /// cos (or, with `sine`, sin) of each token's RoPE angle per pair of the
+  /// head dimension: [T, headDim / 2], position pos + t, the pair's
+  /// frequency theta^(-2i/D). Computed once per token and pair, not once
+  /// per element of every head: libm's pow, cos and sin were most of a
+  /// block's time outside its products.
+  Value angles(Value x, Value pos, float theta, bool sine) {
+    Value init = emptyLike({rowSize(x), b.getIndexAttr(headDim / 2)});
     auto identity = AffineMap::getMultiDimIdentityMap(2, b.getContext());
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{}, ValueRange{init},
@@ -107,8 +88,7 @@ public:
                {IteratorType::parallel, IteratorType::parallel},
                [&](OpBuilder &n, Location at, ValueRange) {
                  Value t = linalg::IndexOp::create(n, at, 0);
-                 Value j = linalg::IndexOp::create(n, at, 1);
-                 Value pair = ropePair(n, at, j, style).first;
+                 Value pair = linalg::IndexOp::create(n, at, 1);
                  Value twice = arith::MulIOp::create(n, at, pair,
                                                      constantIndex(n, at, 2));
                  Value exponent = arith::DivFOp::create(
@@ -129,44 +109,50 @@ public:
         .getResult(0);
   }
 
-  /// RoPE, as the reference applies it: position pos + t, the pair's
-  /// frequency theta^(-2i/D), each element combined with its partner.
-  Value rope(Value x, Value pos, RopeStyle style, float theta) {
+  /// RoPE, as the reference applies it: each element combined with its
+  /// partner by the cos and sin of its pair's angle (`cosines` and `sines`
+  /// from angles()).
+  Value rope(Value x, Value cosines, Value sines, RopeStyle style) {
     auto type = cast<RankedTensorType>(x.getType());
     Value init = emptyLike({rowSize(x), b.getIndexAttr(type.getDimSize(1))});
-    Value cosines = ropeTable(x, pos, style, theta, /*sine=*/false);
-    Value sines = ropeTable(x, pos, style, theta, /*sine=*/true);
     MLIRContext *context = b.getContext();
     auto identity = AffineMap::getMultiDimIdentityMap(2, context);
-    AffineExpr dt, dc;
-    bindDims(context, dt, dc);
-    // Element c reads its lane c mod D of the tables.
-    auto lane = AffineMap::get(2, 0, {dt, dc % headDim}, context);
+    // Element c's pair: (c mod D) / 2 interleaved, (c mod D) mod D/2 halves.
+    AffineExpr t = getAffineDimExpr(0, context);
+    AffineExpr j = getAffineDimExpr(1, context) % headDim;
+    AffineExpr pairOf = style == RopeStyle::interleaved ? j.floorDiv(2)
+                                                        : j % (headDim / 2);
+    auto pairMap = AffineMap::get(2, 0, {t, pairOf}, context);
     return linalg::GenericOp::create(
                b, loc, init.getType(), ValueRange{x, cosines, sines},
                ValueRange{init},
-               SmallVector<AffineMap>{identity, lane, lane, identity},
+               SmallVector<AffineMap>{identity, pairMap, pairMap, identity},
                {IteratorType::parallel, IteratorType::parallel},
                [&](OpBuilder &n, Location at, ValueRange args) {
                  Value t = linalg::IndexOp::create(n, at, 0);
                  Value c = linalg::IndexOp::create(n, at, 1);
-                 Value j = arith::RemUIOp::create(n, at, c,
-                                                  constantIndex(n, at, headDim));
-                 Value first = ropePair(n, at, j, style).second;
-                 Value partner;
+                 Value d = constantIndex(n, at, headDim);
+                 Value j = arith::RemUIOp::create(n, at, c, d);
+                 Value first, partner;
                  if (style == RopeStyle::interleaved) {
+                   Value two = constantIndex(n, at, 2);
+                   Value odd = arith::RemUIOp::create(n, at, j, two);
+                   first =
+                       arith::CmpIOp::create(n, at, arith::CmpIPredicate::eq,
+                                             odd, constantIndex(n, at, 0));
                    Value one = constantIndex(n, at, 1);
                    partner = arith::SelectOp::create(
                        n, at, first, arith::AddIOp::create(n, at, c, one),
                        arith::SubIOp::create(n, at, c, one));
                  } else {
                    Value half = constantIndex(n, at, headDim / 2);
+                   first = arith::CmpIOp::create(
+                       n, at, arith::CmpIPredicate::ult, j, half);
                    partner = arith::SelectOp::create(
                        n, at, first, arith::AddIOp::create(n, at, c, half),
                        arith::SubIOp::create(n, at, c, half));
                  }
-                 Value cosine = args[1], sine = args[2];
-                 Value own = args[0];
+                 Value own = args[0], cosine = args[1], sine = args[2];
                  Value other = tensor::ExtractOp::create(
                      n, at, x, ValueRange{t, partner});
                  // first: own*cos - other*sin; second: other*sin + own*cos.
@@ -424,10 +410,13 @@ struct BrickLowerAttentionPass
       auto theta = static_cast<float>(attention.getTheta().convertToDouble());
       int64_t layer = attention.getLayer();
       Value pos = attention.getPos();
-      Value query =
-          lower.rope(attention.getQuery(), pos, attention.getRope(), theta);
-      Value key =
-          lower.rope(attention.getKey(), pos, attention.getRope(), theta);
+      // The query's and the key's rows share their tokens' angles.
+      Value cosines = lower.angles(attention.getQuery(), pos, theta, false);
+      Value sines = lower.angles(attention.getQuery(), pos, theta, true);
+      Value query = lower.rope(attention.getQuery(), cosines, sines,
+                               attention.getRope());
+      Value key = lower.rope(attention.getKey(), cosines, sines,
+                             attention.getRope());
       cache = lower.insert(cache, key, layer, 0, pos);
       cache = lower.insert(cache, attention.getValue(), layer, 1, pos);
       Value count = arith::AddIOp::create(builder, attention.getLoc(), pos,

@@ -306,6 +306,54 @@ def BrickBlockMatmuls : Pass<"brick-block-matmuls", "::mlir::ModuleOp"> {
   ];
 }
 
+def BrickBlockTokenItems
+    : Pass<"brick-block-token-items", "::mlir::ModuleOp"> {
+  let summary = "Split a block's token-wise loops (norms, RoPE, softmax, "
+                "elementwise) into work items over chunks of tokens";
+  let description = [{
+    Runs on buffers, after brick-block-matmuls and before
+    brick-outline-work-items. In block functions (those that take a token
+    count besides the position), a `linalg.generic` at the top level whose
+    first loop is parallel with a dynamic range (a block's tokens), and
+    whose every operand is either indexed by that loop in its first
+    dimension or does not depend on it (outputs must be the former), moves
+    into an `scf.parallel` over 16 chunks of that loop, marked
+    `brick.work_items`: each chunk runs the generic on subviews of its rows,
+    `linalg.index 0` offset by the chunk's first row. The one-token step has
+    no dynamic loops and is unchanged. Inside the moved generics, `math.exp`
+    becomes MLIR's polynomial approximation so that LLVM can vectorise it.
+  }];
+  let dependentDialects = [
+    "::mlir::brick::BrickDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::LLVM::LLVMDialect",
+  ];
+}
+
+def BrickDeallocAfterLastUse
+    : Pass<"brick-dealloc-after-last-use", "::mlir::ModuleOp"> {
+  let summary = "Move each buffer's dealloc to just after its last use";
+  let description = [{
+    Runs after buffer deallocation and brick-outline-work-items, which
+    leave a function's intermediate buffers allocated until the end of the
+    block that allocated them. A `memref.dealloc` of a `memref.alloc` of
+    the same block moves up to just after the last op of that block using
+    the buffer or anything derived from it: the results of its users and
+    of the ops containing its uses (views, descriptor casts, region
+    results), and the memory a derived value is stored into with
+    `llvm.store` (a work item's context, read by the later
+    `brick_parallel_for` call). A block of tokens then reuses the same
+    memory layer after layer instead of holding every layer's buffers.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
+    "::mlir::LLVM::LLVMDialect",
+  ];
+}
+
 def BrickOutlineWorkItems
     : Pass<"brick-outline-work-items", "::mlir::ModuleOp"> {
   let summary = "Split large contractions into work items the runtime's "

@@ -8,7 +8,8 @@
 
 // Test: a block's product (dynamic tokens, 8 f16 rows of 20 inputs). The
 // inputs are packed once into panels of 16 tokens (2 vectors of 8 lanes,
-// AVX2's tile, vector-bits=256), zero past the last token; then 2 work items: rows
+// AVX2's tile, vector-bits=256), zero past the last token, by 10 work items
+// of 2 inputs each; then 2 work items: rows
 // 0-5 (6 rows x 2 vectors = 12 accumulators) and the narrower last tile of
 // rows 6-7 (4 accumulators). Each widens its f16 rows to f32 once (16
 // inputs by vector, the last 4 one by one), then runs every panel: per
@@ -19,10 +20,15 @@
 // CHECK: %[[T:.*]] = memref.dim %[[X]], %c0
 // CHECK: %[[PANELS:.*]] = arith.ceildivui %[[T]], %c16
 // CHECK: %[[PANEL:.*]] = memref.alloc(%[[PANELS]]) : memref<?x20x16xf32>
+// CHECK: scf.parallel (%[[CHUNK:.*]]) = (%c0{{.*}}) to (%c10{{(_[0-9]+)?}}) step
+// CHECK: %[[LO:.*]] = arith.muli %[[CHUNK]], %c2{{(_[0-9]+)?}} : index
+// CHECK: %[[HI:.*]] = arith.minui %{{.*}}, %c20{{(_[0-9]+)?}} : index
 // CHECK: %[[REAL:.*]] = arith.cmpi ult, %{{.*}}, %[[T]]
+// CHECK: scf.for %{{.*}} = %[[LO]] to %[[HI]]
 // CHECK: scf.if %[[REAL]] -> (f32)
 // CHECK: memref.load %[[X]]
 // CHECK: memref.store {{.*}}, %[[PANEL]]
+// CHECK: brick.work_items
 // CHECK: scf.parallel (%[[TILE:.*]]) = (%c0{{.*}}) to (%c2{{.*}}) step
 // CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[TILE]], %c1
 // CHECK: scf.if %[[LAST]] {
@@ -86,7 +92,7 @@ func.func @block(%x: memref<?x20xf32>, %w: memref<8x20xf16>, %y: memref<?x8xf32>
 // CHECK: %{{.*}}:8 = scf.for
 // CHECK: } else {
 // CHECK: %{{.*}}:12 = scf.for
-// CHECK: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c1{{.*}}) step
+// CHECK: scf.parallel (%{{.*}}) = (%c0{{.*}}) to (%c1{{(_[0-9]+)?}}) step
 // CHECK-NOT: scf.if
 // CHECK: %{{.*}}:12 = scf.for
 // AVX512-LABEL: func.func @f32_rows(
