@@ -246,6 +246,9 @@ struct LayerBricks {
   LayerPartition partition;
   std::vector<bool> shared;
   double spread = 0;
+  /// Empty: the bricks themselves.
+  LayerPartition clusters;
+  bool elbow = false;
 };
 
 llvm::Expected<LayerBricks>
@@ -267,7 +270,8 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     ImportanceClusteringResult result =
         clusterByImportance(importance, clustering);
     return LayerBricks{std::move(result.partition), std::move(result.shared),
-                       result.spread};
+                       result.spread, std::move(result.clusters),
+                       result.elbow};
   }
   if (options.method == ClusterMethod::Param) {
     auto up = weights.evaluate(ffn.getUp());
@@ -543,6 +547,14 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
       shared.push_back(scores[brick].shared);
     }
     result.spreads.push_back(bricks->spread);
+    result.elbows.push_back(bricks->elbow);
+    if (bricks->clusters.empty()) {
+      bricks->clusters = bricks->partition;
+      llvm::sort(bricks->clusters, [](const auto &a, const auto &b) {
+        return a.front() < b.front();
+      });
+    }
+    result.clusters.push_back(std::move(bricks->clusters));
     result.partitions.push_back(std::move(bricks->partition));
   }
   SideFile side(sideFilePath(outputPath));
