@@ -99,15 +99,17 @@ void profile::addEmergentBricks(ModelBuilder &builder, int64_t layer,
       shares.push_back({capabilities[c], brickScores.share[c]});
       specificities.push_back(b.getNamedAttr(
           capabilities[c], b.getF64FloatAttr(brickScores.specificity[c])));
-      neuronShares.push_back(b.getNamedAttr(
-          capabilities[c],
-          b.getDenseF64ArrayAttr(brickScores.neuronShares[c])));
+      if (c < brickScores.neuronShares.size())
+        neuronShares.push_back(b.getNamedAttr(
+            capabilities[c],
+            b.getDenseF64ArrayAttr(brickScores.neuronShares[c])));
     }
     EmergentOp brick = builder.addEmergentBrick(
         brickSymbol(layer, static_cast<int64_t>(index)), layer,
         partition[index], shares);
     brick.setSpecificityAttr(b.getDictionaryAttr(specificities));
-    brick.setNeuronScoresAttr(b.getDictionaryAttr(neuronShares));
+    if (!neuronShares.empty())
+      brick.setNeuronScoresAttr(b.getDictionaryAttr(neuronShares));
     if (brickScores.shared)
       brick.setShared(true);
     brick.setProvenanceAttr(provenance);

@@ -32,12 +32,12 @@ namespace mlir::brick::profile {
 /// One brick's scores, indexed like the samples' capabilities.
 struct BrickScores {
   std::vector<double> share;
-  /// Per capability, each neuron's own share (in the brick's neuron order):
-  /// they sum to `share`. Static selection keeps the top of a brick by them.
-  std::vector<std::vector<double>> neuronShares;
   std::vector<double> specificity;
   /// Whether the brick serves every capability (kept by every selection).
   bool shared = false;
+  /// Per capability, each neuron's own share (in the brick's neuron order):
+  /// they sum to `share`. Static selection keeps the top of a brick by them.
+  std::vector<std::vector<double>> neuronShares;
   /// The capability with the largest share (the first on ties).
   int64_t topCapability() const;
 };

@@ -129,10 +129,10 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
       int64_t nextK = nextOnLadder(k);
       KMeansResult next = kMeans(points, nextK, options);
       double nextSpread = spreadOf(next);
-      // Separated groups: the step to k cut the spread by `elbowDrop` and
-      // the next one would barely lower it; splitting further would cut
-      // groups, not separate them.
-      if (spread <= options.elbowDrop * previous &&
+      // Separated groups: the step to k (from one cluster at least) cut the
+      // spread by `elbowDrop` and the next one would barely lower it;
+      // splitting further would cut groups, not separate them.
+      if (k > 1 && spread <= options.elbowDrop * previous &&
           nextSpread >= options.elbowFlat * spread) {
         elbow = true;
         break;
