@@ -112,7 +112,8 @@ ModelBuilder::addEmergentBrick(StringRef name, int64_t layer,
       builder.getI64IntegerAttr(layer), builder.getDenseI64ArrayAttr(neurons),
       /*shared=*/nullptr,
       entries.empty() ? DictionaryAttr() : builder.getDictionaryAttr(entries),
-      /*specificity=*/nullptr, /*provenance=*/nullptr);
+      /*specificity=*/nullptr, /*neuron_scores=*/nullptr,
+      /*provenance=*/nullptr);
 }
 
 Value ModelBuilder::refWeight(OpBuilder &b, StringRef name) {

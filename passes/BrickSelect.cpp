@@ -142,6 +142,11 @@ struct BrickSelectPass
     double covered = 0;
     for (EmergentOp brick : kept)
       covered += sumFor(brick.getScoresAttr(), capabilities);
+    if (keepsPartBricks(config, candidates, capabilities)) {
+      keepTopNeurons(candidates, capabilities, budget - used, coverage,
+                     covered, kept);
+      return inModelOrder(bricks, kept);
+    }
     for (EmergentOp brick : candidates) {
       if (coverage && covered >= *coverage - 1e-9)
         break;
@@ -152,7 +157,12 @@ struct BrickSelectPass
       used += size;
       covered += sumFor(brick.getScoresAttr(), capabilities);
     }
-    // Report in the model's order, which later passes lay the FFN out in.
+    return inModelOrder(bricks, kept);
+  }
+
+  /// `kept` in the model's order, which later passes lay the FFN out in.
+  static SmallVector<EmergentOp> inModelOrder(ArrayRef<EmergentOp> bricks,
+                                              ArrayRef<EmergentOp> kept) {
     llvm::DenseSet<Operation *> keptSet;
     for (EmergentOp brick : kept)
       keptSet.insert(brick);
@@ -161,6 +171,115 @@ struct BrickSelectPass
       if (keptSet.contains(brick))
         ordered.push_back(brick);
     return ordered;
+  }
+
+  /// Whether the selection may keep part of a brick: a static configuration
+  /// that does not ask for whole bricks, over bricks that all carry a score
+  /// per neuron for every requested capability. A routed selection keeps
+  /// whole bricks, its routing unit.
+  static bool keepsPartBricks(ConfigOp config, ArrayRef<EmergentOp> candidates,
+                              ArrayRef<StringRef> capabilities) {
+    if (config.getWholeBricks() || config.getRouting() != Routing::static_)
+      return false;
+    return llvm::all_of(candidates, [&](EmergentOp brick) {
+      return llvm::all_of(capabilities, [&](StringRef capability) {
+        return brick.getNeuronScores(capability).size() ==
+               brick.getNeurons().size();
+      });
+    });
+  }
+
+  /// Keeps the `room` neurons of `candidates` with the largest summed
+  /// neuron scores (or, with a coverage, fewer: until the kept neurons and
+  /// `covered` so far carry it), as in per-neuron pruning. A brick kept in
+  /// part is narrowed to those neurons, its scores to theirs: static
+  /// configurations gather kept neurons into one dense FFN, so this costs
+  /// the generated code nothing.
+  static void keepTopNeurons(ArrayRef<EmergentOp> candidates,
+                             ArrayRef<StringRef> capabilities, int64_t room,
+                             std::optional<double> coverage, double covered,
+                             SmallVector<EmergentOp> &kept) {
+    struct Neuron {
+      double score;
+      size_t brick, index;
+    };
+    std::vector<Neuron> neurons;
+    for (auto [b, candidate] : llvm::enumerate(candidates)) {
+      EmergentOp brick = candidate;
+      for (size_t i = 0; i < brick.getNeurons().size(); ++i) {
+        double score = 0;
+        for (StringRef capability : capabilities)
+          score += brick.getNeuronScores(capability)[i];
+        neurons.push_back({score, b, i});
+      }
+    }
+    // Ties keep the graph's order, so the selection is deterministic.
+    llvm::stable_sort(neurons, [](const Neuron &a, const Neuron &b) {
+      return a.score > b.score;
+    });
+    std::vector<std::vector<size_t>> keptOf(candidates.size());
+    for (const Neuron &neuron : neurons) {
+      if (room <= 0 || (coverage && covered >= *coverage - 1e-9))
+        break;
+      keptOf[neuron.brick].push_back(neuron.index);
+      covered += neuron.score;
+      --room;
+    }
+    for (auto [b, candidate] : llvm::enumerate(candidates)) {
+      EmergentOp brick = candidate;
+      std::vector<size_t> &indices = keptOf[b];
+      if (indices.empty())
+        continue;
+      if (indices.size() < brick.getNeurons().size())
+        narrowBrick(brick, indices);
+      kept.push_back(brick);
+    }
+  }
+
+  /// Narrows `brick` to its neurons at `indices` (ascending afterwards):
+  /// neurons, per-neuron scores, the scores they sum to and the
+  /// specificity computed from those as profiling does.
+  static void narrowBrick(EmergentOp brick, std::vector<size_t> &indices) {
+    llvm::sort(indices);
+    Builder b(brick.getContext());
+    SmallVector<int64_t> neurons;
+    for (size_t index : indices)
+      neurons.push_back(brick.getNeurons()[index]);
+    SmallVector<NamedAttribute> perNeuron, scores;
+    SmallVector<std::pair<StringAttr, double>> shares;
+    for (NamedAttribute entry : brick.getNeuronScoresAttr()) {
+      ArrayRef<double> all = cast<DenseF64ArrayAttr>(entry.getValue());
+      SmallVector<double> picked;
+      double sum = 0;
+      for (size_t index : indices) {
+        picked.push_back(all[index]);
+        sum += all[index];
+      }
+      perNeuron.push_back(
+          b.getNamedAttr(entry.getName(), b.getDenseF64ArrayAttr(picked)));
+      scores.push_back(b.getNamedAttr(entry.getName(), b.getF64FloatAttr(sum)));
+      shares.push_back({entry.getName(), sum});
+    }
+    brick.setNeurons(neurons);
+    brick.setNeuronScoresAttr(b.getDictionaryAttr(perNeuron));
+    brick.setScoresAttr(b.getDictionaryAttr(scores));
+    if (brick.getSpecificityAttr()) {
+      // share_c over the mean share of the others, floored at 1e-6
+      // (compiler/profile/CapabilityScores.h).
+      SmallVector<NamedAttribute> specificity;
+      for (auto [name, share] : shares) {
+        double others = 0;
+        for (auto [otherName, otherShare] : shares)
+          if (otherName != name)
+            others += otherShare;
+        double value =
+            shares.size() < 2
+                ? 1.0
+                : share / std::max(others / (shares.size() - 1), 1e-6);
+        specificity.push_back(b.getNamedAttr(name, b.getF64FloatAttr(value)));
+      }
+      brick.setSpecificityAttr(b.getDictionaryAttr(specificity));
+    }
   }
 };
 

@@ -20,7 +20,13 @@ def BrickSelect : Pass<"brick-select", "::mlir::brick::ModelOp"> {
     Turns one `brick.config` into a `brick.selection` and drops every
     configuration (a specialised graph serves one). Per layer, the FFN keep
     budget is `floor(keep * width)` neurons (`keep_per_layer` overrides
-    `keep`). Bricks marked `shared` are kept first; the other bricks are
+    `keep`). Bricks marked `shared` are kept first. A static configuration
+    without `whole_bricks`, over bricks that carry `neuron_scores` for every
+    requested capability, then keeps the neurons with the largest summed
+    neuron scores until the budget is used, whole bricks or the top of one
+    (a brick kept in part is narrowed to those neurons, its scores and
+    specificity recomputed). Otherwise (routed, `whole_bricks`, or bricks
+    without neuron scores) the other bricks are
     ranked by their relevance per neuron, the sum of their `scores` for the
     requested capabilities divided by their size (then their specificity,
     then their order in the graph), and kept greedily while they fit the

@@ -190,30 +190,16 @@ measureConfigured(ModuleOp module, const BaselinesRequest &request,
   specialize.config.ffnCoverage = request.coverage;
   specialize.configSource =
       (request.graphSource + " (baselines for " + capability + ")").str();
-  // Kept neurons are read off the original bricks: the specialised graph
-  // renumbers them.
-  auto original = getSingleModel(module, request.graphSource);
-  if (!original)
-    return original.takeError();
   auto report = specializeModel(*model, specialize);
   if (!report)
     return report.takeError();
   Configured result;
-  int64_t layers = original->getHparams().getLayers();
-  result.kept.resize(layers);
-  for (const std::vector<std::string> &bricks : report->keptBricks)
-    for (const std::string &name : bricks) {
-      auto brick = dyn_cast_or_null<EmergentOp>(
-          SymbolTable::lookupSymbolIn(*original, name));
-      if (!brick)
-        return baselinesError(request.graphSource + ": the selection keeps @" +
-                              name + ", which is not an emergent brick");
-      auto &kept = result.kept[brick.getLayer()];
-      kept.insert(kept.end(), brick.getNeurons().begin(),
-                  brick.getNeurons().end());
-    }
-  for (std::vector<int64_t> &kept : result.kept)
-    llvm::sort(kept);
+  result.kept = report->keptNeurons;
+  // A layer without bricks is kept whole.
+  for (auto [layer, kept] : llvm::enumerate(result.kept))
+    if (kept.empty())
+      for (int64_t neuron = 0; neuron < model->getFfnWidth(layer); ++neuron)
+        kept.push_back(neuron);
   ExecutorOptions options;
   options.weightBaseDir = request.baseDir;
   auto executor = ReferenceExecutor::create(*model, options);

@@ -39,11 +39,15 @@ profile::scoreBricks(const Eigen::MatrixXd &importance,
   for (auto [index, brick] : llvm::enumerate(partition)) {
     BrickScores brickScores;
     for (size_t c = 0; c < capabilities; ++c) {
+      std::vector<double> &perNeuron = brickScores.neuronShares.emplace_back();
       double carried = 0;
-      for (int64_t neuron : brick)
-        carried += importance(c, neuron);
-      brickScores.share.push_back(layerMass(c) > 0 ? carried / layerMass(c)
-                                                   : 0.0);
+      for (int64_t neuron : brick) {
+        perNeuron.push_back(layerMass(c) > 0
+                                ? importance(c, neuron) / layerMass(c)
+                                : 0.0);
+        carried += perNeuron.back();
+      }
+      brickScores.share.push_back(carried);
     }
     for (size_t c = 0; c < capabilities; ++c)
       brickScores.specificity.push_back(specificity(brickScores.share, c));
@@ -90,16 +94,22 @@ void profile::addEmergentBricks(ModelBuilder &builder, int64_t layer,
   for (size_t index = 0; index < partition.size(); ++index) {
     const BrickScores &brickScores = scores[index];
     std::vector<std::pair<StringRef, double>> shares;
-    SmallVector<NamedAttribute> specificities;
+    SmallVector<NamedAttribute> specificities, neuronShares;
     for (size_t c = 0; c < capabilities.size(); ++c) {
       shares.push_back({capabilities[c], brickScores.share[c]});
       specificities.push_back(b.getNamedAttr(
           capabilities[c], b.getF64FloatAttr(brickScores.specificity[c])));
+      if (c < brickScores.neuronShares.size())
+        neuronShares.push_back(b.getNamedAttr(
+            capabilities[c],
+            b.getDenseF64ArrayAttr(brickScores.neuronShares[c])));
     }
     EmergentOp brick = builder.addEmergentBrick(
         brickSymbol(layer, static_cast<int64_t>(index)), layer,
         partition[index], shares);
     brick.setSpecificityAttr(b.getDictionaryAttr(specificities));
+    if (!neuronShares.empty())
+      brick.setNeuronScoresAttr(b.getDictionaryAttr(neuronShares));
     if (brickScores.shared)
       brick.setShared(true);
     brick.setProvenanceAttr(provenance);

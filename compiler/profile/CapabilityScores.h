@@ -35,6 +35,9 @@ struct BrickScores {
   std::vector<double> specificity;
   /// Whether the brick serves every capability (kept by every selection).
   bool shared = false;
+  /// Per capability, each neuron's own share (in the brick's neuron order):
+  /// they sum to `share`. Static selection keeps the top of a brick by them.
+  std::vector<std::vector<double>> neuronShares;
   /// The capability with the largest share (the first on ties).
   int64_t topCapability() const;
 };
@@ -60,8 +63,8 @@ std::string brickSymbol(int64_t layer, int64_t brick);
 
 /// Adds one `brick.emergent @layers.L.brick.B` per brick of `partition`, in
 /// order, with `scores` and `specificity` keyed by `capabilities` (declared
-/// capability symbols, in the samples' order) and `provenance`; shared
-/// bricks are marked `shared`.
+/// capability symbols, in the samples' order), `neuron_scores` (each
+/// neuron's share) and `provenance`; shared bricks are marked `shared`.
 void addEmergentBricks(ModelBuilder &builder, int64_t layer,
                        const LayerPartition &partition,
                        llvm::ArrayRef<BrickScores> scores,

@@ -113,16 +113,34 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
   auto spreadOf = [&](const KMeansResult &result) {
     return n > 0 ? std::sqrt(result.cost / static_cast<double>(n)) : 0.0;
   };
+  bool elbow = false;
   if (options.clusters > 0) {
     chosen = kMeans(points, std::min(options.clusters, n), options);
     spread = spreadOf(chosen);
   } else {
-    for (int64_t k = 1;; k = std::max(k + 1, (k * 5 + 3) / 4)) {
-      k = std::min(k, n);
-      chosen = kMeans(points, k, options);
-      spread = spreadOf(chosen);
-      if (spread <= options.maxSpread || k == n)
+    auto nextOnLadder = [&](int64_t k) {
+      return std::min(std::max(k + 1, (k * 5 + 3) / 4), n);
+    };
+    double previous = std::numeric_limits<double>::infinity();
+    int64_t k = 1;
+    chosen = kMeans(points, k, options);
+    spread = spreadOf(chosen);
+    while (spread > options.maxSpread && k < n) {
+      int64_t nextK = nextOnLadder(k);
+      KMeansResult next = kMeans(points, nextK, options);
+      double nextSpread = spreadOf(next);
+      // Separated groups: the step to k (from one cluster at least) cut the
+      // spread by `elbowDrop` and the next one would barely lower it;
+      // splitting further would cut groups, not separate them.
+      if (k > 1 && spread <= options.elbowDrop * previous &&
+          nextSpread >= options.elbowFlat * spread) {
+        elbow = true;
         break;
+      }
+      previous = spread;
+      k = nextK;
+      chosen = std::move(next);
+      spread = nextSpread;
     }
   }
   // Empty clusters (k-means can leave some) are dropped; bricks are ordered
@@ -136,6 +154,7 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
   }
   ImportanceClusteringResult result;
   result.spread = spread;
+  result.elbow = elbow;
   const auto cap = std::max<int64_t>(
       1, static_cast<int64_t>(std::ceil(options.maxBrickFraction *
                                         static_cast<double>(n) - 1e-9)));
@@ -144,6 +163,7 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
     auto size = static_cast<int64_t>(brick.size());
     if (size == 0)
       continue;
+    result.clusters.push_back(brick);
     // A count the caller chose is kept: only a chosen count is cut.
     if (size <= cap || options.clusters > 0) {
       result.partition.push_back(std::move(brick));
@@ -160,9 +180,11 @@ profile::clusterByImportance(const Eigen::MatrixXd &importance,
       result.partition.push_back(std::move(part));
     }
   }
-  llvm::sort(result.partition, [](const auto &a, const auto &b) {
+  auto byFirstNeuron = [](const auto &a, const auto &b) {
     return a.front() < b.front();
-  });
+  };
+  llvm::sort(result.partition, byFirstNeuron);
+  llvm::sort(result.clusters, byFirstNeuron);
   for (const std::vector<int64_t> &brick : result.partition) {
     bool shared = points.cols() >= 2;
     for (Eigen::Index c = 0; c < points.cols() && shared; ++c) {

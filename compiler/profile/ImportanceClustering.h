@@ -14,12 +14,18 @@
 // 12, ... (each step about 25% more) whose bricks have a root-mean-square
 // distance of their neurons to the brick's centre of at most `maxSpread`
 // (default 0.5: a brick's neurons within about 2^0.5 = 1.41x of each other's
-// importance). When the count is chosen, a brick larger than
-// `maxBrickFraction` of the layer is then
-// cut, in order of its neurons' summed x, into the fewest near-equal pieces
-// that fit: a budget can only be met to within a brick, and a model whose
-// neurons all matter about equally (stories260K: one brick of 172 by spread
-// alone) still needs bricks small enough to keep a quarter of the FFN. A
+// importance), or, before that, the first elbow of the ladder: a k whose
+// step at least halved the spread (`elbowDrop`) while the next step lowers
+// it by less than 20% (`elbowFlat`). The elbow finds groups that are
+// separated from each other but spread inside (the planted demo's groups,
+// whose neurons differ 1.6x in importance: splitting them further would cut
+// groups, not separate them); real models' importance is continuous and
+// rarely has one. Those are the clusters. When the count is chosen, a
+// cluster larger than `maxBrickFraction` of the layer is then cut, in order
+// of its neurons' summed x, into the fewest near-equal pieces that fit: the
+// bricks, which are what routing selects per token (a routed FFN reads each
+// brick as a window of the largest brick's size). Static selection is not
+// bound by them: it may keep part of a brick (brick-select, neuron scores). A
 // brick is `shared` when every capability's mean x over its
 // neurons is at least `sharedLevel` (default 1: twice the layer's mean
 // importance for every capability), with two or more capabilities.
@@ -47,6 +53,10 @@ struct ImportanceClusteringOptions {
   /// The largest brick, as a fraction of the layer's neurons (at least one
   /// neuron); 1 leaves bricks whole.
   double maxBrickFraction = 1.0 / 16;
+  /// The elbow (file comment): the step to k cut the spread to at most
+  /// `elbowDrop` of the previous, and the next step leaves at least
+  /// `elbowFlat` of it.
+  double elbowDrop = 0.5, elbowFlat = 0.8;
   /// The mean log2 relative importance, for every capability, that makes a
   /// brick shared.
   double sharedLevel = 1.0;
@@ -59,6 +69,11 @@ struct ImportanceClusteringOptions {
 struct ImportanceClusteringResult {
   /// Bricks of neuron indices, each ascending, ordered by smallest index.
   LayerPartition partition;
+  /// The clusters the bricks were cut from (the same when none was cut),
+  /// in the same form.
+  LayerPartition clusters;
+  /// Whether the count was chosen at an elbow rather than by the spread.
+  bool elbow = false;
   /// Per brick, whether it is shared (see the file comment).
   std::vector<bool> shared;
   /// The root-mean-square spread of the chosen bricks.

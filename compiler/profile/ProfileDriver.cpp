@@ -251,6 +251,9 @@ struct LayerBricks {
   LayerPartition partition;
   std::vector<bool> shared;
   double spread = 0;
+  /// Empty: the bricks themselves.
+  LayerPartition clusters;
+  bool elbow = false;
 };
 
 /// Whether `ffn`'s weights are stored in a format of 32-element blocks
@@ -281,6 +284,8 @@ LayerBricks alignedBricks(LayerBricks bricks, int64_t multiple,
   for (int64_t b : kept)
     aligned.shared.push_back(bricks.shared[b]);
   aligned.spread = bricks.spread;
+  aligned.clusters = std::move(bricks.clusters);
+  aligned.elbow = bricks.elbow;
   return aligned;
 }
 
@@ -304,7 +309,8 @@ partitionLayer(const ProfileOptions &options, FfnOp ffn,
     ImportanceClusteringResult result =
         clusterByImportance(importance, clustering);
     LayerBricks bricks{std::move(result.partition), std::move(result.shared),
-                       result.spread};
+                       result.spread, std::move(result.clusters),
+                       result.elbow};
     if (multiple <= 1)
       return bricks;
     Eigen::MatrixXf affinity =
@@ -619,6 +625,14 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
       shared.push_back(scores[brick].shared);
     }
     result.spreads.push_back(bricks->spread);
+    result.elbows.push_back(bricks->elbow);
+    if (bricks->clusters.empty()) {
+      bricks->clusters = bricks->partition;
+      llvm::sort(bricks->clusters, [](const auto &a, const auto &b) {
+        return a.front() < b.front();
+      });
+    }
+    result.clusters.push_back(std::move(bricks->clusters));
     result.partitions.push_back(std::move(bricks->partition));
   }
   SideFile side(sideFilePath(outputPath));

@@ -106,6 +106,12 @@ struct ProfileResult {
   /// Per layer, the importance method's within-brick spread (0 for the other
   /// methods).
   std::vector<double> spreads;
+  /// Per layer, the clusters the bricks were cut from (ascending neuron
+  /// lists, ordered by smallest neuron; the bricks themselves for param
+  /// and coact), and whether the importance method chose their count at an
+  /// elbow (ImportanceClustering.h).
+  std::vector<LayerPartition> clusters;
+  std::vector<bool> elbows;
   /// Per layer and brick (in numbering order), whether it is shared.
   std::vector<std::vector<bool>> shared;
   /// Wall-clock seconds of the steps: running the oracle over calibration

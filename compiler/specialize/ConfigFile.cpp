@@ -86,6 +86,8 @@ template <> struct MappingTraits<ConfigFile> {
     io.mapOptional("ffn_keep", config.ffnKeep, 1.0);
     io.mapOptional("ffn_keep_per_layer", config.ffnKeepPerLayer);
     io.mapOptional("ffn_coverage", config.ffnCoverage);
+    io.mapOptional("ffn_granularity", config.ffnGranularity,
+                   std::string("neuron"));
     io.mapOptional("routing", config.routing);
     io.mapOptional("target", config.target);
     io.mapOptional("weight_dtype", config.weightDtype);
@@ -146,6 +148,10 @@ static llvm::Error validate(ConfigFile &config, llvm::StringRef source) {
     return configError(source, "ffn_coverage",
                        "must be in (0, 1], got " +
                            std::to_string(*config.ffnCoverage));
+  if (config.ffnGranularity != "neuron" && config.ffnGranularity != "brick")
+    return configError(source, "ffn_granularity",
+                       "must be `neuron` or `brick`, got '" +
+                           config.ffnGranularity + "'");
   for (const ConfigPlugin &plugin : config.plugins)
     if (!(plugin.weight > 0))
       return configError(source, "plugins",
@@ -296,7 +302,8 @@ llvm::Error mlir::brick::addConfig(ModelOp model, const ConfigFile &config,
                             : IntegerAttr(),
       target,
       config.ffnCoverage ? builder.getF64FloatAttr(*config.ffnCoverage)
-                         : FloatAttr());
+                         : FloatAttr(),
+      config.ffnGranularity == "brick" ? builder.getUnitAttr() : UnitAttr());
   if (existing)
     existing->erase();
 

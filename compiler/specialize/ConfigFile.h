@@ -10,6 +10,7 @@
 //       weight: 0.5
 //   ffn_keep: 0.4               # fraction of each FFN's neurons to keep
 //   ffn_keep_per_layer: [0.5, 0.3]   # optional, overrides ffn_keep
+//   ffn_granularity: neuron     # or brick: what a static selection keeps
 //   routing: static             # or {topk: 2}, or {threshold: 0.75}
 //   target:                     # optional
 //     triple: x86_64-unknown-linux-gnu
@@ -92,6 +93,10 @@ struct ConfigFile {
   /// `ffn_coverage`: keep bricks until this share of the capabilities'
   /// importance mass is covered in each layer (ffn_keep is then a ceiling).
   std::optional<double> ffnCoverage;
+  /// `ffn_granularity`: `neuron` (default) lets a static selection keep the
+  /// most important part of a brick, `brick` keeps whole bricks only; routed
+  /// (`topk`) selections always keep whole bricks, their routing unit.
+  std::string ffnGranularity = "neuron";
   ConfigRouting routing;
   std::optional<ConfigTarget> target;
   /// How `brickc compile` stores weight matrices, unless --weight-dtype

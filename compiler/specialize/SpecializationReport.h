@@ -52,6 +52,9 @@ struct SpecializationReport {
   ForwardCost before, after;
   /// Kept brick symbols per layer (empty for layers without bricks).
   std::vector<std::vector<std::string>> keptBricks;
+  /// The FFN neurons kept per layer, ascending, numbered as before
+  /// specialisation (a static selection may keep part of a brick).
+  std::vector<std::vector<int64_t>> keptNeurons;
   std::vector<FusedDelta> fused;
   std::vector<std::string> unfusedPlugins;
   /// Tensors and bytes written to the weight pack.

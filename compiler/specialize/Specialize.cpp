@@ -7,6 +7,8 @@
 #include "compiler/specialize/ThresholdCalibration.h"
 #include "compiler/specialize/Materialize.h"
 
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -16,6 +18,40 @@ using namespace mlir::brick;
 static llvm::Error specializeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
+
+namespace {
+
+/// Records, right after `brick-select`, the neurons its selection keeps in
+/// the numbering of the unspecialised FFN (brick-prune-clusters renumbers
+/// them next).
+class KeptNeuronsRecorder : public PassInstrumentation {
+public:
+  explicit KeptNeuronsRecorder(std::vector<std::vector<int64_t>> &kept)
+      : kept(kept) {}
+
+  void runAfterPass(Pass *pass, Operation *op) override {
+    auto model = dyn_cast<ModelOp>(op);
+    if (!model || pass->getArgument() != "brick-select")
+      return;
+    auto selections = model.getBody().getOps<SelectionOp>();
+    if (selections.empty())
+      return;
+    kept.assign(model.getHparams().getLayers(), {});
+    for (auto ref : (*selections.begin())
+                        .getBricks()
+                        .getAsRange<FlatSymbolRefAttr>()) {
+      auto brick = cast<EmergentOp>(SymbolTable::lookupSymbolIn(model, ref));
+      llvm::append_range(kept[brick.getLayer()], brick.getNeurons());
+    }
+    for (std::vector<int64_t> &layer : kept)
+      llvm::sort(layer);
+  }
+
+private:
+  std::vector<std::vector<int64_t>> &kept;
+};
+
+} // namespace
 
 llvm::Expected<SpecializationReport>
 mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
@@ -46,6 +82,8 @@ mlir::brick::specializeModel(ModelOp model, const SpecializeRequest &request) {
   options.config = request.config.name;
   options.keepUnfused = request.keepUnfused;
   buildSpecializeModelPipeline(pm, options);
+  pm.addInstrumentation(
+      std::make_unique<KeptNeuronsRecorder>(report.keptNeurons));
   {
     ErrorCapture errors(model.getContext());
     if (failed(pm.run(model)))

@@ -235,6 +235,20 @@ LogicalResult EmergentOp::verify() {
           return emitOpError("requires a float ")
                  << field << " for capability '" << entry.getName().getValue()
                  << "', got " << entry.getValue();
+  if (DictionaryAttr perNeuron = getNeuronScoresAttr())
+    for (NamedAttribute entry : perNeuron) {
+      auto scores = dyn_cast<DenseF64ArrayAttr>(entry.getValue());
+      if (!scores || scores.size() != static_cast<int64_t>(neurons.size()))
+        return emitOpError("requires neuron_scores for capability '")
+               << entry.getName().getValue() << "' to be an array of "
+               << neurons.size() << " f64 (one per neuron), got "
+               << entry.getValue();
+      for (double score : scores.asArrayRef())
+        if (!(score >= 0) || !std::isfinite(score))
+          return emitOpError("requires finite non-negative neuron_scores, got ")
+                 << score << " for capability '" << entry.getName().getValue()
+                 << "'";
+    }
   return success();
 }
 
@@ -243,6 +257,13 @@ double EmergentOp::getScore(StringRef capability) {
     if (auto score = scores.getAs<FloatAttr>(capability))
       return score.getValueAsDouble();
   return 0.0;
+}
+
+ArrayRef<double> EmergentOp::getNeuronScores(StringRef capability) {
+  if (auto perNeuron = getNeuronScoresAttr())
+    if (auto scores = perNeuron.getAs<DenseF64ArrayAttr>(capability))
+      return scores.asArrayRef();
+  return {};
 }
 
 //===----------------------------------------------------------------------===//

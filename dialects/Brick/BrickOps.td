@@ -154,6 +154,11 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
     each capability's activation mass it carries (`scores`), how specific it
     is to each capability against the others (`specificity`), and how it was
     found. `shared` marks a brick every configuration keeps.
+    `neuron_scores` holds, per capability, each neuron's own share of the
+    layer's mass (aligned with `neurons`; a brick's score is their sum): a
+    static configuration may keep the most important part of a brick
+    (`brick-select`), so bricks stay routing units without limiting how
+    finely a static configuration meets its budget.
 
     ```mlir
     brick.emergent @l0.code layer 0 neurons [0, 1, 2, 3]
@@ -169,17 +174,22 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
     UnitAttr:$shared,
     OptionalAttr<DictionaryAttr>:$scores,
     OptionalAttr<DictionaryAttr>:$specificity,
+    OptionalAttr<DictionaryAttr>:$neuron_scores,
     OptionalAttr<Brick_ProvenanceAttr>:$provenance
   );
   let assemblyFormat = [{
     $sym_name `layer` $layer `neurons` $neurons (`shared` $shared^)?
     (`scores` $scores^)? (`specificity` $specificity^)?
+    (`neuron_scores` $neuron_scores^)?
     (`provenance` qualified($provenance)^)? attr-dict
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The score of `capability`, or 0 when the brick has none for it.
     double getScore(::llvm::StringRef capability);
+    /// Each neuron's score for `capability` (aligned with `neurons`), or an
+    /// empty array when the brick has none for it.
+    ::llvm::ArrayRef<double> getNeuronScores(::llvm::StringRef capability);
   }];
 }
 
@@ -325,7 +335,9 @@ def Brick_ConfigOp : Brick_Op<"config", [
     The capabilities and plugins to keep (plugins optionally weighted), the
     fraction of FFN neurons to keep (globally, or per layer), optionally the
     share of the capabilities' importance mass to cover (`coverage`: keep
-    bricks until it is covered, `keep` then a ceiling), how the kept
+    bricks until it is covered, `keep` then a ceiling), whether a static
+    selection keeps whole bricks only (`whole_bricks`; otherwise it may keep
+    part of a brick whose neurons carry `neuron_scores`), how the kept
     FFN is evaluated (`static`, or `topk` with `top_k` bricks per token) and
     the target machine.
 
@@ -346,12 +358,14 @@ def Brick_ConfigOp : Brick_Op<"config", [
     Brick_RoutingAttr:$routing,
     OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$top_k,
     OptionalAttr<Brick_TargetAttr>:$target,
-    OptionalAttr<F64Attr>:$coverage
+    OptionalAttr<F64Attr>:$coverage,
+    UnitAttr:$whole_bricks
   );
   let assemblyFormat = [{
     $sym_name `capabilities` $capabilities `plugins` $plugins
     (`plugin_weights` $plugin_weights^)? `keep` $keep
     (`keep_per_layer` $keep_per_layer^)? (`coverage` $coverage^)?
+    (`whole_bricks` $whole_bricks^)?
     `routing` $routing
     (`top_k` $top_k^)? (`target` qualified($target)^)? attr-dict
   }];

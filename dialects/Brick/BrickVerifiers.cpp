@@ -114,7 +114,8 @@ LogicalResult EmergentOp::verifySymbolUses(SymbolTableCollection &tables) {
              << getLayer() << "'s FFN";
   for (auto [field, dict] :
        {std::pair<StringRef, DictionaryAttr>{"score", getScoresAttr()},
-        {"specificity", getSpecificityAttr()}})
+        {"specificity", getSpecificityAttr()},
+        {"neuron_scores", getNeuronScoresAttr()}})
     if (dict)
       for (NamedAttribute entry : dict) {
         auto ref = FlatSymbolRefAttr::get(entry.getName());

@@ -116,7 +116,9 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
   if (llvm::Error error = verifyEncoding(tokenizerJson, tokenizerPath, texts))
     return error;
 
-  auto model = plantModel(families, vocabulary, targets, options.seed);
+  PlantedShape shape;
+  shape.groupSize = options.groupSize;
+  auto model = plantModel(families, vocabulary, targets, options.seed, shape);
   if (!model)
     return model.takeError();
 

@@ -29,6 +29,9 @@ struct DemoModelOptions {
   uint64_t seed = kDefaultDemoSeed;
   /// Minimum size of each corpus file, in bytes.
   int64_t corpusBytes = 24 * 1024;
+  /// Neurons per planted group and layer (PlantedShape::groupSize): at
+  /// least the largest family's words plus one.
+  int64_t groupSize = 64;
 };
 
 /// Generates the demo model into `outputDir` (created if missing; files

@@ -113,8 +113,12 @@ int runProfile(const ProfileArgs &args) {
                                   layer, partition.size(), smallest, largest,
                                   shared);
     if (options.method == profile::ClusterMethod::Importance)
-      llvm::outs() << llvm::formatv(", spread {0:F3} (--brick-spread {1})",
-                                    result->spreads[layer], options.maxSpread);
+      llvm::outs() << llvm::formatv(
+          ", spread {0:F3} ({1}), {2} clusters", result->spreads[layer],
+          result->elbows[layer]
+              ? std::string("an elbow")
+              : llvm::formatv("--brick-spread {0}", options.maxSpread).str(),
+          result->clusters[layer].size());
     llvm::outs() << "\n";
   }
   // What a user decides k from: how often the router's top k holds the

@@ -207,3 +207,69 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, h
   brick.emergent @l0.c layer 0 neurons [3, 4, 5, 6, 7] scores {code = 0.1 : f64}
   brick.config @capped capabilities [@code] plugins [] keep 0.5 coverage 0.95 routing static
 }
+
+
+// -----
+
+// Test: with neuron scores, a static selection keeps the budget's most
+// important neurons, whole bricks or the top of one: layer 0 keeps all of
+// @l0.a (0.3 + 0.2 each) and the better neuron of @l0.b (6, score 0.25,
+// over 4 at 0.15); a brick kept in part is narrowed, its scores and
+// specificity recomputed from the neurons it keeps. The bricks' order in
+// the selection stays the model's.
+// CHECK: brick.emergent @l0.a layer 0 neurons [0, 2] scores {code = 5.000000e-01 : f64, math = 1.000000e-01 : f64}
+// CHECK: brick.emergent @l0.b layer 0 neurons [6] scores {code = 2.500000e-01 : f64, math = 5.000000e-02 : f64} specificity {code = 5.000000e+00 : f64, math = 2.000000e-01 : f64} neuron_scores {code = array<f64: 2.500000e-01>, math = array<f64: 5.000000e-02>}
+// CHECK: brick.emergent @l0.c layer 0 neurons [1, 3, 5, 7]
+// CHECK: brick.selection @part of capabilities [@code] bricks [@l0.a, @l0.b, @l1.a] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.capability @code
+  brick.capability @math
+  brick.emergent @l0.a layer 0 neurons [0, 2] scores {code = 0.5 : f64, math = 0.1 : f64} neuron_scores {code = array<f64: 0.3, 0.2>, math = array<f64: 0.05, 0.05>}
+  brick.emergent @l0.b layer 0 neurons [4, 6] scores {code = 0.4 : f64, math = 0.1 : f64} specificity {code = 4.0 : f64, math = 0.25 : f64} neuron_scores {code = array<f64: 0.15, 0.25>, math = array<f64: 0.05, 0.05>}
+  brick.emergent @l0.c layer 0 neurons [1, 3, 5, 7] scores {code = 0.1 : f64, math = 0.8 : f64} neuron_scores {code = array<f64: 0.025, 0.025, 0.025, 0.025>, math = array<f64: 0.2, 0.2, 0.2, 0.2>}
+  brick.emergent @l1.a layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64} neuron_scores {code = array<f64: 0.2, 0.2, 0.2, 0.2>}
+  brick.emergent @l1.b layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64} neuron_scores {code = array<f64: 0.05, 0.05, 0.05, 0.05>}
+  brick.config @part capabilities [@code] plugins [] keep 3.75e-01 routing static
+}
+
+
+// -----
+
+// Test: `whole_bricks`, and routed (top-k) selections, keep whole bricks
+// even where neuron scores would allow part of one: @l0.a (score per
+// neuron 0.25) fits the 3-neuron budget, @l0.b (0.2) does not, nor does
+// any 4-neuron brick of layer 1.
+// CHECK: brick.emergent @l0.b layer 0 neurons [4, 6]
+// CHECK: brick.selection @whole of capabilities [@code] bricks [@l0.a] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.capability @code
+  brick.emergent @l0.a layer 0 neurons [0, 2] scores {code = 0.5 : f64} neuron_scores {code = array<f64: 0.3, 0.2>}
+  brick.emergent @l0.b layer 0 neurons [4, 6] scores {code = 0.4 : f64} neuron_scores {code = array<f64: 0.15, 0.25>}
+  brick.emergent @l0.c layer 0 neurons [1, 3, 5, 7] scores {code = 0.1 : f64} neuron_scores {code = array<f64: 0.025, 0.025, 0.025, 0.025>}
+  brick.emergent @l1.a layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64} neuron_scores {code = array<f64: 0.2, 0.2, 0.2, 0.2>}
+  brick.emergent @l1.b layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64} neuron_scores {code = array<f64: 0.05, 0.05, 0.05, 0.05>}
+  brick.config @whole capabilities [@code] plugins [] keep 3.75e-01 whole_bricks routing static
+}
+
+
+// -----
+
+// Test: with a coverage, neuron by neuron until the share is carried: 0.5
+// of code's mass in layer 0 is @l0.a's first neuron (0.3) and @l0.b's
+// second (0.25); in layer 1, three neurons of @l1.a (0.6).
+// CHECK: brick.emergent @l0.a layer 0 neurons [0]
+// CHECK: brick.emergent @l0.b layer 0 neurons [6]
+// CHECK: brick.emergent @l1.a layer 1 neurons [0, 1, 2]
+// CHECK: brick.selection @covered of capabilities [@code] bricks [@l0.a, @l0.b, @l1.a] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.capability @code
+  brick.emergent @l0.a layer 0 neurons [0, 2] scores {code = 0.5 : f64} neuron_scores {code = array<f64: 0.3, 0.2>}
+  brick.emergent @l0.b layer 0 neurons [4, 6] scores {code = 0.4 : f64} neuron_scores {code = array<f64: 0.15, 0.25>}
+  brick.emergent @l0.c layer 0 neurons [1, 3, 5, 7] scores {code = 0.1 : f64} neuron_scores {code = array<f64: 0.025, 0.025, 0.025, 0.025>}
+  brick.emergent @l1.a layer 1 neurons [0, 1, 2, 3] scores {code = 0.8 : f64} neuron_scores {code = array<f64: 0.2, 0.2, 0.2, 0.2>}
+  brick.emergent @l1.b layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64} neuron_scores {code = array<f64: 0.05, 0.05, 0.05, 0.05>}
+  brick.config @covered capabilities [@code] plugins [] keep 1.0 coverage 0.5 routing static
+}

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace mlir::brick::profile;
 
 namespace {
@@ -81,6 +83,13 @@ TEST(CapabilityScoresTest, SharesOfImportance) {
   EXPECT_NEAR(scores[1].share[0], 0.25, kTolerance);
   EXPECT_NEAR(scores[0].share[1], 0.0, kTolerance);
   EXPECT_NEAR(scores[1].share[1], 1.0, kTolerance);
+  // Each neuron's own share, in the brick's order: brick {1, 3} carries
+  // 1/4 and 0 of capability 0, 3/4 and 1/4 of capability 1.
+  ASSERT_EQ(scores[1].neuronShares.size(), 2u);
+  EXPECT_NEAR(scores[1].neuronShares[0][0], 0.25, kTolerance);
+  EXPECT_NEAR(scores[1].neuronShares[0][1], 0.0, kTolerance);
+  EXPECT_NEAR(scores[1].neuronShares[1][0], 0.75, kTolerance);
+  EXPECT_NEAR(scores[1].neuronShares[1][1], 0.25, kTolerance);
   EXPECT_FALSE(scores[0].shared);
   EXPECT_TRUE(scores[1].shared);
 }
@@ -122,6 +131,74 @@ TEST(ImportanceClusteringTest, RecoversGroupsWithoutTheCount) {
   ASSERT_EQ(result.partition.size(), 3u);
   for (size_t b = 0; b < 3; ++b)
     EXPECT_EQ(result.shared[b], result.partition[b].front() % 3 == 2) << b;
+}
+
+/// Importance [3 capabilities, 3 * group neurons] of three groups as in the
+/// demo model: neuron n serves capability n % 3 only, at 4 x 2^u with u
+/// spread evenly over [-1.2, 1.2] in a fixed shuffle (0.001 for the
+/// others). The groups are separated (features ~12 log2 units apart) but
+/// spread inside: root mean square 1.2 / sqrt(3) ~ 0.69 along their axis.
+Eigen::MatrixXd spreadGroups(int64_t group) {
+  Eigen::MatrixXd importance = Eigen::MatrixXd::Constant(3, 3 * group, 0.001);
+  for (int64_t n = 0; n < 3 * group; ++n) {
+    int64_t position = ((n / 3) * 7) % group;
+    double u = -1.2 + 2.4 * static_cast<double>(position) /
+                          static_cast<double>(group - 1);
+    importance(n % 3, n) = 4.0 * std::pow(2.0, u);
+  }
+  return importance;
+}
+
+TEST(ImportanceClusteringTest, ElbowFindsSpreadOutGroups) {
+  // Three clusters have spread ~0.69 > 0.5, but two (two groups merged,
+  // ~12 apart) are far wider, and a fourth only halves one group (spread
+  // down to sqrt(2.25 / 3) ~ 0.87 of it): the elbow stops at three, the
+  // groups. Bricks are then cut to at most 8 of the 60 neurons; the
+  // clusters stay whole.
+  ImportanceClusteringOptions options;
+  options.maxBrickFraction = 8.0 / 60;
+  ImportanceClusteringResult result =
+      clusterByImportance(spreadGroups(20), options);
+  EXPECT_TRUE(result.elbow);
+  EXPECT_GT(result.spread, options.maxSpread);
+  ASSERT_EQ(result.clusters.size(), 3u);
+  for (const std::vector<int64_t> &cluster : result.clusters) {
+    ASSERT_EQ(cluster.size(), 20u);
+    for (int64_t neuron : cluster)
+      EXPECT_EQ(neuron % 3, cluster.front() % 3);
+  }
+  // Each cluster of 20 is cut into three bricks of 6 or 7.
+  ASSERT_EQ(result.partition.size(), 9u);
+  for (const std::vector<int64_t> &brick : result.partition) {
+    EXPECT_LE(brick.size(), 8u);
+    for (int64_t neuron : brick)
+      EXPECT_EQ(neuron % 3, brick.front() % 3);
+  }
+  // Guard: without the elbow (a drop no step can reach) the spread rule
+  // splits the groups into more clusters.
+  options.elbowDrop = 0;
+  result = clusterByImportance(spreadGroups(20), options);
+  EXPECT_FALSE(result.elbow);
+  EXPECT_GT(result.clusters.size(), 3u);
+  EXPECT_LE(result.spread, options.maxSpread);
+}
+
+TEST(ImportanceClusteringTest, NoElbowOnContinuousImportance) {
+  // 96 neurons whose log2 importance for two capabilities fills a square
+  // evenly (a 12 x 8 grid over 6 x 4 log2 units): no step of the ladder
+  // halves the spread, so the count is the spread rule's.
+  Eigen::MatrixXd importance(2, 96);
+  for (int64_t n = 0; n < 96; ++n) {
+    importance(0, n) = std::pow(2.0, 0.5 * static_cast<double>(n % 12));
+    importance(1, n) = std::pow(2.0, 0.5 * static_cast<double>(n / 12));
+  }
+  ImportanceClusteringOptions options;
+  options.maxBrickFraction = 1.0;
+  ImportanceClusteringResult result = clusterByImportance(importance, options);
+  EXPECT_FALSE(result.elbow);
+  EXPECT_LE(result.spread, options.maxSpread);
+  EXPECT_GT(result.clusters.size(), 4u);
+  EXPECT_EQ(result.clusters, result.partition);
 }
 
 TEST(ImportanceClusteringTest, CutsLargeBricksInImportanceOrder) {

@@ -77,7 +77,11 @@ protected:
   }
   void TearDown() override { llvm::sys::fs::remove_directories(dir); }
 
-  std::string path(llvm::StringRef name) { return (dir + "/" + name).str(); }
+  /// A file of the demo model under test (`root`, the default one unless a
+  /// test points it at another).
+  std::string path(llvm::StringRef name) {
+    return ((root.empty() ? dir.str() : root) + "/" + name).str();
+  }
 
   /// Imports the demo model and profiles it with three bricks per layer
   /// (importance: the count chosen), held-out text measuring router recall.
@@ -148,6 +152,7 @@ protected:
 
   MLIRContext context;
   llvm::SmallString<128> dir;
+  std::string root;
 };
 
 TEST_P(PlantedDiscoveryTest, RecoversThePlantedGroups) {
@@ -297,59 +302,103 @@ TEST_P(PlantedDiscoveryTest, SpecializedCodeKeepsItsPerplexity) {
 
 /// The planted model profiled with every default flag (importance, the
 /// count chosen, bricks cut to 1/16 of a layer).
-class PlantedDefaultsTest : public PlantedDiscoveryTest {};
+class PlantedDefaultsTest : public PlantedDiscoveryTest {
+protected:
+  /// Profiles the demo model at `root` with every default flag and checks
+  /// discovery and one-capability configurations (see the test).
+  void checkDefaults() {
+    auto planted = readPlanted(path("planted.json"));
+    ASSERT_TRUE(static_cast<bool>(planted));
+    auto imported = importModel(&context, path("model"), ImportOptions());
+    ASSERT_TRUE(static_cast<bool>(imported))
+        << llvm::toString(imported.takeError());
+    OwningOpRef<ModuleOp> module = std::move(*imported);
+    ProfileOptions options;
+    for (const std::string &capability : planted->capabilities)
+      options.calibration.push_back(
+          capability + "=" + path("corpora/" + capability + ".calib.txt"));
+    options.progress = false;
+    auto result = profileGraph(module, path("model.mlir"), options,
+                               path("profiled.mlir"));
+    ASSERT_TRUE(static_cast<bool>(result))
+        << llvm::toString(result.takeError());
+    ASSERT_EQ(result->clusters.size(), planted->groups.size());
+    for (size_t layer = 0; layer < planted->groups.size(); ++layer) {
+      std::vector<int64_t> truth(planted->neurons, -1);
+      for (size_t c = 0; c < planted->capabilities.size(); ++c)
+        for (int64_t neuron : planted->groups[layer][planted->capabilities[c]])
+          truth[neuron] = static_cast<int64_t>(c);
+      double ari = adjustedRandIndex(
+          truth, partitionLabels(result->clusters[layer], planted->neurons));
+      std::cout << root << " layer " << layer << ": "
+                << result->clusters[layer].size() << " clusters, "
+                << result->partitions[layer].size() << " bricks, ARI " << ari
+                << "\n";
+      EXPECT_GE(ari, 0.9) << root << " layer " << layer;
+      EXPECT_TRUE(result->elbows[layer]) << root << " layer " << layer;
+      // The bricks are pieces of the clusters (routing units), never
+      // straddling two.
+      for (const std::vector<int64_t> &brick : result->partitions[layer])
+        for (int64_t neuron : brick)
+          EXPECT_EQ(truth[neuron], truth[brick.front()]);
+    }
+    ModelOp model = *module->getBody()->getOps<ModelOp>().begin();
+    int64_t vocab = model.getHparams().getVocab();
+    std::map<std::string, double> full;
+    for (const std::string &capability : planted->capabilities)
+      full[capability] = perplexityOf(model, capability);
 
-// Test: with the default flags, every one-capability configuration at a
-// third of the FFN (the planted group's size plus one neuron) keeps its
+    for (const std::string &kept : planted->capabilities) {
+      OwningOpRef<ModuleOp> copy(
+          cast<ModuleOp>(module->getOperation()->clone()));
+      ModelOp specialized = *copy->getBody()->getOps<ModelOp>().begin();
+      SpecializeRequest request;
+      request.config.name = "only_" + kept;
+      request.config.capabilities = {kept};
+      request.config.capabilitiesListed = true;
+      request.config.ffnKeep = 0.34;
+      request.configSource = "PlantedDefaultsTest";
+      auto report = specializeModel(specialized, request);
+      ASSERT_TRUE(static_cast<bool>(report))
+          << llvm::toString(report.takeError());
+      for (const std::string &evaluated : planted->capabilities) {
+        double ppl = perplexityOf(specialized, evaluated);
+        std::cout << "keep " << kept << ", " << evaluated << ": " << ppl
+                  << " (full " << full[evaluated] << ")\n";
+        if (evaluated == kept)
+          EXPECT_LE(std::fabs(ppl / full[evaluated] - 1.0), 0.01)
+              << root << ": " << kept;
+        else
+          EXPECT_GE(ppl, 0.9 * static_cast<double>(vocab))
+              << root << ": keeping " << kept << " left " << evaluated;
+      }
+    }
+  }
+};
+
+// Test: with the default flags, the clusters are the planted groups
+// (adjusted Rand index >= 0.9 in every layer; their count chosen at an
+// elbow of the spread, ImportanceClustering.h), cut into bricks that never
+// straddle two groups, and every one-capability configuration at a third of
+// the FFN (the planted group's size plus up to one neuron) keeps its
 // capability within 1% of the full model and sends every other capability
 // to chance: at least 0.9 times the vocabulary size, the perplexity of a
-// model that knows nothing of the text (the full model is below 4). The
-// bricks themselves are pieces of the planted groups (ARI well below 0.9;
-// RecoversThePlantedGroups needs --brick-spread 1 --max-brick-fraction 1).
+// model that knows nothing of the text (the full model is below 4).
 TEST_P(PlantedDefaultsTest, OneCapabilityConfigurationsKeepTheirCapability) {
-  auto planted = readPlanted(path("planted.json"));
-  ASSERT_TRUE(static_cast<bool>(planted));
-  auto imported = importModel(&context, path("model"), ImportOptions());
-  ASSERT_TRUE(static_cast<bool>(imported))
-      << llvm::toString(imported.takeError());
-  OwningOpRef<ModuleOp> module = std::move(*imported);
-  ProfileOptions options;
-  for (const std::string &capability : planted->capabilities)
-    options.calibration.push_back(capability + "=" +
-                                  path("corpora/" + capability + ".calib.txt"));
-  options.progress = false;
-  auto result =
-      profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
-  ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
-  ModelOp model = *module->getBody()->getOps<ModelOp>().begin();
-  int64_t vocab = model.getHparams().getVocab();
-  std::map<std::string, double> full;
-  for (const std::string &capability : planted->capabilities)
-    full[capability] = perplexityOf(model, capability);
+  checkDefaults();
+}
 
-  for (const std::string &kept : planted->capabilities) {
-    OwningOpRef<ModuleOp> copy(
-        cast<ModuleOp>(module->getOperation()->clone()));
-    ModelOp specialized = *copy->getBody()->getOps<ModelOp>().begin();
-    SpecializeRequest request;
-    request.config.name = "only_" + kept;
-    request.config.capabilities = {kept};
-    request.config.capabilitiesListed = true;
-    request.config.ffnKeep = 0.34;
-    request.configSource = "PlantedDefaultsTest";
-    auto report = specializeModel(specialized, request);
-    ASSERT_TRUE(static_cast<bool>(report))
-        << llvm::toString(report.takeError());
-    for (const std::string &evaluated : planted->capabilities) {
-      double ppl = perplexityOf(specialized, evaluated);
-      std::cout << "keep " << kept << ", " << evaluated << ": " << ppl
-                << " (full " << full[evaluated] << ")\n";
-      if (evaluated == kept)
-        EXPECT_LE(std::fabs(ppl / full[evaluated] - 1.0), 0.01) << kept;
-      else
-        EXPECT_GE(ppl, 0.9 * static_cast<double>(vocab))
-            << "keeping " << kept << " left " << evaluated;
-    }
+// Test: the same on planted models discovery was not tuned on: other seeds
+// (weights, neuron permutation, corpora) and other group sizes.
+TEST_P(PlantedDefaultsTest, UnseenPlantedModels) {
+  for (auto [seed, groupSize] :
+       {std::pair<uint64_t, int64_t>{7, 48}, {1234567, 96}}) {
+    root = (dir + "/unseen-" + std::to_string(seed)).str();
+    ::brick::demo::DemoModelOptions demo;
+    demo.seed = seed;
+    demo.groupSize = groupSize;
+    ASSERT_FALSE(static_cast<bool>(::brick::demo::writeDemoModel(root, demo)));
+    checkDefaults();
   }
 }
 

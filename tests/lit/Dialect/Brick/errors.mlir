@@ -222,6 +222,33 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
 
 // -----
 
+// Test: neuron scores have one entry per neuron
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  // expected-error @+1 {{'brick.emergent' op requires neuron_scores for capability 'c' to be an array of 2 f64 (one per neuron), got array<f64: 5.000000e-01>}}
+  brick.emergent @b layer 0 neurons [0, 1] neuron_scores {c = array<f64: 0.5>}
+}
+
+// -----
+
+// Test: neuron scores are non-negative
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  // expected-error @+1 {{'brick.emergent' op requires finite non-negative neuron_scores, got -1.000000e+00 for capability 'c'}}
+  brick.emergent @b layer 0 neurons [0, 1] neuron_scores {c = array<f64: 0.5, -1.0>}
+}
+
+// -----
+
+// Test: neuron scores name capabilities
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.capability @c
+  // expected-error @+1 {{neuron_scores}}
+  brick.emergent @b layer 0 neurons [0] neuron_scores {d = array<f64: 0.5>}
+}
+
+// -----
+
 // Test: specificities name declared capabilities
 brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, heads = 2, kv_heads = 1, head_dim = 2, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
   // expected-error @+1 {{'brick.emergent' op specificity references unknown symbol @code}}

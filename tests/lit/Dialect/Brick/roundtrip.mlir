@@ -48,9 +48,11 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
   // CHECK: brick.emergent @l0.code layer 0 neurons [0, 1, 2] scores {code = 7.500000e-01 : f64, math = 1.250000e-01 : f64} provenance #brick.provenance<method = "coact", params = {iterations = 20 : i64}, seed = 42, calibration = ["2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"]>
   // CHECK: brick.emergent @l0.shared layer 0 neurons [7, 3] shared{{$}}
   // CHECK: brick.emergent @l0.math layer 0 neurons [4] scores {math = 5.000000e-01 : f64} specificity {math = 2.500000e+00 : f64}{{$}}
+  // CHECK: brick.emergent @l0.other layer 0 neurons [6, 5] scores {math = 5.000000e-01 : f64} neuron_scores {math = array<f64: 1.000000e-01, 4.000000e-01>}{{$}}
   brick.emergent @l0.code layer 0 neurons [0, 1, 2] scores {code = 0.75 : f64, math = 0.125 : f64} provenance #brick.provenance<method = "coact", params = {iterations = 20 : i64}, seed = 42, calibration = ["2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"]>
   brick.emergent @l0.shared layer 0 neurons [7, 3] shared
   brick.emergent @l0.math layer 0 neurons [4] scores {math = 0.5 : f64} specificity {math = 2.5 : f64}
+  brick.emergent @l0.other layer 0 neurons [6, 5] scores {math = 0.5 : f64} neuron_scores {math = array<f64: 0.1, 0.4>}
 
   // Test: activation statistics, over all text and per capability.
   // CHECK: brick.activation_stats layer 0 tokens 4096 threshold 1.000000e-01 mean_abs @stats.mean frequency @stats.freq{{$}}
@@ -91,8 +93,10 @@ brick.model @roundtrip #brick.hparams<arch = "qwen2", hidden = 4, ffn = 8, layer
 
   // Test: configurations, static and routed, with every optional field.
   // CHECK: brick.config @static capabilities [@code, @math] plugins [] keep 1.000000e+00 routing static{{$}}
+  // CHECK: brick.config @whole capabilities [@code] plugins [] keep 5.000000e-01 whole_bricks routing static{{$}}
   // CHECK: brick.config @routed capabilities [@code] plugins [@sql] plugin_weights [5.000000e-01] keep 4.000000e-01 keep_per_layer [4.000000e-01] routing topk top_k 2 target #brick.target<triple = "aarch64-linux-gnu", cpu = "cortex-a76", features = "+neon">
   brick.config @static capabilities [@code, @math] plugins [] keep 1.0 routing static
+  brick.config @whole capabilities [@code] plugins [] keep 0.5 whole_bricks routing static
   brick.config @routed capabilities [@code] plugins [@sql] plugin_weights [0.5] keep 0.4 keep_per_layer [0.4] routing topk top_k 2 target #brick.target<triple = "aarch64-linux-gnu", cpu = "cortex-a76", features = "+neon">
 
   // Test: the forward pass with every compute op and weight expression.
