@@ -40,7 +40,7 @@ llama="${LLAMACPP_BIN:?set LLAMACPP_BIN to a llama.cpp build bin folder}"
 models="$root/../shared/models"
 text="$models/tiny4cap/data/prose.heldout.txt"
 mkdir -p "$work"
-die() { echo "error: $*" >&2; exit 1; }
+source "$root/bench/lib-bench.sh"
 for tool in llama-quantize llama-perplexity llama-tokenize; do
   [ -x "$llama/$tool" ] || die "$llama/$tool: not found (LLAMACPP_BIN)"
 done

@@ -36,7 +36,7 @@ llama="${LLAMACPP_BIN:-}"
 text="$root/../shared/models/tiny4cap/data/prose.heldout.txt"
 mkdir -p "$work"
 
-die() { echo "error: $*" >&2; exit 1; }
+source "$root/bench/lib-bench.sh"
 [ -x "$bin/brickc" ] && [ -x "$bin/brick-run" ] || die "$bin: build brickc and brick-run first (scripts/build.sh)"
 [ -r "$text" ] || die "$text: the prompt text is missing"
 completion=""
@@ -50,16 +50,9 @@ if [ -n "$llama" ]; then
   [ -n "$completion" ] || die "$llama: neither llama-completion nor llama-cli (LLAMACPP_BIN)"
 fi
 
-# True when FILE exists and is newer than every later argument.
-fresh() {
-  local file="$1"; shift
-  [ -s "$file" ] || return 1
-  local dep
-  for dep in "$@"; do [ "$file" -nt "$dep" ] || return 1; done
-}
 
 echo "== machine"
-lscpu | awk -F: '/^Model name|^L3 cache/ {gsub(/^ +/, "", $2); print $1 ": " $2}'
+print_machine
 echo "online CPUs: $(nproc), threads used: $threads"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "$llama" ]; then
