@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/profile/ProfileDriver.h"
-#include "../SharedModels.h"
+#include "StoriesGraphTest.h"
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
 #include "compiler/importers/Importer.h"
@@ -47,30 +47,18 @@ constexpr const char *kCode =
     "    printf(\"%s\\n\", argv[i]);\n  return 0;\n}\n"
     "def add(x, y):\n    return x + y\n\nprint(add(1, 2))\n";
 
-class ProfileDriverTest : public ::testing::Test {
+class ProfileDriverTest : public brick_test::StoriesGraphTest {
 protected:
+  ProfileDriverTest() : StoriesGraphTest("brick-profile") {}
+
   void SetUp() override {
-    DialectRegistry registry;
-    registerBrickDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("brick-profile", dir));
-    std::string stories = modelsDir() + "/stories260K";
-    ImportOptions options;
-    options.tokenizerPath = stories + "/tok512.bin";
-    auto imported =
-        importModel(&context, stories + "/stories260K.bin", options);
-    ASSERT_TRUE(static_cast<bool>(imported))
-        << llvm::toString(imported.takeError());
-    module = std::move(*imported);
-    graphPath = path("model.mlir");
-    ASSERT_FALSE(static_cast<bool>(writeGraph(*module, graphPath)));
+    StoriesGraphTest::SetUp();
+    if (HasFatalFailure())
+      return;
     storyPath = write("story.txt", repeat(kStory, 4));
     codePath = write("code.txt", repeat(kCode, 6));
   }
-  void TearDown() override { llvm::sys::fs::remove_directories(dir); }
 
-  std::string path(llvm::StringRef name) { return (dir + "/" + name).str(); }
   static std::string repeat(llvm::StringRef text, int times) {
     std::string result;
     for (int i = 0; i < times; ++i)
@@ -106,10 +94,7 @@ protected:
     return *m.getBody()->getOps<ModelOp>().begin();
   }
 
-  MLIRContext context;
-  llvm::SmallString<128> dir;
-  OwningOpRef<ModuleOp> module;
-  std::string graphPath, storyPath, codePath;
+  std::string storyPath, codePath;
 };
 
 TEST_F(ProfileDriverTest, CoactEndToEnd) {

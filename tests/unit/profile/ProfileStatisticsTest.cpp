@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../Mutations.h"
-#include "../SharedModels.h"
+#include "StoriesGraphTest.h"
 
 #include "compiler/GraphIO.h"
 #include "compiler/Registration.h"
@@ -60,28 +60,9 @@ const char *const kCode[] = {
     "static const char *name(void) { return \\\"brick\\\"; }",
 };
 
-class ProfileStatisticsTest : public ::testing::Test {
+class ProfileStatisticsTest : public brick_test::StoriesGraphTest {
 protected:
-  void SetUp() override {
-    DialectRegistry registry;
-    registerBrickDialects(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-    ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("brick-stats", dir));
-    std::string stories = brick_test::modelsDir() + "/stories260K";
-    ImportOptions options;
-    options.tokenizerPath = stories + "/tok512.bin";
-    auto imported =
-        importModel(&context, stories + "/stories260K.bin", options);
-    ASSERT_TRUE(static_cast<bool>(imported))
-        << llvm::toString(imported.takeError());
-    module = std::move(*imported);
-    graphPath = path("model.mlir");
-    ASSERT_FALSE(static_cast<bool>(writeGraph(*module, graphPath)));
-  }
-  void TearDown() override { llvm::sys::fs::remove_directories(dir); }
-
-  std::string path(llvm::StringRef name) { return (dir + "/" + name).str(); }
+  ProfileStatisticsTest() : StoriesGraphTest("brick-stats") {}
 
   /// A JSON Lines corpus of `documents` [first, last).
   template <size_t N>
@@ -109,11 +90,6 @@ protected:
   }
 
   ModelOp model() { return *module->getBody()->getOps<ModelOp>().begin(); }
-
-  MLIRContext context;
-  llvm::SmallString<128> dir;
-  OwningOpRef<ModuleOp> module;
-  std::string graphPath;
 };
 
 /// Every layer's sums and the sample rows of `stats`, with the windows.
