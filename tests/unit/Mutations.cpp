@@ -133,3 +133,49 @@ std::string brick::test::mutateJson(std::string text, std::mt19937_64 &rng) {
   }
   return text;
 }
+
+void brick::test::mutateHeaderNumber(std::string &bytes, size_t lengthOffset,
+                                     std::mt19937_64 &rng) {
+  auto readLength = [&] {
+    uint64_t value = 0;
+    for (int i = 7; i >= 0; --i)
+      value = value << 8 | static_cast<uint8_t>(bytes[lengthOffset + i]);
+    return value;
+  };
+  size_t start = lengthOffset + 8;
+  uint64_t length = readLength();
+  std::string header = bytes.substr(start, length);
+  std::vector<std::pair<size_t, size_t>> numbers;
+  for (size_t i = 0; i < header.size();) {
+    size_t end = header.find_first_not_of("0123456789", i);
+    if (end == std::string::npos)
+      end = header.size();
+    if (end > i)
+      numbers.push_back({i, end - i});
+    i = std::max(end, i + 1);
+  }
+  if (numbers.empty())
+    return;
+  const char *replacements[] = {"0",
+                                "1",
+                                "-1",
+                                "2",
+                                "3",
+                                "4294967296",
+                                "9223372036854775807",
+                                "18446744073709551615",
+                                "18446744073709551616",
+                                "1e300",
+                                "2.5",
+                                "null",
+                                "[]",
+                                "\"F32\""};
+  auto [pos, size] = numbers[rng() % numbers.size()];
+  header.replace(pos, size, replacements[rng() % std::size(replacements)]);
+  std::string rebuilt = bytes.substr(0, lengthOffset);
+  for (int i = 0; i < 8; ++i)
+    rebuilt += static_cast<char>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  rebuilt += header;
+  rebuilt += bytes.substr(start + length);
+  bytes = rebuilt;
+}

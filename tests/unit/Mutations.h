@@ -25,6 +25,15 @@ void mutateBytes(std::string &bytes, std::mt19937_64 &rng);
 /// "", a lone surrogate, invalid UTF-8, ...), or a span deleted or repeated.
 std::string mutateJson(std::string text, std::mt19937_64 &rng);
 
+/// Replaces one run of digits in a length-prefixed JSON header (a
+/// little-endian u64 length at `lengthOffset`, the header right after it)
+/// with a boundary value (0, -1, 2^32, 2^63 - 1, 2^64, 1e300, 2.5, null,
+/// ...) and rewrites the length, so that the JSON still parses and the
+/// reader's validation meets the corruption. safetensors and Brick's
+/// statistics files have such headers.
+void mutateHeaderNumber(std::string &bytes, size_t lengthOffset,
+                        std::mt19937_64 &rng);
+
 } // namespace brick::test
 
 #endif // BRICK_TESTS_UNIT_MUTATIONS_H

@@ -338,32 +338,6 @@ TEST_F(ProfileStatisticsTest, WholeWindowsMatchTokenByToken) {
   }
 }
 
-/// Replaces one run of digits in the JSON header with a boundary value and
-/// fixes up the header length, so that the reader's checks meet it.
-void mutateHeaderNumber(std::string &bytes, std::mt19937_64 &rng) {
-  uint64_t length = llvm::support::endian::read64le(bytes.data() + 8);
-  std::string header = bytes.substr(16, length);
-  std::vector<std::pair<size_t, size_t>> numbers;
-  for (size_t i = 0; i < header.size();) {
-    size_t end = header.find_first_not_of("0123456789", i);
-    if (end == std::string::npos)
-      end = header.size();
-    if (end > i)
-      numbers.push_back({i, end - i});
-    i = std::max(end, i + 1);
-  }
-  const char *replacements[] = {"0", "1", "-1", "2", "4294967296",
-                                "9223372036854775807", "1e300", "2.5", "null"};
-  auto [pos, size] = numbers[rng() % numbers.size()];
-  header.replace(pos, size, replacements[rng() % std::size(replacements)]);
-  std::string rebuilt = bytes.substr(0, 8);
-  char size8[8];
-  llvm::support::endian::write64le(size8, header.size());
-  rebuilt.append(size8, 8);
-  rebuilt += header;
-  rebuilt += bytes.substr(16 + length);
-  bytes = rebuilt;
-}
 
 // Test: corrupted statistics files are refused with one line naming the
 // file and a field, or read into statistics whose sizes hold together;
@@ -398,7 +372,7 @@ TEST_F(ProfileStatisticsTest, ReaderSurvivesCorruptFiles) {
   for (int i = 0; i < 400; ++i) {
     std::string bytes = seed;
     if (rng() % 2)
-      mutateHeaderNumber(bytes, rng);
+      ::brick::test::mutateHeaderNumber(bytes, /*lengthOffset=*/8, rng);
     else
       ::brick::test::mutateBytes(bytes, rng);
     auto stats = readStatisticsBuffer(llvm::MemoryBufferRef(bytes, "f.stats"));
