@@ -251,15 +251,17 @@ Value LinalgLowering::rmsNorm(Value x, Value gain, double eps) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t width = type.getDimSize(1);
   MLIRContext *context = b.getContext();
-  // ss[t] = sum_j x[t, j]^2
   SmallVector<OpFoldResult> rows;
   if (type.isDynamicDim(0))
     rows.push_back(tensor::DimOp::create(b, loc, x, 0).getResult());
   else
     rows.push_back(b.getIndexAttr(type.getDimSize(0)));
-  Value ssInit = zeros(tensor::EmptyOp::create(b, loc, rows, b.getF32Type()));
   AffineExpr t, j;
   bindDims(context, t, j);
+  // ss[t] = sum_j x[t, j]^2, reassociable so that LLVM vectorises it where
+  // it stays a loop (a decode step's norms run on the calling thread).
+  auto fast = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+  Value ssInit = zeros(tensor::EmptyOp::create(b, loc, rows, b.getF32Type()));
   auto sumMaps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t, j}, context),
                                         AffineMap::get(2, 0, {t}, context)};
   Value ss =
@@ -267,10 +269,37 @@ Value LinalgLowering::rmsNorm(Value x, Value gain, double eps) {
           b, loc, ssInit.getType(), ValueRange{x}, ValueRange{ssInit}, sumMaps,
           {IteratorType::parallel, IteratorType::reduction},
           [&](OpBuilder &nested, Location at, ValueRange args) {
-            Value square = arith::MulFOp::create(nested, at, args[0], args[0]);
+            Value square =
+                arith::MulFOp::create(nested, at, args[0], args[0], fast);
             linalg::YieldOp::create(
                 nested, at,
-                arith::AddFOp::create(nested, at, args[1], square).getResult());
+                arith::AddFOp::create(nested, at, args[1], square, fast)
+                    .getResult());
+          })
+          .getResult(0);
+  // inverse[t] = 1 / sqrt(ss[t] / width + eps), once per row rather than
+  // once per element: a sqrt and two divisions an element were most of a
+  // norm's time.
+  auto id1 = AffineMap::getMultiDimIdentityMap(1, context);
+  Value inverse =
+      linalg::GenericOp::create(
+          b, loc, ss.getType(), ValueRange{ss},
+          ValueRange{tensor::EmptyOp::create(b, loc, rows, b.getF32Type())},
+          SmallVector<AffineMap>{id1, id1}, {IteratorType::parallel},
+          [&](OpBuilder &nested, Location at, ValueRange args) {
+            auto constant = [&](float value) -> Value {
+              return arith::ConstantOp::create(nested, at,
+                                               nested.getF32FloatAttr(value));
+            };
+            Value mean = arith::DivFOp::create(
+                nested, at, args[0], constant(static_cast<float>(width)));
+            Value shifted = arith::AddFOp::create(
+                nested, at, mean, constant(static_cast<float>(eps)));
+            linalg::YieldOp::create(
+                nested, at,
+                arith::DivFOp::create(nested, at, constant(1),
+                                      math::SqrtOp::create(nested, at, shifted))
+                    .getResult());
           })
           .getResult(0);
   auto normMaps = SmallVector<AffineMap>{AffineMap::get(2, 0, {t, j}, context),
@@ -278,19 +307,9 @@ Value LinalgLowering::rmsNorm(Value x, Value gain, double eps) {
                                          AffineMap::get(2, 0, {j}, context),
                                          AffineMap::get(2, 0, {t, j}, context)};
   return elementwise(
-      x, {ss, gain}, normMaps,
+      x, {inverse, gain}, normMaps,
       [&](OpBuilder &nested, Location at, ValueRange args) {
-        auto constant = [&](float value) -> Value {
-          return arith::ConstantOp::create(nested, at,
-                                           nested.getF32FloatAttr(value));
-        };
-        Value mean = arith::DivFOp::create(nested, at, args[1],
-                                           constant(static_cast<float>(width)));
-        Value shifted = arith::AddFOp::create(
-            nested, at, mean, constant(static_cast<float>(eps)));
-        Value inverse = arith::DivFOp::create(
-            nested, at, constant(1), math::SqrtOp::create(nested, at, shifted));
-        Value scaled = arith::MulFOp::create(nested, at, inverse, args[0]);
+        Value scaled = arith::MulFOp::create(nested, at, args[1], args[0]);
         Value g = widen(nested, at, args[2]);
         return arith::MulFOp::create(nested, at, g, scaled).getResult();
       });

@@ -326,8 +326,10 @@ def BrickBlockTokenItems
     into an `scf.parallel` over 16 chunks of that loop, marked
     `brick.work_items`: each chunk runs the generic on subviews of its rows,
     `linalg.index 0` offset by the chunk's first row. The one-token step has
-    no dynamic loops and is unchanged. Inside the moved generics, `math.exp`
-    becomes MLIR's polynomial approximation so that LLVM can vectorise it.
+    no dynamic token loop and stays on the calling thread. Inside the moved
+    generics, and in every generic of a one-token step (its SwiGLU and
+    softmax), `math.exp` becomes MLIR's polynomial approximation so that
+    LLVM can vectorise it.
   }];
   let dependentDialects = [
     "::mlir::brick::BrickDialect",
