@@ -83,6 +83,8 @@ void mlir::brick::buildBufferizeDecodePipeline(OpPassManager &pm) {
 
 void mlir::brick::buildCpuToLoopsPipeline(OpPassManager &pm,
                                           const CpuToLoopsOptions &options) {
+  // Elementwise chains as one loop nest each, on tensors.
+  pm.addNestedPass<func::FuncOp>(createBrickFuseElementwise());
   buildBufferizeDecodePipeline(pm);
   // Intermediate buffers are freed before the kernel returns.
   bufferization::buildBufferDeallocationPipeline(pm);

@@ -111,7 +111,8 @@ struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
       llvm::cl::init("f32")};
 };
 
-/// Bufferisation, buffer deallocation, work items for the runtime's
+/// Elementwise chains fused (brick-fuse-elementwise), bufferisation,
+/// buffer deallocation, work items for the runtime's
 /// threads, linalg to loops, affine lowered, math functions without an LLVM
 /// intrinsic as libm calls.
 void buildCpuToLoopsPipeline(OpPassManager &pm,

@@ -504,6 +504,25 @@ def BrickStripModels : Pass<"brick-strip-models", "::mlir::ModuleOp"> {
   }];
 }
 
+def BrickFuseElementwise
+    : Pass<"brick-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse chains of elementwise generics on tensors";
+  let description = [{
+    Runs on tensors, after brick-lower-to-linalg. A `linalg.generic` whose
+    loops are all parallel and whose result has one use, by another such
+    generic, is fused into it (upstream linalg elementwise fusion, limited
+    to those pairs): one loop nest and no buffer in between. Generics with
+    a reduction (products, norms' sums, the softmax's max and sum) are
+    neither fused nor fused into, so the passes that replace products
+    with kernels still find them as they were built.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect",
+  ];
+}
+
 def BrickNarrowWeights
     : Pass<"brick-narrow-weights", "::mlir::func::FuncOp"> {
   let summary = "Store a decode function's f32 weight matrices narrower";

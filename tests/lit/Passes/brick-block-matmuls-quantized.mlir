@@ -48,7 +48,7 @@ func.func @q8(%x: memref<?x64xf32>, %w: memref<40x2x34xi8>, %y: memref<?x40xf32>
 // VNNI: %[[XD:.*]] = memref.alloc(%[[PADDED]]) : memref<?x2xf32>
 // VNNI: %[[XC:.*]] = memref.alloc(%[[PADDED]]) : memref<?x2xi32>
 // VNNI: scf.if %{{.*}} -> (f32, vector<16xi8>, vector<16xi8>)
-// VNNI: vector.reduction <maximumf>
+// VNNI: vector.reduction <maxnumf>, %{{.*}} fastmath<nnan>
 // VNNI: llvm.intr.roundeven
 // VNNI: vector.reduction <add>, %{{.*}} : vector<16xi32> into i32
 // VNNI: arith.muli %{{.*}}, %c-128_i32

@@ -85,7 +85,7 @@ func.func @matvec1(%x: memref<1x32xf32>, %w: memref<2x1x34xi8>, %y: memref<1x2xf
 // VNNI: %[[XQ:.*]] = memref.alloc() : memref<1x64xi8>
 // VNNI: %[[XD:.*]] = memref.alloc() : memref<1x2xf32>
 // VNNI: %[[BIAS:.*]] = memref.alloc() : memref<1x2x8xi32>
-// VNNI: vector.reduction <maximumf>
+// VNNI: vector.reduction <maxnumf>, %{{.*}} fastmath<nnan>
 // VNNI: llvm.intr.roundeven
 // VNNI: arith.muli %{{.*}}, %{{.*}} : vector<8xi32>
 // VNNI: vector.store %{{.*}}, %[[BIAS]]
