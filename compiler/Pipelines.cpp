@@ -139,10 +139,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   tensors.blockSize = options.blockSize;
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
-  loops.workItemMinWork = options.workItemMinWork;
-  loops.vectorBits = options.vectorBits;
-  loops.vectorRegisters = options.vectorRegisters;
-  loops.quantizedDot = options.quantizedDot;
+  options.copyCodegenTo(loops);
   buildCpuToLoopsPipeline(pm, loops);
   buildToLLVMPipeline(pm, ToLLVMOptions());
 }

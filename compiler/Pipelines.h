@@ -89,7 +89,13 @@ void buildDecodeToTensorsPipeline(OpPassManager &pm,
 /// registerBrickCodegenInterfaces.
 void buildBufferizeDecodePipeline(OpPassManager &pm);
 
-struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
+/// The options of the CPU code generation (brick-lower-cpu-to-loops), which
+/// brick-lower-cpu passes through: one declaration for both pipelines.
+template <typename Derived>
+struct CpuCodegenOptions : public PassPipelineOptions<Derived> {
+  // The base depends on Derived: its member template is named here.
+  template <typename T> using Option = ::mlir::detail::PassOptions::Option<T>;
+
   Option<int64_t> workItemMinWork{
       *this, "work-item-min-work",
       llvm::cl::desc("Multiply-adds from which a product becomes work items"),
@@ -109,7 +115,18 @@ struct CpuToLoopsOptions : public PassPipelineOptions<CpuToLoopsOptions> {
       llvm::cl::desc("Products over Q8_0/Q4_0 blocks: f32, i8, i8-vnni or "
                      "i8-sdot (brick-outline-work-items)"),
       llvm::cl::init("f32")};
+
+  /// These options' values set on `other`.
+  template <typename OtherDerived>
+  void copyCodegenTo(CpuCodegenOptions<OtherDerived> &other) const {
+    other.workItemMinWork = workItemMinWork;
+    other.vectorBits = vectorBits;
+    other.vectorRegisters = vectorRegisters;
+    other.quantizedDot = quantizedDot;
+  }
 };
+
+struct CpuToLoopsOptions : public CpuCodegenOptions<CpuToLoopsOptions> {};
 
 /// Elementwise chains fused (brick-fuse-elementwise), bufferisation,
 /// buffer deallocation, work items for the runtime's
@@ -128,7 +145,7 @@ struct ToLLVMOptions : public PassPipelineOptions<ToLLVMOptions> {
 /// func/scf/arith/math/memref/vector to the LLVM dialect.
 void buildToLLVMPipeline(OpPassManager &pm, const ToLLVMOptions &options);
 
-struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
+struct CpuLoweringOptions : public CpuCodegenOptions<CpuLoweringOptions> {
   Option<std::string> weightDtype{
       *this, "weight-dtype",
       llvm::cl::desc("Format of stored weight matrices: f32, f16, bf16, q8_0, "
@@ -137,30 +154,11 @@ struct CpuLoweringOptions : public PassPipelineOptions<CpuLoweringOptions> {
   ListOption<std::string> weightOverrides{
       *this, "weight-overrides",
       llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
-  Option<int64_t> workItemMinWork{
-      *this, "work-item-min-work",
-      llvm::cl::desc("Multiply-adds from which a product becomes work items"),
-      llvm::cl::init(kDefaultWorkItemMinWork)};
-  Option<std::string> quantizedDot{
-      *this, "quantized-dot",
-      llvm::cl::desc("Products over Q8_0/Q4_0 blocks: f32, i8, i8-vnni or "
-                     "i8-sdot (brick-outline-work-items)"),
-      llvm::cl::init("f32")};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Tokens the block function runs at once, as brickc "
                      "compile --block-size (0: no block function)"),
       llvm::cl::init(kDefaultBlockSize)};
-  // brickc compile sets these from the target's features
-  // (vectorRegisterFile); the defaults are baseline x86-64's SSE2.
-  Option<int64_t> vectorBits{
-      *this, "vector-bits",
-      llvm::cl::desc("Bits per vector register the block kernels tile for"),
-      llvm::cl::init(128)};
-  Option<int64_t> vectorRegisters{
-      *this, "vector-registers",
-      llvm::cl::desc("Vector registers the block kernels tile for"),
-      llvm::cl::init(16)};
 };
 
 /// A graph's forward pass to a C-callable LLVM-dialect decode function.
