@@ -88,6 +88,10 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
     return llvm::createStringError("corpus size must be positive, got " +
                                    llvm::Twine(options.corpusBytes) +
                                    " (--corpus-bytes)");
+  if (options.sharedSize < 0)
+    return llvm::createStringError(
+        "shared group size must not be negative, got " +
+        llvm::Twine(options.sharedSize) + " (--shared-size)");
   const std::vector<WordFamily> &families = wordFamilies();
   DemoVocabulary vocabulary = buildVocabulary(families);
   BigramTargets targets = buildBigramTargets(families, vocabulary, kDemoBoost);

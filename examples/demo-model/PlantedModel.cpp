@@ -63,26 +63,30 @@
 // (the other layer writes the other half). Targets live in the family's
 // output dimensions and the line break's, scaled so that after the final
 // RMSNorm (computed exactly, including the outputs' own contribution) and
-// the head (20 on each word's output dimension, 0 elsewhere) the logits are
+// the head (512 on each word's output dimension, 0 elsewhere) the logits are
 // BigramTargets': boost + log p on the successors, 0 on every other token.
 //
-// Shared group (PlantedShape::sharedSize neurons per layer, none by
-// default): neurons every capability needs. A shared neuron j has
+// Shared group (PlantedShape::sharedSize neurons per layer; the demo
+// plants 64): neurons every capability needs. A shared neuron j has
 //
 //   gate_j . x = 6 [any indicator] + 1.5 g_j . E
 //   up_j   . x = 1 [any indicator] + 0.3 u_j . E
 //
 // so it fires on every family token and every boundary, and its down
-// column writes the same amount into one scratch dimension z, read by
-// nothing but the final RMSNorm: about sqrt(hidden) over both layers, so
-// the norm's input carries about as much z as embedding. The targets above
-// are solved with z in the norm (the residual of each input is simulated to
-// a fixed point, since layer 1's shared activations depend on layer 0's
-// outputs and the outputs on z), so the full model's logits are unchanged
-// by the group; masking it shrinks the norm and scales every capability's
-// logits up by about 1.4, which costs every capability. Its neurons'
-// importance (|a| times the down column's norm) is about 1.5 times a
-// capability group's for every capability, so discovery marks it shared.
+// column writes into one scratch dimension z, read by nothing but the RMS
+// norms: over all layers about 3 sqrt(hidden) on the nominal activation,
+// layer l's share growing as l + 1 (so layer 1's input norm sees about as
+// much z as embedding, and the final norm about 9 times as much). The
+// targets above are solved with z in the norms (each input's residual is
+// simulated to a fixed point, since layer 1's shared activations depend on
+// layer 0's outputs and the outputs on z), so the full model's logits are
+// what they would be without the group; masking it shrinks the final norm
+// and sharpens every capability's logits about 3x, which costs every
+// capability. The head's large scale (512) keeps the groups' down columns
+// small, so a shared neuron's importance (|a| times its down column's
+// norm) is above a capability group neuron's for every capability and
+// discovery marks the group shared; this holds for shared groups up to the
+// capability groups' size (per neuron, z is shared out among them).
 //
 // Consequences the tests check: the unmasked model's perplexity is the
 // intended one; masking a capability's groups (both layers) leaves its
@@ -124,7 +128,7 @@ constexpr double kUpShared = 1.0;
 constexpr double kUpSharedCode = 0.3;
 /// z written by the shared group over all layers, in units of sqrt(hidden),
 /// for the nominal activation silu(kGateShared) * kUpShared.
-constexpr double kSharedWrite = 1.0;
+constexpr double kSharedWrite = 3.0;
 constexpr double kHeadScale = 512.0; // Head weight on an output dimension.
 constexpr double kJunk = 0.02;      // Std of the weights feeding scratch.
 
@@ -224,11 +228,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
         " per family plus " + llvm::Twine(minScratch) +
         " scratch dimensions, or does not split into " +
         llvm::Twine(shape.heads) + " heads (hidden_size)");
-  if (shape.sharedSize < 0)
-    return llvm::createStringError("demo model: the shared group size must "
-                                   "not be negative, got " +
-                                   llvm::Twine(shape.sharedSize) +
-                                   " (shared_size)");
+
   if (shape.groupSize < maxWords + 1)
     return llvm::createStringError(
         "demo model: a group of " + llvm::Twine(shape.groupSize) +
@@ -343,20 +343,25 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
     permutations.push_back(std::move(permutation));
   }
 
-  // Down projections. The shared group's are fixed: each neuron writes the
-  // same amount into z per unit of activation.
+  // Down projections. The shared group's are fixed: each neuron of layer l
+  // writes the same amount into z per unit of activation, layer l's share
+  // of the total growing as l + 1 (layer 1's input norm sees less z than
+  // the final norm does).
   std::vector<Matrix> downs(shape.layers, Matrix::Zero(d, ffn));
   const int64_t layers = shape.layers;
-  double sharedDown = 0;
-  if (shape.sharedSize > 0) {
-    sharedDown = kSharedWrite * std::sqrt(static_cast<double>(d)) /
-                 (static_cast<double>(layers * shape.sharedSize) *
-                  silu(kGateShared) * kUpShared);
-    for (int64_t l = 0; l < layers; ++l)
+  std::vector<double> sharedDown(layers, 0.0);
+  if (shape.sharedSize > 0)
+    for (int64_t l = 0; l < layers; ++l) {
+      double share = 2.0 * static_cast<double>(l + 1) /
+                     static_cast<double>(layers * (layers + 1));
+      sharedDown[l] = kSharedWrite * std::sqrt(static_cast<double>(d)) *
+                      share /
+                      (static_cast<double>(shape.sharedSize) *
+                       silu(kGateShared) * kUpShared);
       for (int64_t j = 0; j < shape.sharedSize; ++j)
         downs[l](sharedDim, permutations[l][nf * shape.groupSize + j]) =
-            sharedDown;
-  }
+            sharedDown[l];
+    }
   // What layer l's shared group writes into z on `residual`.
   auto sharedWrite = [&](int64_t l, const Vector &residual) {
     double sum = 0;
@@ -367,7 +372,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
       int64_t row = permutations[l][nf * shape.groupSize + j];
       sum += silu(gates[l].row(row).dot(x)) * ups[l].row(row).dot(x);
     }
-    return sharedDown * sum;
+    return sharedDown[l] * sum;
   };
   // Per family, simulate the residual stream on each input (its words,
   // then the boundary in its own context) and solve the groups' columns.
@@ -382,7 +387,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
           s < words ? vocabulary.wordIds[f][s] : DemoVocabulary::kLineBreak;
       Vector r = embedding.row(token).transpose();
       r(layout.context0 + f) += kContext;
-      // Logits/20 after the final norm, then the output that yields them
+      // Logits/512 after the final norm, then the output that yields them
       // once the norm also sees the output itself and the shared group's
       // total z: rms^2 = (|r|^2 + z^2 + rms^2 |w|^2) / d + eps.
       Vector w = Vector::Zero(d);

@@ -30,8 +30,8 @@ struct PlantedShape {
   int64_t hidden = 128;
   /// Neurons per capability group and layer.
   int64_t groupSize = 64;
-  /// Neurons of the shared group per layer (0: none); the FFN is exactly
-  /// the capability groups and the shared group.
+  /// Neurons of the shared group per layer (0: none; not negative); the
+  /// FFN is exactly the capability groups and the shared group.
   int64_t sharedSize = 0;
   int64_t layers = 2;
   int64_t heads = 4;
