@@ -15,7 +15,7 @@
 //   codes       E_0 .. E_K                     token identity inside a family
 //   context     c_code c_math c_story          written by attention
 //   outputs     one per word of each family, one for the line break
-//   scratch     the rest                       attention junk, tags, unused
+//   scratch     the rest                       attention junk, tags, shared z
 //
 // Embeddings. Word k of family f is A f_f + B E_k (A = 8, A^2 + B^2 =
 // hidden, so every embedding has RMS 1 and the RMSNorms are near-constant
@@ -63,7 +63,7 @@
 // (the other layer writes the other half). Targets live in the family's
 // output dimensions and the line break's, scaled so that after the final
 // RMSNorm (computed exactly, including the outputs' own contribution) and
-// the head (512 on each word's output dimension, 0 elsewhere) the logits are
+// the head (20 on each word's output dimension, 0 elsewhere) the logits are
 // BigramTargets': boost + log p on the successors, 0 on every other token.
 //
 // Shared group (PlantedShape::sharedSize neurons per layer; the demo
@@ -82,11 +82,18 @@
 // layer 0's outputs and the outputs on z), so the full model's logits are
 // what they would be without the group; masking it shrinks the final norm
 // and sharpens every capability's logits about 3x, which costs every
-// capability. The head's large scale (512) keeps the groups' down columns
-// small, so a shared neuron's importance (|a| times its down column's
-// norm) is above a capability group neuron's for every capability and
-// discovery marks the group shared; this holds for shared groups up to the
-// capability groups' size (per neuron, z is shared out among them).
+// capability. With a shared group the head's scale is 512 instead of 20:
+// the logits are the same, but the groups' down columns are 25 times
+// smaller (their min-norm solutions are large, the groups' activations
+// varying little from token to token), so a shared neuron's importance
+// (|a| times its down column's norm) is above a capability group neuron's
+// for every capability and discovery marks the group shared; this holds
+// for shared groups up to the capability groups' size (per neuron, z is
+// shared out among them). Without one, the model is the one planted
+// before shared groups existed. The cost: z is an outlier dimension of
+// the final norm's input (about 10 against at most 1 elsewhere) beside
+// small output entries, which per-block int8 quantisation of the head's
+// input (brickc's --quantized-dot int8) resolves coarsely.
 //
 // Consequences the tests check: the unmasked model's perplexity is the
 // intended one; masking a capability's groups (both layers) leaves its
@@ -129,7 +136,11 @@ constexpr double kUpSharedCode = 0.3;
 /// z written by the shared group over all layers, in units of sqrt(hidden),
 /// for the nominal activation silu(kGateShared) * kUpShared.
 constexpr double kSharedWrite = 3.0;
-constexpr double kHeadScale = 512.0; // Head weight on an output dimension.
+/// Head weight on an output dimension. Any value gives the same logits;
+/// with a shared group it is large, which keeps the capability groups'
+/// down columns small (see the file comment).
+constexpr double kHeadScale = 20.0;
+constexpr double kHeadScaleShared = 512.0;
 constexpr double kJunk = 0.02;      // Std of the weights feeding scratch.
 
 /// Where each block of the hidden layout starts.
@@ -228,13 +239,13 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
         " per family plus " + llvm::Twine(minScratch) +
         " scratch dimensions, or does not split into " +
         llvm::Twine(shape.heads) + " heads (hidden_size)");
-
   if (shape.groupSize < maxWords + 1)
     return llvm::createStringError(
         "demo model: a group of " + llvm::Twine(shape.groupSize) +
         " neurons cannot represent " + llvm::Twine(maxWords + 1) +
         " inputs (group_size)");
 
+  const double headScale = shape.sharedSize > 0 ? kHeadScaleShared : kHeadScale;
   PlantedModel model;
   model.shape = shape;
   model.vocab = vocabulary.size();
@@ -392,7 +403,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
       // total z: rms^2 = (|r|^2 + z^2 + rms^2 |w|^2) / d + eps.
       Vector w = Vector::Zero(d);
       for (const auto &[id, logit] : targets.targets[f][s])
-        w(outputDimension(layout, vocabulary, id)) = logit / kHeadScale;
+        w(outputDimension(layout, vocabulary, id)) = logit / headScale;
       double shrink = 1.0 - w.squaredNorm() / static_cast<double>(d);
       if (shrink <= 0.5)
         return llvm::createStringError(
@@ -466,7 +477,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
   Matrix head = Matrix::Zero(vocab, d);
   for (int32_t token = 0; token < vocab; ++token)
     if (int64_t dim = outputDimension(layout, vocabulary, token); dim >= 0)
-      head(token, dim) = kHeadScale;
+      head(token, dim) = headScale;
   tensors.push_back(toTensor("lm_head.weight", head));
 
   // Ground truth: each group's neurons, ascending.
