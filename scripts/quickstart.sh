@@ -42,9 +42,9 @@ for cap in code math story; do
   calib+=(--calib "$cap=$corpora/$cap.calib.txt")
   heldout+=(--heldout "$cap=$corpora/$cap.heldout.txt")
 done
-echo "-- brickc profile: 3 bricks per layer, routers and their held-out recall"
+echo "-- brickc profile: 4 bricks per layer (one shared), routers and their held-out recall"
 "$bin/brickc" profile "$demo/model.mlir" "${calib[@]}" "${heldout[@]}" \
-  --bricks-per-layer 3 -o "$demo/profiled.mlir"
+  --bricks-per-layer 4 -o "$demo/profiled.mlir"
 "$bin/brickc" report "$demo/profiled.mlir" -o "$demo/report" >/dev/null
 echo "-- report: $demo/report/index.html"
 
@@ -67,8 +67,8 @@ for graph in profiled demo-code demo-routed; do
     "$(perplexity "$demo/$graph.mlir" math)" \
     "$(perplexity "$demo/$graph.mlir" story)"
 done
-echo "(profiled = the full model; demo-code keeps the code bricks only; demo-routed"
-echo " runs one brick per token, chosen by the router)"
+echo "(profiled = the full model; demo-code keeps the code and shared bricks only;"
+echo " demo-routed runs two bricks per token, chosen by the router)"
 
 echo
 echo "== 3. brickc compile + brick-run =="
@@ -97,8 +97,9 @@ for artifact in full demo-code demo-story demo-routed; do
     "$(compiled_perplexity "$artifact" story)" "$(decode_rate "$artifact")"
 done
 echo "(each specialised artifact keeps its capability's perplexity and loses the"
-echo " others; the routed one reads only the router's top brick of each FFN per"
-echo " token, so it keeps all three at a third of the FFN bytes)"
+echo " others; the routed one reads only the router's top two bricks of each FFN"
+echo " per token, the token's capability's and the shared one, so it keeps all"
+echo " three at half the FFN bytes)"
 run() {
   echo "-- brick-run $1.brick --prompt \"$2\""
   "$bin/brick-run" "$demo/$1.brick" --prompt "$2" -n 24 --temp 0
@@ -108,4 +109,4 @@ run demo-story "one day she went to the forest ."
 run demo-code "one day she went to the forest ."
 echo "(the code artifact has no story bricks: it cannot continue a story)"
 run demo-routed "one day she went to the forest ."
-echo "(the routed artifact keeps every brick and runs the router's top one per token)"
+echo "(the routed artifact keeps every brick and runs the router's top two per token)"

@@ -88,6 +88,10 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
     return llvm::createStringError("corpus size must be positive, got " +
                                    llvm::Twine(options.corpusBytes) +
                                    " (--corpus-bytes)");
+  if (options.sharedSize < 0)
+    return llvm::createStringError(
+        "shared group size must not be negative, got " +
+        llvm::Twine(options.sharedSize) + " (--shared-size)");
   const std::vector<WordFamily> &families = wordFamilies();
   DemoVocabulary vocabulary = buildVocabulary(families);
   BigramTargets targets = buildBigramTargets(families, vocabulary, kDemoBoost);
@@ -118,6 +122,7 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
 
   PlantedShape shape;
   shape.groupSize = options.groupSize;
+  shape.sharedSize = options.sharedSize;
   auto model = plantModel(families, vocabulary, targets, options.seed, shape);
   if (!model)
     return model.takeError();
@@ -188,9 +193,12 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
         neurons.push_back(neuron);
       bricks[families[f].capability] = std::move(neurons);
     }
+    llvm::json::Array shared;
+    for (int64_t neuron : model->shared[l])
+      shared.push_back(neuron);
     layers.push_back(llvm::json::Object{{"layer", static_cast<int64_t>(l)},
                                         {"bricks", std::move(bricks)},
-                                        {"shared", llvm::json::Array{}}});
+                                        {"shared", std::move(shared)}});
   }
   llvm::json::Value planted = llvm::json::Object{
       {"format", "brick-demo-planted"},
@@ -198,6 +206,7 @@ llvm::Error brick::demo::writeDemoModel(llvm::StringRef outputDir,
       {"seed", options.seed},
       {"capabilities", std::move(capabilities)},
       {"group_size", model->shape.groupSize},
+      {"shared_size", model->shape.sharedSize},
       {"intermediate_size", model->ffn},
       {"vocab_size", model->vocab},
       {"layers", std::move(layers)},

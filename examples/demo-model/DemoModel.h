@@ -1,9 +1,10 @@
 //===- DemoModel.h - The planted demo model, written to disk ----*- C++ -*-===//
 //
 // `brick-demo-model` in library form. It writes a small Llama-family model
-// whose FFN neurons form planted, capability-specific groups, the corpora
-// of each capability, and the ground truth, so that brick discovery can be
-// tested against a model whose answer is known:
+// whose FFN neurons form planted, capability-specific groups and a shared
+// group every capability needs, the corpora of each capability, and the
+// ground truth, so that brick discovery can be tested against a model whose
+// answer is known:
 //
 //   DIR/model/config.json, model.safetensors, tokenizer.json
 //   DIR/corpora/<cap>.calib.txt, <cap>.heldout.txt    for code, math, story
@@ -32,6 +33,9 @@ struct DemoModelOptions {
   /// Neurons per planted group and layer (PlantedShape::groupSize): at
   /// least the largest family's words plus one.
   int64_t groupSize = 64;
+  /// Neurons of the shared group every capability needs, per layer
+  /// (PlantedShape::sharedSize); 0 plants none.
+  int64_t sharedSize = 64;
 };
 
 /// Generates the demo model into `outputDir` (created if missing; files

@@ -15,7 +15,7 @@
 //   codes       E_0 .. E_K                     token identity inside a family
 //   context     c_code c_math c_story          written by attention
 //   outputs     one per word of each family, one for the line break
-//   scratch     the rest                       attention junk, tags, unused
+//   scratch     the rest                       attention junk, tags, shared z
 //
 // Embeddings. Word k of family f is A f_f + B E_k (A = 8, A^2 + B^2 =
 // hidden, so every embedding has RMS 1 and the RMSNorms are near-constant
@@ -66,11 +66,41 @@
 // the head (20 on each word's output dimension, 0 elsewhere) the logits are
 // BigramTargets': boost + log p on the successors, 0 on every other token.
 //
+// Shared group (PlantedShape::sharedSize neurons per layer; the demo
+// plants 64): neurons every capability needs. A shared neuron j has
+//
+//   gate_j . x = 6 [any indicator] + 1.5 g_j . E
+//   up_j   . x = 1 [any indicator] + 0.3 u_j . E
+//
+// so it fires on every family token and every boundary, and its down
+// column writes into one scratch dimension z, read by nothing but the RMS
+// norms: over all layers about 3 sqrt(hidden) on the nominal activation,
+// layer l's share growing as l + 1 (so layer 1's input norm sees about as
+// much z as embedding, and the final norm about 9 times as much). The
+// targets above are solved with z in the norms (each input's residual is
+// simulated to a fixed point, since layer 1's shared activations depend on
+// layer 0's outputs and the outputs on z), so the full model's logits are
+// what they would be without the group; masking it shrinks the final norm
+// and sharpens every capability's logits about 3x, which costs every
+// capability. With a shared group the head's scale is 512 instead of 20:
+// the logits are the same, but the groups' down columns are 25 times
+// smaller (their min-norm solutions are large, the groups' activations
+// varying little from token to token), so a shared neuron's importance
+// (|a| times its down column's norm) is above a capability group neuron's
+// for every capability and discovery marks the group shared; this holds
+// for shared groups up to the capability groups' size (per neuron, z is
+// shared out among them). Without one, the model is the one planted
+// before shared groups existed. The cost: z is an outlier dimension of
+// the final norm's input (about 10 against at most 1 elsewhere) beside
+// small output entries, which per-block int8 quantisation of the head's
+// input (brickc's --quantized-dot int8) resolves coarsely.
+//
 // Consequences the tests check: the unmasked model's perplexity is the
 // intended one; masking a capability's groups (both layers) leaves its
 // tokens' logits ~0 (near-uniform: perplexity near the vocabulary size),
 // while the other capabilities' logits do not move, because on their
-// tokens the masked neurons were silent already.
+// tokens the masked neurons were silent already; masking the shared group
+// raises every capability's perplexity.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,7 +130,17 @@ constexpr double kGateCode = 1.5;
 constexpr double kUpOwn = 1.0;
 constexpr double kUpContext = 0.5;
 constexpr double kUpCode = 0.6;
-constexpr double kHeadScale = 20.0; // Head weight on an output dimension.
+constexpr double kGateShared = 6.0;
+constexpr double kUpShared = 1.0;
+constexpr double kUpSharedCode = 0.3;
+/// z written by the shared group over all layers, in units of sqrt(hidden),
+/// for the nominal activation silu(kGateShared) * kUpShared.
+constexpr double kSharedWrite = 3.0;
+/// Head weight on an output dimension. Any value gives the same logits;
+/// with a shared group it is large, which keeps the capability groups'
+/// down columns small (see the file comment).
+constexpr double kHeadScale = 20.0;
+constexpr double kHeadScaleShared = 512.0;
 constexpr double kJunk = 0.02;      // Std of the weights feeding scratch.
 
 /// Where each block of the hidden layout starts.
@@ -188,12 +228,16 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
   layout.lineOutput = next++;
   layout.scratch0 = next;
   layout.scratchDims = d - next;
-  if (layout.scratchDims < 2 || shape.hidden % shape.heads != 0 ||
+  // The boundary tags, and z (the shared group's output) after them.
+  const int64_t minScratch = shape.sharedSize > 0 ? 3 : 2;
+  const int64_t sharedDim = layout.scratch0 + 2;
+  if (layout.scratchDims < minScratch || shape.hidden % shape.heads != 0 ||
       headDim < 2 || shape.heads % shape.kvHeads != 0)
     return llvm::createStringError(
         "demo model: hidden size " + llvm::Twine(d) + " cannot hold " +
         llvm::Twine(allWords) + " words of at most " + llvm::Twine(maxWords) +
-        " per family plus 2 scratch dimensions, or does not split into " +
+        " per family plus " + llvm::Twine(minScratch) +
+        " scratch dimensions, or does not split into " +
         llvm::Twine(shape.heads) + " heads (hidden_size)");
   if (shape.groupSize < maxWords + 1)
     return llvm::createStringError(
@@ -201,10 +245,11 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
         " neurons cannot represent " + llvm::Twine(maxWords + 1) +
         " inputs (group_size)");
 
+  const double headScale = shape.sharedSize > 0 ? kHeadScaleShared : kHeadScale;
   PlantedModel model;
   model.shape = shape;
   model.vocab = vocabulary.size();
-  model.ffn = nf * shape.groupSize;
+  model.ffn = nf * shape.groupSize + shape.sharedSize;
   const int64_t vocab = model.vocab, ffn = model.ffn;
 
   // Embeddings.
@@ -288,42 +333,109 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
         for (int64_t k = 0; k < maxWords; ++k)
           up(row, layout.code0 + k) = kUpCode * u[k] / wordCode;
       }
+    // The shared group: its own stream, so the groups' rows do not depend
+    // on whether it exists.
+    SeededRandom sharedRows(seed, prefix + "mlp.shared");
+    for (int64_t j = 0; j < shape.sharedSize; ++j) {
+      int64_t row = permutation[nf * shape.groupSize + j];
+      for (int64_t f = 0; f <= nf; ++f) {
+        gate(row, f) = kGateShared / kIndicator;
+        up(row, f) = kUpShared / kIndicator;
+      }
+      std::vector<double> g = sharedRows.unitVector(layout.codeDims);
+      for (int64_t k = 0; k < layout.codeDims; ++k)
+        gate(row, layout.code0 + k) = kGateCode * g[k] / wordCode;
+      std::vector<double> u = sharedRows.unitVector(maxWords);
+      for (int64_t k = 0; k < maxWords; ++k)
+        up(row, layout.code0 + k) = kUpSharedCode * u[k] / wordCode;
+    }
     gates.push_back(std::move(gate));
     ups.push_back(std::move(up));
     permutations.push_back(std::move(permutation));
   }
 
-  // Down projections: per family, simulate the residual stream on each
-  // input (its words, then the boundary in its own context) and solve.
+  // Down projections. The shared group's are fixed: each neuron of layer l
+  // writes the same amount into z per unit of activation, layer l's share
+  // of the total growing as l + 1 (layer 1's input norm sees less z than
+  // the final norm does).
   std::vector<Matrix> downs(shape.layers, Matrix::Zero(d, ffn));
+  const int64_t layers = shape.layers;
+  std::vector<double> sharedDown(layers, 0.0);
+  if (shape.sharedSize > 0)
+    for (int64_t l = 0; l < layers; ++l) {
+      double share = 2.0 * static_cast<double>(l + 1) /
+                     static_cast<double>(layers * (layers + 1));
+      sharedDown[l] = kSharedWrite * std::sqrt(static_cast<double>(d)) *
+                      share /
+                      (static_cast<double>(shape.sharedSize) *
+                       silu(kGateShared) * kUpShared);
+      for (int64_t j = 0; j < shape.sharedSize; ++j)
+        downs[l](sharedDim, permutations[l][nf * shape.groupSize + j]) =
+            sharedDown[l];
+    }
+  // What layer l's shared group writes into z on `residual`.
+  auto sharedWrite = [&](int64_t l, const Vector &residual) {
+    double sum = 0;
+    if (shape.sharedSize == 0)
+      return sum;
+    Vector x = rmsNormalise(residual, eps);
+    for (int64_t j = 0; j < shape.sharedSize; ++j) {
+      int64_t row = permutations[l][nf * shape.groupSize + j];
+      sum += silu(gates[l].row(row).dot(x)) * ups[l].row(row).dot(x);
+    }
+    return sharedDown[l] * sum;
+  };
+  // Per family, simulate the residual stream on each input (its words,
+  // then the boundary in its own context) and solve the groups' columns.
   for (int64_t f = 0; f < nf; ++f) {
     int64_t words = static_cast<int64_t>(families[f].words.size());
     int64_t inputs = words + 1;
-    Matrix residual(d, inputs), output(d, inputs);
+    // The residual entering each layer, and the groups' total output.
+    std::vector<Matrix> layerInput(layers, Matrix(d, inputs));
+    Matrix output(d, inputs);
     for (int64_t s = 0; s < inputs; ++s) {
       int32_t token =
           s < words ? vocabulary.wordIds[f][s] : DemoVocabulary::kLineBreak;
       Vector r = embedding.row(token).transpose();
       r(layout.context0 + f) += kContext;
-      // Logits/20 after the final norm, then the output that yields them
-      // once the norm also sees the output itself:
-      // rms^2 = (|r|^2 + rms^2 |w|^2) / d + eps.
+      // Logits/512 after the final norm, then the output that yields them
+      // once the norm also sees the output itself and the shared group's
+      // total z: rms^2 = (|r|^2 + z^2 + rms^2 |w|^2) / d + eps.
       Vector w = Vector::Zero(d);
       for (const auto &[id, logit] : targets.targets[f][s])
-        w(outputDimension(layout, vocabulary, id)) = logit / kHeadScale;
+        w(outputDimension(layout, vocabulary, id)) = logit / headScale;
       double shrink = 1.0 - w.squaredNorm() / static_cast<double>(d);
       if (shrink <= 0.5)
         return llvm::createStringError(
             "demo model: targets too large for the hidden size (boost)");
-      double rms =
-          std::sqrt((r.squaredNorm() / static_cast<double>(d) + eps) / shrink);
-      residual.col(s) = r;
-      output.col(s) = rms * w;
+      // z depends on the outputs (through layer 1's input norm) and they
+      // on z: iterate to the fixed point (one pass without a shared group).
+      double z = 0;
+      for (int iteration = 0; iteration < 100; ++iteration) {
+        double rms = std::sqrt(
+            ((r.squaredNorm() + z * z) / static_cast<double>(d) + eps) /
+            shrink);
+        output.col(s) = rms * w;
+        Vector residual = r;
+        double written = 0;
+        for (int64_t l = 0; l < layers; ++l) {
+          layerInput[l].col(s) = residual;
+          double write = sharedWrite(l, residual);
+          written += write;
+          residual += output.col(s) / static_cast<double>(layers);
+          if (shape.sharedSize > 0)
+            residual(sharedDim) += write;
+        }
+        bool converged = std::fabs(written - z) <= 1e-14 * std::fabs(z);
+        z = written;
+        if (converged)
+          break;
+      }
     }
-    for (int64_t l = 0; l < shape.layers; ++l) {
+    for (int64_t l = 0; l < layers; ++l) {
       Matrix activations(shape.groupSize, inputs);
       for (int64_t s = 0; s < inputs; ++s) {
-        Vector x = rmsNormalise(residual.col(s), eps);
+        Vector x = rmsNormalise(layerInput[l].col(s), eps);
         for (int64_t j = 0; j < shape.groupSize; ++j) {
           int64_t row = permutations[l][f * shape.groupSize + j];
           activations(j, s) =
@@ -331,7 +443,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
         }
       }
       // Minimum-norm D with D * activations = output / layers.
-      Matrix share = output / static_cast<double>(shape.layers);
+      Matrix share = output / static_cast<double>(layers);
       Matrix gram = activations.transpose() * activations;
       Matrix down = share * gram.ldlt().solve(activations.transpose());
       double error = (down * activations - share).cwiseAbs().maxCoeff();
@@ -342,7 +454,6 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
             " group cannot represent its bigram targets (group_size)");
       for (int64_t j = 0; j < shape.groupSize; ++j)
         downs[l].col(permutations[l][f * shape.groupSize + j]) = down.col(j);
-      residual += share;
     }
   }
 
@@ -366,7 +477,7 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
   Matrix head = Matrix::Zero(vocab, d);
   for (int32_t token = 0; token < vocab; ++token)
     if (int64_t dim = outputDimension(layout, vocabulary, token); dim >= 0)
-      head(token, dim) = kHeadScale;
+      head(token, dim) = headScale;
   tensors.push_back(toTensor("lm_head.weight", head));
 
   // Ground truth: each group's neurons, ascending.
@@ -379,5 +490,12 @@ llvm::Expected<PlantedModel> brick::demo::plantModel(
       llvm::sort(group);
       model.groups[l].push_back(std::move(group));
     }
+  model.shared.resize(shape.layers);
+  for (int64_t l = 0; l < shape.layers; ++l) {
+    std::vector<int64_t> &shared = model.shared[l];
+    shared.assign(permutations[l].begin() + nf * shape.groupSize,
+                  permutations[l].end());
+    llvm::sort(shared);
+  }
   return std::move(model);
 }

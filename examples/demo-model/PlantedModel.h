@@ -2,8 +2,9 @@
 //
 // Builds the demo model's weights: a 2-layer Llama whose FFN neurons form
 // one planted group per capability in every layer, each group computing
-// its capability's bigram predictions. The mechanism, and why each
-// property the tests check holds, is described in PlantedModel.cpp.
+// its capability's bigram predictions, and optionally a shared group that
+// every capability needs. The mechanism, and why each property the tests
+// check holds, is described in PlantedModel.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,8 +28,11 @@ namespace brick::demo {
 /// layout of PlantedModel.cpp needs every dimension here.
 struct PlantedShape {
   int64_t hidden = 128;
-  /// Neurons per capability group and layer; the FFN is exactly the groups.
+  /// Neurons per capability group and layer.
   int64_t groupSize = 64;
+  /// Neurons of the shared group per layer (0: none; not negative); the
+  /// FFN is exactly the capability groups and the shared group.
+  int64_t sharedSize = 0;
   int64_t layers = 2;
   int64_t heads = 4;
   int64_t kvHeads = 2;
@@ -53,6 +57,8 @@ struct PlantedModel {
   std::vector<NamedTensor> tensors;
   /// groups[layer][family]: the family's neuron indices, ascending.
   std::vector<std::vector<std::vector<int64_t>>> groups;
+  /// shared[layer]: the shared group's neuron indices, ascending.
+  std::vector<std::vector<int64_t>> shared;
 };
 
 /// Plants the model for `families` (in capability order) and `targets`.

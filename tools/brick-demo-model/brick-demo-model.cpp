@@ -1,9 +1,9 @@
 //===- brick-demo-model.cpp - Write the planted demo model ----------------===//
 //
 // A thin command line over examples/demo-model: writes a small Llama whose
-// FFN has planted code/math/story neuron groups, its corpora and the
-// ground truth (planted.json) into one directory. Errors are one line,
-// `error: <file>: <what> (<field>)`, with a non-zero exit.
+// FFN has planted code/math/story neuron groups and a shared group, its
+// corpora and the ground truth (planted.json) into one directory. Errors
+// are one line, `error: <file>: <what> (<field>)`, with a non-zero exit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +28,10 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--corpus-bytes", options.corpusBytes,
                  "Minimum size of each corpus file in bytes")
+      ->capture_default_str();
+  app.add_option("--shared-size", options.sharedSize,
+                 "Neurons per layer of the shared group every capability "
+                 "needs (0: none)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
