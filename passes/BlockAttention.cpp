@@ -44,8 +44,11 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
       op.getNumDpsInits() != 1 || op.getNumLoops() != 4 ||
       op.getNumReductionLoops() != 1 || !isMultiplyAdd(op))
     return std::nullopt;
+  // The position p, the reduction, is the last loop or (for the values,
+  // as brick-lower-attention builds them) the one before the lane j.
   auto iterators = op.getIteratorTypesArray();
-  if (iterators[3] != utils::IteratorType::reduction)
+  bool positionLast = iterators[3] == utils::IteratorType::reduction;
+  if (!positionLast && iterators[2] != utils::IteratorType::reduction)
     return std::nullopt;
   Value a = op.getDpsInputOperand(0)->get();
   Value b = op.getDpsInputOperand(1)->get();
@@ -72,13 +75,17 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
   };
   auto maps = op.getIndexingMapsArray();
   // scores: loops (t, h, p, j); q[t, h, j], k[p, h / g, j], s[t, h, p].
-  if (maps[0] == map({d0, d1, d3}) && maps[1] == map({d2, d1.floorDiv(group), d3}) &&
+  if (positionLast && maps[0] == map({d0, d1, d3}) &&
+      maps[1] == map({d2, d1.floorDiv(group), d3}) &&
       maps[2] == map({d0, d1, d2}) && aType.getDimSize(2) == headDim)
     return AttentionProduct{Contraction::Scores, a, b, out, heads, headDim,
                             group, causal};
-  // values: loops (t, h, j, p); probs[t, h, p], v[p, h / g, j], o[t, h, j].
-  if (maps[0] == map({d0, d1, d3}) && maps[1] == map({d3, d1.floorDiv(group), d2}) &&
-      maps[2] == map({d0, d1, d2}) && outType.getDimSize(2) == headDim)
+  // values: loops (t, h, j, p) or (t, h, p, j); probs[t, h, p],
+  // v[p, h / g, j], o[t, h, j].
+  AffineExpr p = positionLast ? d3 : d2, j = positionLast ? d2 : d3;
+  if (maps[0] == map({d0, d1, p}) &&
+      maps[1] == map({p, d1.floorDiv(group), j}) &&
+      maps[2] == map({d0, d1, j}) && outType.getDimSize(2) == headDim)
     return AttentionProduct{Contraction::Values, a, b, out, heads, headDim,
                             group, causal};
   return std::nullopt;
