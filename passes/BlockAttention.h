@@ -5,8 +5,9 @@
 // cached position) and the probability-weighted sum of values. As generic
 // loops they run on one thread, one scalar multiply-add after another; a
 // 512-token prompt then spends more time in them than in the block's
-// matrix products. brick-block-matmuls replaces them with vector kernels
-// whose heads are work items.
+// matrix products. brick-block-matmuls replaces them with register-blocked
+// vector kernels whose heads are work items and which skip the masked part
+// of the causal rectangle.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,17 +21,24 @@ namespace mlir::brick {
 /// Replaces `op` when it is one of a block's attention contractions (the
 /// token count dynamic, heads and head dimension static, the head dimension
 /// a multiple of 4) by an `scf.parallel` over heads marked
-/// `brick.work_items` whose body runs vector code of at most `lanes` f32
-/// lanes:
+/// `brick.work_items` whose body runs register-blocked vector code of at
+/// most `lanes` f32 lanes, with about half of the target's `registers` as
+/// accumulators:
 ///
-///   - scores[t, h, p] += sum_j q[t, h, j] * k[p, h / g, j]: per (t, p) a
-///     vector multiply-add per chunk of j and one horizontal sum;
-///   - out[t, h, j] += sum_p probs[t, h, p] * v[p, h / g, j]: per t the row
-///     out[t, h, :] in vectors, one broadcast probability and one
-///     multiply-add per vector per position (each lane sums in p order).
+///   - scores[t, h, p] += sum_j q[t, h, j] * k[p, h / g, j]: the head's
+///     keys transposed once into [j, p] (lanes x lanes blocks by shuffles),
+///     then tiles of 4 tokens x several key vectors accumulated lane-wise
+///     over j, one broadcast query element per token: no horizontal sum;
+///   - out[t, h, j] += sum_p probs[t, h, p] * v[p, h / g, j]: tiles of
+///     tokens whose output rows stay in vectors, one load per value vector
+///     and one broadcast probability per token and position (each lane sums
+///     in p order).
 ///
+/// A contraction marked `brick.causal` stops each tile of tokens at its
+/// last token's horizon, so the work follows the causal triangle.
 /// Returns false, leaving `op`, for anything else.
-bool blockAttentionProduct(linalg::GenericOp op, int64_t lanes);
+bool blockAttentionProduct(linalg::GenericOp op, int64_t lanes,
+                           int64_t registers);
 
 } // namespace mlir::brick
 

@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/BlockQuantizedMatmuls.h"
+#include "passes/VectorShuffles.h"
 
 #include "dialects/Brick/BrickDialect.h"
 
@@ -211,21 +212,7 @@ private:
   /// the lane index over `vectors` (a butterfly of two-source shuffles).
   void swapBits(SmallVectorImpl<Value> &vectors, int64_t vectorBit,
                 int64_t laneBit) {
-    int64_t stride = int64_t(1) << laneBit;
-    SmallVector<int64_t> low, high;
-    for (int64_t l = 0; l < lanes; ++l) {
-      bool set = l & stride;
-      low.push_back(set ? lanes + l - stride : l);
-      high.push_back(set ? lanes + l : l + stride);
-    }
-    for (int64_t k = 0; k < int64_t(vectors.size()); ++k) {
-      if (k & (int64_t(1) << vectorBit))
-        continue;
-      int64_t partner = k | (int64_t(1) << vectorBit);
-      Value first = vectors[k], second = vectors[partner];
-      vectors[k] = vector::ShuffleOp::create(b, loc, first, second, low);
-      vectors[partner] = vector::ShuffleOp::create(b, loc, first, second, high);
-    }
+    swapVectorBits(b, loc, vectors, lanes, vectorBit, laneBit);
   }
 
   /// Given the 8 words of each of `lanes` rows, the 8 vectors whose lane r

@@ -239,13 +239,18 @@ public:
     keys = splitHeads(keys);
     values = splitHeads(values);
     Value zeros = filled(thp, 0.0f);
-    Value dots = linalg::GenericOp::create(
-                     b, loc, zeros.getType(), ValueRange{query, keys},
-                     ValueRange{zeros}, scoreMaps,
-                     {IteratorType::parallel, IteratorType::parallel,
-                      IteratorType::parallel, IteratorType::reduction},
-                     yieldMultiplyAdd)
-                     .getResult(0);
+    // Both contractions are marked causal: the scores past a token's
+    // horizon are masked below and their probabilities are zero, so a
+    // block's kernels compute the triangle, not the rectangle.
+    BrickDialect::CausalAttrHelper causal(context);
+    auto dotsOp = linalg::GenericOp::create(
+        b, loc, zeros.getType(), ValueRange{query, keys}, ValueRange{zeros},
+        scoreMaps,
+        {IteratorType::parallel, IteratorType::parallel,
+         IteratorType::parallel, IteratorType::reduction},
+        yieldMultiplyAdd);
+    causal.setAttr(dotsOp, b.getUnitAttr());
+    Value dots = dotsOp.getResult(0);
 
     // Scaled, and -inf beyond the causal horizon pos + t.
     auto id3 = AffineMap::getMultiDimIdentityMap(3, context);
@@ -340,13 +345,14 @@ public:
         AffineMap::get(4, 0, {ot, oh, oj}, context)};
     Value outInit =
         filled({t, b.getIndexAttr(heads), b.getIndexAttr(headDim)}, 0.0f);
-    Value out = linalg::GenericOp::create(
-                    b, loc, outInit.getType(), ValueRange{probs, values},
-                    ValueRange{outInit}, outMaps,
-                    {IteratorType::parallel, IteratorType::parallel,
-                     IteratorType::reduction, IteratorType::parallel},
-                    yieldMultiplyAdd)
-                    .getResult(0);
+    auto outOp = linalg::GenericOp::create(
+        b, loc, outInit.getType(), ValueRange{probs, values},
+        ValueRange{outInit}, outMaps,
+        {IteratorType::parallel, IteratorType::parallel,
+         IteratorType::reduction, IteratorType::parallel},
+        yieldMultiplyAdd);
+    causal.setAttr(outOp, b.getUnitAttr());
+    Value out = outOp.getResult(0);
     auto collapsed = RankedTensorType::get(
         {cast<RankedTensorType>(out.getType()).getDimSize(0), heads * headDim},
         b.getF32Type());

@@ -85,6 +85,13 @@ LogicalResult BrickDialect::verifyOperationAttribute(Operation *op,
              << name << "' is a unit attribute of an scf.parallel";
     return success();
   }
+  if (name == CausalAttrHelper::getNameStr()) {
+    if (op->getName().getStringRef() != "linalg.generic" ||
+        !isa<UnitAttr>(value))
+      return op->emitOpError("'")
+             << name << "' is a unit attribute of a linalg.generic";
+    return success();
+  }
   return op->emitOpError("unknown brick attribute '") << name << "'";
 }
 

@@ -50,7 +50,14 @@ def Brick_Dialect : Dialect {
     "::mlir::StringAttr":$quantized,
     // On an scf.parallel (brick-block-matmuls): its iterations become work
     // items for the runtime's threads (brick-outline-work-items).
-    "::mlir::UnitAttr":$work_items
+    "::mlir::UnitAttr":$work_items,
+    // On a linalg.generic of a block's attention (brick-lower-attention):
+    // the scores, or the probabilities times the values, over P cached
+    // positions for T tokens, where position p is beyond token t's causal
+    // horizon when p > P - T + t. Those scores are masked to -inf before
+    // the softmax and those probabilities are exactly zero, so a kernel
+    // (brick-block-matmuls) may leave them out.
+    "::mlir::UnitAttr":$causal
   );
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;

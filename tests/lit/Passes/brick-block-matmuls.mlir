@@ -154,30 +154,62 @@ func.func @unfit(%x1: memref<1x16xf32>, %w: memref<8x16xf32>, %y1: memref<1x8xf3
 
 // Test: a block's attention contractions (4 query heads sharing 2 key/value
 // heads, head dimension 24: vectors of 8 lanes, the widest power of two
-// up to AVX2's 8 dividing it) become work items over the 4 heads. Scores:
-// per token and cached position, 3 vector multiply-adds and one horizontal
-// sum. Values: per token, the output row in 3 vectors, one broadcast
-// probability and 3 multiply-adds per position. The key/value head is
-// h / 2.
+// up to AVX2's 8 dividing it) become work items over the 4 heads; the
+// key/value head is h / 2. Scores: the head's keys are transposed into
+// [24, P rounded up to 8] by 8 x 8 blocks of shuffles (24 per block, with
+// the rows past the last position clamped to it), then tiles of 4 tokens x
+// 2 key vectors accumulate over the head dimension (8 accumulators, one
+// broadcast query element per token, no horizontal sum), followed by tiles
+// of 4 x 1 vector; the last vector of positions is stored masked. Values:
+// tiles of 2 tokens whose 3 output vectors each stay in registers over the
+// positions. Without brick.causal every tile runs over all P positions.
 // CHECK-LABEL: func.func @attention(
 // CHECK-SAME: %[[Q:[^:]*]]: memref<?x4x24xf32>, %[[K:[^:]*]]: memref<?x2x24xf32>, %[[S:[^:]*]]: memref<?x4x?xf32>, %[[P:[^:]*]]: memref<?x4x?xf32>, %[[O:[^:]*]]: memref<?x4x24xf32>)
 // CHECK-NOT: linalg.generic
 // CHECK: scf.parallel (%[[H:.*]]) = (%c0{{.*}}) to (%c4{{.*}}) step
+// CHECK: %[[T:.*]] = memref.dim %[[Q]]
+// CHECK: %[[PN:.*]] = memref.dim %[[K]]
 // CHECK: %[[KV:.*]] = arith.divui %[[H]], %c2
-// CHECK-COUNT-3: vector.load %[[Q]]{{.*}} : memref<?x4x24xf32>, vector<8xf32>
+// CHECK: %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<24x?xf32>
+// CHECK: arith.subi %[[PN]], %c1
+// CHECK: arith.minui
 // CHECK: vector.load %[[K]][%{{.*}}, %[[KV]], %{{.*}}]
-// CHECK-COUNT-2: vector.fma
-// CHECK: vector.reduction <add>
-// CHECK: memref.store {{.*}}, %[[S]]
+// CHECK-COUNT-24: vector.shuffle
+// CHECK: vector.store %{{.*}}, %[[KT]]
+// CHECK-NOT: vector.reduction
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[T]] step %c4
+// CHECK: arith.ceildivui %[[PN]], %c8
+// CHECK: %{{.*}}:8 = scf.for
+// CHECK-COUNT-2: vector.load %[[KT]]
+// CHECK: memref.load %[[Q]]
+// CHECK-NEXT: vector.broadcast
+// CHECK-NEXT: vector.fma
+// CHECK-NEXT: vector.fma
+// CHECK: vector.store {{.*}}, %[[S]]
+// CHECK: vector.maskedstore %[[S]]
+// CHECK: %{{.*}}:4 = scf.for
+// CHECK-NOT: vector.reduction
+// CHECK: memref.dealloc %[[KT]]
 // CHECK: brick.work_items
 // CHECK: scf.parallel
-// CHECK-COUNT-3: vector.load %[[O]]
-// CHECK: %{{.*}}:3 = scf.for
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c2
+// CHECK-COUNT-6: vector.load %[[O]]
+// CHECK: %{{.*}}:6 = scf.for %{{.*}} = %{{.*}} to %[[PN2:[^ ]*]] step
+// CHECK-COUNT-3: vector.load %[[K]]
+// CHECK: memref.load %[[P]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-3: vector.fma
 // CHECK: memref.load %[[P]]
 // CHECK: vector.broadcast
 // CHECK-COUNT-3: vector.fma
 // CHECK-COUNT-3: vector.store {{.*}}, %[[O]]
+// CHECK: scf.if
+// CHECK-COUNT-3: vector.store {{.*}}, %[[O]]
 // CHECK: brick.work_items
+// AVX512-LABEL: func.func @attention(
+// AVX512: %{{.*}}:16 = scf.for
+// AVX512: %{{.*}}:4 = scf.for
+// AVX512: %{{.*}}:12 = scf.for
 // ITEMS-LABEL: func.func @attention(
 // ITEMS-COUNT-2: call @brick_parallel_for
 func.func @attention(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: memref<?x4x?xf32>,
@@ -197,6 +229,60 @@ func.func @attention(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: memref<
                                    affine_map<(t, h, j, p) -> (t, h, j)>],
                   iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
       ins(%p, %k : memref<?x4x?xf32>, memref<?x2x24xf32>) outs(%o : memref<?x4x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Test: contractions marked brick.causal stop each tile of tokens at its
+// last token's horizon P - T + min(t0 + 4, T) (scores) or
+// P - T + min(t0 + 2, T) (values), so the work follows the causal
+// triangle; the rows before the last see a few masked positions. The
+// values are in brick-lower-attention's loop order (t, h, p, j): the
+// position before the lane.
+// CHECK-LABEL: func.func @attention_causal(
+// CHECK-SAME: %[[Q:[^:]*]]: memref<?x4x24xf32>, %[[K:[^:]*]]: memref<?x2x24xf32>
+// CHECK: %[[T:.*]] = memref.dim %[[Q]]
+// CHECK: %[[PN:.*]] = memref.dim %[[K]]
+// CHECK: scf.for %[[T0:.*]] = %{{.*}} to %[[T]] step %c4
+// CHECK: %[[NEXT:.*]] = arith.addi %[[T0]], %c4
+// CHECK: %[[LAST:.*]] = arith.minui %[[NEXT]], %[[T]]
+// CHECK: %[[PAST:.*]] = arith.subi %[[PN]], %[[T]]
+// CHECK: %[[END:.*]] = arith.addi %[[PAST]], %[[LAST]]
+// CHECK: arith.ceildivui %[[END]], %c8
+// CHECK: %{{.*}}:8 = scf.for
+// CHECK: scf.parallel
+// CHECK: %[[T2:.*]] = memref.dim %{{.*}}, %c0
+// CHECK: %[[PN2:.*]] = memref.dim %[[K]]
+// CHECK: scf.for %[[U0:.*]] = %{{.*}} to %[[T2]] step %c2
+// CHECK: %[[UNEXT:.*]] = arith.addi %[[U0]], %c2
+// CHECK: %[[ULAST:.*]] = arith.minui %[[UNEXT]], %[[T2]]
+// CHECK: %[[UPAST:.*]] = arith.subi %[[PN2]], %[[T2]]
+// CHECK: %[[UEND:.*]] = arith.addi %[[UPAST]], %[[ULAST]]
+// CHECK: %{{.*}}:6 = scf.for %{{.*}} = %{{.*}} to %[[UEND]] step
+// CHECK-NOT: linalg.generic
+func.func @attention_causal(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: memref<?x4x?xf32>,
+                            %p: memref<?x4x?xf32>, %o: memref<?x4x24xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<?x4x24xf32>, memref<?x2x24xf32>) outs(%s : memref<?x4x?xf32>) attrs = {brick.causal} {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, p)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %k : memref<?x4x?xf32>, memref<?x2x24xf32>) outs(%o : memref<?x4x24xf32>) attrs = {brick.causal} {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %r = arith.addf %acc, %m : f32

@@ -9,7 +9,13 @@
 // CHECK: %[[K0:.*]] = tensor.insert_slice %{{.*}} into %[[CACHE]][0, 0, %{{.*}}, 0] [1, 1, 2, 4]
 // CHECK: %[[V0:.*]] = tensor.insert_slice %{{.*}} into %[[K0]][0, 1, %{{.*}}, 0] [1, 1, 2, 4]
 // CHECK: tensor.extract_slice %[[V0]][0, 0, 0, 0] [1, 1, %{{.*}}, 4]
+// The scores and the probability-weighted values are marked causal (the
+// masked part of the rectangle may be skipped); the softmax is not.
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} attrs = {brick.causal}
+// CHECK-NOT: brick.causal
 // CHECK: math.exp
+// CHECK-NOT: brick.causal
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "parallel"]{{.*}} attrs = {brick.causal}
 // CHECK: %[[K1:.*]] = tensor.insert_slice %{{.*}} into %[[V0]][1, 0, %{{.*}}, 0]
 // CHECK: tensor.insert_slice %{{.*}} into %[[K1]][1, 1, %{{.*}}, 0]
 // CHECK-NOT: brick.attention

@@ -61,6 +61,15 @@ func.func @f() {
 
 // -----
 
+// Test: brick.causal marks an attention contraction, not any op
+func.func @f() {
+  // expected-error @+1 {{'brick.causal' is a unit attribute of a linalg.generic}}
+  %c = arith.constant {brick.causal} 0 : index
+  return
+}
+
+// -----
+
 // Test: an unknown brick attribute is refused
 func.func @f() {
   // expected-error @+1 {{unknown brick attribute 'brick.weight_names'}}
