@@ -170,17 +170,19 @@ bool isBlockFunction(func::FuncOp func) {
 struct BrickBlockTokenItemsPass
     : mlir::brick::impl::BrickBlockTokenItemsBase<BrickBlockTokenItemsPass> {
   void runOnOperation() override {
-    SmallVector<linalg::GenericOp> generics, moved;
+    // expLoops: the generics whose exp becomes the polynomial, every one of
+    // a one-token step and the split loops of a block.
+    SmallVector<linalg::GenericOp> generics, expLoops;
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (isBlockFunction(func))
         func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
       else
-        func.walk([&](linalg::GenericOp op) { moved.push_back(op); });
+        func.walk([&](linalg::GenericOp op) { expLoops.push_back(op); });
     }
     for (linalg::GenericOp op : generics)
       if (linalg::GenericOp loop = splitOverTokens(op))
-        moved.push_back(loop);
-    if (failed(approximateExp(moved)))
+        expLoops.push_back(loop);
+    if (failed(approximateExp(expLoops)))
       return signalPassFailure();
   }
 };

@@ -16,6 +16,10 @@
 // CHECK: math.exp
 // CHECK-NOT: brick.causal
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction", "parallel"]{{.*}} attrs = {brick.causal}
+// Layer 1 rotates the same tokens with layer 0's angles: none computed again.
+// CHECK-NOT: math.powf
+// CHECK-NOT: math.cos
+// CHECK-NOT: math.sin
 // CHECK: %[[K1:.*]] = tensor.insert_slice %{{.*}} into %[[V0]][1, 0, %{{.*}}, 0]
 // CHECK: tensor.insert_slice %{{.*}} into %[[K1]][1, 1, %{{.*}}, 0]
 // CHECK-NOT: brick.attention

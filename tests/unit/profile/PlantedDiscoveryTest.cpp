@@ -110,22 +110,37 @@ protected:
     return ((root.empty() ? dir.str() : root) + "/" + name).str();
   }
 
+  /// The demo model under test imported; an import error fails the test.
+  OwningOpRef<ModuleOp> importDemo() {
+    auto imported = importModel(&context, path("model"), ImportOptions());
+    EXPECT_TRUE(static_cast<bool>(imported))
+        << llvm::toString(imported.takeError());
+    return imported ? std::move(*imported) : OwningOpRef<ModuleOp>();
+  }
+
+  /// Profile options reading each planted capability's calibration text
+  /// and, with `heldout`, its held-out text; no progress lines.
+  ProfileOptions corpusOptions(const Planted &planted, bool heldout) {
+    ProfileOptions options;
+    for (const std::string &capability : planted.capabilities) {
+      options.calibration.push_back(
+          capability + "=" + path("corpora/" + capability + ".calib.txt"));
+      if (heldout)
+        options.heldout.push_back(
+            capability + "=" + path("corpora/" + capability + ".heldout.txt"));
+    }
+    options.progress = false;
+    return options;
+  }
+
   /// Imports the demo model and profiles it with a brick per planted group
   /// (importance: the count chosen), held-out text measuring router recall.
   ProfileResult profile(OwningOpRef<ModuleOp> &module, const Planted &planted,
                         ClusterMethod method) {
-    const std::vector<std::string> &capabilities = planted.capabilities;
-    auto imported = importModel(&context, path("model"), ImportOptions());
-    EXPECT_TRUE(static_cast<bool>(imported))
-        << llvm::toString(imported.takeError());
-    module = std::move(*imported);
-    ProfileOptions options;
-    for (const std::string &capability : capabilities) {
-      options.calibration.push_back(
-          capability + "=" + path("corpora/" + capability + ".calib.txt"));
-      options.heldout.push_back(
-          capability + "=" + path("corpora/" + capability + ".heldout.txt"));
-    }
+    module = importDemo();
+    if (!module)
+      return ProfileResult();
+    ProfileOptions options = corpusOptions(planted, /*heldout=*/true);
     options.bricksPerLayer = planted.groupCount();
     options.method = method;
     // As in RecoversThePlantedGroups: importance chooses the count.
@@ -134,7 +149,6 @@ protected:
       options.maxBrickFraction = 1.0;
       options.maxSpread = 1.0;
     }
-    options.progress = false;
     auto result =
         profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
     EXPECT_TRUE(static_cast<bool>(result))
@@ -193,15 +207,10 @@ TEST_P(PlantedDiscoveryTest, RecoversThePlantedGroups) {
   auto planted = readPlanted(path("planted.json"));
   ASSERT_TRUE(static_cast<bool>(planted))
       << llvm::toString(planted.takeError());
-  auto imported = importModel(&context, path("model"), ImportOptions());
-  ASSERT_TRUE(static_cast<bool>(imported))
-      << llvm::toString(imported.takeError());
-  OwningOpRef<ModuleOp> module = std::move(*imported);
+  OwningOpRef<ModuleOp> module = importDemo();
+  ASSERT_TRUE(module);
 
-  ProfileOptions options;
-  for (const std::string &capability : planted->capabilities)
-    options.calibration.push_back(capability + "=" +
-                                  path("corpora/" + capability + ".calib.txt"));
+  ProfileOptions options = corpusOptions(*planted, /*heldout=*/false);
   options.bricksPerLayer = planted->groupCount();
   options.method = GetParam();
   // The importance method is not told the count: it finds the four groups
@@ -212,7 +221,6 @@ TEST_P(PlantedDiscoveryTest, RecoversThePlantedGroups) {
     options.maxBrickFraction = 1.0;
     options.maxSpread = 1.0;
   }
-  options.progress = false;
   auto result =
       profileGraph(module, path("model.mlir"), options, path("profiled.mlir"));
   ASSERT_TRUE(static_cast<bool>(result)) << llvm::toString(result.takeError());
@@ -345,15 +353,9 @@ protected:
   void checkDefaults() {
     auto planted = readPlanted(path("planted.json"));
     ASSERT_TRUE(static_cast<bool>(planted));
-    auto imported = importModel(&context, path("model"), ImportOptions());
-    ASSERT_TRUE(static_cast<bool>(imported))
-        << llvm::toString(imported.takeError());
-    OwningOpRef<ModuleOp> module = std::move(*imported);
-    ProfileOptions options;
-    for (const std::string &capability : planted->capabilities)
-      options.calibration.push_back(
-          capability + "=" + path("corpora/" + capability + ".calib.txt"));
-    options.progress = false;
+    OwningOpRef<ModuleOp> module = importDemo();
+    ASSERT_TRUE(module);
+    ProfileOptions options = corpusOptions(*planted, /*heldout=*/false);
     auto result = profileGraph(module, path("model.mlir"), options,
                                path("profiled.mlir"));
     ASSERT_TRUE(static_cast<bool>(result))
