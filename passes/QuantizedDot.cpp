@@ -147,10 +147,22 @@ QuantizedBlock mlir::brick::quantizeBlock(OpBuilder &b, Location loc, Value x,
   return block;
 }
 
+/// Blocks of one group of the Q4_0 VNNI kernel (vnniNibbleRow): one
+/// 512-bit register holds their nibble bytes, a block per 128-bit lane.
+constexpr int64_t kNibbleGroup = 4;
+
 /// Quantises x per block into `xq` [T, I] i8 and `xd` [T, I / 32] f32, and
-/// for vpdpbusd the lanes' starting sums into `bias` [T, I / 32, 8] i32.
+/// for vpdpbusd the lanes' starting sums into `bias`: [T, I / 32, 8] i32,
+/// or with `nibbleOrder` (vnniNibbleRow) [T, I / 32, 4].
+///
+/// With `nibbleOrder` the blocks of each whole group of kNibbleGroup keep
+/// their 128 bytes of xq, but hold first the group's inputs 0..15 (block by
+/// block: what the low nibbles multiply), then its inputs 16..31 (the high
+/// nibbles'); the blocks after the last whole group stay in input order.
+/// Lane l of a block's 4 then sums inputs 4l..4l+3 and 16+4l..16+4l+3.
 static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
-                           Value xq, Value xd, Value bias, int64_t offset) {
+                           Value xq, Value xd, Value bias, int64_t offset,
+                           bool nibbleOrder = false) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   int64_t blocks = product.inputs / 32;
@@ -168,23 +180,55 @@ static void quantizeInputs(VectorBuilder &v, const BlockProduct &product,
   memref::StoreOp::create(b, loc, quantized.scale, xd,
                           ValueRange{token, block});
   Value *quants = quantized.quants;
+  int64_t grouped = blocks / kNibbleGroup * kNibbleGroup;
   for (int64_t part = 0; part < 2; ++part) {
     Value column =
         arith::AddIOp::create(b, loc, first, v.index(part * 16));
+    if (nibbleOrder && grouped) {
+      // In a whole group, block k's half `part` sits at 16 k + 64 part of
+      // the group's 128 bytes.
+      Value inGroup = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            block, v.index(grouped));
+      Value groupFirst = arith::MulIOp::create(
+          b, loc,
+          arith::DivUIOp::create(b, loc, block, v.index(kNibbleGroup)),
+          v.index(32 * kNibbleGroup));
+      Value within = arith::MulIOp::create(
+          b, loc, arith::RemUIOp::create(b, loc, block, v.index(kNibbleGroup)),
+          v.index(16));
+      Value position = arith::AddIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, groupFirst, within),
+          v.index(part * 16 * kNibbleGroup));
+      column = arith::SelectOp::create(b, loc, inGroup, position, column);
+    }
     vector::StoreOp::create(b, loc, quants[part], xq,
                             ValueRange{token, column});
   }
   if (!bias)
     return;
-  // Lane j of vpdpbusd sums inputs 4j..4j+3: it starts at -offset times
-  // their sum, cancelling the offset the weights carry.
-  Value wide = arith::ExtSIOp::create(b, loc, VectorType::get({32}, b.getI32Type()),
-                                      v.concat(quants[0], quants[1]));
-  Value groups = v.lanes(wide, 0, 8, 4);
+  // Lane j of vpdpbusd sums inputs 4j..4j+3 of `wide`: it starts at
+  // -offset times their sum, cancelling the offset the weights carry. In
+  // nibble order a block has 4 lanes, lane j summing inputs 4j..4j+3 (low
+  // nibbles) and 16+4j..16+4j+3 (high nibbles).
+  auto i32 = b.getI32Type();
+  Value wide =
+      nibbleOrder
+          ? arith::AddIOp::create(
+                b, loc,
+                arith::ExtSIOp::create(b, loc, VectorType::get({16}, i32),
+                                       quants[0]),
+                arith::ExtSIOp::create(b, loc, VectorType::get({16}, i32),
+                                       quants[1]))
+                .getResult()
+          : arith::ExtSIOp::create(b, loc, VectorType::get({32}, i32),
+                                   v.concat(quants[0], quants[1]))
+                .getResult();
+  int64_t lanes = cast<VectorType>(wide.getType()).getNumElements() / 4;
+  Value groups = v.lanes(wide, 0, lanes, 4);
   for (int64_t k = 1; k < 4; ++k)
-    groups = arith::AddIOp::create(b, loc, groups, v.lanes(wide, k, 8, 4));
+    groups = arith::AddIOp::create(b, loc, groups, v.lanes(wide, k, lanes, 4));
   Value start =
-      arith::MulIOp::create(b, loc, groups, v.splatInt(8, 32, -offset));
+      arith::MulIOp::create(b, loc, groups, v.splatInt(lanes, 32, -offset));
   vector::StoreOp::create(b, loc, start, bias,
                           ValueRange{token, block, v.index(0)});
 }
@@ -234,6 +278,20 @@ static Value blockDot(VectorBuilder &v, QuantizedDot kind, bool q8,
       2);
 }
 
+/// The f16 scale of block `block` of row `row`: its first two bytes.
+static Value weightScale(VectorBuilder &v, Value w, Value row, Value block) {
+  OpBuilder &b = v.b;
+  Value bytes = vector::LoadOp::create(b, v.loc,
+                                       VectorType::get({2}, b.getI8Type()), w,
+                                       ValueRange{row, block, v.index(0)});
+  Value half = vector::ExtractOp::create(
+      b, v.loc,
+      vector::BitCastOp::create(b, v.loc, VectorType::get({1}, b.getF16Type()),
+                                bytes),
+      ArrayRef<int64_t>{0});
+  return half;
+}
+
 /// Blocks of one VNNI step: pairs of blocks, each pair one 512-bit
 /// vpdpbusd, and the step's scales converted from f16 together.
 static int64_t vnniStepBlocks(int64_t blocks) {
@@ -274,16 +332,8 @@ static Value vnniPairRow(VectorBuilder &v, const BlockProduct &product,
               /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         // The step's weight scales, widened together, times the inputs'.
         SmallVector<Value> halves;
-        for (int64_t k = 0; k < step; ++k) {
-          Value bytes = vector::LoadOp::create(
-              n, at, VectorType::get({2}, i8), product.w,
-              ValueRange{row, blockAt(k), nv.index(0)});
-          halves.push_back(vector::ExtractOp::create(
-              n, at,
-              vector::BitCastOp::create(
-                  n, at, VectorType::get({1}, n.getF16Type()), bytes),
-              ArrayRef<int64_t>{0}));
-        }
+        for (int64_t k = 0; k < step; ++k)
+          halves.push_back(weightScale(nv, product.w, row, blockAt(k)));
         auto f32Step = VectorType::get({step}, n.getF32Type());
         Value scales = arith::MulFOp::create(
             n, at,
@@ -352,6 +402,162 @@ static Value vnniPairRow(VectorBuilder &v, const BlockProduct &product,
   return sum;
 }
 
+/// Row `row`'s dot product with token `token`'s quantised inputs over Q4_0
+/// blocks and AVX512-VNNI, the nibbles multiplied where they lie: a group
+/// of kNibbleGroup blocks is one 512-bit register of their nibble bytes (a
+/// block per 128-bit lane); masked, its low nibbles are the blocks' inputs
+/// 0..15 and, shifted, its high nibbles inputs 16..31, so two vpdpbusd
+/// against the inputs in nibble order (quantizeInputs) leave each block's
+/// sum in its 4 lanes, which start from the block's lane sums `bias`
+/// [T, blocks * 4]. The group's 4 scales d_w * d_x are spread over their
+/// blocks' lanes and multiply the converted sums into the accumulator.
+/// Blocks after the last whole group take the same steps on 128 bits.
+/// Against vnniPairRow this saves the shuffle that puts the nibbles in
+/// input order and spends 4 lanes, not 8, per block.
+static Value vnniNibbleRow(VectorBuilder &v, const BlockProduct &product,
+                           Value xq, Value xd, Value bias, Value token,
+                           Value row, Value ahead) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  int64_t blocks = product.inputs / 32, groups = blocks / kNibbleGroup;
+  auto i8 = b.getI8Type();
+  auto i8x16 = VectorType::get({16}, i8);
+  auto f32x4 = VectorType::get({4}, b.getF32Type());
+  // Per group: its blocks' nibbles, masked low and shifted high halves,
+  // two dot products, and the scaled sums added to `sum`.
+  auto group = [&](VectorBuilder &n, Value first, Value sum) -> Value {
+    OpBuilder &at = n.b;
+    SmallVector<Value> blockAt, halves;
+    for (int64_t k = 0; k < kNibbleGroup; ++k)
+      blockAt.push_back(
+          k ? arith::AddIOp::create(at, n.loc, first, n.index(k)).getResult()
+            : first);
+    // One prefetch per cache line of the group, `ahead` rows on.
+    for (int64_t k = 0; k < kNibbleGroup; k += 3)
+      memref::PrefetchOp::create(at, n.loc, product.w,
+                                 ValueRange{ahead, blockAt[k], n.index(0)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    SmallVector<Value> packed;
+    for (int64_t k = 0; k < kNibbleGroup; ++k) {
+      packed.push_back(vector::LoadOp::create(
+          at, n.loc, i8x16, product.w, ValueRange{row, blockAt[k], n.index(2)}));
+      halves.push_back(weightScale(n, product.w, row, blockAt[k]));
+    }
+    Value nibbles = n.concat(n.concat(packed[0], packed[1]),
+                             n.concat(packed[2], packed[3]));
+    Value mask = n.splatInt(64, 8, 15);
+    Value low = arith::AndIOp::create(at, n.loc, nibbles, mask);
+    Value high = arith::AndIOp::create(
+        at, n.loc,
+        arith::ShRUIOp::create(at, n.loc, nibbles, n.splatInt(64, 8, 4)),
+        mask);
+    auto i8x64 = VectorType::get({64}, i8);
+    Value column = arith::MulIOp::create(at, n.loc, first, n.index(32));
+    Value inputsLow =
+        vector::LoadOp::create(at, n.loc, i8x64, xq, ValueRange{token, column});
+    Value inputsHigh = vector::LoadOp::create(
+        at, n.loc, i8x64, xq,
+        ValueRange{token, arith::AddIOp::create(at, n.loc, column,
+                                                n.index(64))});
+    auto i32x16 = VectorType::get({16}, at.getI32Type());
+    Value start = vector::LoadOp::create(
+        at, n.loc, i32x16, bias,
+        ValueRange{token, arith::MulIOp::create(at, n.loc, first, n.index(4))});
+    Value dot = n.intrinsic("llvm.x86.avx512.vpdpbusd.512", i32x16,
+                            ValueRange{start, low, inputsLow});
+    dot = n.intrinsic("llvm.x86.avx512.vpdpbusd.512", i32x16,
+                      ValueRange{dot, high, inputsHigh});
+    Value scales = arith::MulFOp::create(
+        at, n.loc,
+        arith::ExtFOp::create(
+            at, n.loc, f32x4,
+            vector::FromElementsOp::create(
+                at, n.loc, VectorType::get({4}, at.getF16Type()), halves)
+                .getResult()),
+        vector::LoadOp::create(at, n.loc, f32x4, xd, ValueRange{token, first}));
+    SmallVector<int64_t> spread;
+    for (int64_t k = 0; k < kNibbleGroup; ++k)
+      spread.append(4, k);
+    return vector::FMAOp::create(
+        at, n.loc,
+        arith::SIToFPOp::create(at, n.loc, VectorType::get({16}, at.getF32Type()),
+                                dot),
+        n.shuffle(scales, spread), sum);
+  };
+  // Two groups a step when they pair up, each into its own accumulator.
+  int64_t perStep = groups % 2 == 0 ? 2 : 1;
+  Value zero = v.splat(VectorType::get({16}, b.getF32Type()),
+                       b.getF32FloatAttr(0));
+  Value sum;
+  if (groups) {
+    SmallVector<Value> initial(perStep, zero);
+    auto steps = scf::ForOp::create(
+        b, loc, v.index(0), v.index(groups * kNibbleGroup),
+        v.index(perStep * kNibbleGroup), initial,
+        [&](OpBuilder &n, Location at, Value first, ValueRange sums) {
+          VectorBuilder nv{n, at};
+          SmallVector<Value> next;
+          for (int64_t k = 0; k < perStep; ++k)
+            next.push_back(group(
+                nv,
+                k ? arith::AddIOp::create(n, at, first,
+                                          nv.index(k * kNibbleGroup))
+                        .getResult()
+                  : first,
+                sums[k]));
+          scf::YieldOp::create(n, at, next);
+        });
+    sum = steps.getResult(0);
+    for (unsigned k = 1; k < steps.getNumResults(); ++k)
+      sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+  }
+  // The blocks after the last whole group, one 128-bit lane each.
+  auto i32x4 = VectorType::get({4}, b.getI32Type());
+  Value rest = v.splat(f32x4, b.getF32FloatAttr(0));
+  for (int64_t block = groups * kNibbleGroup; block < blocks; ++block) {
+    Value at = v.index(block);
+    Value nibbles = vector::LoadOp::create(b, loc, i8x16, product.w,
+                                           ValueRange{row, at, v.index(2)});
+    Value mask = v.splatInt(16, 8, 15);
+    Value low = arith::AndIOp::create(b, loc, nibbles, mask);
+    Value high = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, nibbles, v.splatInt(16, 8, 4)),
+        mask);
+    Value start = vector::LoadOp::create(b, loc, i32x4, bias,
+                                         ValueRange{token, v.index(4 * block)});
+    Value dot = v.intrinsic(
+        "llvm.x86.avx512.vpdpbusd.128", i32x4,
+        ValueRange{start, low,
+                   vector::LoadOp::create(b, loc, i8x16, xq,
+                                          ValueRange{token,
+                                                     v.index(32 * block)})});
+    dot = v.intrinsic(
+        "llvm.x86.avx512.vpdpbusd.128", i32x4,
+        ValueRange{dot, high,
+                   vector::LoadOp::create(
+                       b, loc, i8x16, xq,
+                       ValueRange{token, v.index(32 * block + 16)})});
+    Value scale = arith::MulFOp::create(
+        b, loc,
+        arith::ExtFOp::create(b, loc, b.getF32Type(),
+                              weightScale(v, product.w, row, at)),
+        memref::LoadOp::create(b, loc, xd, ValueRange{token, at}));
+    rest = vector::FMAOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, f32x4, dot),
+        vector::BroadcastOp::create(b, loc, f32x4, scale), rest);
+  }
+  auto reduce = [&](Value lanes) -> Value {
+    return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                       lanes);
+  };
+  if (!groups)
+    return reduce(rest);
+  if (blocks == groups * kNibbleGroup)
+    return reduce(sum);
+  return arith::AddFOp::create(b, loc, reduce(sum), reduce(rest));
+}
+
 scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
                                                 const BlockProduct &product,
                                                 QuantizedDot kind,
@@ -364,12 +570,15 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
       b, loc, MemRefType::get({product.tokens, product.inputs}, i8));
   auto xd = memref::AllocOp::create(
       b, loc, MemRefType::get({product.tokens, blocks}, b.getF32Type()));
+  // Q4_0 over VNNI multiplies the nibbles where they lie (vnniNibbleRow).
+  bool nibbles = kind == QuantizedDot::I8Vnni && !q8;
   Value bias;
   if (kind == QuantizedDot::I8Vnni)
     bias = memref::AllocOp::create(
         b, loc,
-        MemRefType::get({product.tokens, blocks, 8}, b.getI32Type()));
-  quantizeInputs(v, product, xq, xd, bias, q8 ? 128 : 8);
+        MemRefType::get({product.tokens, blocks, nibbles ? 4 : 8},
+                        b.getI32Type()));
+  quantizeInputs(v, product, xq, xd, bias, q8 ? 128 : 8, nibbles);
 
   auto rows = scf::ParallelOp::create(
       b, loc, ValueRange{v.index(0), v.index(0)},
@@ -385,8 +594,12 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
     Value ahead = arith::MinUIOp::create(
         b, loc, arith::AddIOp::create(b, loc, row, v.index(rowsAhead)),
         v.index(product.rows - 1));
-    Value sum;
-    if (kind == QuantizedDot::I8Vnni && blocks % 2 == 0) {
+    Value sum, dot;
+    if (nibbles) {
+      Value lanes = memref::CollapseShapeOp::create(
+          b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+      dot = vnniNibbleRow(v, product, xq, xd, lanes, token, row, ahead);
+    } else if (kind == QuantizedDot::I8Vnni && blocks % 2 == 0) {
       // The lane sums as one row per token: a pair's 16 load at once.
       Value lanes = memref::CollapseShapeOp::create(
           b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
@@ -409,14 +622,7 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
               memref::PrefetchOp::create(
                   n, at, product.w, ValueRange{ahead, block, nv.index(0)},
                   /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-              Value scaleBytes = vector::LoadOp::create(
-                  n, at, VectorType::get({2}, i8), product.w,
-                  ValueRange{row, block, nv.index(0)});
-              Value half = vector::ExtractOp::create(
-                  n, at,
-                  vector::BitCastOp::create(
-                      n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
-                  ArrayRef<int64_t>{0});
+              Value half = weightScale(nv, product.w, row, block);
               Value inputScale =
                   memref::LoadOp::create(n, at, xd, ValueRange{token, block});
               Value scale = arith::MulFOp::create(
@@ -446,8 +652,9 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
       for (unsigned k = 1; k < steps.getNumResults(); ++k)
         sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
     }
-    Value dot =
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    if (!dot)
+      dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                        sum);
     Value before =
         memref::LoadOp::create(b, loc, product.out, ValueRange{token, row});
     memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, dot),

@@ -59,6 +59,21 @@ func.func @matvec1(%x: memref<1x32xf32>, %w: memref<2x1x34xi8>, %y: memref<1x2xf
   return
 }
 
+// A product over 8 Q4_0 blocks per row (two whole groups of 4).
+func.func @matvec4x8(%x: memref<1x256xf32>, %w: memref<2x8x18xi8>, %y: memref<1x2xf32>) {
+  linalg.generic {indexing_maps = [#x, #q4, #s0, #s1, #y],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w, %w, %w : memref<1x256xf32>, memref<2x8x18xi8>, memref<2x8x18xi8>, memref<2x8x18xi8>)
+      outs(%y : memref<1x2xf32>) {
+  ^bb0(%a: f32, %q: i8, %lo: i8, %hi: i8, %acc: f32):
+    %d = arith.sitofp %q : i8 to f32
+    %m = arith.mulf %a, %d : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // Test: with x86's VNNI, each pair of blocks is one 512-bit vpdpbusd of
 // the weights offset to unsigned (sign bit flipped) by the inputs, its
 // lanes starting from -128 times their inputs' sums (loaded 16 at once from
@@ -93,24 +108,64 @@ func.func @matvec1(%x: memref<1x32xf32>, %w: memref<2x1x34xi8>, %y: memref<1x2xf
 // VNNI-NEXT: memref.dealloc %[[XQ]]
 // VNNI-NEXT: memref.dealloc %[[XD]]
 // VNNI-NEXT: memref.dealloc %[[BIAS]]
-// Test: Q4_0 pairs: both blocks' 16 nibble bytes side by side, shifted
-// for the high nibbles, ordered low then high half of each block (the
-// inputs' order) and masked to 4 bits: the nibble is q + 8, unsigned,
-// and the lanes start from -8 times their inputs' sums.
+// Test: two Q4_0 blocks make no whole group: one 128-bit vpdpbusd per
+// nibble half and block.
 // VNNI-LABEL: func.func private @matvec4_work1
-// VNNI: %[[P:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
-// VNNI: %[[H:.*]] = arith.shrui %[[P]], %{{.*}} : vector<32xi8>
-// VNNI: %[[O:.*]] = vector.shuffle %[[P]], %[[H]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63] : vector<32xi8>, vector<32xi8>
-// VNNI: %[[N:.*]] = arith.andi %[[O]], %{{.*}} : vector<64xi8>
-// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[N]], %{{.*}})
+// VNNI-NOT: vpdpbusd.512
+// VNNI: %[[Q:.*]] = vector.load %{{.*}} : memref<2x2x18xi8>, vector<16xi8>
+// VNNI: arith.andi %[[Q]]
+// VNNI: arith.shrui %[[Q]]
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.128"
 // VNNI-LABEL: func.func @matvec4(
-// VNNI: arith.constant dense<-8> : vector<8xi32>
+// VNNI: arith.constant dense<-8> : vector<4xi32>
 // VNNI: call @brick_parallel_for
 // Test: an odd number of blocks keeps one 256-bit vpdpbusd per block.
 // VNNI-LABEL: func.func private @matvec1_work2
 // VNNI-NOT: vpdpbusd.512
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // VNNI-LABEL: func.func @matvec1(
+// Test: Q4_0 groups of 4 blocks: the 4 blocks' 16 nibble bytes side by
+// side in one 512-bit register (a block per 128-bit lane), masked for the
+// low nibbles and shifted and masked for the high ones, each multiplied by
+// vpdpbusd with the inputs in nibble order (64 bytes of the group's inputs
+// 0..15, then 64 of its inputs 16..31), starting from 4 lane sums per
+// block; the group's 4 scales are spread over their blocks' 4 lanes.
+// VNNI-LABEL: func.func private @matvec4x8_work3
+// VNNI: %[[LANES4:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<1x8x4xi32> into memref<1x32xi32>
+// VNNI: %[[B01:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// VNNI: %[[B23:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
+// VNNI: %[[N:.*]] = vector.shuffle %[[B01]], %[[B23]] [0, {{.*}}, 63] : vector<32xi8>, vector<32xi8>
+// VNNI: %[[LOW:.*]] = arith.andi %[[N]], %[[MASK:.*]] : vector<64xi8>
+// VNNI: %[[SHIFTED:.*]] = arith.shrui %[[N]], %{{.*}} : vector<64xi8>
+// VNNI: %[[HIGH:.*]] = arith.andi %[[SHIFTED]], %[[MASK]] : vector<64xi8>
+// VNNI: %[[XLOW:.*]] = vector.load %{{.*}} : memref<1x256xi8>, vector<64xi8>
+// VNNI: %[[XHIGH:.*]] = vector.load %{{.*}} : memref<1x256xi8>, vector<64xi8>
+// VNNI: %[[START:.*]] = vector.load %[[LANES4]][%{{.*}}, %{{.*}}] : memref<1x32xi32>, vector<16xi32>
+// VNNI: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %[[LOW]], %[[XLOW]])
+// VNNI: %[[D2:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[D1]], %[[HIGH]], %[[XHIGH]])
+// VNNI: %[[HALVES:.*]] = vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf16>
+// VNNI: %[[WIDE:.*]] = arith.extf %[[HALVES]] : vector<4xf16> to vector<4xf32>
+// VNNI: %[[SCALES:.*]] = arith.mulf %[[WIDE]], %{{.*}} : vector<4xf32>
+// VNNI: %[[F:.*]] = arith.sitofp %[[D2]] : vector<16xi32> to vector<16xf32>
+// VNNI: %[[SPREAD:.*]] = vector.shuffle %[[SCALES]], %[[SCALES]] [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]
+// VNNI: vector.fma %[[F]], %[[SPREAD]]
+// VNNI: vector.reduction <add>
+// Test: the inputs of whole groups are stored in nibble order (a block's
+// half at 16 * (block mod 4) + 64 * half of its group's 128 bytes), and
+// each block's 4 lane sums start from -8 times the sums of inputs 4l..4l+3
+// and 16+4l..16+4l+3.
+// VNNI-LABEL: func.func @matvec4x8(
+// VNNI: %[[XQ4:.*]] = memref.alloc() : memref<1x256xi8>
+// VNNI: %[[BIAS4:.*]] = memref.alloc() : memref<1x8x4xi32>
+// VNNI: arith.select
+// VNNI: vector.store %{{.*}}, %[[XQ4]]
+// VNNI: arith.select
+// VNNI: vector.store %{{.*}}, %[[XQ4]]
+// VNNI: %[[LANESUM:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 4, 8, 12] : vector<16xi32>, vector<16xi32>
+// VNNI: arith.muli %{{.*}}, %{{.*}} : vector<4xi32>
+// VNNI: vector.store %{{.*}}, %[[BIAS4]]
+// VNNI: call @brick_parallel_for
 
 // Test: with AArch64's dot-product extension, two sdot per block of
 // signed weights, no offset and no lane sums.
