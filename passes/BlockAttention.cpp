@@ -23,6 +23,8 @@ struct AttentionProduct {
   int64_t heads, headDim, group;
   /// Marked brick.causal: positions past a token's horizon may be skipped.
   bool causal;
+  /// The token count when it is static (a decode step's one token), else 0.
+  int64_t staticTokens;
 };
 
 /// The body `out + a * b` (as yieldMultiplyAdd builds it), f32.
@@ -58,7 +60,7 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
   auto outType = cast<MemRefType>(out.getType());
   if (aType.getRank() != 3 || bType.getRank() != 3 || outType.getRank() != 3 ||
       !aType.getElementType().isF32() || !bType.getElementType().isF32() ||
-      !aType.isDynamicDim(0) || aType.isDynamicDim(1) ||
+      aType.isDynamicDim(1) ||
       bType.isDynamicDim(1) || bType.isDynamicDim(2))
     return std::nullopt;
   int64_t heads = aType.getDimSize(1), headDim = bType.getDimSize(2);
@@ -66,6 +68,7 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
   if (kvHeads <= 0 || heads % kvHeads != 0 || headDim % 4 != 0)
     return std::nullopt;
   int64_t group = heads / kvHeads;
+  int64_t staticTokens = aType.isDynamicDim(0) ? 0 : aType.getDimSize(0);
   MLIRContext *context = op.getContext();
   bool causal = BrickDialect::CausalAttrHelper(context).isAttrPresent(op);
   AffineExpr d0, d1, d2, d3;
@@ -79,7 +82,7 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
       maps[1] == map({d2, d1.floorDiv(group), d3}) &&
       maps[2] == map({d0, d1, d2}) && aType.getDimSize(2) == headDim)
     return AttentionProduct{Contraction::Scores, a, b, out, heads, headDim,
-                            group, causal};
+                            group, causal, staticTokens};
   // values: loops (t, h, j, p) or (t, h, p, j); probs[t, h, p],
   // v[p, h / g, j], o[t, h, j].
   AffineExpr p = positionLast ? d3 : d2, j = positionLast ? d2 : d3;
@@ -87,8 +90,37 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
       maps[1] == map({p, d1.floorDiv(group), j}) &&
       maps[2] == map({d0, d1, j}) && outType.getDimSize(2) == headDim)
     return AttentionProduct{Contraction::Values, a, b, out, heads, headDim,
-                            group, causal};
+                            group, causal, staticTokens};
   return std::nullopt;
+}
+
+/// The vector whose lane i is the sum of `vectors[i]`'s lanes (`lanes`
+/// vectors of `lanes` lanes, a power of two). Each level adds pairs of
+/// vectors' half-segments: a vector holding m sums-in-progress in segments
+/// of g lanes and its neighbour become one vector of 2m in segments of
+/// g / 2, the first one's first.
+Value sumEachVector(OpBuilder &b, Location loc, SmallVector<Value> vectors,
+                    int64_t lanes) {
+  for (int64_t segment = lanes; vectors.size() > 1; segment /= 2) {
+    SmallVector<Value> next;
+    int64_t sums = lanes / segment;
+    for (size_t i = 0; i + 1 < vectors.size(); i += 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t side = 0; side < 2; ++side)
+        for (int64_t k = 0; k < sums; ++k)
+          for (int64_t l = 0; l < segment / 2; ++l) {
+            low.push_back(side * lanes + k * segment + l);
+            high.push_back(side * lanes + k * segment + segment / 2 + l);
+          }
+      next.push_back(arith::AddFOp::create(
+          b, loc,
+          vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1], low),
+          vector::ShuffleOp::create(b, loc, vectors[i], vectors[i + 1],
+                                    high)));
+    }
+    vectors = next;
+  }
+  return vectors.front();
 }
 
 class AttentionKernel {
@@ -109,7 +141,9 @@ public:
     Value kvHead = arith::DivUIOp::create(b, loc, h, index(product.group));
     zero = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vector, b.getF32FloatAttr(0)));
-    if (product.kind == Contraction::Scores)
+    if (product.kind == Contraction::Scores && product.staticTokens == 1)
+      oneTokenScores(h, kvHead, positions);
+    else if (product.kind == Contraction::Scores)
       scores(h, kvHead, tokens, positions);
     else
       values(h, kvHead, tokens, positions);
@@ -238,6 +272,57 @@ private:
     memref::DeallocOp::create(b, loc, packed);
   }
 
+  /// s[0, h, p] += q[0, h, :] . k[p, kvHead, :] for one token, where
+  /// transposing the keys would cost as much as the products: per run of
+  /// `lanes` positions, one accumulator per position summed lane-wise over
+  /// the head dimension (the query's vectors loaded once), then the
+  /// accumulators' horizontal sums together (sumEachVector: one shuffle
+  /// pair and add per two vectors and level, not a reduction per
+  /// position). The last run repeats the last position in the lanes past
+  /// it and stores only the lanes before it.
+  void oneTokenScores(Value h, Value kvHead, Value positions) {
+    int64_t chunks = product.headDim / lanes;
+    Value token = index(0);
+    SmallVector<Value> query;
+    for (int64_t c = 0; c < chunks; ++c)
+      query.push_back(vector::LoadOp::create(
+          b, loc, vector, product.a, ValueRange{token, h, index(c * lanes)}));
+    Value lastPosition = arith::SubIOp::create(b, loc, positions, index(1));
+    Value runs = arith::CeilDivUIOp::create(b, loc, positions, index(lanes));
+    scf::ForOp::create(
+        b, loc, index(0), runs, index(1), ValueRange{},
+        [&](OpBuilder &n, Location at, Value run, ValueRange) {
+          Value p0 = arith::MulIOp::create(n, at, run, index(n, at, lanes));
+          SmallVector<Value> sums;
+          for (int64_t i = 0; i < lanes; ++i) {
+            Value position = arith::MinUIOp::create(
+                n, at, arith::AddIOp::create(n, at, p0, index(n, at, i)),
+                lastPosition);
+            Value sum = zero;
+            for (int64_t c = 0; c < chunks; ++c)
+              sum = vector::FMAOp::create(
+                  n, at, query[c],
+                  vector::LoadOp::create(
+                      n, at, vector, product.b,
+                      ValueRange{position, kvHead, index(n, at, c * lanes)}),
+                  sum);
+            sums.push_back(sum);
+          }
+          Value scores = sumEachVector(n, at, sums, lanes);
+          SmallVector<Value> at3 = {token, h, p0};
+          Value live = vector::CreateMaskOp::create(
+              n, at, mask,
+              ValueRange{arith::SubIOp::create(n, at, positions, p0)});
+          Value before = vector::MaskedLoadOp::create(n, at, vector,
+                                                      product.out, at3, live,
+                                                      zero);
+          vector::MaskedStoreOp::create(
+              n, at, product.out, at3, live,
+              arith::AddFOp::create(n, at, before, scores));
+          scf::YieldOp::create(n, at);
+        });
+  }
+
   /// One tile of scores: rows `rows` against the `count` vectors of packed
   /// keys from position p, added to s. Stores past the last position are
   /// masked (only the last tile of a row can reach past it).
@@ -309,6 +394,8 @@ private:
   void values(Value h, Value kvHead, Value tokens, Value positions) {
     int64_t chunks = product.headDim / lanes;
     int64_t height = std::clamp<int64_t>(accumulators / chunks, 1, kRows);
+    if (product.staticTokens)
+      height = std::min(height, product.staticTokens);
     scf::ForOp::create(
         b, loc, index(0), tokens, index(height), ValueRange{},
         [&](OpBuilder &n, Location at, Value t0, ValueRange) {

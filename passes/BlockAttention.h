@@ -7,7 +7,9 @@
 // 512-token prompt then spends more time in them than in the block's
 // matrix products. brick-block-matmuls replaces them with register-blocked
 // vector kernels whose heads are work items and which skip the masked part
-// of the causal rectangle.
+// of the causal rectangle. A decode step's attention (one token) takes the
+// same kernels, scores without the keys' transpose: its heads then run on
+// every thread, not on the calling one alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,8 +21,8 @@
 namespace mlir::brick {
 
 /// Replaces `op` when it is one of a block's attention contractions (the
-/// token count dynamic, heads and head dimension static, the head dimension
-/// a multiple of 4) by an `scf.parallel` over heads marked
+/// token count dynamic or static, heads and head dimension static, the head
+/// dimension a multiple of 4) by an `scf.parallel` over heads marked
 /// `brick.work_items` whose body runs register-blocked vector code of at
 /// most `lanes` f32 lanes, with about half of the target's `registers` as
 /// accumulators:
@@ -33,6 +35,11 @@ namespace mlir::brick {
 ///     tokens whose output rows stay in vectors, one load per value vector
 ///     and one broadcast probability per token and position (each lane sums
 ///     in p order).
+///
+/// With one static token, scores take runs of `lanes` positions, one
+/// accumulator per position over j and the runs' horizontal sums together
+/// (transposing the keys would cost as much as the products), and values a
+/// tile of that one row.
 ///
 /// A contraction marked `brick.causal` stops each tile of tokens at its
 /// last token's horizon, so the work follows the causal triangle.

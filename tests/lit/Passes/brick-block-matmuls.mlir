@@ -293,6 +293,69 @@ func.func @attention_causal(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: 
 
 // -----
 
+// Test: a decode step's attention (one static token, 8-lane vectors at
+// 256 bits, head dimension 16: 2 query vectors) is a work item per head
+// too. Scores take runs of 8 positions, each position's 2 key vectors
+// multiplied lane-wise into an accumulator of its own (positions past the
+// last clamped to it), the 8 accumulators then summed each to one lane by
+// 3 levels of shuffle pairs (4 + 2 + 1 adds), and the run's scores added
+// under a mask of the positions left; no transposed keys. The values keep
+// one token's row (2 vectors) in registers over the positions.
+// CHECK-LABEL: func.func @attention_one_token(
+// CHECK-SAME: %[[Q:[^:]*]]: memref<1x4x16xf32>, %[[K:[^:]*]]: memref<?x2x16xf32>
+// CHECK: scf.parallel
+// CHECK-NOT: memref.alloc
+// CHECK: %[[PN:.*]] = memref.dim %[[K]], %c0{{.*}}
+// CHECK: %[[Q0:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<1x4x16xf32>, vector<8xf32>
+// CHECK: %[[Q1:.*]] = vector.load %[[Q]][%{{.*}}, %{{.*}}, %c8{{.*}}] : memref<1x4x16xf32>, vector<8xf32>
+// CHECK: %[[LASTP:.*]] = arith.subi %[[PN]], %c1{{.*}}
+// CHECK: %[[RUNS:.*]] = arith.ceildivui %[[PN]], %c8{{.*}}
+// CHECK: scf.for %[[RUNAT:.*]] = %{{.*}} to %[[RUNS]]
+// CHECK: %[[P:.*]] = arith.minui %{{.*}}, %[[LASTP]]
+// CHECK: %[[K0:.*]] = vector.load %[[K]][%[[P]], %{{.*}}, %{{.*}}]
+// CHECK: %[[A0:.*]] = vector.fma %[[Q0]], %[[K0]], %{{.*}}
+// CHECK: %[[K1:.*]] = vector.load %[[K]][%[[P]], %{{.*}}, %c8{{.*}}]
+// CHECK: vector.fma %[[Q1]], %[[K1]], %[[A0]]
+// CHECK-COUNT-4: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK-COUNT-2: arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK: %[[SCORES:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK: %[[LEFT:.*]] = arith.subi %[[PN]], %{{.*}}
+// CHECK: %[[LIVE:.*]] = vector.create_mask %[[LEFT]] : vector<8xi1>
+// CHECK: %[[BEFORE:.*]] = vector.maskedload %{{.*}}, %[[LIVE]]
+// CHECK: %[[AFTER:.*]] = arith.addf %[[BEFORE]], %[[SCORES]]
+// CHECK: vector.maskedstore %{{.*}}, %[[LIVE]], %[[AFTER]]
+// CHECK: scf.parallel
+// CHECK: %{{.*}}:2 = scf.for
+// CHECK-NOT: linalg.generic
+// ITEMS-LABEL: func.func @attention_one_token(
+// ITEMS-COUNT-2: call @brick_parallel_for
+func.func @attention_one_token(%q: memref<1x4x16xf32>, %k: memref<?x2x16xf32>, %s: memref<1x4x?xf32>,
+                               %p: memref<1x4x?xf32>, %o: memref<1x4x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<1x4x16xf32>, memref<?x2x16xf32>) outs(%s : memref<1x4x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, p)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%p, %k : memref<1x4x?xf32>, memref<?x2x16xf32>) outs(%o : memref<1x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
 // Test: attention whose head dimension is not a multiple of 4 stays.
 // CHECK-LABEL: func.func @attention_odd(
 // CHECK-NOT: scf.parallel
