@@ -26,6 +26,7 @@
 #include "passes/BlockQuantizedMatmuls.h"
 #include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
+#include "passes/VectorShuffles.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -163,8 +164,10 @@ public:
       weights = widened;
       weightRow = index(0);
     }
+    // Each panel token's sums, `lanes` rows per vector.
+    int64_t groups = llvm::divideCeil(rows, tile.lanes);
     Value scratch = memref::AllocOp::create(
-        b, loc, MemRefType::get({rows, tile.tokens}, f32));
+        b, loc, MemRefType::get({tile.tokens, groups * tile.lanes}, f32));
     scf::ForOp::create(
         b, loc, index(0), panels, index(1), ValueRange{},
         [&](OpBuilder &n, Location at, Value which, ValueRange) {
@@ -243,11 +246,26 @@ private:
           }
           scf::YieldOp::create(n, at, next);
         });
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < kPanelVectors; ++v)
-        vector::StoreOp::create(b, loc, loop.getResult(r * kPanelVectors + v),
-                                scratch,
-                                ValueRange{index(r), index(v * tile.lanes)});
+    // The accumulators hold a row's sums in a token's lane; the outputs
+    // want a token's sums along the rows. Groups of `lanes` rows (zero
+    // vectors past the last row) are transposed in registers, so that each
+    // token adds one vector to its output row: element by element, LLVM
+    // made this a gather and a scatter per row, a quarter of the kernel.
+    int64_t groups = llvm::divideCeil(rows, tile.lanes);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t v = 0; v < kPanelVectors; ++v) {
+        SmallVector<Value> square;
+        for (int64_t k = 0; k < tile.lanes; ++k) {
+          int64_t r = g * tile.lanes + k;
+          square.push_back(r < rows ? loop.getResult(r * kPanelVectors + v)
+                                    : zero);
+        }
+        transposeSquare(b, loc, square);
+        for (int64_t k = 0; k < tile.lanes; ++k)
+          vector::StoreOp::create(
+              b, loc, square[k], scratch,
+              ValueRange{index(v * tile.lanes + k), index(g * tile.lanes)});
+      }
     // The panel's real tokens: min(tokens, count - first).
     Value first = arith::MulIOp::create(b, loc, which, index(tile.tokens));
     Value real = arith::MinUIOp::create(
@@ -256,15 +274,28 @@ private:
         b, loc, index(0), real, index(1), ValueRange{},
         [&](OpBuilder &n, Location at, Value slot, ValueRange) {
           Value token = arith::AddIOp::create(n, at, first, slot);
-          for (int64_t r = 0; r < rows; ++r) {
-            Value column = arith::AddIOp::create(n, at, row, index(r));
-            SmallVector<Value> out = {token, column};
-            Value before = memref::LoadOp::create(n, at, product.out, out);
-            Value sum = memref::LoadOp::create(n, at, scratch,
-                                               ValueRange{index(r), slot});
-            memref::StoreOp::create(n, at,
-                                    arith::AddFOp::create(n, at, before, sum),
-                                    product.out, out);
+          for (int64_t g = 0; g < groups; ++g) {
+            Value sum = vector::LoadOp::create(
+                n, at, lane, scratch, ValueRange{slot, index(g * tile.lanes)});
+            SmallVector<Value> out = {
+                token, arith::AddIOp::create(n, at, row, index(g * tile.lanes))};
+            int64_t valid = std::min(tile.lanes, rows - g * tile.lanes);
+            if (valid == tile.lanes) {
+              Value before = vector::LoadOp::create(n, at, lane, product.out,
+                                                    out);
+              vector::StoreOp::create(n, at,
+                                      arith::AddFOp::create(n, at, before, sum),
+                                      product.out, out);
+              continue;
+            }
+            Value mask = vector::ConstantMaskOp::create(
+                n, at, VectorType::get({tile.lanes}, n.getI1Type()),
+                ArrayRef<int64_t>{valid});
+            Value before = vector::MaskedLoadOp::create(n, at, lane, product.out,
+                                                        out, mask, zero);
+            vector::MaskedStoreOp::create(
+                n, at, product.out, out, mask,
+                arith::AddFOp::create(n, at, before, sum));
           }
           scf::YieldOp::create(n, at);
         });
