@@ -44,6 +44,9 @@ namespace {
 /// broadcast weight and halve the broadcasts per multiply-add.
 constexpr int64_t kPanelVectors = 2;
 
+/// Bytes per cache line, the step of the weight prefetches.
+constexpr int64_t kCacheLineBytes = 64;
+
 /// Work items packing a product's inputs (chunks of the input index).
 constexpr int64_t kPackItems = 16;
 
@@ -184,6 +187,35 @@ public:
   }
 
 private:
+  /// Prefetches the `i`th cache line of the next tile's weight rows (the
+  /// runtime gives each thread a contiguous range of tiles, so the next
+  /// tile is most often this thread's next work item), so that they are
+  /// in cache when it widens or streams them. A tile's rows of plain
+  /// weights take fewer lines than it has inputs (at most 16 rows of 4
+  /// bytes per 64-byte line), so one line per input reaches them all.
+  void prefetchNextTile(OpBuilder &n, Location at, Value i, Value row,
+                        int64_t rows) {
+    if (blockBytes)
+      return;
+    int64_t bytes = wElement.getIntOrFloatBitWidth() / 8;
+    int64_t perLine = std::max<int64_t>(1, kCacheLineBytes / bytes);
+    int64_t linesPerRow = llvm::divideCeil(inputs, perLine);
+    Value line = arith::MinUIOp::create(n, at, i,
+                                        index(rows * linesPerRow - 1));
+    Value r = arith::DivUIOp::create(n, at, line, index(linesPerRow));
+    Value column = arith::MulIOp::create(
+        n, at, arith::RemUIOp::create(n, at, line, index(linesPerRow)),
+        index(perLine));
+    Value next = arith::MinUIOp::create(
+        n, at,
+        arith::AddIOp::create(n, at, arith::AddIOp::create(n, at, row, r),
+                              index(rows)),
+        index(outputs - 1));
+    memref::PrefetchOp::create(n, at, product.w, ValueRange{next, column},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+
   /// widened[r, i] = extf(w[row + r, i]), a vector at a time.
   void widen(Value row, int64_t rows, Value widened) {
     if (blockBytes)
@@ -233,6 +265,7 @@ private:
     auto loop = scf::ForOp::create(
         b, loc, index(0), index(inputs), index(1), initial,
         [&](OpBuilder &n, Location at, Value i, ValueRange sums) {
+          prefetchNextTile(n, at, i, row, rows);
           SmallVector<Value> xs;
           for (int64_t v = 0; v < kPanelVectors; ++v)
             xs.push_back(vector::LoadOp::create(
