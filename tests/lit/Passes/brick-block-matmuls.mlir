@@ -19,7 +19,10 @@
 // sums over the tokens of a vector) are transposed in registers, 8 x 8 by
 // 3 stages of 8 shuffles, zero vectors standing in for the rows past the
 // tile, into one vector per token; each real token adds its vector to its
-// output row, the tile's 2 rows (6 rows) under a constant mask.
+// output row, the tile's 2 rows (6 rows) under a constant mask. Each input
+// of the panel loop prefetches one cache line of the next tile's f16 rows
+// (a row of 40 bytes is one line: the lines are min(i, 2 - 1), in row
+// 2 + line, clamped to the last row, 7).
 // CHECK-LABEL: func.func @block(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x20xf32>, %[[W:[^:]*]]: memref<8x20xf16>, %[[Y:[^:]*]]: memref<?x8xf32>)
 // CHECK-NOT: linalg.generic
@@ -45,7 +48,13 @@
 // CHECK: arith.extf {{.*}} : f16 to f32
 // CHECK: %[[SUMS2:.*]] = memref.alloc() : memref<16x8xf32>
 // CHECK: scf.for %[[WHICH:.*]] = %c0{{.*}} to %[[PANELS]]
-// CHECK: %{{.*}}:4 = scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: %{{.*}}:4 = scf.for %[[I:[^ ]*]] = {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: %[[LINE:.*]] = arith.minui %[[I]], %c1
+// CHECK: %[[LINEROW:.*]] = arith.divui %[[LINE]], %c1
+// CHECK: %[[ROWOF:.*]] = arith.addi %{{.*}}, %[[LINEROW]]
+// CHECK: %[[NEXT:.*]] = arith.addi %[[ROWOF]], %c2
+// CHECK: %[[CLAMPED:.*]] = arith.minui %[[NEXT]], %c7
+// CHECK: memref.prefetch %[[W]][%[[CLAMPED]], %{{.*}}], read, locality<3>, data : memref<8x20xf16>
 // CHECK-COUNT-2: vector.load %[[PANEL]]
 // CHECK: memref.load %[[WIDE2]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<8xf32>
