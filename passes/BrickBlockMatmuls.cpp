@@ -26,6 +26,7 @@
 #include "passes/BlockQuantizedMatmuls.h"
 #include "passes/DotProductMatch.h"
 #include "passes/Passes.h"
+#include "passes/VectorShuffles.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -42,6 +43,9 @@ namespace {
 /// Vectors of tokens per panel. Two keep two independent FMA chains per
 /// broadcast weight and halve the broadcasts per multiply-add.
 constexpr int64_t kPanelVectors = 2;
+
+/// Bytes per cache line, the step of the weight prefetches.
+constexpr int64_t kCacheLineBytes = 64;
 
 /// Work items packing a product's inputs (chunks of the input index).
 constexpr int64_t kPackItems = 16;
@@ -157,14 +161,19 @@ public:
     Value widened;
     if (wElement != f32) {
       // f16/bf16 rows become f32 once per block, not once per multiply-add.
-      widened = memref::AllocOp::create(b, loc,
-                                        MemRefType::get({rows, inputs}, f32));
+      // The rows are a vector apart more than their length: at 2048 inputs
+      // (8 KB, a multiple of the L1 cache's way size) the tile's rows fell
+      // into the same cache set, and the kernel ran 2-3% slower.
+      widened = memref::AllocOp::create(
+          b, loc, MemRefType::get({rows, inputs + tile.lanes}, f32));
       widen(row, rows, widened);
       weights = widened;
       weightRow = index(0);
     }
+    // Each panel token's sums, `lanes` rows per vector.
+    int64_t groups = llvm::divideCeil(rows, tile.lanes);
     Value scratch = memref::AllocOp::create(
-        b, loc, MemRefType::get({rows, tile.tokens}, f32));
+        b, loc, MemRefType::get({tile.tokens, groups * tile.lanes}, f32));
     scf::ForOp::create(
         b, loc, index(0), panels, index(1), ValueRange{},
         [&](OpBuilder &n, Location at, Value which, ValueRange) {
@@ -178,6 +187,35 @@ public:
   }
 
 private:
+  /// Prefetches the `i`th cache line of the next tile's weight rows (the
+  /// runtime gives each thread a contiguous range of tiles, so the next
+  /// tile is most often this thread's next work item), so that they are
+  /// in cache when it widens or streams them. A tile's rows of plain
+  /// weights take fewer lines than it has inputs (at most 16 rows of 4
+  /// bytes per 64-byte line), so one line per input reaches them all.
+  void prefetchNextTile(OpBuilder &n, Location at, Value i, Value row,
+                        int64_t rows) {
+    if (blockBytes)
+      return;
+    int64_t bytes = wElement.getIntOrFloatBitWidth() / 8;
+    int64_t perLine = std::max<int64_t>(1, kCacheLineBytes / bytes);
+    int64_t linesPerRow = llvm::divideCeil(inputs, perLine);
+    Value line = arith::MinUIOp::create(n, at, i,
+                                        index(rows * linesPerRow - 1));
+    Value r = arith::DivUIOp::create(n, at, line, index(linesPerRow));
+    Value column = arith::MulIOp::create(
+        n, at, arith::RemUIOp::create(n, at, line, index(linesPerRow)),
+        index(perLine));
+    Value next = arith::MinUIOp::create(
+        n, at,
+        arith::AddIOp::create(n, at, arith::AddIOp::create(n, at, row, r),
+                              index(rows)),
+        index(outputs - 1));
+    memref::PrefetchOp::create(n, at, product.w, ValueRange{next, column},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  }
+
   /// widened[r, i] = extf(w[row + r, i]), a vector at a time.
   void widen(Value row, int64_t rows, Value widened) {
     if (blockBytes)
@@ -227,6 +265,7 @@ private:
     auto loop = scf::ForOp::create(
         b, loc, index(0), index(inputs), index(1), initial,
         [&](OpBuilder &n, Location at, Value i, ValueRange sums) {
+          prefetchNextTile(n, at, i, row, rows);
           SmallVector<Value> xs;
           for (int64_t v = 0; v < kPanelVectors; ++v)
             xs.push_back(vector::LoadOp::create(
@@ -243,11 +282,26 @@ private:
           }
           scf::YieldOp::create(n, at, next);
         });
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < kPanelVectors; ++v)
-        vector::StoreOp::create(b, loc, loop.getResult(r * kPanelVectors + v),
-                                scratch,
-                                ValueRange{index(r), index(v * tile.lanes)});
+    // The accumulators hold a row's sums in a token's lane; the outputs
+    // want a token's sums along the rows. Groups of `lanes` rows (zero
+    // vectors past the last row) are transposed in registers, so that each
+    // token adds one vector to its output row: element by element, LLVM
+    // made this a gather and a scatter per row, a quarter of the kernel.
+    int64_t groups = llvm::divideCeil(rows, tile.lanes);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t v = 0; v < kPanelVectors; ++v) {
+        SmallVector<Value> square;
+        for (int64_t k = 0; k < tile.lanes; ++k) {
+          int64_t r = g * tile.lanes + k;
+          square.push_back(r < rows ? loop.getResult(r * kPanelVectors + v)
+                                    : zero);
+        }
+        transposeSquare(b, loc, square);
+        for (int64_t k = 0; k < tile.lanes; ++k)
+          vector::StoreOp::create(
+              b, loc, square[k], scratch,
+              ValueRange{index(v * tile.lanes + k), index(g * tile.lanes)});
+      }
     // The panel's real tokens: min(tokens, count - first).
     Value first = arith::MulIOp::create(b, loc, which, index(tile.tokens));
     Value real = arith::MinUIOp::create(
@@ -256,15 +310,28 @@ private:
         b, loc, index(0), real, index(1), ValueRange{},
         [&](OpBuilder &n, Location at, Value slot, ValueRange) {
           Value token = arith::AddIOp::create(n, at, first, slot);
-          for (int64_t r = 0; r < rows; ++r) {
-            Value column = arith::AddIOp::create(n, at, row, index(r));
-            SmallVector<Value> out = {token, column};
-            Value before = memref::LoadOp::create(n, at, product.out, out);
-            Value sum = memref::LoadOp::create(n, at, scratch,
-                                               ValueRange{index(r), slot});
-            memref::StoreOp::create(n, at,
-                                    arith::AddFOp::create(n, at, before, sum),
-                                    product.out, out);
+          for (int64_t g = 0; g < groups; ++g) {
+            Value sum = vector::LoadOp::create(
+                n, at, lane, scratch, ValueRange{slot, index(g * tile.lanes)});
+            SmallVector<Value> out = {
+                token, arith::AddIOp::create(n, at, row, index(g * tile.lanes))};
+            int64_t valid = std::min(tile.lanes, rows - g * tile.lanes);
+            if (valid == tile.lanes) {
+              Value before = vector::LoadOp::create(n, at, lane, product.out,
+                                                    out);
+              vector::StoreOp::create(n, at,
+                                      arith::AddFOp::create(n, at, before, sum),
+                                      product.out, out);
+              continue;
+            }
+            Value mask = vector::ConstantMaskOp::create(
+                n, at, VectorType::get({tile.lanes}, n.getI1Type()),
+                ArrayRef<int64_t>{valid});
+            Value before = vector::MaskedLoadOp::create(n, at, lane, product.out,
+                                                        out, mask, zero);
+            vector::MaskedStoreOp::create(
+                n, at, product.out, out, mask,
+                arith::AddFOp::create(n, at, before, sum));
           }
           scf::YieldOp::create(n, at);
         });

@@ -84,7 +84,7 @@ func.func @q8(%x: memref<?x64xf32>, %w: memref<40x2x34xi8>, %y: memref<?x40xf32>
 // F32-LABEL: func.func @q8(
 // F32-NOT: llvm.call_intrinsic
 // F32: memref.alloc(%{{.*}}) : memref<?x64x32xf32>
-// F32: memref.alloc() : memref<4x64xf32>
+// F32: memref.alloc() : memref<4x80xf32>
 // F32: arith.extf {{.*}} : f16 to f32
 // F32: arith.sitofp {{.*}} : vector<16xi8> to vector<16xf32>
 // F32: arith.mulf {{.*}} : vector<16xf32>
