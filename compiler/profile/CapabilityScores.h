@@ -35,8 +35,10 @@ struct BrickScores {
   std::vector<double> specificity;
   /// Whether the brick serves every capability (kept by every selection).
   bool shared = false;
-  /// Per capability, each neuron's own share (in the brick's neuron order):
-  /// they sum to `share`. Static selection keeps the top of a brick by them.
+  /// Per capability, each neuron's own share (in the brick's neuron order)
+  /// of the layer's selection scores (SelectionScores.h), or of its
+  /// importance when scored without them (then they sum to `share`).
+  /// Static selection keeps the top of a brick by them.
   std::vector<std::vector<double>> neuronShares;
   /// The capability with the largest share (the first on ties).
   int64_t topCapability() const;
@@ -44,10 +46,13 @@ struct BrickScores {
 
 /// Scores every brick of `partition` from the layer's per-neuron
 /// `importance` ([capabilities, neurons], NeuronImportance.h); `shared`
-/// (one flag per brick, or empty for none) marks shared bricks.
-std::vector<BrickScores> scoreBricks(const Eigen::MatrixXd &importance,
-                                     const LayerPartition &partition,
-                                     const std::vector<bool> &shared = {});
+/// (one flag per brick, or empty for none) marks shared bricks. Neuron
+/// shares come from `selection` (the same shape, SelectionScores.h) when
+/// given, else from `importance`.
+std::vector<BrickScores>
+scoreBricks(const Eigen::MatrixXd &importance, const LayerPartition &partition,
+            const std::vector<bool> &shared = {},
+            const Eigen::MatrixXd *selection = nullptr);
 
 /// The specificity of capability `c` given one brick's `shares`.
 double specificity(llvm::ArrayRef<double> shares, size_t c);
