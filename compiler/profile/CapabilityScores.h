@@ -3,9 +3,9 @@
 // A brick's score for capability c is the share of c's importance mass that
 // the brick's neurons carry, out of the whole layer's mass on c: the scores
 // of one layer's bricks for one capability sum to 1. A neuron's mass is its
-// importance for c (NeuronImportance.h: mean |activation| over c's tokens
-// times the norm of its `down` column), so a loud neuron whose output is
-// small counts for little. A brick's specificity for c compares that
+// importance for c (NeuronImportance.h: root mean square activation over
+// c's tokens times the norm of its `down` column), so a loud neuron whose
+// output is small counts for little. A brick's specificity for c compares that
 // share with the other capabilities': share_c divided by the mean share of
 // the other capabilities. 1 means the brick serves c no more than the rest,
 // 5 means it carries five times more of c's mass than of an average other

@@ -67,7 +67,8 @@ Eigen::MatrixXd profile::selectionScores(const Eigen::MatrixXd &importance,
   Eigen::VectorXf inverseNorms =
       (norms.array() > 0).select(norms.cwiseInverse(), 0.0f);
   Eigen::MatrixXf cosine = down.transpose() * down;
-  cosine = inverseNorms.asDiagonal() * cosine * inverseNorms.asDiagonal();
+  cosine.array().colwise() *= inverseNorms.array();
+  cosine.array().rowwise() *= inverseNorms.transpose().array();
 
   Eigen::MatrixXd scores(capabilities, n);
   for (Eigen::Index c = 0; c < capabilities; ++c) {
@@ -88,7 +89,9 @@ Eigen::MatrixXd profile::selectionScores(const Eigen::MatrixXd &importance,
     // M_ij = r_ij cos(d_i, d_j) importance_c(i) importance_c(j), with the
     // diagonal exactly importance_c(i)^2 (r_ii = cos_ii = 1) even for a
     // neuron the sample never saw.
-    cost = scale.asDiagonal() * cost.cwiseProduct(cosine) * scale.asDiagonal();
+    cost.array() *= cosine.array();
+    cost.array().colwise() *= scale.array();
+    cost.array().rowwise() *= scale.transpose().array();
     Eigen::VectorXf diagonal =
         importance.row(c).transpose().cwiseAbs2().cast<float>();
     cost.diagonal() = diagonal;
