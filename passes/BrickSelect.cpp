@@ -7,6 +7,7 @@
 #include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
+#include <numeric>
 #include <optional>
 
 namespace mlir::brick {
@@ -139,10 +140,12 @@ struct BrickSelectPass
     std::optional<double> coverage;
     if (auto attr = config.getCoverageAttr())
       coverage = attr.getValueAsDouble() * capabilities.size();
+    bool partBricks = keepsPartBricks(config, candidates, capabilities);
     double covered = 0;
     for (EmergentOp brick : kept)
-      covered += sumFor(brick.getScoresAttr(), capabilities);
-    if (keepsPartBricks(config, candidates, capabilities)) {
+      covered += partBricks ? neuronScoreSum(brick, capabilities)
+                            : sumFor(brick.getScoresAttr(), capabilities);
+    if (partBricks) {
       keepTopNeurons(candidates, capabilities, budget - used, coverage,
                      covered, kept);
       return inModelOrder(bricks, kept);
@@ -187,6 +190,23 @@ struct BrickSelectPass
                brick.getNeurons().size();
       });
     });
+  }
+
+  /// The sum of `brick`'s neuron scores for `capabilities` (its score for
+  /// a capability it has no neuron scores for). Profiling may rank neurons
+  /// by a measure other than the bricks' scores (the output their removal
+  /// costs), so a coverage over neurons counts shared bricks in the same
+  /// measure as the neurons it then adds.
+  static double neuronScoreSum(EmergentOp brick,
+                               ArrayRef<StringRef> capabilities) {
+    double total = 0;
+    for (StringRef capability : capabilities) {
+      ArrayRef<double> perNeuron = brick.getNeuronScores(capability);
+      total += perNeuron.empty()
+                   ? brick.getScore(capability)
+                   : std::accumulate(perNeuron.begin(), perNeuron.end(), 0.0);
+    }
+    return total;
   }
 
   /// Keeps the `room` neurons of `candidates` with the largest summed

@@ -31,7 +31,9 @@ def BrickSelect : Pass<"brick-select", "::mlir::brick::ModelOp"> {
     requested capabilities divided by their size (then their specificity,
     then their order in the graph), and kept greedily while they fit the
     budget; with a `coverage`, only until the kept bricks carry that share
-    of the capabilities' summed scores (the budget is then a ceiling). A layer without emergent
+    of the capabilities' summed scores (the budget is then a ceiling; when
+    keeping neurons, shared bricks count by their neuron scores, the
+    measure the neurons are ranked by). A layer without emergent
     bricks is kept whole. The configuration's plugins, routing and target
     pass to the selection unchanged.
 

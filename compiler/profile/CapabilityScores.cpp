@@ -32,9 +32,15 @@ double profile::specificity(llvm::ArrayRef<double> shares, size_t c) {
 std::vector<BrickScores>
 profile::scoreBricks(const Eigen::MatrixXd &importance,
                      const LayerPartition &partition,
-                     const std::vector<bool> &shared) {
+                     const std::vector<bool> &shared,
+                     const Eigen::MatrixXd *selection) {
   const auto capabilities = static_cast<size_t>(importance.rows());
+  const Eigen::MatrixXd &perNeuronScores = selection ? *selection : importance;
   Eigen::VectorXd layerMass = importance.rowwise().sum();
+  Eigen::VectorXd layerScore = perNeuronScores.rowwise().sum();
+  auto shareOf = [](double value, double total) {
+    return total > 0 ? value / total : 0.0;
+  };
   std::vector<BrickScores> scores;
   for (auto [index, brick] : llvm::enumerate(partition)) {
     BrickScores brickScores;
@@ -42,10 +48,9 @@ profile::scoreBricks(const Eigen::MatrixXd &importance,
       std::vector<double> &perNeuron = brickScores.neuronShares.emplace_back();
       double carried = 0;
       for (int64_t neuron : brick) {
-        perNeuron.push_back(layerMass(c) > 0
-                                ? importance(c, neuron) / layerMass(c)
-                                : 0.0);
-        carried += perNeuron.back();
+        perNeuron.push_back(
+            shareOf(perNeuronScores(c, neuron), layerScore(c)));
+        carried += shareOf(importance(c, neuron), layerMass(c));
       }
       brickScores.share.push_back(carried);
     }

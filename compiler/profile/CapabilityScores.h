@@ -3,9 +3,9 @@
 // A brick's score for capability c is the share of c's importance mass that
 // the brick's neurons carry, out of the whole layer's mass on c: the scores
 // of one layer's bricks for one capability sum to 1. A neuron's mass is its
-// importance for c (NeuronImportance.h: mean |activation| over c's tokens
-// times the norm of its `down` column), so a loud neuron whose output is
-// small counts for little. A brick's specificity for c compares that
+// importance for c (NeuronImportance.h: root mean square activation over
+// c's tokens times the norm of its `down` column), so a loud neuron whose
+// output is small counts for little. A brick's specificity for c compares that
 // share with the other capabilities': share_c divided by the mean share of
 // the other capabilities. 1 means the brick serves c no more than the rest,
 // 5 means it carries five times more of c's mass than of an average other
@@ -35,8 +35,10 @@ struct BrickScores {
   std::vector<double> specificity;
   /// Whether the brick serves every capability (kept by every selection).
   bool shared = false;
-  /// Per capability, each neuron's own share (in the brick's neuron order):
-  /// they sum to `share`. Static selection keeps the top of a brick by them.
+  /// Per capability, each neuron's own share (in the brick's neuron order)
+  /// of the layer's selection scores (SelectionScores.h), or of its
+  /// importance when scored without them (then they sum to `share`).
+  /// Static selection keeps the top of a brick by them.
   std::vector<std::vector<double>> neuronShares;
   /// The capability with the largest share (the first on ties).
   int64_t topCapability() const;
@@ -44,10 +46,13 @@ struct BrickScores {
 
 /// Scores every brick of `partition` from the layer's per-neuron
 /// `importance` ([capabilities, neurons], NeuronImportance.h); `shared`
-/// (one flag per brick, or empty for none) marks shared bricks.
-std::vector<BrickScores> scoreBricks(const Eigen::MatrixXd &importance,
-                                     const LayerPartition &partition,
-                                     const std::vector<bool> &shared = {});
+/// (one flag per brick, or empty for none) marks shared bricks. Neuron
+/// shares come from `selection` (the same shape, SelectionScores.h) when
+/// given, else from `importance`.
+std::vector<BrickScores>
+scoreBricks(const Eigen::MatrixXd &importance, const LayerPartition &partition,
+            const std::vector<bool> &shared = {},
+            const Eigen::MatrixXd *selection = nullptr);
 
 /// The specificity of capability `c` given one brick's `shares`.
 double specificity(llvm::ArrayRef<double> shares, size_t c);

@@ -17,6 +17,7 @@
 #include "compiler/profile/ImportanceClustering.h"
 #include "compiler/profile/NeuronImportance.h"
 #include "compiler/profile/SampleCollector.h"
+#include "compiler/profile/SelectionScores.h"
 #include "compiler/profile/SideFile.h"
 #include "compiler/profile/StatisticsFile.h"
 #include "compiler/reference/ReferenceExecutor.h"
@@ -608,13 +609,17 @@ profile::profileGraph(OwningOpRef<ModuleOp> &module, llvm::StringRef graphPath,
     Eigen::VectorXf downNorms = downColumnNorms(*down);
     Eigen::MatrixXd importance =
         capabilityImportance(stats.sums[layer], sample.extents, downNorms);
+    // Clustering and brick scores follow importance; which neurons a
+    // static selection keeps, the output each removal costs.
+    Eigen::MatrixXd selection =
+        selectionScores(importance, sample, layer, *down);
     auto bricks =
         partitionLayer(options, ffn, weights, sample.layers[layer],
                        result.thresholds[layer], importance, multiple);
     if (!bricks)
       return bricks.takeError();
     std::vector<BrickScores> scores =
-        scoreBricks(importance, bricks->partition, bricks->shared);
+        scoreBricks(importance, bricks->partition, bricks->shared, &selection);
     orderBricks(bricks->partition, scores);
     addEmergentBricks(builder, layer, bricks->partition, scores, capabilities,
                       provenance);

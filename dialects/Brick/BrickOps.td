@@ -154,11 +154,13 @@ def Brick_EmergentOp : Brick_Op<"emergent", [
     each capability's activation mass it carries (`scores`), how specific it
     is to each capability against the others (`specificity`), and how it was
     found. `shared` marks a brick every configuration keeps.
-    `neuron_scores` holds, per capability, each neuron's own share of the
-    layer's mass (aligned with `neurons`; a brick's score is their sum): a
-    static configuration may keep the most important part of a brick
-    (`brick-select`), so bricks stay routing units without limiting how
-    finely a static configuration meets its budget.
+    `neuron_scores` holds, per capability, each neuron's own score (aligned
+    with `neurons`; a share of the layer's total): a static configuration
+    keeps the neurons of largest summed score, whole bricks or the most
+    important part of one (`brick-select`), so bricks stay routing units
+    without limiting how finely a static configuration meets its budget.
+    Profiling scores a neuron by the share of the FFN's output energy its
+    removal costs, which need not sum to the brick's score.
 
     ```mlir
     brick.emergent @l0.code layer 0 neurons [0, 1, 2, 3]

@@ -273,3 +273,24 @@ brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 2, h
   brick.emergent @l1.b layer 1 neurons [4, 5, 6, 7] scores {code = 0.2 : f64} neuron_scores {code = array<f64: 0.05, 0.05, 0.05, 0.05>}
   brick.config @covered capabilities [@code] plugins [] keep 1.0 coverage 0.5 routing static
 }
+
+
+// -----
+
+// Test: a coverage over neurons counts shared bricks by their neuron
+// scores, the measure the neurons it adds are ranked by (profiling may
+// rank neurons by the output their removal costs, not the bricks' scores):
+// @l0.s carries 0.4 of code by its neurons (0.1 by its brick score), so
+// 0.6 is reached with @l0.a's first neuron (0.3); counted by the brick
+// score it would also take neurons 3 and 4.
+// CHECK: brick.emergent @l0.a layer 0 neurons [2]
+// CHECK: brick.emergent @l0.b layer 0 neurons [4, 5, 6, 7]
+// CHECK: brick.selection @covered of capabilities [@code] bricks [@l0.s, @l0.a] plugins [] routing static
+brick.model @m #brick.hparams<arch = "llama", hidden = 4, ffn = 8, layers = 1, heads = 1, kv_heads = 1, head_dim = 4, vocab = 6, max_seq = 16, rope_theta = 10000.0, norm_eps = 1.0e-05, tied = true> {
+  brick.weight @emb : tensor<6x4xf32> = dense<0.5>
+  brick.capability @code
+  brick.emergent @l0.s layer 0 neurons [0, 1] shared scores {code = 0.1 : f64} neuron_scores {code = array<f64: 0.2, 0.2>}
+  brick.emergent @l0.a layer 0 neurons [2, 3] scores {code = 0.5 : f64} neuron_scores {code = array<f64: 0.3, 0.1>}
+  brick.emergent @l0.b layer 0 neurons [4, 5, 6, 7] scores {code = 0.4 : f64} neuron_scores {code = array<f64: 0.1, 0.05, 0.05, 0.1>}
+  brick.config @covered capabilities [@code] plugins [] keep 1.0 coverage 0.6 routing static
+}
