@@ -5,7 +5,9 @@
 #include "passes/Passes.h"
 #include "passes/VectorShuffles.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace mlir::brick;
@@ -92,6 +94,39 @@ std::optional<AttentionProduct> matchAttention(linalg::GenericOp op) {
     return AttentionProduct{Contraction::Values, a, b, out, heads, headDim,
                             group, causal, staticTokens};
   return std::nullopt;
+}
+
+/// The largest value dimension `dim` of `view` can take: its static size,
+/// or that of the dimension it is a view of, through expand_shape and
+/// subview (a decode step's cached positions are a subview of the cache's
+/// capacity); nothing when no view leads to a static size.
+std::optional<int64_t> staticBound(Value view, int64_t dim) {
+  while (true) {
+    auto type = cast<MemRefType>(view.getType());
+    if (!type.isDynamicDim(dim))
+      return type.getDimSize(dim);
+    if (auto expand = view.getDefiningOp<memref::ExpandShapeOp>()) {
+      for (auto [source, group] :
+           llvm::enumerate(expand.getReassociationIndices()))
+        if (llvm::is_contained(group, dim))
+          dim = source;
+      view = expand.getSrc();
+      continue;
+    }
+    if (auto subview = view.getDefiningOp<memref::SubViewOp>()) {
+      llvm::SmallBitVector dropped = subview.getDroppedDims();
+      int64_t kept = -1;
+      for (int64_t source = 0; source < subview.getSourceType().getRank();
+           ++source)
+        if (!dropped.test(source) && ++kept == dim) {
+          dim = source;
+          break;
+        }
+      view = subview.getSource();
+      continue;
+    }
+    return std::nullopt;
+  }
 }
 
 /// The vector whose lane i is the sum of `vectors[i]`'s lanes (`lanes`
@@ -455,10 +490,19 @@ private:
 } // namespace
 
 bool mlir::brick::blockAttentionProduct(linalg::GenericOp op, int64_t lanes,
-                                        int64_t registers) {
+                                        int64_t registers, int64_t minWork) {
   std::optional<AttentionProduct> product = matchAttention(op);
   if (!product)
     return false;
+  // A step's contraction is worth the threads when, over a full cache, it
+  // does as much work per token as a product that becomes work items.
+  if (product->staticTokens) {
+    std::optional<int64_t> positions = staticBound(product->b, 0);
+    if (!positions || product->staticTokens * product->heads *
+                              product->headDim * *positions <
+                          minWork)
+      return false;
+  }
   // The widest power of two up to `lanes` that divides the head dimension.
   while (lanes > 4 && product->headDim % lanes != 0)
     lanes /= 2;

@@ -41,11 +41,16 @@ namespace mlir::brick {
 /// (transposing the keys would cost as much as the products), and values a
 /// tile of that one row.
 ///
+/// A decode step's contraction (static tokens) is replaced only when,
+/// with the cache full, it does at least `minWork` multiply-adds per step
+/// (brick-outline-work-items' threshold): a tiny model's attention costs
+/// less than handing it to the threads.
+///
 /// A contraction marked `brick.causal` stops each tile of tokens at its
 /// last token's horizon, so the work follows the causal triangle.
 /// Returns false, leaving `op`, for anything else.
 bool blockAttentionProduct(linalg::GenericOp op, int64_t lanes,
-                           int64_t registers);
+                           int64_t registers, int64_t minWork);
 
 } // namespace mlir::brick
 

@@ -435,7 +435,7 @@ struct BrickBlockMatmulsPass
     getOperation().walk([&](linalg::GenericOp op) { products.push_back(op); });
     for (linalg::GenericOp op : products)
       if (!blockProduct(op, tile, integer))
-        blockAttentionProduct(op, tile.lanes, vectorRegisters);
+        blockAttentionProduct(op, tile.lanes, vectorRegisters, minWork);
   }
 };
 

@@ -328,15 +328,17 @@ func.func @attention_causal(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: 
 // -----
 
 // Test: a decode step's attention (one static token, 8-lane vectors at
-// 256 bits, head dimension 16: 2 query vectors) is a work item per head
-// too. Scores take runs of 8 positions, each position's 2 key vectors
+// 256 bits, head dimension 16: 2 query vectors) over a cache of 1024
+// positions (4 x 16 x 1024 multiply-adds per step when full: min-work) is
+// a work item per head too. Scores take runs of 8 positions, each position's 2 key vectors
 // multiplied lane-wise into an accumulator of its own (positions past the
 // last clamped to it), the 8 accumulators then summed each to one lane by
 // 3 levels of shuffle pairs (4 + 2 + 1 adds), and the run's scores added
 // under a mask of the positions left; no transposed keys. The values keep
 // one token's row (2 vectors) in registers over the positions.
 // CHECK-LABEL: func.func @attention_one_token(
-// CHECK-SAME: %[[Q:[^:]*]]: memref<1x4x16xf32>, %[[K:[^:]*]]: memref<?x2x16xf32>
+// CHECK-SAME: %[[Q:[^:]*]]: memref<1x4x16xf32>
+// CHECK: %[[K:.*]] = memref.subview
 // CHECK: scf.parallel
 // CHECK-NOT: memref.alloc
 // CHECK: %[[PN:.*]] = memref.dim %[[K]], %c0{{.*}}
@@ -363,13 +365,14 @@ func.func @attention_causal(%q: memref<?x4x24xf32>, %k: memref<?x2x24xf32>, %s: 
 // CHECK-NOT: linalg.generic
 // ITEMS-LABEL: func.func @attention_one_token(
 // ITEMS-COUNT-2: call @brick_parallel_for
-func.func @attention_one_token(%q: memref<1x4x16xf32>, %k: memref<?x2x16xf32>, %s: memref<1x4x?xf32>,
-                               %p: memref<1x4x?xf32>, %o: memref<1x4x16xf32>) {
+func.func @attention_one_token(%q: memref<1x4x16xf32>, %cache: memref<1024x2x16xf32>, %n: index,
+                               %s: memref<1x4x?xf32>, %p: memref<1x4x?xf32>, %o: memref<1x4x16xf32>) {
+  %k = memref.subview %cache[0, 0, 0] [%n, 2, 16] [1, 1, 1] : memref<1024x2x16xf32> to memref<?x2x16xf32, strided<[32, 16, 1]>>
   linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
                                    affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
                                    affine_map<(t, h, p, j) -> (t, h, p)>],
                   iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-      ins(%q, %k : memref<1x4x16xf32>, memref<?x2x16xf32>) outs(%s : memref<1x4x?xf32>) {
+      ins(%q, %k : memref<1x4x16xf32>, memref<?x2x16xf32, strided<[32, 16, 1]>>) outs(%s : memref<1x4x?xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %r = arith.addf %acc, %m : f32
@@ -379,7 +382,30 @@ func.func @attention_one_token(%q: memref<1x4x16xf32>, %k: memref<?x2x16xf32>, %
                                    affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
                                    affine_map<(t, h, p, j) -> (t, h, j)>],
                   iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
-      ins(%p, %k : memref<1x4x?xf32>, memref<?x2x16xf32>) outs(%o : memref<1x4x16xf32>) {
+      ins(%p, %k : memref<1x4x?xf32>, memref<?x2x16xf32, strided<[32, 16, 1]>>) outs(%o : memref<1x4x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Test: the same over a cache of 512 positions (half of min-work when
+// full) stays: handing it to the threads would cost more than it does.
+// CHECK-LABEL: func.func @attention_one_token_small(
+// CHECK-NOT: scf.parallel
+// CHECK: linalg.generic
+func.func @attention_one_token_small(%q: memref<1x4x16xf32>, %cache: memref<512x2x16xf32>, %n: index,
+                                     %s: memref<1x4x?xf32>) {
+  %k = memref.subview %cache[0, 0, 0] [%n, 2, 16] [1, 1, 1] : memref<512x2x16xf32> to memref<?x2x16xf32, strided<[32, 16, 1]>>
+  linalg.generic {indexing_maps = [affine_map<(t, h, p, j) -> (t, h, j)>,
+                                   affine_map<(t, h, p, j) -> (p, h floordiv 2, j)>,
+                                   affine_map<(t, h, p, j) -> (t, h, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<1x4x16xf32>, memref<?x2x16xf32, strided<[32, 16, 1]>>) outs(%s : memref<1x4x?xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %m = arith.mulf %a, %b : f32
     %r = arith.addf %acc, %m : f32
