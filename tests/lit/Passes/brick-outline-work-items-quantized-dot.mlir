@@ -130,9 +130,13 @@ func.func @matvec4x8(%x: memref<1x256xf32>, %w: memref<2x8x18xi8>, %y: memref<1x
 // low nibbles and shifted and masked for the high ones, each multiplied by
 // vpdpbusd with the inputs in nibble order (64 bytes of the group's inputs
 // 0..15, then 64 of its inputs 16..31), starting from 4 lane sums per
-// block; the group's 4 scales are spread over their blocks' 4 lanes.
+// block; the group's 4 scales (one 64-byte load of the group's first
+// bytes, words 0, 9, 18 and 27) are spread over their blocks' 4 lanes.
 // VNNI-LABEL: func.func private @matvec4x8_work3
 // VNNI: %[[LANES4:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<1x8x4xi32> into memref<1x32xi32>
+// VNNI: %[[RAW:.*]] = vector.load %{{.*}} : memref<2x8x18xi8>, vector<64xi8>
+// VNNI: %[[WORDS:.*]] = vector.bitcast %[[RAW]] : vector<64xi8> to vector<32xf16>
+// VNNI: %[[HALVES:.*]] = vector.shuffle %[[WORDS]], %[[WORDS]] [0, 9, 18, 27] : vector<32xf16>, vector<32xf16>
 // VNNI: %[[B01:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
 // VNNI: %[[B23:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xi8>, vector<16xi8>
 // VNNI: %[[N:.*]] = vector.shuffle %[[B01]], %[[B23]] [0, {{.*}}, 63] : vector<32xi8>, vector<32xi8>
@@ -144,7 +148,6 @@ func.func @matvec4x8(%x: memref<1x256xf32>, %w: memref<2x8x18xi8>, %y: memref<1x
 // VNNI: %[[START:.*]] = vector.load %[[LANES4]][%{{.*}}, %{{.*}}] : memref<1x32xi32>, vector<16xi32>
 // VNNI: %[[D1:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %[[LOW]], %[[XLOW]])
 // VNNI: %[[D2:.*]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[D1]], %[[HIGH]], %[[XHIGH]])
-// VNNI: %[[HALVES:.*]] = vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf16>
 // VNNI: %[[WIDE:.*]] = arith.extf %[[HALVES]] : vector<4xf16> to vector<4xf32>
 // VNNI: %[[SCALES:.*]] = arith.mulf %[[WIDE]], %{{.*}} : vector<4xf32>
 // VNNI: %[[F:.*]] = arith.sitofp %[[D2]] : vector<16xi32> to vector<16xf32>
