@@ -348,12 +348,7 @@ private:
           Value live = vector::CreateMaskOp::create(
               n, at, mask,
               ValueRange{arith::SubIOp::create(n, at, positions, p0)});
-          Value before = vector::MaskedLoadOp::create(n, at, vector,
-                                                      product.out, at3, live,
-                                                      zero);
-          vector::MaskedStoreOp::create(
-              n, at, product.out, at3, live,
-              arith::AddFOp::create(n, at, before, scores));
+          addIntoBuffer(n, at, scores, product.out, at3, live);
           scf::YieldOp::create(n, at);
         });
   }
@@ -402,22 +397,12 @@ private:
         for (int64_t v = 0; v < count; ++v) {
           SmallVector<Value> at3 = {rows[r], h, starts[v]};
           Value sum = loop.getResult(r * count + v);
-          if (!masked) {
-            Value before = vector::LoadOp::create(m, at, vector, product.out,
-                                                  at3);
-            vector::StoreOp::create(m, at,
-                                    arith::AddFOp::create(m, at, before, sum),
-                                    product.out, at3);
-            continue;
-          }
-          Value lanesLeft = arith::SubIOp::create(m, at, positions, starts[v]);
-          Value live = vector::CreateMaskOp::create(m, at, mask,
-                                                    ValueRange{lanesLeft});
-          Value before = vector::MaskedLoadOp::create(
-              m, at, vector, product.out, at3, live, zero);
-          vector::MaskedStoreOp::create(
-              m, at, product.out, at3, live,
-              arith::AddFOp::create(m, at, before, sum));
+          Value live;
+          if (masked)
+            live = vector::CreateMaskOp::create(
+                m, at, mask,
+                ValueRange{arith::SubIOp::create(m, at, positions, starts[v])});
+          addIntoBuffer(m, at, sum, product.out, at3, live);
         }
       });
     }

@@ -384,22 +384,12 @@ private:
         SmallVector<Value> at = {
             tokenAt[t], arith::AddIOp::create(b, loc, row, index(v * lanes))};
         int64_t valid = std::min(lanes, count - v * lanes);
-        if (valid == lanes) {
-          Value before = vector::LoadOp::create(b, loc, f32Lanes, product.out,
-                                                at);
-          vector::StoreOp::create(b, loc,
-                                  arith::AddFOp::create(b, loc, before, sum),
-                                  product.out, at);
-          continue;
-        }
-        Value mask = vector::ConstantMaskOp::create(
-            b, loc, VectorType::get({lanes}, b.getI1Type()),
-            ArrayRef<int64_t>{valid});
-        Value before = vector::MaskedLoadOp::create(b, loc, f32Lanes,
-                                                    product.out, at, mask, zero);
-        vector::MaskedStoreOp::create(
-            b, loc, product.out, at, mask,
-            arith::AddFOp::create(b, loc, before, sum));
+        Value mask;
+        if (valid != lanes)
+          mask = vector::ConstantMaskOp::create(
+              b, loc, VectorType::get({lanes}, b.getI1Type()),
+              ArrayRef<int64_t>{valid});
+        addIntoBuffer(b, loc, sum, product.out, at, mask);
       }
     }
   }

@@ -316,22 +316,12 @@ private:
             SmallVector<Value> out = {
                 token, arith::AddIOp::create(n, at, row, index(g * tile.lanes))};
             int64_t valid = std::min(tile.lanes, rows - g * tile.lanes);
-            if (valid == tile.lanes) {
-              Value before = vector::LoadOp::create(n, at, lane, product.out,
-                                                    out);
-              vector::StoreOp::create(n, at,
-                                      arith::AddFOp::create(n, at, before, sum),
-                                      product.out, out);
-              continue;
-            }
-            Value mask = vector::ConstantMaskOp::create(
-                n, at, VectorType::get({tile.lanes}, n.getI1Type()),
-                ArrayRef<int64_t>{valid});
-            Value before = vector::MaskedLoadOp::create(n, at, lane, product.out,
-                                                        out, mask, zero);
-            vector::MaskedStoreOp::create(
-                n, at, product.out, out, mask,
-                arith::AddFOp::create(n, at, before, sum));
+            Value mask;
+            if (valid != tile.lanes)
+              mask = vector::ConstantMaskOp::create(
+                  n, at, VectorType::get({tile.lanes}, n.getI1Type()),
+                  ArrayRef<int64_t>{valid});
+            addIntoBuffer(n, at, sum, product.out, out, mask);
           }
           scf::YieldOp::create(n, at);
         });

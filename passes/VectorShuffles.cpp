@@ -2,6 +2,7 @@
 
 #include "passes/VectorShuffles.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -34,4 +35,21 @@ void mlir::brick::transposeSquare(OpBuilder &b, Location loc,
   // index moves element (i, j) to (j, i).
   for (int64_t bit = 0; (int64_t(1) << bit) < lanes; ++bit)
     swapVectorBits(b, loc, vectors, lanes, bit, bit);
+}
+
+void mlir::brick::addIntoBuffer(OpBuilder &b, Location loc, Value sum,
+                                Value buffer, ValueRange indices, Value mask) {
+  auto type = cast<VectorType>(sum.getType());
+  if (!mask) {
+    Value before = vector::LoadOp::create(b, loc, type, buffer, indices);
+    vector::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, sum),
+                            buffer, indices);
+    return;
+  }
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType())));
+  Value before =
+      vector::MaskedLoadOp::create(b, loc, type, buffer, indices, mask, zero);
+  vector::MaskedStoreOp::create(b, loc, buffer, indices, mask,
+                                arith::AddFOp::create(b, loc, before, sum));
 }

@@ -25,6 +25,12 @@ void swapVectorBits(OpBuilder &b, Location loc, SmallVectorImpl<Value> &vectors,
 /// butterfly stages, lanes * log2(lanes) shuffles.
 void transposeSquare(OpBuilder &b, Location loc, SmallVectorImpl<Value> &vectors);
 
+/// Adds the vector `sum` to the vector of `buffer` at `indices`: a load, an
+/// add and a store, masked by `mask` when it is given (a tile's lanes past
+/// the end of a row).
+void addIntoBuffer(OpBuilder &b, Location loc, Value sum, Value buffer,
+                   ValueRange indices, Value mask = Value());
+
 } // namespace mlir::brick
 
 #endif // BRICK_PASSES_VECTORSHUFFLES_H
