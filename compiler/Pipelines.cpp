@@ -62,7 +62,8 @@ void mlir::brick::buildDecodeToTensorsPipeline(
       BrickLowerToLinalgOptions{options.sparseReluDown}));
   // Block formats apply to the lowered products, which read them.
   pm.addNestedPass<func::FuncOp>(createBrickQuantizeWeights(
-      BrickQuantizeWeightsOptions{options.weightDtype, overrides}));
+      BrickQuantizeWeightsOptions{options.weightDtype, overrides,
+                                  options.interleaveQ4}));
 }
 
 void mlir::brick::buildBufferizeDecodePipeline(OpPassManager &pm) {
@@ -137,6 +138,8 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   tensors.weightDtype = options.weightDtype;
   tensors.weightOverrides = options.weightOverrides;
   tensors.blockSize = options.blockSize;
+  // The layout the VNNI kernels read fastest (as brickc compile chooses).
+  tensors.interleaveQ4 = options.quantizedDot == "i8-vnni";
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   options.copyCodegenTo(loops);

@@ -66,6 +66,11 @@ struct DecodeToTensorsOptions
   ListOption<std::string> weightOverrides{
       *this, "weight-overrides",
       llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
+  Option<bool> interleaveQ4{
+      *this, "interleave-q4-0",
+      llvm::cl::desc("Store q4_0 matrices with rows interleaved by 16, for "
+                     "the VNNI kernels (brick-quantize-weights)"),
+      llvm::cl::init(false)};
   Option<bool> sparseReluDown{
       *this, "sparse-relu-down",
       llvm::cl::desc("ReLU FFNs skip the down rows of zero neurons"),

@@ -176,15 +176,9 @@ private:
           continue;
         }
         Value from = arith::AddIOp::create(b, loc, row, index(r));
-        scaleBits.push_back(vector::ExtractOp::create(
-            b, loc,
-            vector::BitCastOp::create(
-                b, loc, VectorType::get({1}, b.getI16Type()),
-                vector::LoadOp::create(b, loc,
-                                       VectorType::get({kScaleBytes}, i8),
-                                       product.w,
-                                       ValueRange{from, block, index(0)})),
-            ArrayRef<int64_t>{0}));
+        scaleBits.push_back(arith::BitcastOp::create(
+            b, loc, b.getI16Type(),
+            product.layout().loadScale(b, loc, product.w, from, block)));
         rowWords.push_back(vector::BitCastOp::create(
             b, loc, words, blockValues(from, block)));
       }
@@ -259,9 +253,9 @@ private:
   /// dot product takes them: signed for sdot, q + offset for vpdpbusd.
   Value blockValues(Value from, Value block) {
     auto i8x32 = VectorType::get({32}, i8);
+    Value stored = product.layout().loadValues(b, loc, product.w, from, block);
     if (q8) {
-      Value values = vector::LoadOp::create(
-          b, loc, i8x32, product.w, ValueRange{from, block, index(kScaleBytes)});
+      Value values = stored;
       if (vnni)
         values = arith::XOrIOp::create(b, loc, values,
                                        splat(i8x32, b.getI8IntegerAttr(-128)));
@@ -270,8 +264,7 @@ private:
     // Q4_0: the low nibbles are inputs 0..15, the high ones 16..31; each
     // nibble is q + 8.
     auto i8x16 = VectorType::get({16}, i8);
-    Value packed = vector::LoadOp::create(
-        b, loc, i8x16, product.w, ValueRange{from, block, index(kScaleBytes)});
+    Value packed = stored;
     Value low = arith::AndIOp::create(b, loc, packed,
                                       splat(i8x16, b.getI8IntegerAttr(15)));
     Value high = arith::ShRUIOp::create(b, loc, packed,
@@ -406,8 +399,8 @@ private:
 } // namespace
 
 void mlir::brick::dequantizeRows(OpBuilder &b, Location loc, Value w,
-                                 int64_t blockBytes, Value row, int64_t rows,
-                                 int64_t inputs, Value widened) {
+                                 const BlockLayout &layout, Value row,
+                                 int64_t rows, int64_t inputs, Value widened) {
   auto index = [&](int64_t value) -> Value {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
@@ -423,31 +416,27 @@ void mlir::brick::dequantizeRows(OpBuilder &b, Location loc, Value w,
       scf::ForOp::create(b, loc, index(0), index(inputs / 32), index(1));
   b.setInsertionPointToStart(perBlock.getBody());
   Value block = perBlock.getInductionVar();
-  Value scaleBytes = vector::LoadOp::create(
-      b, loc, VectorType::get({kScaleBytes}, i8), w,
-      ValueRange{from, block, index(0)});
-  Value half = vector::ExtractOp::create(
-      b, loc,
-      vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getF16Type()),
-                                scaleBytes),
-      ArrayRef<int64_t>{0});
+  Value half = layout.loadScale(b, loc, w, from, block);
+  Value values = layout.loadValues(b, loc, w, from, block);
   Value scale = vector::BroadcastOp::create(
       b, loc, f32x16, arith::ExtFOp::create(b, loc, f32, half));
   // 16 values at a time: Q8_0's bytes 2..17 and 18..33; Q4_0's low
   // nibbles (inputs 0..15) and high nibbles (16..31), minus 8.
   Value halves[2];
-  if (blockBytes == 34) {
-    for (int64_t part = 0; part < 2; ++part)
-      halves[part] = vector::LoadOp::create(
-          b, loc, i8x16, w,
-          ValueRange{from, block, index(kScaleBytes + 16 * part)});
+  if (layout.isQ8()) {
+    for (int64_t part = 0; part < 2; ++part) {
+      SmallVector<int64_t> lanes;
+      for (int64_t k = 0; k < 16; ++k)
+        lanes.push_back(16 * part + k);
+      halves[part] =
+          vector::ShuffleOp::create(b, loc, values, values, lanes);
+    }
   } else {
     auto splat = [&](int64_t value) -> Value {
       return arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(i8x16, b.getI8IntegerAttr(value)));
     };
-    Value packed = vector::LoadOp::create(
-        b, loc, i8x16, w, ValueRange{from, block, index(kScaleBytes)});
+    Value packed = values;
     halves[0] = arith::AndIOp::create(b, loc, packed, splat(15));
     halves[1] = arith::ShRUIOp::create(b, loc, packed, splat(4));
     for (Value &nibbles : halves)

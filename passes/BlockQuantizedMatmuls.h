@@ -25,11 +25,12 @@
 namespace mlir::brick {
 
 /// At `b`'s insertion point: widened[r, i] = d * q of rows [row, row +
-/// rows) of the blocks `w` ([out, inputs / 32, blockBytes] i8, blockBytes
-/// 34 for Q8_0 or 18 for Q4_0) into the f32 buffer `widened` [rows, inputs].
-/// The values are exact in f32 (q has at most 8 bits, d is an f16).
-void dequantizeRows(OpBuilder &b, Location loc, Value w, int64_t blockBytes,
-                    Value row, int64_t rows, int64_t inputs, Value widened);
+/// rows) of the blocks `w` (in `layout`) into the f32 buffer `widened`
+/// [rows, inputs]. The values are exact in f32 (q has at most 8 bits, d is
+/// an f16).
+void dequantizeRows(OpBuilder &b, Location loc, Value w,
+                    const BlockLayout &layout, Value row, int64_t rows,
+                    int64_t inputs, Value widened);
 
 /// Whether a block's products take the integer kernel for `kind`: vpdpbusd
 /// (I8Vnni) and sdot (I8Sdot) do; I8's generic 16-bit products are no

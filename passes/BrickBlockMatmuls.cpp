@@ -83,13 +83,13 @@ struct IntegerChoice {
 
 class BlockKernel {
 public:
-  /// `blockBytes`: 34 (Q8_0) or 18 (Q4_0) when `product.w` holds ggml
-  /// blocks, else 0.
+  /// `blocks`: how `product.w` holds ggml blocks, if it does (else
+  /// blockBytes 0).
   BlockKernel(OpBuilder &b, Location loc, const DotProduct &product,
               RegisterTile tile, int64_t outputs, int64_t inputs,
-              int64_t blockBytes = 0)
+              BlockLayout blocks = {})
       : b(b), loc(loc), product(product), tile(tile), outputs(outputs),
-        inputs(inputs), blockBytes(blockBytes), f32(b.getF32Type()),
+        inputs(inputs), blocks(blocks), f32(b.getF32Type()),
         lane(VectorType::get({tile.lanes}, f32)),
         wElement(cast<MemRefType>(product.w.getType()).getElementType()) {}
 
@@ -195,7 +195,7 @@ private:
   /// bytes per 64-byte line), so one line per input reaches them all.
   void prefetchNextTile(OpBuilder &n, Location at, Value i, Value row,
                         int64_t rows) {
-    if (blockBytes)
+    if (blocks.blockBytes)
       return;
     int64_t bytes = wElement.getIntOrFloatBitWidth() / 8;
     int64_t perLine = std::max<int64_t>(1, kCacheLineBytes / bytes);
@@ -218,8 +218,8 @@ private:
 
   /// widened[r, i] = extf(w[row + r, i]), a vector at a time.
   void widen(Value row, int64_t rows, Value widened) {
-    if (blockBytes)
-      return dequantizeRows(b, loc, product.w, blockBytes, row, rows, inputs,
+    if (blocks.blockBytes)
+      return dequantizeRows(b, loc, product.w, blocks, row, rows, inputs,
                             widened);
     auto narrow = VectorType::get({tile.lanes}, wElement);
     int64_t whole = inputs / tile.lanes * tile.lanes;
@@ -331,7 +331,8 @@ private:
   Location loc;
   const DotProduct &product;
   RegisterTile tile;
-  int64_t outputs, inputs, blockBytes;
+  int64_t outputs, inputs;
+  BlockLayout blocks;
   Type f32;
   VectorType lane;
   Type wElement;
@@ -346,29 +347,27 @@ private:
 bool blockProduct(linalg::GenericOp op, RegisterTile tile,
                   const IntegerChoice &integer) {
   std::optional<DotProduct> product = matchDotProduct(op);
-  int64_t blockBytes = 0;
+  std::optional<QuantizedProduct> blocks;
   if (!product) {
-    std::optional<QuantizedProduct> blocks = matchQuantizedProduct(op);
+    blocks = matchQuantizedProduct(op);
     if (!blocks)
       return false;
     product = DotProduct{blocks->x, blocks->w, blocks->out};
-    blockBytes = blocks->blockBytes;
   }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (!ShapedType::isDynamic(ranges[0]) || ShapedType::isDynamic(ranges[1]) ||
       ShapedType::isDynamic(ranges[2]))
     return false;
   int64_t outputs = ranges[1], inputs = ranges[2];
-  if (blockBytes && integer.takes(outputs * inputs)) {
-    buildBlockIntegerProduct(
-        op, QuantizedProduct{product->x, product->w, product->out, blockBytes},
-        integer.kind, integer.registers);
+  if (blocks && integer.takes(outputs * inputs)) {
+    buildBlockIntegerProduct(op, *blocks, integer.kind, integer.registers);
     return true;
   }
   IRRewriter b(op.getContext());
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
-  BlockKernel kernel(b, loc, *product, tile, outputs, inputs, blockBytes);
+  BlockKernel kernel(b, loc, *product, tile, outputs, inputs,
+                     blocks ? blocks->layout() : BlockLayout{});
   Value count = memref::DimOp::create(b, loc, product->x, 0);
   Value panels = arith::CeilDivUIOp::create(b, loc, count,
                                             kernel.index(tile.tokens));

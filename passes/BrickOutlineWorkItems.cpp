@@ -82,16 +82,12 @@ public:
       rewriter.eraseOp(op);
       return outline(*rows);
     }
-    if (int64_t blockBytes = quantizedFormat(op);
-        blockBytes && quantizedDot != QuantizedDot::F32) {
+    if (std::optional<QuantizedProduct> blocks = matchQuantizedProduct(op);
+        blocks && quantizedDot != QuantizedDot::F32) {
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      BlockProduct product{op.getDpsInputOperand(0)->get(),
-                           op.getDpsInputOperand(1)->get(),
-                           op.getDpsInitOperand(0)->get(),
-                           ranges[0],
-                           ranges[1],
-                           ranges[2],
-                           blockBytes};
+      BlockProduct product{blocks->x,  blocks->w,  blocks->out,
+                           ranges[0],  ranges[1],  ranges[2],
+                           blocks->blockBytes, blocks->rowGroup};
       scf::ParallelOp rows = buildIntegerMatvec(
           rewriter, op.getLoc(), product, quantizedDot, kPrefetchBytes);
       rewriter.eraseOp(op);
@@ -206,13 +202,6 @@ private:
     return rows;
   }
 
-  /// Bytes per block of the ggml format `op` reads its weight in
-  /// (matchQuantizedProduct), or 0.
-  static int64_t quantizedFormat(linalg::GenericOp op) {
-    std::optional<QuantizedProduct> product = matchQuantizedProduct(op);
-    return product ? product->blockBytes : 0;
-  }
-
   /// The quantised form of vectorizedMatvec: per row, per block of 32
   /// inputs, the block's f16 scale d and its 32 values q (int8 for Q8_0;
   /// nibbles minus 8 for Q4_0, the low ones inputs 0..15, the high ones
@@ -222,10 +211,12 @@ private:
   /// row a few KB ahead are prefetched.
   std::optional<scf::ParallelOp> quantizedMatvec(OpBuilder &b,
                                                  linalg::GenericOp op) {
-    int64_t blockBytes = quantizedFormat(op);
-    if (!blockBytes)
+    std::optional<QuantizedProduct> matched = matchQuantizedProduct(op);
+    if (!matched)
       return std::nullopt;
-    bool q8 = blockBytes == 34;
+    BlockLayout layout = matched->layout();
+    int64_t blockBytes = layout.blockBytes;
+    bool q8 = layout.isQ8();
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     Location loc = op.getLoc();
     Value x = op.getDpsInputOperand(0)->get();
@@ -273,30 +264,23 @@ private:
             Value blockIndex = arith::AddIOp::create(
                 n, at, firstBlock, constantIndex(n, step));
             memref::PrefetchOp::create(
-                n, at, w, ValueRange{ahead, blockIndex, constantIndex(n, 0)},
+                n, at, w, layout.blockStart(n, at, ahead, blockIndex),
                 /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-            // The scale: two bytes reinterpreted as an f16.
-            Value scaleBytes = vector::LoadOp::create(
-                n, at, VectorType::get({2}, i8), w,
-                ValueRange{row, blockIndex, constantIndex(n, 0)});
-            Value half = vector::ExtractOp::create(
-                n, at,
-                vector::BitCastOp::create(
-                    n, at, VectorType::get({1}, n.getF16Type()), scaleBytes),
-                ArrayRef<int64_t>{0});
+            Value half = layout.loadScale(n, at, w, row, blockIndex);
             Value scale = vector::BroadcastOp::create(
                 n, at, f32Vector, arith::ExtFOp::create(n, at, f32, half));
+            Value values = layout.loadValues(n, at, w, row, blockIndex);
             SmallVector<Value> quants;
             if (q8) {
-              for (int64_t part = 0; part < 2; ++part)
-                quants.push_back(vector::LoadOp::create(
-                    n, at, i8Vector, w,
-                    ValueRange{row, blockIndex,
-                               constantIndex(n, 2 + part * kLanes)}));
+              for (int64_t part = 0; part < 2; ++part) {
+                SmallVector<int64_t> lanes;
+                for (int64_t k = 0; k < kLanes; ++k)
+                  lanes.push_back(part * kLanes + k);
+                quants.push_back(vector::ShuffleOp::create(n, at, values,
+                                                           values, lanes));
+              }
             } else {
-              Value bytes = vector::LoadOp::create(
-                  n, at, i8Vector, w,
-                  ValueRange{row, blockIndex, constantIndex(n, 2)});
+              Value bytes = values;
               Value low = arith::AndIOp::create(n, at, bytes, splatI8(n, 15));
               Value high =
                   arith::ShRUIOp::create(n, at, bytes, splatI8(n, 4));

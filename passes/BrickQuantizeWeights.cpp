@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BlockLayout.h"
 #include "passes/Passes.h"
 #include "passes/WeightDtypes.h"
 
@@ -38,6 +39,13 @@ namespace {
 /// Bytes of one block of 32 elements in `format` (q8_0, q4_0).
 int64_t blockBytes(StringRef format) { return format == "q8_0" ? 34 : 18; }
 
+/// The buffer shape of a [rows, cols] matrix in `layout`.
+SmallVector<int64_t> blocksShape(const BlockLayout &layout, int64_t rows,
+                                 int64_t cols) {
+  return {rows / layout.rowGroup, cols / 32,
+          layout.blockBytes * layout.rowGroup};
+}
+
 /// Whether products alone read `weight`: every use is an input of a
 /// linalg.generic through a projected permutation, which elementwise
 /// fusion can compose with the dequantising generic.
@@ -51,12 +59,12 @@ bool onlyProductsRead(Value weight) {
          });
 }
 
-/// Whether `offset` is a multiple of 32: a constant, or an element of a
-/// constant table of such (a routed FFN's window starts,
+/// Whether `offset` is a multiple of `multiple`: a constant, or an element
+/// of a constant table of such (a routed FFN's window starts,
 /// RoutedFfnLowering.cpp) cast to an index.
-bool isBlockAligned(OpFoldResult offset) {
+bool isAligned(OpFoldResult offset, int64_t multiple) {
   if (std::optional<int64_t> value = getConstantIntValue(offset))
-    return *value % 32 == 0;
+    return *value % multiple == 0;
   auto indexCast = dyn_cast_or_null<arith::IndexCastOp>(
       llvm::cast<Value>(offset).getDefiningOp());
   if (!indexCast)
@@ -67,8 +75,8 @@ bool isBlockAligned(OpFoldResult offset) {
   DenseIntElementsAttr table;
   if (!matchPattern(element.getTensor(), m_Constant(&table)))
     return false;
-  return llvm::all_of(table.getValues<APInt>(), [](const APInt &start) {
-    return start.getSExtValue() % 32 == 0;
+  return llvm::all_of(table.getValues<APInt>(), [multiple](const APInt &start) {
+    return start.getSExtValue() % multiple == 0;
   });
 }
 
@@ -87,7 +95,20 @@ bool isBlockWindow(tensor::ExtractSliceOp slice, int64_t rows, int64_t cols) {
   if (colOffset == 0 && type.getDimSize(1) == cols)
     return true;
   return rowOffset == 0 && type.getDimSize(0) == rows &&
-         type.getDimSize(1) % 32 == 0 && isBlockAligned(offsets[1]);
+         type.getDimSize(1) % 32 == 0 && isAligned(offsets[1], 32);
+}
+
+/// Whether the rows of `weight` [rows, cols] can be interleaved by
+/// `group`: their count, and that of every row window read, a multiple of
+/// it, each window starting at a multiple of it.
+bool rowsGroup(Value weight, int64_t rows, int64_t group) {
+  if (rows % group != 0)
+    return false;
+  return llvm::all_of(weight.getUsers(), [&](Operation *user) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    return !slice || (slice.getResultType().getDimSize(0) % group == 0 &&
+                      isAligned(slice.getMixedOffsets()[0], group));
+  });
 }
 
 /// Whether `weight` [rows, cols] can be read as blocks: by products, or
@@ -103,21 +124,14 @@ bool onlyBlocksRead(Value weight, int64_t rows, int64_t cols) {
 }
 
 /// The generic computing the f32 matrix [rows, cols] that `blocks`
-/// ([rows, cols / 32, bytes] i8 in `format`) holds.
-Value dequantize(OpBuilder &b, Location loc, Value blocks, StringRef format,
-                 int64_t rows, int64_t cols) {
+/// (blocksShape i8 in `layout`) holds.
+Value dequantize(OpBuilder &b, Location loc, Value blocks,
+                 const BlockLayout &layout, int64_t rows, int64_t cols) {
   MLIRContext *context = b.getContext();
   AffineExpr r, c;
   bindDims(context, r, c);
-  AffineExpr block = c.floorDiv(32);
-  // Q8_0: element j of a block is byte 2 + j; Q4_0: a nibble of byte
-  // 2 + j mod 16.
-  AffineExpr valueByte = format == "q8_0" ? c % 32 + 2 : c % 16 + 2;
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(2, 0, {r, block, valueByte}, context),
-      AffineMap::get(2, 0, {r, block, b.getAffineConstantExpr(0)}, context),
-      AffineMap::get(2, 0, {r, block, b.getAffineConstantExpr(1)}, context),
-      AffineMap::get(2, 0, {r, c}, context)};
+  SmallVector<AffineMap> maps(layout.elementMaps(r, c, 2));
+  maps.push_back(AffineMap::get(2, 0, {r, c}, context));
   Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, cols},
                                        b.getF32Type());
   auto generic = linalg::GenericOp::create(
@@ -136,7 +150,7 @@ Value dequantize(OpBuilder &b, Location loc, Value blocks, StringRef format,
         Value half = arith::BitcastOp::create(n, at, n.getF16Type(), bits);
         Value scale = arith::ExtFOp::create(n, at, n.getF32Type(), half);
         Value quant = args[0];
-        if (format == "q4_0") {
+        if (!layout.isQ8()) {
           // Elements 0..15 of a block are low nibbles, 16..31 high ones.
           Value column = linalg::IndexOp::create(n, at, 1);
           Value inBlock = arith::RemUIOp::create(
@@ -193,10 +207,14 @@ struct BrickQuantizeWeightsPass
           !onlyBlocksRead(weight, type.getDimSize(0), type.getDimSize(1)))
         continue;
       int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-      auto blocksType = RankedTensorType::get(
-          {rows, cols / 32, blockBytes(*format)}, b.getI8Type());
+      BlockLayout layout{blockBytes(*format), 1};
+      if (interleaveQ4 && *format == "q4_0" &&
+          rowsGroup(weight, rows, kInterleavedRows))
+        layout.rowGroup = kInterleavedRows;
+      auto blocksType = RankedTensorType::get(blocksShape(layout, rows, cols),
+                                              b.getI8Type());
       decode.setWeightType(index, blocksType);
-      decode.setQuantized(index, *format);
+      decode.setQuantized(index, layout.isInterleaved() ? "q4_0x16" : *format);
       if (!onlyProductsRead(weight)) {
         // A routed FFN's windows: each becomes the same window of whole
         // blocks, dequantised where it is read, so a token reads only the
@@ -206,9 +224,19 @@ struct BrickQuantizeWeightsPass
           OpBuilder at(slice);
           Location loc = slice.getLoc();
           SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
-          SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
           int64_t sliceRows = slice.getResultType().getDimSize(0);
           int64_t sliceCols = slice.getResultType().getDimSize(1);
+          OpFoldResult group = offsets[0];
+          if (layout.isInterleaved()) {
+            if (std::optional<int64_t> row = getConstantIntValue(offsets[0]))
+              group = at.getIndexAttr(*row / layout.rowGroup);
+            else
+              group = arith::DivUIOp::create(
+                          at, loc, cast<Value>(offsets[0]),
+                          arith::ConstantIndexOp::create(at, loc,
+                                                         layout.rowGroup))
+                          .getResult();
+          }
           OpFoldResult block = at.getIndexAttr(0);
           if (std::optional<int64_t> col = getConstantIntValue(offsets[1]))
             block = at.getIndexAttr(*col / 32);
@@ -217,20 +245,18 @@ struct BrickQuantizeWeightsPass
                         at, loc, cast<Value>(offsets[1]),
                         arith::ConstantIndexOp::create(at, loc, 32))
                         .getResult();
+          SmallVector<int64_t> windowShape =
+              blocksShape(layout, sliceRows, sliceCols);
           Value window = tensor::ExtractSliceOp::create(
-              at, loc,
-              RankedTensorType::get(
-                  {sliceRows, sliceCols / 32, blockBytes(*format)},
-                  at.getI8Type()),
-              weight,
-              ArrayRef<OpFoldResult>{offsets[0], block, at.getIndexAttr(0)},
-              ArrayRef<OpFoldResult>{sizes[0],
-                                     at.getIndexAttr(sliceCols / 32),
-                                     at.getIndexAttr(blockBytes(*format))},
+              at, loc, RankedTensorType::get(windowShape, at.getI8Type()),
+              weight, ArrayRef<OpFoldResult>{group, block, at.getIndexAttr(0)},
+              ArrayRef<OpFoldResult>{at.getIndexAttr(windowShape[0]),
+                                     at.getIndexAttr(windowShape[1]),
+                                     at.getIndexAttr(windowShape[2])},
               ArrayRef<OpFoldResult>{at.getIndexAttr(1), at.getIndexAttr(1),
                                      at.getIndexAttr(1)});
           Value matrix =
-              dequantize(at, loc, window, *format, sliceRows, sliceCols);
+              dequantize(at, loc, window, layout, sliceRows, sliceCols);
           slice.getResult().replaceAllUsesWith(matrix);
           slice.erase();
           dequantized.push_back(matrix);
@@ -238,7 +264,7 @@ struct BrickQuantizeWeightsPass
         continue;
       }
       Value matrix =
-          dequantize(b, weight.getLoc(), weight, *format, rows, cols);
+          dequantize(b, weight.getLoc(), weight, layout, rows, cols);
       weight.replaceAllUsesExcept(matrix, matrix.getDefiningOp());
       dequantized.push_back(matrix);
     }

@@ -1,6 +1,7 @@
 //===- DotProductMatch.cpp - Recognising the products of a step -----------===//
 
 #include "passes/DotProductMatch.h"
+#include "passes/WeightDtypes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -56,12 +57,21 @@ mlir::brick::matchQuantizedProduct(linalg::GenericOp op) {
       op.getDpsInputOperand(2)->get() != w ||
       op.getDpsInputOperand(3)->get() != w)
     return std::nullopt;
-  AffineExpr block = i.floorDiv(32);
-  auto constant = getAffineConstantExpr(0, context);
   if (maps[0] != AffineMap::get(3, 0, {t, i}, context) ||
-      maps[2] != AffineMap::get(3, 0, {o, block, constant}, context) ||
-      maps[3] != AffineMap::get(3, 0, {o, block, constant + 1}, context) ||
       maps[4] != AffineMap::get(3, 0, {t, o}, context))
+    return std::nullopt;
+  // Which layout the three views of the blocks read.
+  std::optional<BlockLayout> layout;
+  for (BlockLayout candidate :
+       {BlockLayout{34, 1}, BlockLayout{18, 1},
+        BlockLayout{kQ4BlockBytes, kInterleavedRows}}) {
+    int64_t bytes = candidate.blockBytes * candidate.rowGroup;
+    if (blocks.getDimSize(2) == bytes &&
+        ArrayRef<AffineMap>(maps).slice(1, 3) ==
+            ArrayRef<AffineMap>(candidate.elementMaps(o, i, 3)))
+      layout = candidate;
+  }
+  if (!layout)
     return std::nullopt;
   // The body ends out + x * (the dequantised element).
   Block &body = op.getRegion().front();
@@ -71,15 +81,7 @@ mlir::brick::matchQuantizedProduct(linalg::GenericOp op) {
   if (!add || add.getLhs() != body.getArgument(4) || !mul ||
       mul.getLhs() != body.getArgument(0))
     return std::nullopt;
-  QuantizedProduct product{op.getDpsInputOperand(0)->get(), w,
-                           op.getDpsInitOperand(0)->get(), 0};
-  if (maps[1] == AffineMap::get(3, 0, {o, block, i % 32 + 2}, context) &&
-      blocks.getDimSize(2) == 34)
-    product.blockBytes = 34;
-  else if (maps[1] == AffineMap::get(3, 0, {o, block, i % 16 + 2}, context) &&
-           blocks.getDimSize(2) == 18)
-    product.blockBytes = 18;
-  else
-    return std::nullopt;
-  return product;
+  return QuantizedProduct{op.getDpsInputOperand(0)->get(), w,
+                          op.getDpsInitOperand(0)->get(), layout->blockBytes,
+                          layout->rowGroup};
 }

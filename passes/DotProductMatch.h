@@ -10,6 +10,8 @@
 #ifndef BRICK_PASSES_DOTPRODUCTMATCH_H
 #define BRICK_PASSES_DOTPRODUCTMATCH_H
 
+#include "passes/BlockLayout.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 #include <optional>
@@ -37,18 +39,22 @@ std::optional<DotProduct> matchDotProduct(linalg::GenericOp op);
 struct QuantizedProduct {
   /// [T, in] f32 inputs.
   Value x;
-  /// [out, in / 32, blockBytes] i8 blocks: an f16 scale, then the values.
+  /// [out, in / 32, blockBytes] i8 blocks: an f16 scale, then the values;
+  /// with rows interleaved, [out / 16, in / 32, 288] (BlockLayout).
   Value w;
   /// [T, out] f32 accumulators.
   Value out;
   /// 34 (Q8_0: 32 int8 values) or 18 (Q4_0: 16 bytes of nibbles).
   int64_t blockBytes;
+  /// 1, or 16 when Q4_0 rows are interleaved by 16.
+  int64_t rowGroup = 1;
+
+  BlockLayout layout() const { return {blockBytes, rowGroup}; }
 };
 
 /// `op` as a product over blocks: loops t, o parallel and i reduction,
-/// inputs x[t, i] and three views of the blocks (the element's byte
-/// w[o, i / 32, i % 32 + 2] or w[o, i / 32, i % 16 + 2], the scale's bytes
-/// w[o, i / 32, 0] and [.., 1]), out[t, o], the body ending
+/// inputs x[t, i] and three views of the blocks in one of BlockLayout's
+/// layouts (BlockLayout::elementMaps), out[t, o], the body ending
 /// out + x * (dequantised element); nothing when it is anything else.
 std::optional<QuantizedProduct> matchQuantizedProduct(linalg::GenericOp op);
 

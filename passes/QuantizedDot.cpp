@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/QuantizedDot.h"
+#include "passes/WeightDtypes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -278,18 +279,10 @@ static Value blockDot(VectorBuilder &v, QuantizedDot kind, bool q8,
       2);
 }
 
-/// The f16 scale of block `block` of row `row`: its first two bytes.
-static Value weightScale(VectorBuilder &v, Value w, Value row, Value block) {
-  OpBuilder &b = v.b;
-  Value bytes = vector::LoadOp::create(b, v.loc,
-                                       VectorType::get({2}, b.getI8Type()), w,
-                                       ValueRange{row, block, v.index(0)});
-  Value half = vector::ExtractOp::create(
-      b, v.loc,
-      vector::BitCastOp::create(b, v.loc, VectorType::get({1}, b.getF16Type()),
-                                bytes),
-      ArrayRef<int64_t>{0});
-  return half;
+/// The f16 scale of block `block` of row `row` of `product`'s weights.
+static Value weightScale(VectorBuilder &v, const BlockProduct &product,
+                         Value row, Value block) {
+  return product.layout().loadScale(v.b, v.loc, product.w, row, block);
 }
 
 /// Blocks of one VNNI step: pairs of blocks, each pair one 512-bit
@@ -333,7 +326,7 @@ static Value vnniPairRow(VectorBuilder &v, const BlockProduct &product,
         // The step's weight scales, widened together, times the inputs'.
         SmallVector<Value> halves;
         for (int64_t k = 0; k < step; ++k)
-          halves.push_back(weightScale(nv, product.w, row, blockAt(k)));
+          halves.push_back(weightScale(nv, product, row, blockAt(k)));
         auto f32Step = VectorType::get({step}, n.getF32Type());
         Value scales = arith::MulFOp::create(
             n, at,
@@ -548,7 +541,7 @@ static Value vnniNibbleRow(VectorBuilder &v, const BlockProduct &product,
     Value scale = arith::MulFOp::create(
         b, loc,
         arith::ExtFOp::create(b, loc, b.getF32Type(),
-                              weightScale(v, product.w, row, at)),
+                              weightScale(v, product, row, at)),
         memref::LoadOp::create(b, loc, xd, ValueRange{token, at}));
     rest = vector::FMAOp::create(
         b, loc, arith::SIToFPOp::create(b, loc, f32x4, dot),
@@ -565,11 +558,189 @@ static Value vnniNibbleRow(VectorBuilder &v, const BlockProduct &product,
   return arith::AddFOp::create(b, loc, reduce(sum), reduce(rest));
 }
 
+/// Quantises x per block for the interleaved kernel: `xq` [T, I] i8 the
+/// values in input order, `xd` [T, I / 32] f32 the scales and `bias`
+/// [T, I / 32] i32 each block's starting sum, -8 times the sum of its 32
+/// quantised inputs (the nibbles are q + 8, and every lane of the kernel
+/// multiplies all 32 inputs of its row).
+static void quantizeInterleavedInputs(VectorBuilder &v,
+                                      const BlockProduct &product, Value xq,
+                                      Value xd, Value bias) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  auto tokens = scf::ForOp::create(b, loc, v.index(0),
+                                   v.index(product.tokens), v.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(tokens.getBody());
+  Value token = tokens.getInductionVar();
+  auto perBlock = scf::ForOp::create(b, loc, v.index(0),
+                                     v.index(product.inputs / 32), v.index(1));
+  b.setInsertionPointToStart(perBlock.getBody());
+  Value block = perBlock.getInductionVar();
+  Value first = arith::MulIOp::create(b, loc, block, v.index(32));
+  QuantizedBlock quantized = quantizeBlock(b, loc, product.x, token, first);
+  memref::StoreOp::create(b, loc, quantized.scale, xd,
+                          ValueRange{token, block});
+  auto i32x16 = VectorType::get({16}, b.getI32Type());
+  for (int64_t part = 0; part < 2; ++part)
+    vector::StoreOp::create(
+        b, loc, quantized.quants[part], xq,
+        ValueRange{token, arith::AddIOp::create(b, loc, first,
+                                                v.index(16 * part))});
+  Value sum = arith::AddIOp::create(
+      b, loc, arith::ExtSIOp::create(b, loc, i32x16, quantized.quants[0]),
+      arith::ExtSIOp::create(b, loc, i32x16, quantized.quants[1]));
+  Value total =
+      vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+  memref::StoreOp::create(
+      b, loc,
+      arith::MulIOp::create(
+          b, loc, total,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-8))),
+      bias, ValueRange{token, block});
+}
+
+/// The product over Q4_0 rows interleaved by 16 and AVX512-VNNI: parallel
+/// (token, group of 16 rows). A super block's 256 nibble bytes are four
+/// 512-bit loads, load m's 32-bit lane k holding 4 nibble bytes of row
+/// 16g+k: masked, inputs 4m..4m+3, shifted, 16+4m..16+4m+3. Each takes one
+/// vpdpbusd against those 4 quantised inputs broadcast from memory, so lane
+/// k sums all 32 products of row 16g+k, starting from the block's `bias`:
+/// no shuffles and no horizontal sums. The 16 rows' f16 scales are one
+/// 32-byte load widened to the lanes, times d_x, and multiply the converted
+/// sums into the accumulator, which is the 16 rows' outputs.
+static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
+                                             const BlockProduct &product,
+                                             int64_t prefetchBytes) {
+  OpBuilder &b = v.b;
+  Location loc = v.loc;
+  int64_t blocks = product.inputs / 32;
+  int64_t groups = product.rows / kInterleavedRows;
+  auto i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto f32 = b.getF32Type();
+  auto xq = memref::AllocOp::create(
+      b, loc, MemRefType::get({product.tokens, product.inputs}, i8));
+  auto xd = memref::AllocOp::create(
+      b, loc, MemRefType::get({product.tokens, blocks}, f32));
+  auto bias = memref::AllocOp::create(
+      b, loc, MemRefType::get({product.tokens, blocks}, i32));
+  quantizeInterleavedInputs(v, product, xq, xd, bias);
+
+  auto items = scf::ParallelOp::create(
+      b, loc, ValueRange{v.index(0), v.index(0)},
+      ValueRange{v.index(product.tokens), v.index(groups)},
+      ValueRange{v.index(1), v.index(1)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(items.getBody());
+    Value token = items.getInductionVars()[0];
+    Value group = items.getInductionVars()[1];
+    int64_t groupsAhead = std::max<int64_t>(
+        1, prefetchBytes / (blocks * kInterleavedBlockBytes));
+    Value ahead = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, group, v.index(groupsAhead)),
+        v.index(groups - 1));
+    auto i8x64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({kInterleavedRows}, i32);
+    auto f32x16 = VectorType::get({kInterleavedRows}, f32);
+    // Up to four blocks a step, each into an accumulator of its own.
+    int64_t perStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+    SmallVector<Value> initial(perStep,
+                               v.splat(f32x16, b.getF32FloatAttr(0)));
+    auto steps = scf::ForOp::create(
+        b, loc, v.index(0), v.index(blocks), v.index(perStep), initial,
+        [&](OpBuilder &n, Location at, Value first, ValueRange sums) {
+          VectorBuilder nv{n, at};
+          SmallVector<Value> next;
+          for (int64_t k = 0; k < perStep; ++k) {
+            Value block =
+                k ? arith::AddIOp::create(n, at, first, nv.index(k)).getResult()
+                  : first;
+            // The block's cache lines `ahead` groups on.
+            for (int64_t line = 0; line < kInterleavedBlockBytes; line += 64)
+              memref::PrefetchOp::create(
+                  n, at, product.w, ValueRange{ahead, block, nv.index(line)},
+                  /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            Value column = arith::MulIOp::create(n, at, block, nv.index(32));
+            // 4 quantised inputs as one i32, in every lane.
+            auto broadcastInputs = [&](int64_t offset) -> Value {
+              Value word = vector::BitCastOp::create(
+                  n, at, VectorType::get({1}, i32),
+                  vector::LoadOp::create(
+                      n, at, VectorType::get({4}, i8), xq,
+                      ValueRange{token, arith::AddIOp::create(
+                                            n, at, column, nv.index(offset))}));
+              return vector::BitCastOp::create(
+                  n, at, i8x64,
+                  vector::BroadcastOp::create(
+                      n, at, i32x16,
+                      vector::ExtractOp::create(n, at, word,
+                                                ArrayRef<int64_t>{0})));
+            };
+            Value dot = vector::BroadcastOp::create(
+                n, at, i32x16,
+                memref::LoadOp::create(n, at, bias, ValueRange{token, block}));
+            Value mask = nv.splatInt(64, 8, 15);
+            for (int64_t m = 0; m < 4; ++m) {
+              Value bytes = vector::LoadOp::create(
+                  n, at, i8x64, product.w,
+                  ValueRange{group, block,
+                             nv.index(interleavedValueByte(0, 4 * m))});
+              Value low = arith::AndIOp::create(n, at, bytes, mask);
+              Value high = arith::AndIOp::create(
+                  n, at,
+                  arith::ShRUIOp::create(n, at, bytes, nv.splatInt(64, 8, 4)),
+                  mask);
+              dot = nv.intrinsic("llvm.x86.avx512.vpdpbusd.512", i32x16,
+                                 ValueRange{dot, low, broadcastInputs(4 * m)});
+              dot = nv.intrinsic(
+                  "llvm.x86.avx512.vpdpbusd.512", i32x16,
+                  ValueRange{dot, high, broadcastInputs(16 + 4 * m)});
+            }
+            // The 16 rows' scales times d_x.
+            Value halves = vector::BitCastOp::create(
+                n, at, VectorType::get({kInterleavedRows}, n.getF16Type()),
+                vector::LoadOp::create(
+                    n, at, VectorType::get({2 * kInterleavedRows}, i8),
+                    product.w,
+                    ValueRange{group, block,
+                               nv.index(interleavedScaleByte(0))}));
+            Value scales = arith::MulFOp::create(
+                n, at, arith::ExtFOp::create(n, at, f32x16, halves),
+                vector::BroadcastOp::create(
+                    n, at, f32x16,
+                    memref::LoadOp::create(n, at, xd,
+                                           ValueRange{token, block})));
+            next.push_back(vector::FMAOp::create(
+                n, at, arith::SIToFPOp::create(n, at, f32x16, dot), scales,
+                sums[k]));
+          }
+          scf::YieldOp::create(n, at, next);
+        });
+    Value sum = steps.getResult(0);
+    for (unsigned k = 1; k < steps.getNumResults(); ++k)
+      sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
+    Value firstRow =
+        arith::MulIOp::create(b, loc, group, v.index(kInterleavedRows));
+    Value before = vector::LoadOp::create(b, loc, f32x16, product.out,
+                                          ValueRange{token, firstRow});
+    vector::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, before, sum),
+                            product.out, ValueRange{token, firstRow});
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(items);
+  for (Value buffer : {Value(xq), Value(xd), Value(bias)})
+    memref::DeallocOp::create(b, loc, buffer);
+  return items;
+}
+
 scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
                                                 const BlockProduct &product,
                                                 QuantizedDot kind,
                                                 int64_t prefetchBytes) {
   VectorBuilder v{b, loc};
+  if (product.layout().isInterleaved() && kind == QuantizedDot::I8Vnni)
+    return vnniInterleavedMatvec(v, product, prefetchBytes);
   bool q8 = product.blockBytes == 34;
   int64_t blocks = product.inputs / 32;
   auto i8 = b.getI8Type();
@@ -577,7 +748,9 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
       b, loc, MemRefType::get({product.tokens, product.inputs}, i8));
   auto xd = memref::AllocOp::create(
       b, loc, MemRefType::get({product.tokens, blocks}, b.getF32Type()));
-  // Q4_0 over VNNI multiplies the nibbles where they lie (vnniNibbleRow).
+  // Q4_0 over VNNI multiplies the nibbles where they lie (vnniNibbleRow);
+  // rows interleaved (not by VNNI) take the generic per-row loop below.
+  bool standard = !product.layout().isInterleaved();
   bool nibbles = kind == QuantizedDot::I8Vnni && !q8;
   Value bias;
   if (kind == QuantizedDot::I8Vnni)
@@ -606,7 +779,7 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
       Value lanes = memref::CollapseShapeOp::create(
           b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
       dot = vnniNibbleRow(v, product, xq, xd, lanes, token, row, ahead);
-    } else if (kind == QuantizedDot::I8Vnni && blocks % 2 == 0) {
+    } else if (kind == QuantizedDot::I8Vnni && blocks % 2 == 0 && standard) {
       // The lane sums as one row per token: a pair's 16 load at once.
       Value lanes = memref::CollapseShapeOp::create(
           b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
@@ -627,17 +800,17 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
               Value block =
                   arith::AddIOp::create(n, at, firstBlock, nv.index(step));
               memref::PrefetchOp::create(
-                  n, at, product.w, ValueRange{ahead, block, nv.index(0)},
+                  n, at, product.w,
+                  product.layout().blockStart(n, at, ahead, block),
                   /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-              Value half = weightScale(nv, product.w, row, block);
+              Value half = weightScale(nv, product, row, block);
               Value inputScale =
                   memref::LoadOp::create(n, at, xd, ValueRange{token, block});
               Value scale = arith::MulFOp::create(
                   n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
                   inputScale);
-              Value bytes = vector::LoadOp::create(
-                  n, at, VectorType::get({q8 ? 32 : 16}, i8), product.w,
-                  ValueRange{row, block, nv.index(2)});
+              Value bytes =
+                  product.layout().loadValues(n, at, product.w, row, block);
               Value column = arith::MulIOp::create(n, at, block, nv.index(32));
               Value inputs =
                   vector::LoadOp::create(n, at, VectorType::get({32}, i8), xq,

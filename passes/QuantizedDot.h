@@ -11,6 +11,8 @@
 #ifndef BRICK_PASSES_QUANTIZEDDOT_H
 #define BRICK_PASSES_QUANTIZEDDOT_H
 
+#include "passes/BlockLayout.h"
+
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <optional>
@@ -38,7 +40,8 @@ std::optional<QuantizedDot> parseQuantizedDot(llvm::StringRef name);
 struct BlockProduct {
   /// [T, I] f32 inputs.
   Value x;
-  /// [O, I / 32, blockBytes] i8: per block an f16 scale, then the values.
+  /// [O, I / 32, blockBytes] i8: per block an f16 scale, then the values;
+  /// with rows interleaved, [O / 16, I / 32, 288] (BlockLayout).
   Value w;
   /// [T, O] f32 accumulators.
   Value out;
@@ -46,6 +49,10 @@ struct BlockProduct {
   int64_t tokens, rows, inputs;
   /// 34 (Q8_0) or 18 (Q4_0).
   int64_t blockBytes;
+  /// 1, or 16 when Q4_0 rows are interleaved by 16.
+  int64_t rowGroup = 1;
+
+  BlockLayout layout() const { return {blockBytes, rowGroup}; }
 };
 
 /// One block of 32 inputs quantised to int8 as ggml's Q8_0 does.
@@ -67,7 +74,8 @@ QuantizedBlock quantizeBlock(OpBuilder &b, Location loc, Value x, Value token,
 /// quantised to int8 with the scale amax / 127 (values rounded to
 /// nearest, even on ties) in buffers freed after the returned loop, then
 /// parallel rows (t, o) adding to `out` the sum over blocks of
-/// d_w * d_x * (sum of q_w * q_x), the integer sums by `kind` (not F32).
+/// d_w * d_x * (sum of q_w * q_x), the integer sums by `kind` (not F32);
+/// with rows interleaved and I8Vnni, parallel (t, group of 16 rows).
 /// The rows of weights kPrefetchBytes ahead are prefetched.
 scf::ParallelOp buildIntegerMatvec(OpBuilder &b, Location loc,
                                    const BlockProduct &product,

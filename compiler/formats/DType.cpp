@@ -33,6 +33,8 @@ llvm::StringRef brick::formats::getDTypeName(DType dtype) {
     return "Q5_K";
   case DType::Q6_K:
     return "Q6_K";
+  case DType::Q4_0x16:
+    return "Q4_0x16";
   }
   llvm_unreachable("unknown DType");
 }
@@ -62,6 +64,7 @@ uint64_t brick::formats::getDTypeBlockBytes(DType dtype) {
   case DType::Q8_0:
     return 34;
   case DType::Q4_0:
+  case DType::Q4_0x16:
     return 18;
   case DType::Q4_1:
     return 20;
@@ -105,6 +108,10 @@ brick::formats::getStorageSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
     if (shape.empty() || shape.back() % static_cast<int64_t>(block) != 0)
       return std::nullopt;
   }
+  // Interleaved rows come 16 at a time.
+  if (dtype == DType::Q4_0x16 &&
+      (shape.size() < 2 || shape[shape.size() - 2] % 16 != 0))
+    return std::nullopt;
   return llvm::checkedMulUnsigned<uint64_t>(*count / block,
                                             getDTypeBlockBytes(dtype));
 }

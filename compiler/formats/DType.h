@@ -38,6 +38,11 @@ enum class DType {
   Q4_K,
   Q5_K,
   Q6_K,
+  /// Q4_0's blocks with the rows of a matrix interleaved by 16, as Brick's
+  /// artifacts store them for the x86 VNNI kernels (passes/WeightDtypes.h):
+  /// the same bytes per block, the rows a multiple of 16. Never in a model
+  /// file.
+  Q4_0x16,
 };
 
 /// The canonical upper-case name: "F32", "F16", "BF16", "Q8_0", "Q4_K"...

@@ -4,6 +4,7 @@
 
 #include "compiler/materialize/TensorBytes.h"
 #include "compiler/reference/WeightEvaluator.h"
+#include "passes/WeightDtypes.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -21,16 +22,33 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
     StringRef format = signature.getQuantized(index);
     std::optional<fmt::DType> blocks;
     if (!format.empty()) {
-      // [rows, blocks, bytes] of i8 hold the f32 matrix [rows, 32 blocks].
-      blocks = format == "q8_0" ? fmt::DType::Q8_0 : fmt::DType::Q4_0;
+      // [rows, blocks, bytes] of i8 hold the f32 matrix [rows, 32 blocks];
+      // interleaved, [rows / 16, blocks, 16 * bytes].
+      blocks = format == "q8_0"     ? fmt::DType::Q8_0
+               : format == "q4_0x16" ? fmt::DType::Q4_0x16
+                                    : fmt::DType::Q4_0;
+      int64_t rowGroup = *blocks == fmt::DType::Q4_0x16 ? kInterleavedRows : 1;
       type = RankedTensorType::get(
-          {type.getDimSize(0), type.getDimSize(1) * 32},
+          {type.getDimSize(0) * rowGroup, type.getDimSize(1) * 32},
           Float32Type::get(type.getContext()));
     }
     stored.push_back({signature.getWeightName(index).str(), type,
                       signature.isTransposed(index), blocks});
   }
   return stored;
+}
+
+/// The block format a stored weight is quantised in before any re-layout.
+static fmt::DType blockEncoding(fmt::DType stored) {
+  return stored == fmt::DType::Q4_0x16 ? fmt::DType::Q4_0 : stored;
+}
+
+/// Re-lays out the blocks of `out`, a [rows, cols] matrix in `encoded`
+/// (blockEncoding), into the stored `dtype`.
+static void relayout(fmt::DType dtype, llvm::ArrayRef<int64_t> shape,
+                     llvm::MutableArrayRef<uint8_t> out) {
+  if (dtype == fmt::DType::Q4_0x16)
+    interleaveQ4Rows(out, shape[0], shape[1]);
 }
 
 /// The external weight `source` reads, when the artifact stores exactly
@@ -47,10 +65,12 @@ copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
       weight ? dyn_cast<ExternalAttr>(weight.getSource()) : ExternalAttr();
   if (!external || weight.getTensorType().getShape() != stored.type.getShape())
     return std::nullopt;
-  // Blocks are copied bit for bit when the file holds the stored format:
-  // re-quantising their values could move a rounding.
+  // Blocks are copied bit for bit when the file holds the stored format
+  // (Q4_0x16: the file's Q4_0 blocks, then re-laid out): re-quantising
+  // their values could move a rounding.
   if (stored.blocks)
-    return reference::toFormatsDType(external.getDtype()) == *stored.blocks
+    return reference::toFormatsDType(external.getDtype()) ==
+                   blockEncoding(*stored.blocks)
                ? std::optional(std::make_pair(weight, external))
                : std::nullopt;
   Type element = stored.type.getElementType();
@@ -95,8 +115,9 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
     payload.shape.assign(shape.begin(), shape.end());
     if (auto copyable = copyableWeight(source, weight)) {
       payload.fill =
-          [weightOp = copyable->first, external = copyable->second,
-           base](llvm::MutableArrayRef<uint8_t> out) mutable -> llvm::Error {
+          [weightOp = copyable->first, external = copyable->second, base,
+           dtype = payload.dtype, shape = payload.shape](
+              llvm::MutableArrayRef<uint8_t> out) mutable -> llvm::Error {
         reference::WeightLoader loader(base);
         auto bytes = loader.storedBytes(weightOp, external);
         if (!bytes)
@@ -106,12 +127,14 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
               "weight @%s holds %zu bytes, the artifact %zu",
               weightOp.getSymName().str().c_str(), bytes->size(), out.size());
         std::memcpy(out.data(), bytes->data(), out.size());
+        relayout(dtype, shape, out);
         return llvm::Error::success();
       };
       payloads.push_back(std::move(payload));
       continue;
     }
     payload.fill = [value = source.value, base, dtype = payload.dtype,
+                    shape = payload.shape,
                     transposed = weight.transposed, name = weight.name,
                     quantization = weight.blocks ? quantization : nullptr](
                        llvm::MutableArrayRef<uint8_t> out) -> llvm::Error {
@@ -120,13 +143,17 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
       auto values = evaluator.evaluate(value);
       if (!values)
         return values.takeError();
+      fmt::DType encoded = blockEncoding(dtype);
       if (transposed)
-        encodeMatrixTransposed(*values, dtype, out);
+        encodeMatrixTransposed(*values, encoded, out);
       else
-        encodeMatrix(*values, dtype, out);
+        encodeMatrix(*values, encoded, out);
       // Measured here, while the full-precision values are at hand.
       if (quantization)
-        return quantization->record(name, *values, transposed, dtype, out);
+        if (llvm::Error error =
+                quantization->record(name, *values, transposed, encoded, out))
+          return error;
+      relayout(dtype, shape, out);
       return llvm::Error::success();
     };
     payloads.push_back(std::move(payload));

@@ -4,6 +4,7 @@
 
 #include "compiler/reference/HalfFloat.h"
 #include "compiler/reference/QuantBlocks.h"
+#include "passes/WeightDtypes.h"
 
 #include <cstring>
 #include <vector>
@@ -81,4 +82,28 @@ void mlir::brick::encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
   for (size_t i = 0, count = static_cast<size_t>(matrix.size()); i < count;
        ++i)
     storeElement(values[i], dtype, i, out);
+}
+
+void mlir::brick::interleaveQ4Rows(llvm::MutableArrayRef<uint8_t> blocks,
+                                   int64_t rows, int64_t cols) {
+  const int64_t blockCount = cols / 32;
+  const int64_t groupBytes = kInterleavedRows * blockCount * kQ4BlockBytes;
+  assert(rows % kInterleavedRows == 0 && cols % 32 == 0 &&
+         static_cast<int64_t>(blocks.size()) ==
+             rows / kInterleavedRows * groupBytes &&
+         "a matrix of whole row groups and blocks");
+  std::vector<uint8_t> group(groupBytes);
+  for (int64_t first = 0; first < rows; first += kInterleavedRows) {
+    uint8_t *at = blocks.data() + first * blockCount * kQ4BlockBytes;
+    std::memcpy(group.data(), at, groupBytes);
+    for (int64_t k = 0; k < kInterleavedRows; ++k)
+      for (int64_t c = 0; c < blockCount; ++c) {
+        const uint8_t *block =
+            group.data() + (k * blockCount + c) * kQ4BlockBytes;
+        uint8_t *super = at + c * kInterleavedBlockBytes;
+        std::memcpy(super + interleavedScaleByte(k), block, 2);
+        for (int64_t j = 0; j < 16; ++j)
+          super[interleavedValueByte(k, j)] = block[2 + j];
+      }
+  }
 }

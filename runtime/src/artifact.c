@@ -122,6 +122,8 @@ const char *brick_artifact_dtype_name(uint32_t dtype) {
     return "Q8_0";
   case BRICK_ARTIFACT_DTYPE_Q4_0:
     return "Q4_0";
+  case BRICK_ARTIFACT_DTYPE_Q4_0X16:
+    return "Q4_0x16";
   }
   return "?";
 }
@@ -144,6 +146,15 @@ static uint64_t storage_size(uint32_t dtype, uint32_t rank,
     block_bytes = 34;
     break;
   case BRICK_ARTIFACT_DTYPE_Q4_0:
+    block_elements = 32;
+    block_bytes = 18;
+    break;
+  case BRICK_ARTIFACT_DTYPE_Q4_0X16:
+    /* Rows interleaved 8 at a time: a matrix of whole row groups. */
+    if (rank != 2 || shape[0] < 0 || shape[0] % 16 != 0) {
+      *ok = 0;
+      return 0;
+    }
     block_elements = 32;
     block_bytes = 18;
     break;

@@ -46,6 +46,21 @@ llvm_config.add_tool_substitutions(
     [device_tools] if device_tools else tool_dirs,
 )
 
+# Artifacts compiled for AVX512-VNNI (vpdpbusd, the interleaved Q4_0
+# kernels) run only on a host that has it; the compile-only checks run
+# everywhere.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        host_flags = set(
+            next(line for line in cpuinfo if line.startswith("flags"))
+            .split(":", 1)[1]
+            .split()
+        )
+except (OSError, StopIteration):
+    host_flags = set()
+if {"avx512_vnni", "avx512vl", "avx512bw", "f16c"} <= host_flags:
+    config.available_features.add("host-avx512vnni")
+
 # The AArch64 device build (cmake/AArch64Device.cmake) under qemu-aarch64:
 # %run-aarch64 runs a cross-compiled tool. CI sets BRICK_REQUIRE_AARCH64 so
 # the tests cannot be skipped silently there.

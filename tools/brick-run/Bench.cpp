@@ -4,9 +4,11 @@
 // its weight bytes over the memory bandwidth. The bandwidth is measured in
 // the same run and on the same machine state, in the memory the weights
 // live in: on the CPU by sweeping a host buffer the size of the weights
-// (what the caches keep between sweeps serves decode too), on a CUDA device by the runtime's device-to-device
-// copy (brick_session_device_bandwidth). The report is the decode rate
-// against that roofline.
+// (what the caches keep between sweeps serves decode too) between the
+// decode passes, so that a shared machine's neighbours slow both alike;
+// on a CUDA device by the runtime's device-to-device copy
+// (brick_session_device_bandwidth). The report is the best decode pass
+// against the best bandwidth sample: that roofline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,19 +47,47 @@ uint64_t orFourStreams(const uint64_t *words, uint64_t count) {
   return a | b | c | d;
 }
 
-/// Best-of-5 read bandwidth in bytes per second over a buffer of `bytes`
-/// bytes read again and again, each timing at least 256 MiB of sweeps, on
-/// one thread and on every hardware thread (each its contiguous share, as
-/// the work items split rows); the faster is the roofline. An OR
-/// reduction, which compilers vectorise without reassociating floats.
-double measureReadBandwidth(uint64_t bytes) {
-  std::vector<uint64_t> buffer(bytes / sizeof(uint64_t), 1);
-  const uint64_t sweeps =
-      std::max<uint64_t>(1, ((uint64_t(256) << 20) + bytes - 1) / bytes);
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<uint64_t> results(threads);
-  double best = 1e30;
-  for (unsigned used : {1u, threads}) {
+/// The host's read bandwidth over a buffer of `bytes` bytes read again and
+/// again, sampled between decode passes: each sample times at least 256
+/// MiB of sweeps on one thread and on every hardware thread (each its
+/// contiguous share, as the work items split rows), and the fastest of all
+/// samples is the roofline. An OR reduction, which compilers vectorise
+/// without reassociating floats.
+class ReadBandwidth {
+public:
+  explicit ReadBandwidth(uint64_t bytes) : bytes(bytes) {}
+
+  /// One more sample, after `repeats` timings per thread count.
+  void sample(int repeats = 1) {
+    if (buffer.empty()) {
+      buffer.assign(bytes / sizeof(uint64_t), 1);
+      // Warm: the timed sweeps find what the caches keep of it.
+      results.assign(threads, 0);
+      sweepOnce(1);
+    }
+    for (unsigned used : {1u, threads})
+      for (int repeat = 0; repeat < repeats; ++repeat) {
+        auto start = Clock::now();
+        uint64_t swept = sweepOnce(used);
+        best = std::min(best, secondsSince(start) / double(swept) *
+                                  double(buffer.size()));
+      }
+    ++samples;
+  }
+
+  /// Bytes per second: the fastest sweep of any sample.
+  double bytesPerSecond() const {
+    volatile uint64_t sink = results.empty() ? 0 : results[0];
+    (void)sink;
+    return static_cast<double>(buffer.size() * sizeof(uint64_t)) / best;
+  }
+  int sampleCount() const { return samples; }
+
+private:
+  /// Sweeps the buffer on `used` threads; returns the words read.
+  uint64_t sweepOnce(unsigned used) {
+    const uint64_t sweeps = std::max<uint64_t>(
+        1, ((uint64_t(256) << 20) + bytes - 1) / bytes);
     uint64_t share = buffer.size() / used;
     auto sweep = [&](unsigned t) {
       uint64_t sum = 0;
@@ -65,24 +95,21 @@ double measureReadBandwidth(uint64_t bytes) {
         sum += orFourStreams(buffer.data() + t * share, share);
       results[t] = sum;
     };
-    sweep(0); // Warm: the timed sweeps find what the caches keep of it.
-    for (int repeat = 0; repeat < 5; ++repeat) {
-      auto start = Clock::now();
-      std::vector<std::thread> workers;
-      for (unsigned t = 1; t < used; ++t)
-        workers.emplace_back(sweep, t);
-      sweep(0);
-      for (std::thread &worker : workers)
-        worker.join();
-      best = std::min(best, secondsSince(start) /
-                                double(share * used * sweeps) *
-                                double(buffer.size()));
-    }
+    std::vector<std::thread> workers;
+    for (unsigned t = 1; t < used; ++t)
+      workers.emplace_back(sweep, t);
+    sweep(0);
+    for (std::thread &worker : workers)
+      worker.join();
+    return share * used * sweeps;
   }
-  volatile uint64_t sink = results[0];
-  (void)sink;
-  return static_cast<double>(buffer.size() * sizeof(uint64_t)) / best;
-}
+
+  uint64_t bytes;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<uint64_t> buffer, results;
+  double best = 1e30;
+  int samples = 0;
+};
 
 /// The CUDA device's copy bandwidth over buffers of `bytes`, halving them
 /// while the device, which also holds the weights, cannot fit two; not
@@ -126,9 +153,22 @@ int brick_run::runBench(DecodeSession &session,
   // measure decode rather than page faults.
   session.step(prompt[0]);
 
+  const bool onDevice = session.device() == BRICK_DEVICE_CUDA;
+  // Over a buffer the size of the weights, read again and again as decode
+  // reads them: what the last-level cache keeps of a sweep (a victim L3
+  // keeps part of one larger than itself) serves decode too, so a buffer
+  // 4x the weights, past any cache, understates the roofline (85M Q4_0, 49
+  // MB, on a 2-core EPYC with a 32 MB L3: about 30 GB/s against 20). At
+  // most 1 GiB: never a second copy of a multi-gigabyte model, which no
+  // cache holds anyway.
+  ReadBandwidth hostBandwidth(std::clamp<uint64_t>(
+      session.weightBytes(), uint64_t(1) << 20, uint64_t(1) << 30));
+  uint64_t peak = 0;
+
   // The prompt, then greedy decode to `steps` positions; the best of at
   // least three passes and of as many as fit in half a second, so that a
   // small model's millisecond passes are not one scheduler tick's noise.
+  // A bandwidth sample follows each pass.
   double bestPrompt = 1e30, bestDecode = 1e30;
   int passes = 0;
   for (auto begin = Clock::now(); passes < 3 || secondsSince(begin) < 0.5;
@@ -144,10 +184,15 @@ int brick_run::runBench(DecodeSession &session,
       logits = session.step(token);
     }
     bestDecode = std::min(bestDecode, secondsSince(start));
+    if (onDevice)
+      continue;
+    // Before the bandwidth buffer inflates it.
+    if (passes == 0)
+      peak = peakResidentBytes();
+    hostBandwidth.sample();
   }
-  // Before the bandwidth buffer below inflates it.
-  uint64_t peak = peakResidentBytes();
-  const bool onDevice = session.device() == BRICK_DEVICE_CUDA;
+  if (onDevice)
+    peak = peakResidentBytes();
   double bandwidth = 0;
   if (onDevice) {
     // Four times the weights, kept within [256 MiB, 4 GiB]: past any GPU's
@@ -162,15 +207,10 @@ int brick_run::runBench(DecodeSession &session,
       return 1;
     }
   } else {
-    // Over a buffer the size of the weights, read again and again as
-    // decode reads them: what the last-level cache keeps of a sweep (a
-    // victim L3 keeps part of one larger than itself) serves decode too,
-    // so a buffer 4x the weights, past any cache, understates the
-    // roofline (85M Q4_0, 49 MB, on a 2-core EPYC with a 32 MB L3: about
-    // 30 GB/s against 20). At most 1 GiB: never a second copy of a
-    // multi-gigabyte model, which no cache holds anyway.
-    bandwidth = measureReadBandwidth(std::clamp<uint64_t>(
-        session.weightBytes(), uint64_t(1) << 20, uint64_t(1) << 30));
+    // At least five samples, as many as there were passes.
+    while (hostBandwidth.sampleCount() < 5)
+      hostBandwidth.sample();
+    bandwidth = hostBandwidth.bytesPerSecond();
   }
 
   double tokensPerSecond =
@@ -200,8 +240,9 @@ int brick_run::runBench(DecodeSession &session,
                 bandwidth / 1e9);
   else
     std::printf("read bandwidth GB/s    %.2f (measured in this run over a "
-                "buffer the size of the weights, best of 1 and all threads)\n",
-                bandwidth / 1e9);
+                "buffer the size of the weights, best of %d samples between "
+                "the passes, 1 and all threads)\n",
+                bandwidth / 1e9, hostBandwidth.sampleCount());
   std::printf("roofline tokens/s      %.1f\n", rooflineTokensPerSecond);
   std::printf("fraction of roofline   %.3f\n",
               tokensPerSecond / rooflineTokensPerSecond);

@@ -28,6 +28,7 @@ struct CompileArgs {
   int64_t workItemMinWork = kDefaultWorkItemMinWork;
   int64_t blockSize = kDefaultBlockSize;
   std::string quantizedDot = "int8";
+  std::string weightLayout = "auto";
   WeightStorage weightStorage = WeightStorage::AsImported;
   /// Set when --weight-dtype is given; it wins over a configuration's.
   CLI::Option *weightDtypeOption = nullptr;
@@ -64,6 +65,7 @@ int runCompile(const CompileArgs &args) {
   request.workItemMinWork = args.workItemMinWork;
   request.blockSize = args.blockSize;
   request.dequantizedDot = args.quantizedDot == "f32";
+  request.ggmlLayout = args.weightLayout == "ggml";
   request.weightStorage = args.weightStorage;
   request.gpu.cudaPath = args.cudaPath;
   // The side outputs are staged and put in place only with the artifact
@@ -175,6 +177,14 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
                    "slower)")
       ->capture_default_str()
       ->check(CLI::IsMember({"int8", "f32"}));
+  command
+      ->add_option("--weight-layout", args->weightLayout,
+                   "How q4_0 blocks lie: auto interleaves the rows of each "
+                   "matrix by 16 (Q4_0x16) where the target's int8 kernels "
+                   "read that faster (x86 with AVX512-VNNI); ggml keeps "
+                   "ggml's row-by-row layout everywhere")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "ggml"}));
   command
       ->add_option("--work-item-min-work", args->workItemMinWork,
                    "Multiply-adds from which a matrix product is split into "

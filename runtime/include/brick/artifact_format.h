@@ -115,13 +115,18 @@ typedef enum brick_artifact_section_kind_t {
  * dimension share one f16 scale; a Q8_0 block is the scale and 32 int8
  * (34 bytes), a Q4_0 block the scale and 16 bytes whose low nibbles are
  * elements 0..15 and high nibbles 16..31, each value (q - 8) * scale
- * (18 bytes). */
+ * (18 bytes). Q4_0x16 holds a matrix's Q4_0 blocks with its rows (the
+ * rank-2 shape's first dimension, a multiple of 16) interleaved by 16:
+ * rows 16g..16g+15's blocks of elements 32c..32c+31 are 288 bytes, first
+ * the 16 rows' f16 scales (row 16g+k's at byte 2k), then for each m = 0..3
+ * the 16 rows' nibble bytes 4m..4m+3 (row 16g+k's at byte 32 + 64m + 4k). */
 typedef enum brick_artifact_dtype_t {
   BRICK_ARTIFACT_DTYPE_F32 = 1,
   BRICK_ARTIFACT_DTYPE_F16 = 2,
   BRICK_ARTIFACT_DTYPE_BF16 = 3,
   BRICK_ARTIFACT_DTYPE_Q8_0 = 4,
   BRICK_ARTIFACT_DTYPE_Q4_0 = 5,
+  BRICK_ARTIFACT_DTYPE_Q4_0X16 = 6,
 } brick_artifact_dtype_t;
 
 /* The fixed header at offset 0 (128 bytes). */
