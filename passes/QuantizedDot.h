@@ -76,7 +76,8 @@ QuantizedBlock quantizeBlock(OpBuilder &b, Location loc, Value x, Value token,
 /// parallel rows (t, o) adding to `out` the sum over blocks of
 /// d_w * d_x * (sum of q_w * q_x), the integer sums by `kind` (not F32);
 /// with rows interleaved and I8Vnni, parallel (t, group of 16 rows).
-/// The rows of weights kPrefetchBytes ahead are prefetched.
+/// Row by row, the rows of weights `prefetchBytes` ahead are prefetched
+/// (the interleaved groups leave that to the hardware).
 scf::ParallelOp buildIntegerMatvec(OpBuilder &b, Location loc,
                                    const BlockProduct &product,
                                    QuantizedDot kind, int64_t prefetchBytes);
