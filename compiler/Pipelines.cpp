@@ -63,7 +63,7 @@ void mlir::brick::buildDecodeToTensorsPipeline(
   // Block formats apply to the lowered products, which read them.
   pm.addNestedPass<func::FuncOp>(createBrickQuantizeWeights(
       BrickQuantizeWeightsOptions{options.weightDtype, overrides,
-                                  options.interleaveQ4}));
+                                  options.interleaveRows}));
 }
 
 void mlir::brick::buildBufferizeDecodePipeline(OpPassManager &pm) {
@@ -139,7 +139,7 @@ void mlir::brick::buildCpuLoweringPipeline(OpPassManager &pm,
   tensors.weightOverrides = options.weightOverrides;
   tensors.blockSize = options.blockSize;
   // The layout the VNNI kernels read fastest (as brickc compile chooses).
-  tensors.interleaveQ4 = options.quantizedDot == "i8-vnni";
+  tensors.interleaveRows = options.quantizedDot == "i8-vnni";
   buildDecodeToTensorsPipeline(pm, tensors);
   CpuToLoopsOptions loops;
   options.copyCodegenTo(loops);

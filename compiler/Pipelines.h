@@ -66,10 +66,10 @@ struct DecodeToTensorsOptions
   ListOption<std::string> weightOverrides{
       *this, "weight-overrides",
       llvm::cl::desc("Per-weight formats: glob=dtype over weight names")};
-  Option<bool> interleaveQ4{
-      *this, "interleave-q4-0",
-      llvm::cl::desc("Store q4_0 matrices with rows interleaved by 16, for "
-                     "the VNNI kernels (brick-quantize-weights)"),
+  Option<bool> interleaveRows{
+      *this, "interleave-rows",
+      llvm::cl::desc("Store q8_0/q4_0 matrices with rows interleaved by "
+                     "16, for the VNNI kernels (brick-quantize-weights)"),
       llvm::cl::init(false)};
   Option<bool> sparseReluDown{
       *this, "sparse-relu-down",

@@ -49,13 +49,15 @@ Value BlockLayout::loadValues(OpBuilder &b, Location loc, Value w, Value row,
     return vector::LoadOp::create(
         b, loc, VectorType::get({isQ8() ? 32 : 16}, i8), w,
         ValueRange{row, block, constantIndex(b, loc, 2)});
-  // Four runs of 4 bytes, 32 bytes apart, are the row's 16 nibble bytes.
+  // Runs of 4 bytes, 64 bytes apart, are the row's values: 4 runs of
+  // Q4_0's nibble bytes, 8 of Q8_0's int8.
   auto [group, inGroup] = groupAndLane(b, loc, row);
   Value lane =
       arith::MulIOp::create(b, loc, inGroup, constantIndex(b, loc, 4));
   auto i32x1 = VectorType::get({1}, b.getI32Type());
+  int64_t runs = isQ8() ? 8 : 4;
   SmallVector<Value> words;
-  for (int64_t run = 0; run < 4; ++run) {
+  for (int64_t run = 0; run < runs; ++run) {
     Value at = arith::AddIOp::create(
         b, loc, lane,
         constantIndex(b, loc, interleavedValueByte(0, 4 * run)));
@@ -68,9 +70,9 @@ Value BlockLayout::loadValues(OpBuilder &b, Location loc, Value w, Value row,
         ArrayRef<int64_t>{0}));
   }
   return vector::BitCastOp::create(
-      b, loc, VectorType::get({16}, i8),
+      b, loc, VectorType::get({4 * runs}, i8),
       vector::FromElementsOp::create(
-          b, loc, VectorType::get({4}, b.getI32Type()), words));
+          b, loc, VectorType::get({runs}, b.getI32Type()), words));
 }
 
 SmallVector<AffineMap, 3> BlockLayout::elementMaps(AffineExpr row,
@@ -90,9 +92,11 @@ SmallVector<AffineMap, 3> BlockLayout::elementMaps(AffineExpr row,
   }
   AffineExpr group = row.floorDiv(kInterleavedRows);
   AffineExpr inGroup = row % kInterleavedRows;
-  AffineExpr nibbleByte = col % 16;
-  AffineExpr value = nibbleByte.floorDiv(4) * (4 * kInterleavedRows) +
-                     inGroup * 4 + nibbleByte % 4 + 2 * kInterleavedRows;
+  // The ggml value byte: Q8_0's element j is byte j, Q4_0's a nibble of
+  // byte j mod 16.
+  AffineExpr valueByte = isQ8() ? col % 32 : col % 16;
+  AffineExpr value = valueByte.floorDiv(4) * (4 * kInterleavedRows) +
+                     inGroup * 4 + valueByte % 4 + 2 * kInterleavedRows;
   AffineExpr scale = inGroup * 2;
   return {map(group, value), map(group, scale), map(group, scale + 1)};
 }

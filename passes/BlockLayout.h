@@ -2,8 +2,9 @@
 //
 // A product over ggml blocks reads its weight buffer in one of two layouts
 // (brick-quantize-weights): [rows, blocks, 34 or 18] i8, a row's blocks one
-// after another as ggml stores them; or, for Q4_0 with `interleave-q4-0`,
-// [rows / 16, blocks, 288] i8, 16 rows' blocks interleaved (WeightDtypes.h).
+// after another as ggml stores them; or, with `interleave-rows`, [rows /
+// 16, blocks, 16 x 34 or 18] i8, 16 rows' blocks interleaved
+// (WeightDtypes.h).
 // The kernels that walk one row at a time read both through these loads.
 //
 //===----------------------------------------------------------------------===//
@@ -19,7 +20,7 @@ namespace mlir::brick {
 struct BlockLayout {
   /// 34 (Q8_0: 32 int8 values) or 18 (Q4_0: 16 bytes of nibbles).
   int64_t blockBytes = 0;
-  /// 1, or kInterleavedRows when Q4_0 rows are interleaved by 16.
+  /// 1, or kInterleavedRows when the rows are interleaved by 16.
   int64_t rowGroup = 1;
 
   bool isQ8() const { return blockBytes == 34; }

@@ -208,13 +208,13 @@ struct BrickQuantizeWeightsPass
         continue;
       int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
       BlockLayout layout{blockBytes(*format), 1};
-      if (interleaveQ4 && *format == "q4_0" &&
-          rowsGroup(weight, rows, kInterleavedRows))
+      if (interleaveRows && rowsGroup(weight, rows, kInterleavedRows))
         layout.rowGroup = kInterleavedRows;
       auto blocksType = RankedTensorType::get(blocksShape(layout, rows, cols),
                                               b.getI8Type());
       decode.setWeightType(index, blocksType);
-      decode.setQuantized(index, layout.isInterleaved() ? "q4_0x16" : *format);
+      decode.setQuantized(index, layout.isInterleaved() ? *format + "x16"
+                                                         : *format);
       if (!onlyProductsRead(weight)) {
         // A routed FFN's windows: each becomes the same window of whole
         // blocks, dequantised where it is read, so a token reads only the

@@ -64,7 +64,7 @@ mlir::brick::matchQuantizedProduct(linalg::GenericOp op) {
   std::optional<BlockLayout> layout;
   for (BlockLayout candidate :
        {BlockLayout{34, 1}, BlockLayout{18, 1},
-        BlockLayout{kQ4BlockBytes, kInterleavedRows}}) {
+        BlockLayout{34, kInterleavedRows}, BlockLayout{18, kInterleavedRows}}) {
     int64_t bytes = candidate.blockBytes * candidate.rowGroup;
     if (blocks.getDimSize(2) == bytes &&
         ArrayRef<AffineMap>(maps).slice(1, 3) ==

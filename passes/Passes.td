@@ -567,12 +567,13 @@ def BrickQuantizeWeights
     table (read by rows), a routed FFN's windows and a transposed down
     projection keep their float format.
 
-    With `interleave-q4-0` (brickc compile sets it for x86 targets with
-    AVX512-VNNI), a q4_0 matrix whose rows, and the rows of each window read
-    of it, come in multiples of 16 is stored with its rows interleaved by 16
-    instead: `[rows / 16, blocks, 288]` i8 marked `"q4_0x16"`, the same
-    blocks re-laid out so that a 64-byte load holds 16 rows' nibbles for the
-    same 4 inputs (WeightDtypes.h). The one-token VNNI kernel then sums 16 rows per
+    With `interleave-rows` (brickc compile sets it for x86 targets with
+    AVX512-VNNI), a matrix whose rows, and the rows of each window read of
+    it, come in multiples of 16 is stored with its rows interleaved by 16
+    instead: `[rows / 16, blocks, 16 x bytes per block]` i8 marked
+    `"q4_0x16"` or `"q8_0x16"`, the same blocks re-laid out so that a
+    64-byte load holds 16 rows' values for the same 4 inputs
+    (WeightDtypes.h). The one-token VNNI kernel then sums 16 rows per
     vector with no horizontal sums.
 
     ```mlir
@@ -586,8 +587,8 @@ def BrickQuantizeWeights
            "Format of the stored matrices: f32, f16, bf16, q8_0 or q4_0">,
     ListOption<"overrides", "overrides", "std::string",
                "Per-weight formats, glob=dtype over weight names">,
-    Option<"interleaveQ4", "interleave-q4-0", "bool", /*default=*/"false",
-           "Store q4_0 matrices with rows interleaved by 16 (q4_0x16)">,
+    Option<"interleaveRows", "interleave-rows", "bool", /*default=*/"false",
+           "Store block matrices with rows interleaved by 16 (q4_0x16, q8_0x16)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",

@@ -560,12 +560,12 @@ static Value vnniNibbleRow(VectorBuilder &v, const BlockProduct &product,
 
 /// Quantises x per block for the interleaved kernel: `xq` [T, I] i8 the
 /// values in input order, `xd` [T, I / 32] f32 the scales and `bias`
-/// [T, I / 32] i32 each block's starting sum, -8 times the sum of its 32
-/// quantised inputs (the nibbles are q + 8, and every lane of the kernel
-/// multiplies all 32 inputs of its row).
+/// [T, I / 32] i32 each block's starting sum, -offset times the sum of its
+/// 32 quantised inputs (the weights enter vpdpbusd as q + offset, and every
+/// lane of the kernel multiplies all 32 inputs of its row).
 static void quantizeInterleavedInputs(VectorBuilder &v,
                                       const BlockProduct &product, Value xq,
-                                      Value xd, Value bias) {
+                                      Value xd, Value bias, int64_t offset) {
   OpBuilder &b = v.b;
   Location loc = v.loc;
   auto tokens = scf::ForOp::create(b, loc, v.index(0),
@@ -596,16 +596,18 @@ static void quantizeInterleavedInputs(VectorBuilder &v,
       b, loc,
       arith::MulIOp::create(
           b, loc, total,
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-8))),
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(-offset))),
       bias, ValueRange{token, block});
 }
 
-/// The product over Q4_0 rows interleaved by 16 and AVX512-VNNI: parallel
-/// (token, group of 16 rows). A super block's 256 nibble bytes are four
-/// 512-bit loads, load m's 32-bit lane k holding 4 nibble bytes of row
-/// 16g+k: masked, inputs 4m..4m+3, shifted, 16+4m..16+4m+3. Each takes one
-/// vpdpbusd against those 4 quantised inputs broadcast from memory, so lane
-/// k sums all 32 products of row 16g+k, starting from the block's `bias`:
+/// The product over Q4_0/Q8_0 rows interleaved by 16 and AVX512-VNNI:
+/// parallel (token, group of 16 rows). A Q4_0 super block's 256 nibble
+/// bytes are four 512-bit loads, load m's 32-bit lane k holding 4 nibble
+/// bytes of row 16g+k: masked, inputs 4m..4m+3, shifted, 16+4m..16+4m+3;
+/// Q8_0's 512 value bytes eight loads, load m's lane k inputs 4m..4m+3 of
+/// row 16g+k (q + 128). Each takes one vpdpbusd against those 4 quantised
+/// inputs broadcast from memory, so lane k sums all 32 products of row
+/// 16g+k, starting from the block's `bias`:
 /// no shuffles and no horizontal sums. The 16 rows' f16 scales are one
 /// 32-byte load widened to the lanes, times d_x, and multiply the converted
 /// sums into the accumulator, which is the 16 rows' outputs.
@@ -627,7 +629,8 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
       b, loc, MemRefType::get({product.tokens, blocks}, f32));
   auto bias = memref::AllocOp::create(
       b, loc, MemRefType::get({product.tokens, blocks}, i32));
-  quantizeInterleavedInputs(v, product, xq, xd, bias);
+  bool q8 = product.blockBytes == 34;
+  quantizeInterleavedInputs(v, product, xq, xd, bias, q8 ? 128 : 8);
 
   auto items = scf::ParallelOp::create(
       b, loc, ValueRange{v.index(0), v.index(0)},
@@ -670,8 +673,9 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
                       vector::ExtractOp::create(n, at, word,
                                                 ArrayRef<int64_t>{0})));
             };
-            // Two chains of four vpdpbusd (low nibbles from the bias, high
-            // ones from zero), not one of eight: half the latency.
+            // Two chains of vpdpbusd, not one: half the latency. Q4_0: the
+            // low nibbles from the bias, the high ones from zero; Q8_0:
+            // alternate runs of 4 values.
             Value chains[2] = {
                 vector::BroadcastOp::create(
                     n, at, i32x16,
@@ -679,11 +683,20 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
                                            ValueRange{token, block})),
                 nv.splatInt(kInterleavedRows, 32, 0)};
             Value mask = nv.splatInt(64, 8, 15);
-            for (int64_t m = 0; m < 4; ++m) {
+            for (int64_t m = 0; m < (q8 ? 8 : 4); ++m) {
               Value bytes = vector::LoadOp::create(
                   n, at, i8x64, product.w,
                   ValueRange{group, block,
                              nv.index(interleavedValueByte(0, 4 * m))});
+              if (q8) {
+                // q + 128: the sign bit flipped.
+                Value weights = arith::XOrIOp::create(
+                    n, at, bytes, nv.splatInt(64, 8, -128));
+                chains[m % 2] = nv.intrinsic(
+                    "llvm.x86.avx512.vpdpbusd.512", i32x16,
+                    ValueRange{chains[m % 2], weights, broadcastInputs(4 * m)});
+                continue;
+              }
               Value low = arith::AndIOp::create(n, at, bytes, mask);
               Value high = arith::AndIOp::create(
                   n, at,

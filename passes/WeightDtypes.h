@@ -34,30 +34,28 @@ resolveWeightDtype(StringRef name, StringRef dtype,
                    ArrayRef<std::string> overrides,
                    function_ref<InFlightDiagnostic()> emitError);
 
-/// Q4_0 rows interleaved by 16 ("q4_0x16", brick-quantize-weights'
-/// `interleave-q4-0`): the same blocks, values and scales bit for bit,
-/// re-laid out so that one 64-byte load holds 16 rows' weights for the same
-/// 4 inputs. Rows 16g..16g+15's blocks of inputs 32c..32c+31 are one super
-/// block [g, c] of 288 bytes: first the 16 rows' f16 scales (row 16g+k's at
-/// byte 2k), then, for each 4 consecutive ggml nibble bytes j = 4m..4m+3 of
-/// a block, the 16 rows' 4 bytes in row order (byte 32 + 64m + 4k + j mod
-/// 4). Byte j of a ggml Q4_0 block holds input j in its low nibble and
-/// input j + 16 in its high one, so the 32-bit lane k of such a load holds
-/// inputs 4m..4m+3 (low nibbles) and 16+4m..16+4m+3 (high) of row 16g+k:
-/// a 4-way byte dot product against those 4 inputs broadcast to every lane
-/// adds 16 rows' products at once, with no horizontal sums, and the 16
-/// scales widen to one vector.
+/// Block rows interleaved by 16 ("q4_0x16", "q8_0x16";
+/// brick-quantize-weights' `interleave-rows`): the same blocks, values and
+/// scales bit for bit, re-laid out so that one 64-byte load holds 16 rows'
+/// values for the same 4 inputs. Rows 16g..16g+15's blocks of inputs
+/// 32c..32c+31 are one super block [g, c] of 16 blocks' bytes: first the 16
+/// rows' f16 scales (row 16g+k's at byte 2k), then, for each 4 consecutive
+/// value bytes j = 4m..4m+3 of a ggml block (Q4_0: 16 bytes of nibbles, Q8_0:
+/// 32 int8), the 16 rows' 4 bytes in row order (byte 32 + 64m + 4k + j mod
+/// 4). So the 32-bit lane k of such a load holds 4 values of row 16g+k for
+/// the same inputs (Q4_0: byte j's low nibble is input j, its high nibble
+/// input j + 16; Q8_0: byte j is input j): a 4-way byte dot product against
+/// those inputs broadcast to every lane adds 16 rows' products at once, with
+/// no horizontal sums, and the 16 scales widen to one vector.
 constexpr int64_t kInterleavedRows = 16;
-constexpr int64_t kQ4BlockBytes = 18;
-constexpr int64_t kInterleavedBlockBytes = kInterleavedRows * kQ4BlockBytes;
 
-/// The super-block byte of row (r mod 8) = `rowInGroup`'s f16 scale.
+/// The super-block byte of row `rowInGroup`'s f16 scale.
 constexpr int64_t interleavedScaleByte(int64_t rowInGroup) {
   return 2 * rowInGroup;
 }
 
-/// The super-block byte holding ggml nibble byte `j` (0..15) of row
-/// `rowInGroup`'s block.
+/// The super-block byte holding ggml value byte `j` (Q4_0: 0..15, Q8_0:
+/// 0..31) of row `rowInGroup`'s block.
 constexpr int64_t interleavedValueByte(int64_t rowInGroup, int64_t j) {
   return 2 * kInterleavedRows + 4 * kInterleavedRows * (j / 4) +
          4 * rowInGroup + j % 4;

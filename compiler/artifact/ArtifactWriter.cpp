@@ -66,12 +66,14 @@ uint32_t getDTypeCode(formats::DType dtype) {
     return BRICK_ARTIFACT_DTYPE_Q4_0;
   case formats::DType::Q4_0x16:
     return BRICK_ARTIFACT_DTYPE_Q4_0X16;
+  case formats::DType::Q8_0x16:
+    return BRICK_ARTIFACT_DTYPE_Q8_0X16;
   default:
     break;
   }
   // Weights in the other GGUF formats are dequantised before they are
   // stored (ArtifactWeights.cpp).
-  llvm_unreachable("an artifact stores F32, F16, BF16, Q8_0, Q4_0 or Q4_0x16");
+  llvm_unreachable("an artifact stores F32, F16, BF16, Q8_0, Q4_0, Q4_0x16 or Q8_0x16");
 }
 
 llvm::Error makeError(llvm::StringRef path, const llvm::Twine &what) {

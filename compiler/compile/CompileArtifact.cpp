@@ -254,10 +254,10 @@ llvm::Error mlir::brick::compileArtifact(ModuleOp module,
   toTensors.weightDtype = weightDtypeName(request.weightStorage).str();
   toTensors.weightOverrides = request.weightOverrides;
   toTensors.sparseReluDown = !gpu;
-  // The VNNI one-token kernel reads Q4_0 rows interleaved by 16 (the other
+  // The VNNI one-token kernel reads block rows interleaved by 16 (the other
   // kernels read either layout, and ggml's where they have no reason not
   // to: the GPU, AArch64's sdot, exact f32 weights).
-  toTensors.interleaveQ4 = !gpu && !request.dequantizedDot &&
+  toTensors.interleaveRows = !gpu && !request.dequantizedDot &&
                            !request.ggmlLayout &&
                            quantizedDotFor(*target) == "i8-vnni";
   buildDecodeToTensorsPipeline(lower, toTensors);

@@ -52,8 +52,9 @@ struct CompileRequest {
   /// weights, oracle-tight) instead of quantising the inputs per block to
   /// int8 for integer dot products (quantizedDotFor, the default).
   bool dequantizedDot = false;
-  /// Q4_0 matrices keep ggml's layout even where the target's kernels read
-  /// rows interleaved by 16 faster (Q4_0x16, for x86 with AVX512-VNNI).
+  /// Q8_0/Q4_0 matrices keep ggml's layout even where the target's kernels
+  /// read rows interleaved by 16 faster (Q8_0x16/Q4_0x16, for x86 with
+  /// AVX512-VNNI).
   bool ggmlLayout = false;
   /// How NVPTX targets (nvptx64-*) are compiled.
   GpuLoweringOptions gpu;

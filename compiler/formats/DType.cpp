@@ -35,6 +35,8 @@ llvm::StringRef brick::formats::getDTypeName(DType dtype) {
     return "Q6_K";
   case DType::Q4_0x16:
     return "Q4_0x16";
+  case DType::Q8_0x16:
+    return "Q8_0x16";
   }
   llvm_unreachable("unknown DType");
 }
@@ -62,6 +64,7 @@ uint64_t brick::formats::getDTypeBlockBytes(DType dtype) {
   case DType::BF16:
     return 2;
   case DType::Q8_0:
+  case DType::Q8_0x16:
     return 34;
   case DType::Q4_0:
   case DType::Q4_0x16:
@@ -109,7 +112,7 @@ brick::formats::getStorageSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
       return std::nullopt;
   }
   // Interleaved rows come 16 at a time.
-  if (dtype == DType::Q4_0x16 &&
+  if ((dtype == DType::Q4_0x16 || dtype == DType::Q8_0x16) &&
       (shape.size() < 2 || shape[shape.size() - 2] % 16 != 0))
     return std::nullopt;
   return llvm::checkedMulUnsigned<uint64_t>(*count / block,

@@ -43,6 +43,8 @@ enum class DType {
   /// the same bytes per block, the rows a multiple of 16. Never in a model
   /// file.
   Q4_0x16,
+  /// Q8_0's blocks with the rows interleaved by 16, likewise.
+  Q8_0x16,
 };
 
 /// The canonical upper-case name: "F32", "F16", "BF16", "Q8_0", "Q4_K"...

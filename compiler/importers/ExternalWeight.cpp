@@ -41,6 +41,7 @@ static DType toDialect(formats::DType dtype) {
   case formats::DType::Q6_K:
     return DType::q6_k;
   case formats::DType::Q4_0x16:
+  case formats::DType::Q8_0x16:
     break; // an artifact's layout, never read from a model file
   }
   llvm_unreachable("unknown dtype");

@@ -24,10 +24,11 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
     if (!format.empty()) {
       // [rows, blocks, bytes] of i8 hold the f32 matrix [rows, 32 blocks];
       // interleaved, [rows / 16, blocks, 16 * bytes].
-      blocks = format == "q8_0"     ? fmt::DType::Q8_0
+      blocks = format == "q8_0"      ? fmt::DType::Q8_0
+               : format == "q8_0x16" ? fmt::DType::Q8_0x16
                : format == "q4_0x16" ? fmt::DType::Q4_0x16
-                                    : fmt::DType::Q4_0;
-      int64_t rowGroup = *blocks == fmt::DType::Q4_0x16 ? kInterleavedRows : 1;
+                                     : fmt::DType::Q4_0;
+      int64_t rowGroup = format.ends_with("x16") ? kInterleavedRows : 1;
       type = RankedTensorType::get(
           {type.getDimSize(0) * rowGroup, type.getDimSize(1) * 32},
           Float32Type::get(type.getContext()));
@@ -40,15 +41,18 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
 
 /// The block format a stored weight is quantised in before any re-layout.
 static fmt::DType blockEncoding(fmt::DType stored) {
-  return stored == fmt::DType::Q4_0x16 ? fmt::DType::Q4_0 : stored;
+  return stored == fmt::DType::Q4_0x16   ? fmt::DType::Q4_0
+         : stored == fmt::DType::Q8_0x16 ? fmt::DType::Q8_0
+                                         : stored;
 }
 
 /// Re-lays out the blocks of `out`, a [rows, cols] matrix in `encoded`
 /// (blockEncoding), into the stored `dtype`.
 static void relayout(fmt::DType dtype, llvm::ArrayRef<int64_t> shape,
                      llvm::MutableArrayRef<uint8_t> out) {
-  if (dtype == fmt::DType::Q4_0x16)
-    interleaveQ4Rows(out, shape[0], shape[1]);
+  if (dtype == fmt::DType::Q4_0x16 || dtype == fmt::DType::Q8_0x16)
+    interleaveBlockRows(out, shape[0], shape[1],
+                        fmt::getDTypeBlockBytes(dtype));
 }
 
 /// The external weight `source` reads, when the artifact stores exactly
@@ -66,7 +70,7 @@ copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
   if (!external || weight.getTensorType().getShape() != stored.type.getShape())
     return std::nullopt;
   // Blocks are copied bit for bit when the file holds the stored format
-  // (Q4_0x16: the file's Q4_0 blocks, then re-laid out): re-quantising
+  // (Q4_0x16/Q8_0x16: the file's blocks, then re-laid out): re-quantising
   // their values could move a rounding.
   if (stored.blocks)
     return reference::toFormatsDType(external.getDtype()) ==

@@ -84,25 +84,26 @@ void mlir::brick::encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
     storeElement(values[i], dtype, i, out);
 }
 
-void mlir::brick::interleaveQ4Rows(llvm::MutableArrayRef<uint8_t> blocks,
-                                   int64_t rows, int64_t cols) {
-  const int64_t blockCount = cols / 32;
-  const int64_t groupBytes = kInterleavedRows * blockCount * kQ4BlockBytes;
+void mlir::brick::interleaveBlockRows(llvm::MutableArrayRef<uint8_t> blocks,
+                                      int64_t rows, int64_t cols,
+                                      int64_t blockBytes) {
+  const int64_t blockCount = cols / 32, values = blockBytes - 2;
+  const int64_t groupBytes = kInterleavedRows * blockCount * blockBytes;
   assert(rows % kInterleavedRows == 0 && cols % 32 == 0 &&
          static_cast<int64_t>(blocks.size()) ==
              rows / kInterleavedRows * groupBytes &&
          "a matrix of whole row groups and blocks");
   std::vector<uint8_t> group(groupBytes);
   for (int64_t first = 0; first < rows; first += kInterleavedRows) {
-    uint8_t *at = blocks.data() + first * blockCount * kQ4BlockBytes;
+    uint8_t *at = blocks.data() + first * blockCount * blockBytes;
     std::memcpy(group.data(), at, groupBytes);
     for (int64_t k = 0; k < kInterleavedRows; ++k)
       for (int64_t c = 0; c < blockCount; ++c) {
         const uint8_t *block =
-            group.data() + (k * blockCount + c) * kQ4BlockBytes;
-        uint8_t *super = at + c * kInterleavedBlockBytes;
+            group.data() + (k * blockCount + c) * blockBytes;
+        uint8_t *super = at + c * kInterleavedRows * blockBytes;
         std::memcpy(super + interleavedScaleByte(k), block, 2);
-        for (int64_t j = 0; j < 16; ++j)
+        for (int64_t j = 0; j < values; ++j)
           super[interleavedValueByte(k, j)] = block[2 + j];
       }
   }

@@ -38,11 +38,12 @@ void encodeMatrixTransposed(const Eigen::MatrixXf &matrix,
                             ::brick::formats::DType dtype,
                             llvm::MutableArrayRef<uint8_t> out);
 
-/// Re-lays out `blocks`, a [rows, cols] matrix's Q4_0 blocks row after
-/// row (rows a multiple of 16, cols of 32), in place as Q4_0x16: the same
-/// bytes with the rows interleaved by 16 (passes/WeightDtypes.h).
-void interleaveQ4Rows(llvm::MutableArrayRef<uint8_t> blocks, int64_t rows,
-                      int64_t cols);
+/// Re-lays out `blocks`, a [rows, cols] matrix's ggml blocks of
+/// `blockBytes` (Q4_0: 18, Q8_0: 34) row after row (rows a multiple of 16,
+/// cols of 32), in place as Q4_0x16 / Q8_0x16: the same bytes with the
+/// rows interleaved by 16 (passes/WeightDtypes.h).
+void interleaveBlockRows(llvm::MutableArrayRef<uint8_t> blocks, int64_t rows,
+                         int64_t cols, int64_t blockBytes);
 
 } // namespace mlir::brick
 

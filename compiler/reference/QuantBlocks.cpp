@@ -162,6 +162,7 @@ bool decodeBlock(fmt::DType dtype, const uint8_t *block, float *y) {
   case fmt::DType::F16:
   case fmt::DType::BF16:
   case fmt::DType::Q4_0x16: // interleaved across rows, not block by block
+  case fmt::DType::Q8_0x16:
     break;
   }
   llvm_unreachable("not a block type");

@@ -96,8 +96,9 @@ LogicalResult BrickDialect::verifyOperationAttribute(Operation *op,
 }
 
 /// A quantized weight argument names a block format the code reads and,
-/// before bufferisation, is [rows, blocks, bytes per block] of i8 (q4_0x16:
-/// [rows / 16, blocks, 16 x 18], rows interleaved by 16).
+/// before bufferisation, is [rows, blocks, bytes per block] of i8 (q4_0x16,
+/// q8_0x16: [rows / 16, blocks, 16 x bytes per block], rows interleaved by
+/// 16).
 static LogicalResult verifyQuantizedArgument(Operation *op, unsigned argIndex,
                                              NamedAttribute attribute) {
   StringRef name = attribute.getName().getValue();
@@ -109,9 +110,11 @@ static LogicalResult verifyQuantizedArgument(Operation *op, unsigned argIndex,
     blockBytes = 18;
   else if (format && format.getValue() == "q4_0x16")
     blockBytes = 16 * 18;
+  else if (format && format.getValue() == "q8_0x16")
+    blockBytes = 16 * 34;
   if (!blockBytes)
     return op->emitOpError("requires '")
-           << name << "' to be \"q8_0\", \"q4_0\" or \"q4_0x16\", got "
+           << name << "' to be \"q8_0\", \"q4_0\", \"q8_0x16\" or \"q4_0x16\", got "
            << attribute.getValue();
   auto function = dyn_cast<FunctionOpInterface>(op);
   if (!function || function.isExternal())

@@ -124,6 +124,8 @@ const char *brick_artifact_dtype_name(uint32_t dtype) {
     return "Q4_0";
   case BRICK_ARTIFACT_DTYPE_Q4_0X16:
     return "Q4_0x16";
+  case BRICK_ARTIFACT_DTYPE_Q8_0X16:
+    return "Q8_0x16";
   }
   return "?";
 }
@@ -150,13 +152,14 @@ static uint64_t storage_size(uint32_t dtype, uint32_t rank,
     block_bytes = 18;
     break;
   case BRICK_ARTIFACT_DTYPE_Q4_0X16:
-    /* Rows interleaved 8 at a time: a matrix of whole row groups. */
+  case BRICK_ARTIFACT_DTYPE_Q8_0X16:
+    /* Rows interleaved 16 at a time: a matrix of whole row groups. */
     if (rank != 2 || shape[0] < 0 || shape[0] % 16 != 0) {
       *ok = 0;
       return 0;
     }
     block_elements = 32;
-    block_bytes = 18;
+    block_bytes = dtype == BRICK_ARTIFACT_DTYPE_Q8_0X16 ? 34 : 18;
     break;
   default:
     *ok = 0;

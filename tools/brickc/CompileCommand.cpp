@@ -179,10 +179,10 @@ void mlir::brick::registerCompileCommand(CLI::App &app) {
       ->check(CLI::IsMember({"int8", "f32"}));
   command
       ->add_option("--weight-layout", args->weightLayout,
-                   "How q4_0 blocks lie: auto interleaves the rows of each "
-                   "matrix by 16 (Q4_0x16) where the target's int8 kernels "
-                   "read that faster (x86 with AVX512-VNNI); ggml keeps "
-                   "ggml's row-by-row layout everywhere")
+                   "How q8_0/q4_0 blocks lie: auto interleaves the rows of "
+                   "each matrix by 16 (Q8_0x16, Q4_0x16) where the target's "
+                   "int8 kernels read that faster (x86 with AVX512-VNNI); "
+                   "ggml keeps ggml's row-by-row layout everywhere")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "ggml"}));
   command

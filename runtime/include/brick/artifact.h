@@ -170,7 +170,8 @@ brick_status_t brick_artifact_find_tensor(const brick_artifact_t *artifact,
                                           const char *name,
                                           brick_artifact_tensor_t *out_tensor);
 
-/* "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_0x16", or "?" for an unknown code. */
+/* "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_0x16", "Q8_0x16", or "?" for
+ * an unknown code. */
 const char *brick_artifact_dtype_name(uint32_t dtype);
 
 /*===--- Host CPU (host_cpu.c) --------------------------------------------===*/

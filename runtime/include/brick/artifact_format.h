@@ -119,7 +119,9 @@ typedef enum brick_artifact_section_kind_t {
  * rank-2 shape's first dimension, a multiple of 16) interleaved by 16:
  * rows 16g..16g+15's blocks of elements 32c..32c+31 are 288 bytes, first
  * the 16 rows' f16 scales (row 16g+k's at byte 2k), then for each m = 0..3
- * the 16 rows' nibble bytes 4m..4m+3 (row 16g+k's at byte 32 + 64m + 4k). */
+ * the 16 rows' nibble bytes 4m..4m+3 (row 16g+k's at byte 32 + 64m + 4k).
+ * Q8_0x16 is Q8_0 likewise: 544 bytes per 16 rows' blocks, the scales,
+ * then for m = 0..7 the rows' int8 values 4m..4m+3. */
 typedef enum brick_artifact_dtype_t {
   BRICK_ARTIFACT_DTYPE_F32 = 1,
   BRICK_ARTIFACT_DTYPE_F16 = 2,
@@ -127,6 +129,7 @@ typedef enum brick_artifact_dtype_t {
   BRICK_ARTIFACT_DTYPE_Q8_0 = 4,
   BRICK_ARTIFACT_DTYPE_Q4_0 = 5,
   BRICK_ARTIFACT_DTYPE_Q4_0X16 = 6,
+  BRICK_ARTIFACT_DTYPE_Q8_0X16 = 7,
 } brick_artifact_dtype_t;
 
 /* The fixed header at offset 0 (128 bytes). */

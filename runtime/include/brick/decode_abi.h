@@ -46,7 +46,7 @@
  *     The tensors the code was generated for, in table order: one line per
  *     tensor, "name\tdtype\tshape\tbytes\n", the dtype spelled as
  *     brick_artifact_dtype_name() spells it (F32, F16, BF16, Q8_0, Q4_0,
- *     Q4_0x16), the
+ *     Q4_0x16, Q8_0x16), the
  *     shape its dimensions joined by 'x' (empty for a scalar), the bytes in
  *     decimal. The runtime refuses an artifact whose tensor table differs
  *     from it in any field before the first step, so a table that was

@@ -1,4 +1,4 @@
-// RUN: brick-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(brick-quantize-weights{dtype=q4_0 overrides=c=q8_0 interleave-q4-0=true}))' | FileCheck %s
+// RUN: brick-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(brick-quantize-weights{dtype=q4_0 overrides=c=q8_0 interleave-rows=true}))' | FileCheck %s
 // RUN: brick-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(brick-quantize-weights{dtype=q4_0}))' | FileCheck %s --check-prefix=GGML
 // GGML-NOT: q4_0x16
 
@@ -6,19 +6,19 @@
 #w = affine_map<(t, o, i) -> (o, i)>
 #y = affine_map<(t, o, i) -> (t, o)>
 
-// Test: with interleave-q4-0, a q4_0 matrix of 32 rows becomes [2, 2, 288]
+// Test: with interleave-rows, a q4_0 matrix of 32 rows becomes [2, 2, 288]
 // of i8 marked q4_0x16 (two groups of 16 rows): its product reads the
 // nibble of row o, input i at byte 32 + 64 ((i mod 16) / 4) + 4 (o mod 16)
 // + i mod 4 of super block [o / 16, i / 32] and the scale at 2 (o mod 16).
-// 24 rows are not whole groups (b: ggml's [24, 2, 18]); q8_0 is never
-// interleaved (c).
+// 24 rows are not whole groups (b: ggml's [24, 2, 18]); q8_0 interleaves
+// alike (c: [2, 2, 544], 16 blocks of 34 bytes).
 // CHECK-DAG: #[[VALUE:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 32, ((d2 mod 16) floordiv 4) * 64 + (d1 mod 16) * 4 + d2 mod 4 + 32)>
 // CHECK-DAG: #[[SCALE0:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 32, (d1 mod 16) * 2)>
 // CHECK-DAG: #[[SCALE1:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2 floordiv 32, (d1 mod 16) * 2 + 1)>
 // CHECK-LABEL: func.func @decode
 // CHECK-SAME: %[[A:[^:]*]]: tensor<2x2x288xi8> {brick.quantized = "q4_0x16"}
 // CHECK-SAME: %{{[^:]*}}: tensor<24x2x18xi8> {brick.quantized = "q4_0"}
-// CHECK-SAME: %{{[^:]*}}: tensor<32x2x34xi8> {brick.quantized = "q8_0"}
+// CHECK-SAME: %{{[^:]*}}: tensor<2x2x544xi8> {brick.quantized = "q8_0x16"}
 // CHECK: linalg.generic {indexing_maps = [#{{[^,]*}}, #[[VALUE]], #[[SCALE0]], #[[SCALE1]], #{{[^,]*}}]{{.*}} ins(%{{.*}}, %[[A]], %[[A]], %[[A]] : tensor<1x64xf32>, tensor<2x2x288xi8>, tensor<2x2x288xi8>, tensor<2x2x288xi8>)
 // CHECK: arith.shrui
 func.func @decode(%token: tensor<1xi32>, %pos: index, %cache: tensor<4xf32>, %a: tensor<32x64xf32>, %b: tensor<24x64xf32>, %c: tensor<32x64xf32>, %trace: tensor<1x1xf32>) -> (tensor<1x32xf32>, tensor<1x24xf32>, tensor<1x32xf32>, tensor<1x1xf32>) attributes {brick.weights = ["a", "b", "c"]} {
