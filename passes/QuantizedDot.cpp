@@ -96,6 +96,36 @@ int64_t sumLanes(QuantizedDot kind) {
 
 } // namespace
 
+/// The sum over blocks 0..blocks-1 of what `perBlock` adds to a vector of
+/// `type`: up to four blocks a step, each into an accumulator of its own
+/// (consecutive multiply-adds then do not wait on each other), added up at
+/// the end. `perBlock` gets the block index and its accumulator and
+/// returns the accumulator updated.
+static Value
+sumOverBlocks(VectorBuilder &v, int64_t blocks, VectorType type,
+              function_ref<Value(VectorBuilder &, Value, Value)> perBlock) {
+  int64_t perStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+  SmallVector<Value> initial(
+      perStep, v.splat(type, v.b.getZeroAttr(type.getElementType())));
+  auto steps = scf::ForOp::create(
+      v.b, v.loc, v.index(0), v.index(blocks), v.index(perStep), initial,
+      [&](OpBuilder &n, Location at, Value first, ValueRange sums) {
+        VectorBuilder nv{n, at};
+        SmallVector<Value> next;
+        for (int64_t k = 0; k < perStep; ++k) {
+          Value block =
+              k ? arith::AddIOp::create(n, at, first, nv.index(k)).getResult()
+                : first;
+          next.push_back(perBlock(nv, block, sums[k]));
+        }
+        scf::YieldOp::create(n, at, next);
+      });
+  Value sum = steps.getResult(0);
+  for (unsigned k = 1; k < steps.getNumResults(); ++k)
+    sum = arith::AddFOp::create(v.b, v.loc, sum, steps.getResult(k));
+  return sum;
+}
+
 QuantizedBlock mlir::brick::quantizeBlock(OpBuilder &b, Location loc, Value x,
                                           Value token, Value first) {
   auto f32x16 = VectorType::get({16}, b.getF32Type());
@@ -644,95 +674,77 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
     auto i8x64 = VectorType::get({64}, i8);
     auto i32x16 = VectorType::get({kInterleavedRows}, i32);
     auto f32x16 = VectorType::get({kInterleavedRows}, f32);
-    // Up to four blocks a step, each into an accumulator of its own.
-    int64_t perStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
-    SmallVector<Value> initial(perStep,
-                               v.splat(f32x16, b.getF32FloatAttr(0)));
-    auto steps = scf::ForOp::create(
-        b, loc, v.index(0), v.index(blocks), v.index(perStep), initial,
-        [&](OpBuilder &n, Location at, Value first, ValueRange sums) {
-          VectorBuilder nv{n, at};
-          SmallVector<Value> next;
-          for (int64_t k = 0; k < perStep; ++k) {
-            Value block =
-                k ? arith::AddIOp::create(n, at, first, nv.index(k)).getResult()
-                  : first;
-            Value column = arith::MulIOp::create(n, at, block, nv.index(32));
-            // 4 quantised inputs as one i32, in every lane.
-            auto broadcastInputs = [&](int64_t offset) -> Value {
-              Value word = vector::BitCastOp::create(
-                  n, at, VectorType::get({1}, i32),
-                  vector::LoadOp::create(
-                      n, at, VectorType::get({4}, i8), xq,
-                      ValueRange{token, arith::AddIOp::create(
-                                            n, at, column, nv.index(offset))}));
-              return vector::BitCastOp::create(
-                  n, at, i8x64,
-                  vector::BroadcastOp::create(
-                      n, at, i32x16,
-                      vector::ExtractOp::create(n, at, word,
-                                                ArrayRef<int64_t>{0})));
-            };
-            // Two chains of vpdpbusd, not one: half the latency. Q4_0: the
-            // low nibbles from the bias, the high ones from zero; Q8_0:
-            // alternate runs of 4 values.
-            Value chains[2] = {
+    Value sum = sumOverBlocks(
+        v, blocks, f32x16,
+        [&](VectorBuilder &nv, Value block, Value acc) -> Value {
+          OpBuilder &n = nv.b;
+          Location at = nv.loc;
+          Value column = arith::MulIOp::create(n, at, block, nv.index(32));
+          // 4 quantised inputs as one i32, in every lane.
+          auto broadcastInputs = [&](int64_t offset) -> Value {
+            Value word = vector::BitCastOp::create(
+                n, at, VectorType::get({1}, i32),
+                vector::LoadOp::create(
+                    n, at, VectorType::get({4}, i8), xq,
+                    ValueRange{token, arith::AddIOp::create(
+                                          n, at, column, nv.index(offset))}));
+            return vector::BitCastOp::create(
+                n, at, i8x64,
                 vector::BroadcastOp::create(
                     n, at, i32x16,
-                    memref::LoadOp::create(n, at, bias,
-                                           ValueRange{token, block})),
-                nv.splatInt(kInterleavedRows, 32, 0)};
-            Value mask = nv.splatInt(64, 8, 15);
-            for (int64_t m = 0; m < (q8 ? 8 : 4); ++m) {
-              Value bytes = vector::LoadOp::create(
-                  n, at, i8x64, product.w,
-                  ValueRange{group, block,
-                             nv.index(interleavedValueByte(0, 4 * m))});
-              if (q8) {
-                // q + 128: the sign bit flipped.
-                Value weights = arith::XOrIOp::create(
-                    n, at, bytes, nv.splatInt(64, 8, -128));
-                chains[m % 2] = nv.intrinsic(
-                    "llvm.x86.avx512.vpdpbusd.512", i32x16,
-                    ValueRange{chains[m % 2], weights, broadcastInputs(4 * m)});
-                continue;
-              }
-              Value low = arith::AndIOp::create(n, at, bytes, mask);
-              Value high = arith::AndIOp::create(
-                  n, at,
-                  arith::ShRUIOp::create(n, at, bytes, nv.splatInt(64, 8, 4)),
-                  mask);
-              chains[0] =
-                  nv.intrinsic("llvm.x86.avx512.vpdpbusd.512", i32x16,
-                               ValueRange{chains[0], low, broadcastInputs(4 * m)});
-              chains[1] = nv.intrinsic(
+                    vector::ExtractOp::create(n, at, word,
+                                              ArrayRef<int64_t>{0})));
+          };
+          // Two chains of vpdpbusd, not one: half the latency. Q4_0: the
+          // low nibbles from the bias, the high ones from zero; Q8_0:
+          // alternate runs of 4 values.
+          Value chains[2] = {vector::BroadcastOp::create(
+                                 n, at, i32x16,
+                                 memref::LoadOp::create(
+                                     n, at, bias, ValueRange{token, block})),
+                             nv.splatInt(kInterleavedRows, 32, 0)};
+          Value mask = nv.splatInt(64, 8, 15);
+          for (int64_t m = 0; m < (q8 ? 8 : 4); ++m) {
+            Value bytes = vector::LoadOp::create(
+                n, at, i8x64, product.w,
+                ValueRange{group, block,
+                           nv.index(interleavedValueByte(0, 4 * m))});
+            if (q8) {
+              // q + 128: the sign bit flipped.
+              Value weights =
+                  arith::XOrIOp::create(n, at, bytes, nv.splatInt(64, 8, -128));
+              chains[m % 2] = nv.intrinsic(
                   "llvm.x86.avx512.vpdpbusd.512", i32x16,
-                  ValueRange{chains[1], high, broadcastInputs(16 + 4 * m)});
+                  ValueRange{chains[m % 2], weights, broadcastInputs(4 * m)});
+              continue;
             }
-            Value dot = arith::AddIOp::create(n, at, chains[0], chains[1]);
-            // The 16 rows' scales times d_x.
-            Value halves = vector::BitCastOp::create(
-                n, at, VectorType::get({kInterleavedRows}, n.getF16Type()),
-                vector::LoadOp::create(
-                    n, at, VectorType::get({2 * kInterleavedRows}, i8),
-                    product.w,
-                    ValueRange{group, block,
-                               nv.index(interleavedScaleByte(0))}));
-            Value scales = arith::MulFOp::create(
-                n, at, arith::ExtFOp::create(n, at, f32x16, halves),
-                vector::BroadcastOp::create(
-                    n, at, f32x16,
-                    memref::LoadOp::create(n, at, xd,
-                                           ValueRange{token, block})));
-            next.push_back(vector::FMAOp::create(
-                n, at, arith::SIToFPOp::create(n, at, f32x16, dot), scales,
-                sums[k]));
+            Value low = arith::AndIOp::create(n, at, bytes, mask);
+            Value high = arith::AndIOp::create(
+                n, at,
+                arith::ShRUIOp::create(n, at, bytes, nv.splatInt(64, 8, 4)),
+                mask);
+            chains[0] = nv.intrinsic(
+                "llvm.x86.avx512.vpdpbusd.512", i32x16,
+                ValueRange{chains[0], low, broadcastInputs(4 * m)});
+            chains[1] = nv.intrinsic(
+                "llvm.x86.avx512.vpdpbusd.512", i32x16,
+                ValueRange{chains[1], high, broadcastInputs(16 + 4 * m)});
           }
-          scf::YieldOp::create(n, at, next);
+          Value dot = arith::AddIOp::create(n, at, chains[0], chains[1]);
+          // The 16 rows' scales times d_x.
+          Value halves = vector::BitCastOp::create(
+              n, at, VectorType::get({kInterleavedRows}, n.getF16Type()),
+              vector::LoadOp::create(
+                  n, at, VectorType::get({2 * kInterleavedRows}, i8), product.w,
+                  ValueRange{group, block, nv.index(interleavedScaleByte(0))}));
+          Value scales = arith::MulFOp::create(
+              n, at, arith::ExtFOp::create(n, at, f32x16, halves),
+              vector::BroadcastOp::create(
+                  n, at, f32x16,
+                  memref::LoadOp::create(n, at, xd, ValueRange{token, block})));
+          return vector::FMAOp::create(
+              n, at, arith::SIToFPOp::create(n, at, f32x16, dot), scales, acc);
         });
-    Value sum = steps.getResult(0);
-    for (unsigned k = 1; k < steps.getNumResults(); ++k)
-      sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
     Value firstRow =
         arith::MulIOp::create(b, loc, group, v.index(kInterleavedRows));
     Value before = vector::LoadOp::create(b, loc, f32x16, product.out,
@@ -798,52 +810,38 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
           b, loc, bias, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
       sum = vnniPairRow(v, product, q8, xq, xd, lanes, token, row, ahead);
     } else {
-      int64_t lanes = sumLanes(kind);
-      auto f32Lanes = VectorType::get({lanes}, b.getF32Type());
-      Value zero = v.splat(f32Lanes, b.getF32FloatAttr(0));
-      // Up to four blocks a step, each into an accumulator of its own.
-      int64_t blocksPerStep = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
-      SmallVector<Value> initial(blocksPerStep, zero);
-      auto steps = scf::ForOp::create(
-          b, loc, v.index(0), v.index(blocks), v.index(blocksPerStep), initial,
-          [&](OpBuilder &n, Location at, Value firstBlock, ValueRange sums) {
-            VectorBuilder nv{n, at};
-            SmallVector<Value> next;
-            for (int64_t step = 0; step < blocksPerStep; ++step) {
-              Value block =
-                  arith::AddIOp::create(n, at, firstBlock, nv.index(step));
-              memref::PrefetchOp::create(
-                  n, at, product.w,
-                  product.layout().blockStart(n, at, ahead, block),
-                  /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-              Value half = weightScale(nv, product, row, block);
-              Value inputScale =
-                  memref::LoadOp::create(n, at, xd, ValueRange{token, block});
-              Value scale = arith::MulFOp::create(
-                  n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
-                  inputScale);
-              Value bytes =
-                  product.layout().loadValues(n, at, product.w, row, block);
-              Value column = arith::MulIOp::create(n, at, block, nv.index(32));
-              Value inputs =
-                  vector::LoadOp::create(n, at, VectorType::get({32}, i8), xq,
-                                         ValueRange{token, column});
-              Value start;
-              if (bias)
-                start = vector::LoadOp::create(
-                    n, at, VectorType::get({8}, n.getI32Type()), bias,
-                    ValueRange{token, block, nv.index(0)});
-              Value dot = blockDot(nv, kind, q8, bytes, inputs, start);
-              next.push_back(vector::FMAOp::create(
-                  n, at, arith::SIToFPOp::create(n, at, f32Lanes, dot),
-                  vector::BroadcastOp::create(n, at, f32Lanes, scale),
-                  sums[step]));
-            }
-            scf::YieldOp::create(n, at, next);
+      auto f32Lanes = VectorType::get({sumLanes(kind)}, b.getF32Type());
+      sum = sumOverBlocks(
+          v, blocks, f32Lanes,
+          [&](VectorBuilder &nv, Value block, Value acc) -> Value {
+            OpBuilder &n = nv.b;
+            Location at = nv.loc;
+            memref::PrefetchOp::create(
+                n, at, product.w,
+                product.layout().blockStart(n, at, ahead, block),
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+            Value half = weightScale(nv, product, row, block);
+            Value inputScale =
+                memref::LoadOp::create(n, at, xd, ValueRange{token, block});
+            Value scale = arith::MulFOp::create(
+                n, at, arith::ExtFOp::create(n, at, n.getF32Type(), half),
+                inputScale);
+            Value bytes =
+                product.layout().loadValues(n, at, product.w, row, block);
+            Value column = arith::MulIOp::create(n, at, block, nv.index(32));
+            Value inputs =
+                vector::LoadOp::create(n, at, VectorType::get({32}, i8), xq,
+                                       ValueRange{token, column});
+            Value start;
+            if (bias)
+              start = vector::LoadOp::create(
+                  n, at, VectorType::get({8}, n.getI32Type()), bias,
+                  ValueRange{token, block, nv.index(0)});
+            Value dot = blockDot(nv, kind, q8, bytes, inputs, start);
+            return vector::FMAOp::create(
+                n, at, arith::SIToFPOp::create(n, at, f32Lanes, dot),
+                vector::BroadcastOp::create(n, at, f32Lanes, scale), acc);
           });
-      sum = steps.getResult(0);
-      for (unsigned k = 1; k < steps.getNumResults(); ++k)
-        sum = arith::AddFOp::create(b, loc, sum, steps.getResult(k));
     }
     if (!dot)
       dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
