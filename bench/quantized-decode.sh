@@ -10,7 +10,8 @@
 #     neurons, profiled with --brick-multiple 32 so that every brick is
 #     whole Q4_0 blocks: a token reads only its two bricks' blocks of gate,
 #     up and down; the routers stay F32).
-# Each row gives the weight bytes read per token, Brick's decode tokens/s
+# Each row gives the weight bytes and the KV cache bytes (attention's keys
+# and values, averaged over the positions) read per token, Brick's decode tokens/s
 # (`brick-run --bench`, 64 tokens, the prompt token by token), the read
 # bandwidth measured in the same run and the fraction of the roofline it
 # implies. With LLAMACPP_BIN (a llama.cpp build's bin folder holding
@@ -89,7 +90,7 @@ if [ -n "$llama" ]; then
 fi
 
 # Best of the rounds, each round Brick's artifacts then llama.cpp's files.
-declare -A rate bytes gbps fraction peer
+declare -A rate bytes kv gbps fraction peer
 best() { awk -v a="${1:-0}" -v b="$2" 'BEGIN {print (b + 0 > a + 0) ? b : a}'; }
 for round in $(seq "$rounds"); do
   for name in $names; do
@@ -100,6 +101,7 @@ for round in $(seq "$rounds"); do
     if [ "$(best "${rate[$name]:-}" "$r")" = "$r" ]; then
       rate[$name]="$r"
       bytes[$name]="$(awk '/^weight bytes per token/ {print $5}' <<<"$report")"
+      kv[$name]="$(awk '/^KV bytes per token/ {print $5}' <<<"$report")"
       gbps[$name]="$(awk '/^read bandwidth GB\/s/ {print $4}' <<<"$report")"
       fraction[$name]="$(awk '/^fraction of roofline/ {print $4}' <<<"$report")"
     fi
@@ -119,14 +121,14 @@ done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "Decode, 64 tokens, $threads threads, best of $rounds rounds"
-echo "| artifact | weight bytes/token | Brick decode tok/s | read GB/s (this run) | fraction of roofline | llama.cpp tg64, same format | Brick / llama.cpp |"
-echo "|---|---|---|---|---|---|---|"
+echo "| artifact | weight bytes/token | KV bytes/token (read) | Brick decode tok/s | read GB/s (this run) | fraction of roofline | llama.cpp tg64, same format | Brick / llama.cpp |"
+echo "|---|---|---|---|---|---|---|---|"
 for name in $names; do
   dense="${name#routed_}"
   p="${peer[$dense]:-}"
   ratio="—"
   [ -z "$p" ] || ratio="$(awk -v a="${rate[$name]}" -v b="$p" 'BEGIN {printf "%.2f", a / b}')"
-  echo "| $name | ${bytes[$name]} | ${rate[$name]} | ${gbps[$name]} | ${fraction[$name]} | ${p:-—}$([ "$name" = "$dense" ] || echo " (dense)") | $ratio |"
+  echo "| $name | ${bytes[$name]} | ${kv[$name]} | ${rate[$name]} | ${gbps[$name]} | ${fraction[$name]} | ${p:-—}$([ "$name" = "$dense" ] || echo " (dense)") | $ratio |"
 done
 awk -v a="${rate[routed_q4_0]}" -v b="${rate[q4_0]}" \
   'BEGIN {printf "\nrouted Q4_0 / dense Q4_0 (Brick): %.2fx\n", a / b}'
