@@ -60,7 +60,7 @@ uint64_t orFourStreams(const uint64_t *words, uint64_t count) {
 class ReadBandwidth {
 public:
   /// `hugePages`: in 2 MiB pages, as the weights are when the kernel mapped
-  /// them so (hugePageBytes()).
+  /// them so (hugePageFileBytes()).
   ReadBandwidth(uint64_t bytes, bool hugePages)
       : bytes(bytes), hugePages(hugePages) {}
 
