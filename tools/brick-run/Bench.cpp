@@ -231,9 +231,9 @@ int brick_run::runBench(DecodeSession &session,
   // with 2 MiB pages (Linux 6.x places a file mapping 2 MiB-congruent to
   // its offset and maps 2 MiB page-cache folios whole, when readahead made
   // them), the buffer asks for 2 MiB pages too. A sweep reads faster in
-  // them (2-core EPYC: 44-51 GB/s against 33-40 on 4 KiB pages), decode
-  // did not (85M Q4_0: 873 against 884 tok/s, alternating), so a roofline
-  // on 4 KiB pages would flatter decode on 2 MiB ones.
+  // them (2-core EPYC: 44-51 GB/s against 33-40 on 4 KiB pages), and so
+  // does 2-thread decode (85M Q4_0, alternating: 4-16% faster), so a
+  // roofline on 4 KiB pages would flatter decode on 2 MiB ones.
   const uint64_t hugeWeightBytes =
       std::min<uint64_t>(hugePageFileBytes(), session.weightBytes());
   ReadBandwidth hostBandwidth(
