@@ -633,7 +633,8 @@ static void quantizeInterleavedInputs(VectorBuilder &v,
 /// The product over Q4_0/Q8_0 rows interleaved by 16 and AVX512-VNNI:
 /// parallel (token, group of 16 rows). A Q4_0 super block's 256 nibble
 /// bytes are four 512-bit loads, load m's 32-bit lane k holding 4 nibble
-/// bytes of row 16g+k: masked, inputs 4m..4m+3, shifted, 16+4m..16+4m+3;
+/// bytes of row 16g+k: masked with 0x0F, inputs 4m..4m+3; masked with 0xF0
+/// (16 times the nibble, shifted back once a block), 16+4m..16+4m+3;
 /// Q8_0's 512 value bytes eight loads, load m's lane k inputs 4m..4m+3 of
 /// row 16g+k (q + 128). Each takes one vpdpbusd against those 4 quantised
 /// inputs broadcast from memory, so lane k sums all 32 products of row
@@ -659,7 +660,7 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
       b, loc, MemRefType::get({product.tokens, blocks}, f32));
   auto bias = memref::AllocOp::create(
       b, loc, MemRefType::get({product.tokens, blocks}, i32));
-  bool q8 = product.blockBytes == 34;
+  bool q8 = product.layout().isQ8();
   quantizeInterleavedInputs(v, product, xq, xd, bias, q8 ? 128 : 8);
 
   auto items = scf::ParallelOp::create(
@@ -704,8 +705,6 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
                                  memref::LoadOp::create(
                                      n, at, bias, ValueRange{token, block})),
                              nv.splatInt(kInterleavedRows, 32, 0)};
-          Value mask = nv.splatInt(64, 8, 15);
-          Value highMask = nv.splatInt(64, 8, -16); // 0xF0
           for (int64_t m = 0; m < (q8 ? 8 : 4); ++m) {
             Value bytes = vector::LoadOp::create(
                 n, at, i8x64, product.w,
@@ -720,8 +719,10 @@ static scf::ParallelOp vnniInterleavedMatvec(VectorBuilder &v,
                   ValueRange{chains[m % 2], weights, broadcastInputs(4 * m)});
               continue;
             }
-            Value low = arith::AndIOp::create(n, at, bytes, mask);
-            Value high = arith::AndIOp::create(n, at, bytes, highMask);
+            Value low =
+                arith::AndIOp::create(n, at, bytes, nv.splatInt(64, 8, 0x0F));
+            Value high = arith::AndIOp::create(n, at, bytes,
+                                               nv.splatInt(64, 8, -16)); // 0xF0
             chains[0] = nv.intrinsic(
                 "llvm.x86.avx512.vpdpbusd.512", i32x16,
                 ValueRange{chains[0], low, broadcastInputs(4 * m)});
@@ -772,7 +773,7 @@ scf::ParallelOp mlir::brick::buildIntegerMatvec(OpBuilder &b, Location loc,
   VectorBuilder v{b, loc};
   if (product.layout().isInterleaved() && kind == QuantizedDot::I8Vnni)
     return vnniInterleavedMatvec(v, product);
-  bool q8 = product.blockBytes == 34;
+  bool q8 = product.layout().isQ8();
   int64_t blocks = product.inputs / 32;
   auto i8 = b.getI8Type();
   auto xq = memref::AllocOp::create(

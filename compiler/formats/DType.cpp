@@ -100,6 +100,17 @@ brick::formats::getNumElements(llvm::ArrayRef<int64_t> shape) {
   return static_cast<uint64_t>(count);
 }
 
+brick::formats::DType brick::formats::getBlockEncoding(DType dtype) {
+  switch (dtype) {
+  case DType::Q4_0x16:
+    return DType::Q4_0;
+  case DType::Q8_0x16:
+    return DType::Q8_0;
+  default:
+    return dtype;
+  }
+}
+
 std::optional<uint64_t>
 brick::formats::getStorageSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
   std::optional<uint64_t> count = getNumElements(shape);
@@ -112,7 +123,7 @@ brick::formats::getStorageSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
       return std::nullopt;
   }
   // Interleaved rows come 16 at a time.
-  if ((dtype == DType::Q4_0x16 || dtype == DType::Q8_0x16) &&
+  if (isRowInterleaved(dtype) &&
       (shape.size() < 2 || shape[shape.size() - 2] % 16 != 0))
     return std::nullopt;
   return llvm::checkedMulUnsigned<uint64_t>(*count / block,

@@ -59,6 +59,17 @@ uint64_t getDTypeBlockElements(DType dtype);
 /// Q4_0, ..., else the element size.
 uint64_t getDTypeBlockBytes(DType dtype);
 
+/// The ggml block format whose blocks `dtype` holds: Q4_0 for Q4_0x16,
+/// Q8_0 for Q8_0x16 (the same blocks, rows interleaved by 16), `dtype`
+/// itself for every other type.
+DType getBlockEncoding(DType dtype);
+
+/// Whether `dtype` holds its blocks with a matrix's rows interleaved by 16
+/// (Q4_0x16, Q8_0x16).
+inline bool isRowInterleaved(DType dtype) {
+  return getBlockEncoding(dtype) != dtype;
+}
+
 /// Whether `dtype` is one of llama.cpp's block formats.
 inline bool isBlockDType(DType dtype) {
   return dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16;

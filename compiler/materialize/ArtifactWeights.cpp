@@ -7,12 +7,24 @@
 #include "passes/WeightDtypes.h"
 
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <cstring>
 
 using namespace mlir;
 using namespace mlir::brick;
 namespace fmt = ::brick::formats;
+
+/// The block format a `brick.quantized` name ("q8_0", "q4_0x16"...) stands
+/// for; the dialect's verifier admits no other names.
+static fmt::DType quantizedDType(StringRef format) {
+  for (fmt::DType dtype : {fmt::DType::Q8_0, fmt::DType::Q4_0,
+                           fmt::DType::Q8_0x16, fmt::DType::Q4_0x16})
+    if (format.equals_insensitive(fmt::getDTypeName(dtype)))
+      return dtype;
+  llvm::report_fatal_error(llvm::Twine("unknown quantized weight format '") +
+                           format + "'");
+}
 
 std::vector<StoredWeight>
 mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
@@ -24,11 +36,8 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
     if (!format.empty()) {
       // [rows, blocks, bytes] of i8 hold the f32 matrix [rows, 32 blocks];
       // interleaved, [rows / 16, blocks, 16 * bytes].
-      blocks = format == "q8_0"      ? fmt::DType::Q8_0
-               : format == "q8_0x16" ? fmt::DType::Q8_0x16
-               : format == "q4_0x16" ? fmt::DType::Q4_0x16
-                                     : fmt::DType::Q4_0;
-      int64_t rowGroup = format.ends_with("x16") ? kInterleavedRows : 1;
+      blocks = quantizedDType(format);
+      int64_t rowGroup = fmt::isRowInterleaved(*blocks) ? kInterleavedRows : 1;
       type = RankedTensorType::get(
           {type.getDimSize(0) * rowGroup, type.getDimSize(1) * 32},
           Float32Type::get(type.getContext()));
@@ -39,18 +48,11 @@ mlir::brick::captureStoredWeights(const DecodeSignature &signature) {
   return stored;
 }
 
-/// The block format a stored weight is quantised in before any re-layout.
-static fmt::DType blockEncoding(fmt::DType stored) {
-  return stored == fmt::DType::Q4_0x16   ? fmt::DType::Q4_0
-         : stored == fmt::DType::Q8_0x16 ? fmt::DType::Q8_0
-                                         : stored;
-}
-
-/// Re-lays out the blocks of `out`, a [rows, cols] matrix in `encoded`
-/// (blockEncoding), into the stored `dtype`.
+/// Re-lays out the blocks of `out`, a [rows, cols] matrix in
+/// getBlockEncoding(dtype), into the stored `dtype`.
 static void relayout(fmt::DType dtype, llvm::ArrayRef<int64_t> shape,
                      llvm::MutableArrayRef<uint8_t> out) {
-  if (dtype == fmt::DType::Q4_0x16 || dtype == fmt::DType::Q8_0x16)
+  if (fmt::isRowInterleaved(dtype))
     interleaveBlockRows(out, shape[0], shape[1],
                         fmt::getDTypeBlockBytes(dtype));
 }
@@ -74,7 +76,7 @@ copyableWeight(const ForwardWeight &source, const StoredWeight &stored) {
   // their values could move a rounding.
   if (stored.blocks)
     return reference::toFormatsDType(external.getDtype()) ==
-                   blockEncoding(*stored.blocks)
+                   fmt::getBlockEncoding(*stored.blocks)
                ? std::optional(std::make_pair(weight, external))
                : std::nullopt;
   Type element = stored.type.getElementType();
@@ -147,7 +149,7 @@ mlir::brick::streamArtifactWeights(llvm::ArrayRef<ForwardWeight> sources,
       auto values = evaluator.evaluate(value);
       if (!values)
         return values.takeError();
-      fmt::DType encoded = blockEncoding(dtype);
+      fmt::DType encoded = fmt::getBlockEncoding(dtype);
       if (transposed)
         encodeMatrixTransposed(*values, encoded, out);
       else

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,45 +112,37 @@ private:
     return share * used * sweeps;
   }
 
-  /// Words of anonymous memory set to 1, 2 MiB-aligned so that 2 MiB
-  /// pages can back them.
+  /// `count` words set to 1, 2 MiB-aligned so that 2 MiB pages can back
+  /// them, advised to use them or not as `hugePages` says.
   class Words {
   public:
-    ~Words() {
-      if (mapping)
-        munmap(mapping, mapped);
-    }
     void allocate(uint64_t count, bool hugePages) {
-      mapped = (count * sizeof(uint64_t) + kHugePage) / kHugePage * kHugePage +
-               kHugePage;
-      void *area = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (area == MAP_FAILED) {
+      uint64_t size = (count * sizeof(uint64_t) + kHugePage - 1) / kHugePage *
+                      kHugePage;
+      words.reset(static_cast<uint64_t *>(std::aligned_alloc(kHugePage, size)));
+      if (!words) {
         std::fprintf(stderr, "error: cannot allocate %llu bytes to measure "
                              "the read bandwidth\n",
-                     (unsigned long long)mapped);
+                     (unsigned long long)size);
         std::exit(1);
       }
-      mapping = area;
-      auto aligned = (reinterpret_cast<uintptr_t>(area) + kHugePage - 1) /
-                     kHugePage * kHugePage;
-      words = reinterpret_cast<uint64_t *>(aligned);
 #ifdef MADV_HUGEPAGE
-      madvise(words, count * sizeof(uint64_t),
-              hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+      madvise(words.get(), size, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #endif
-      std::fill(words, words + count, uint64_t(1));
+      std::fill(words.get(), words.get() + count, uint64_t(1));
       length = count;
     }
     bool empty() const { return length == 0; }
     uint64_t size() const { return length; }
-    const uint64_t *data() const { return words; }
+    const uint64_t *data() const { return words.get(); }
 
   private:
     static constexpr uint64_t kHugePage = uint64_t(2) << 20;
-    void *mapping = nullptr;
-    uint64_t mapped = 0, length = 0;
-    uint64_t *words = nullptr;
+    struct Free {
+      void operator()(uint64_t *p) const { std::free(p); }
+    };
+    std::unique_ptr<uint64_t[], Free> words;
+    uint64_t length = 0;
   };
 
   uint64_t bytes;

@@ -101,6 +101,17 @@ TEST(InterleaveBlockRowsTest, StorageSize) {
             fmt::getStorageSize(fmt::DType::Q8_0, {32, 64}));
   EXPECT_EQ(fmt::getStorageSize(fmt::DType::Q8_0x16, {40, 64}), std::nullopt);
   EXPECT_EQ(fmt::getDTypeName(fmt::DType::Q8_0x16), "Q8_0x16");
+  // The blocks each interleaved type holds, and nothing else interleaved.
+  EXPECT_EQ(fmt::getBlockEncoding(fmt::DType::Q4_0x16), fmt::DType::Q4_0);
+  EXPECT_EQ(fmt::getBlockEncoding(fmt::DType::Q8_0x16), fmt::DType::Q8_0);
+  for (fmt::DType plain : {fmt::DType::F32, fmt::DType::F16, fmt::DType::BF16,
+                           fmt::DType::Q8_0, fmt::DType::Q4_0,
+                           fmt::DType::Q6_K}) {
+    EXPECT_EQ(fmt::getBlockEncoding(plain), plain);
+    EXPECT_FALSE(fmt::isRowInterleaved(plain));
+  }
+  EXPECT_TRUE(fmt::isRowInterleaved(fmt::DType::Q4_0x16));
+  EXPECT_TRUE(fmt::isRowInterleaved(fmt::DType::Q8_0x16));
 }
 
 } // namespace
